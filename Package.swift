@@ -1,0 +1,72 @@
+// swift-tools-version: 6.0
+// tlsscope: a passive TLS handshake analyzer. The targets form a one-way pipeline:
+// CPcap → PcapCapture; WireCursor → PacketDecoding → TCPReassembly; WireCursor → TLSWire;
+// X509Inspection, Fingerprints, TLSAudit → HandshakeAnalysis → Reporting → tlsscope (CLI).
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "tlsscope",
+    products: [
+        .executable(name: "tlsscope", targets: ["tlsscope"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CPcap",
+            pkgConfig: "libpcap",
+            providers: [.apt(["libpcap-dev"])]
+        ),
+        .target(name: "PcapCapture", dependencies: ["CPcap"], swiftSettings: strict),
+        .target(name: "WireCursor", swiftSettings: strict),
+        .target(name: "PacketDecoding", dependencies: ["WireCursor"], swiftSettings: strict),
+        .target(name: "TCPReassembly", dependencies: ["PacketDecoding"], swiftSettings: strict),
+        .target(name: "TLSWire", dependencies: ["WireCursor"], swiftSettings: strict),
+        .target(
+            name: "X509Inspection",
+            dependencies: [
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "Fingerprints",
+            dependencies: ["TLSWire", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
+        .target(name: "TLSAudit", dependencies: ["TLSWire", "X509Inspection"], swiftSettings: strict),
+        .target(
+            name: "HandshakeAnalysis",
+            dependencies: ["PacketDecoding", "TCPReassembly", "TLSWire", "X509Inspection", "Fingerprints", "TLSAudit"],
+            swiftSettings: strict
+        ),
+        .target(name: "Reporting", dependencies: ["HandshakeAnalysis"], swiftSettings: strict),
+        .executableTarget(
+            name: "tlsscope",
+            dependencies: [
+                "PcapCapture", "HandshakeAnalysis", "Reporting",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "WireCursorTests", dependencies: ["WireCursor"]),
+        .testTarget(name: "PacketDecodingTests", dependencies: ["PacketDecoding", "TCPReassembly"]),
+        .testTarget(name: "TLSWireTests", dependencies: ["TLSWire"]),
+        .testTarget(name: "X509InspectionTests", dependencies: ["X509Inspection"]),
+        .testTarget(name: "FingerprintsTests", dependencies: ["Fingerprints", "TLSWire"]),
+        .testTarget(name: "PcapCaptureTests", dependencies: ["PcapCapture"]),
+        .testTarget(name: "ReportingTests", dependencies: ["Reporting", "HandshakeAnalysis"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["HandshakeAnalysis", "Reporting", "PcapCapture"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

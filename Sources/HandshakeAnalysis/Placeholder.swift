@@ -1,0 +1,2 @@
+import TLSWire
+// PLACEHOLDER

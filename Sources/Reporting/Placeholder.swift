@@ -1,0 +1,2 @@
+import HandshakeAnalysis
+// PLACEHOLDER

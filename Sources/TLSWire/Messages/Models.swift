@@ -1,0 +1,147 @@
+// Parsed handshake values. They own their bytes (flow state outlives the packet buffer), are
+// Sendable and Hashable, and keep wire order and GREASE values (fingerprints need both).
+
+/// One extension as it appeared on the wire.
+public struct TLSExtension: Sendable, Hashable {
+    public var type: ExtensionType
+    public var body: [UInt8]
+    public init(type: ExtensionType, body: [UInt8]) {
+        self.type = type
+        self.body = body
+    }
+}
+
+/// RFC 8446 §4.1.2 / RFC 5246 §7.4.1.2 ClientHello, with its extensions decoded where we report them.
+public struct ClientHello: Sendable, Hashable {
+    /// legacy_version (the record-level hello version).
+    public var version: TLSVersion
+    public var random: [UInt8]
+    public var sessionID: [UInt8]
+    /// Wire order, GREASE kept.
+    public var cipherSuites: [CipherSuite]
+    public var compressionMethods: [UInt8]
+    /// Wire order, GREASE kept, bodies kept.
+    public var extensions: [TLSExtension]
+    /// server_name (host_name entry), nil when absent.
+    public var serverName: String?
+    /// ALPN protocol names in wire order, raw bytes (may be non-ASCII).
+    public var alpn: [[UInt8]]
+    public var supportedVersions: [TLSVersion]
+    public var supportedGroups: [NamedGroup]
+    public var ecPointFormats: [UInt8]
+    public var signatureAlgorithms: [SignatureScheme]
+    public var keyShareGroups: [NamedGroup]
+    public var pskModes: [UInt8]
+    /// encrypted_client_hello (0xfe0d) present.
+    public var hasECH: Bool
+    /// Sent in the SSL 2.0-compatible format (RFC 5246 Appendix E.2).
+    public var isSSLv2Format: Bool
+
+    public init(
+        version: TLSVersion, random: [UInt8] = [], sessionID: [UInt8] = [], cipherSuites: [CipherSuite] = [],
+        compressionMethods: [UInt8] = [], extensions: [TLSExtension] = [], serverName: String? = nil,
+        alpn: [[UInt8]] = [], supportedVersions: [TLSVersion] = [], supportedGroups: [NamedGroup] = [],
+        ecPointFormats: [UInt8] = [], signatureAlgorithms: [SignatureScheme] = [], keyShareGroups: [NamedGroup] = [],
+        pskModes: [UInt8] = [], hasECH: Bool = false, isSSLv2Format: Bool = false
+    ) {
+        self.version = version
+        self.random = random
+        self.sessionID = sessionID
+        self.cipherSuites = cipherSuites
+        self.compressionMethods = compressionMethods
+        self.extensions = extensions
+        self.serverName = serverName
+        self.alpn = alpn
+        self.supportedVersions = supportedVersions
+        self.supportedGroups = supportedGroups
+        self.ecPointFormats = ecPointFormats
+        self.signatureAlgorithms = signatureAlgorithms
+        self.keyShareGroups = keyShareGroups
+        self.pskModes = pskModes
+        self.hasECH = hasECH
+        self.isSSLv2Format = isSSLv2Format
+    }
+}
+
+/// RFC 8446 §4.1.3 ServerHello (also HelloRetryRequest, told apart by its special random).
+public struct ServerHello: Sendable, Hashable {
+    public var version: TLSVersion
+    public var random: [UInt8]
+    public var sessionID: [UInt8]
+    public var cipherSuite: CipherSuite
+    public var compressionMethod: UInt8
+    public var extensions: [TLSExtension]
+    /// supported_versions selection (TLS 1.3), nil when absent.
+    public var selectedVersion: TLSVersion?
+    /// key_share group (in a HelloRetryRequest: the group asked for).
+    public var selectedGroup: NamedGroup?
+    /// ALPN protocol the server selected, raw bytes.
+    public var alpn: [UInt8]?
+    /// random == SHA-256("HelloRetryRequest") (RFC 8446 §4.1.3).
+    public var isHelloRetryRequest: Bool
+
+    /// The version the peers agreed on: supported_versions if present, else legacy_version.
+    public var negotiatedVersion: TLSVersion { selectedVersion ?? version }
+
+    public init(
+        version: TLSVersion, random: [UInt8] = [], sessionID: [UInt8] = [], cipherSuite: CipherSuite,
+        compressionMethod: UInt8 = 0, extensions: [TLSExtension] = [], selectedVersion: TLSVersion? = nil,
+        selectedGroup: NamedGroup? = nil, alpn: [UInt8]? = nil, isHelloRetryRequest: Bool = false
+    ) {
+        self.version = version
+        self.random = random
+        self.sessionID = sessionID
+        self.cipherSuite = cipherSuite
+        self.compressionMethod = compressionMethod
+        self.extensions = extensions
+        self.selectedVersion = selectedVersion
+        self.selectedGroup = selectedGroup
+        self.alpn = alpn
+        self.isHelloRetryRequest = isHelloRetryRequest
+    }
+}
+
+/// RFC 5246 §7.4.2 Certificate (TLS 1.2 and older layout): the chain as sent, DER each.
+public struct CertificateChain: Sendable, Hashable {
+    public var certificates: [[UInt8]]
+    public init(certificates: [[UInt8]]) { self.certificates = certificates }
+}
+
+/// RFC 5246 §7.4.3 / RFC 8422 §5.4 ServerKeyExchange, kept raw: its layout depends on the
+/// negotiated key exchange, which only the session knows.
+public struct ServerKeyExchange: Sendable, Hashable {
+    public var body: [UInt8]
+    public init(body: [UInt8]) { self.body = body }
+}
+
+/// RFC 8446 §6 Alert.
+public struct Alert: Sendable, Hashable {
+    /// 1 warning, 2 fatal.
+    public var level: UInt8
+    public var description: AlertDescription
+    public init(level: UInt8, description: AlertDescription) {
+        self.level = level
+        self.description = description
+    }
+    public var isFatal: Bool { level == 2 }
+}
+
+/// A handshake message, decoded where we report its contents.
+public enum HandshakeMessage: Sendable, Hashable {
+    case clientHello(ClientHello)
+    case serverHello(ServerHello)
+    case certificate(CertificateChain)
+    case serverKeyExchange(ServerKeyExchange)
+    /// Any other type, with its body length (body not kept).
+    case other(HandshakeType, length: Int)
+
+    public var type: HandshakeType {
+        switch self {
+        case .clientHello: .clientHello
+        case .serverHello: .serverHello
+        case .certificate: .certificate
+        case .serverKeyExchange: .serverKeyExchange
+        case .other(let type, _): type
+        }
+    }
+}

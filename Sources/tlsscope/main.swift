@@ -1,0 +1,2 @@
+// PLACEHOLDER
+print("tlsscope")
