@@ -1,0 +1,94 @@
+import PacketDecoding
+import TCPReassembly
+import TLSWire
+import WireCursor
+
+/// Caps and switches for one analysis run.
+public struct AnalysisOptions: Sendable {
+    public var reassembly = ReassemblyLimits()
+    public var tls = TLSLimits()
+    public init() {}
+}
+
+/// Counters for the summary.
+public struct AnalysisCounters: Sendable, Hashable {
+    public var packets = 0
+    public var bytes = 0
+    /// Frames that were not IPv4/IPv6 TCP (ARP, ICMP, UDP for now...).
+    public var ignoredFrames = 0
+    /// Frames whose headers were truncated or malformed.
+    public var undecodableFrames = 0
+    /// TCP connections seen (TLS or not).
+    public var connections = 0
+    public init() {}
+}
+
+/// The one place the pipeline stages are wired together: frames in, handshake records out.
+///
+/// Frames are decoded, TCP segments reassembled per flow, each flow's bytes parsed by a
+/// `TLSSession`; a record is emitted when its connection ends (FIN/RST, idle, eviction) or at
+/// `finish`. Nothing here reads files or prints.
+public struct HandshakeAnalyzer {
+    public let options: AnalysisOptions
+    public private(set) var counters = AnalysisCounters()
+    private var reassembler: TCPReassembler<TLSSession>
+
+    public init(options: AnalysisOptions = AnalysisOptions()) {
+        self.options = options
+        reassembler = TCPReassembler(limits: options.reassembly)
+    }
+
+    /// Flows currently tracked.
+    public var activeFlows: Int { reassembler.flowCount }
+
+    /// Feeds one captured frame. `emit` receives each TLS connection that ended with this frame.
+    public mutating func process(
+        frame: UnsafeRawBufferPointer, timestamp: Int64, decoder: PacketDecoder,
+        emit: (HandshakeRecord) -> Void
+    ) {
+        counters.packets += 1
+        counters.bytes += frame.count
+        let packet: DecodedPacket
+        do {
+            guard let decoded = try decoder.decode(frame) else {
+                counters.ignoredFrames += 1
+                return
+            }
+            packet = decoded
+        } catch {
+            counters.undecodableFrames += 1
+            return
+        }
+        guard packet.transport == .tcp else {
+            counters.ignoredFrames += 1
+            return
+        }
+        guard packet.payloadOffset >= 0, packet.payloadLength >= 0,
+            packet.payloadOffset <= frame.count - packet.payloadLength
+        else {
+            counters.undecodableFrames += 1
+            return
+        }
+        let payload = UnsafeRawBufferPointer(
+            rebasing: frame[packet.payloadOffset..<(packet.payloadOffset + packet.payloadLength)])
+        let tlsLimits = options.tls
+        var newConnections = 0
+        reassembler.process(
+            packet, payload: payload, timestamp: timestamp,
+            makeConsumer: { start in
+                newConnections += 1
+                return TLSSession(start: start, limits: tlsLimits)
+            },
+            finished: { session, end in
+                if session.isTLS { emit(session.finish(end)) }
+            })
+        counters.connections += newConnections
+    }
+
+    /// Ends every connection still open (end of input) and emits their records.
+    public mutating func finish(emit: (HandshakeRecord) -> Void) {
+        reassembler.finishAll { session, end in
+            if session.isTLS { emit(session.finish(end)) }
+        }
+    }
+}

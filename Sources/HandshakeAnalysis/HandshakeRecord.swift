@@ -1,0 +1,120 @@
+import Fingerprints
+import PacketDecoding
+import TLSAudit
+import TLSWire
+import X509Inspection
+
+/// Which peer sent something.
+public enum Peer: Sendable, Hashable {
+    case client, server
+    public var name: String { self == .client ? "client" : "server" }
+}
+
+/// One step of the handshake as seen on the wire (the contract's `messages` entries).
+public struct HandshakeStep: Sendable, Hashable {
+    public enum Kind: Sendable, Hashable {
+        case handshake(HandshakeType)
+        case helloRetryRequest
+        case changeCipherSpec
+        case encryptedHandshake
+        case alert
+        case applicationData
+        case heartbeat
+    }
+    public var from: Peer
+    public var kind: Kind
+
+    /// "client:client_hello", "server:change_cipher_spec", ...
+    public var name: String {
+        let what: String
+        switch kind {
+        case .handshake(let type): what = type.name
+        case .helloRetryRequest: what = "hello_retry_request"
+        case .changeCipherSpec: what = "change_cipher_spec"
+        case .encryptedHandshake: what = "encrypted_handshake"
+        case .alert: what = "alert"
+        case .applicationData: what = "application_data"
+        case .heartbeat: what = "heartbeat"
+        }
+        return from.name + ":" + what
+    }
+}
+
+/// The first alert seen in clear.
+public struct AlertSighting: Sendable, Hashable {
+    public var from: Peer
+    public var alert: Alert
+}
+
+/// The key exchange group, as the contract names it.
+public enum KeyExchangeGroup: Sendable, Hashable {
+    case named(NamedGroup)
+    /// Finite-field DHE with an explicit prime of this many bits ("dh2048").
+    case explicitPrime(bits: Int)
+
+    public var name: String {
+        switch self {
+        case .named(let group): group.name
+        case .explicitPrime(let bits): "dh\(bits)"
+        }
+    }
+}
+
+/// Something odd seen while analysing a connection, kept in the record (Zeek's weird).
+public enum Anomaly: Sendable, Hashable {
+    case gapBeforeHandshakeEnd(Peer?)
+    case parserStopped(Peer?, String)
+    case certificateUnparsable(String)
+}
+
+/// Everything tlsscope reports about one TLS connection.
+public struct HandshakeRecord: Sendable {
+    /// Capture time of the connection's first packet, nanoseconds since 1970.
+    public var firstTimestamp: Int64
+    public var lastTimestamp: Int64
+    public var transport: TransportProtocol
+    public var clientAddress: IPAddress
+    public var clientPort: UInt16
+    public var serverAddress: IPAddress
+    public var serverPort: UInt16
+    public var startTLS: String?
+    public var version: TLSVersion?
+    public var cipherSuite: CipherSuite?
+    public var keyExchange: String?
+    public var authentication: String?
+    public var group: KeyExchangeGroup?
+    public var serverName: String?
+    public var alpn: [UInt8]?
+    public var resumed: Bool
+    public var established: Bool
+    public var alert: AlertSighting?
+    public var clientHello: ClientHello?
+    public var serverHello: ServerHello?
+    public var helloRetryRequest: ServerHello?
+    public var certificates: [CertificateSummary]
+    public var clientCertificates: [CertificateSummary]
+    public var messages: [HandshakeStep]
+    /// True when more steps happened than `maxMessages` kept.
+    public var messagesTruncated: Bool
+    public var ja3: JA3?
+    public var ja3s: JA3?
+    public var ja4: JA4?
+    public var findings: [Finding]
+    public var anomalies: [Anomaly]
+    /// DH prime size from a ServerKeyExchange (TLS 1.2 and older DHE).
+    public var dhPrimeBits: Int?
+    public var packets: Int
+    public var bytes: Int
+
+    /// Seconds from the first to the last packet seen.
+    public var duration: Double { Double(max(0, lastTimestamp - firstTimestamp)) / 1e9 }
+
+    /// The cipher suite taken apart, with the key exchange and authentication the handshake showed.
+    public var cipher: CipherSuiteParts? {
+        guard let suite = cipherSuite, var parts = suite.parts else { return nil }
+        if let keyExchange { parts.keyExchange = keyExchange }
+        if parts.keyExchange == "TLS13" { parts.keyExchange = keyExchange ?? "ECDHE" }
+        if authentication != nil || suite.parts?.keyExchange == "TLS13" { parts.authentication = authentication }
+        return parts
+    }
+}

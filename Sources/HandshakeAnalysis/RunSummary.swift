@@ -1,0 +1,65 @@
+import TLSAudit
+import TLSWire
+
+/// Occurrences of each name, reported most frequent first (ties by name) so output is stable.
+public struct CountTable: Sendable, Hashable {
+    public private(set) var counts: [String: Int] = [:]
+    public init() {}
+    public mutating func add(_ name: String) { counts[name, default: 0] += 1 }
+    /// (name, count), most frequent first, ties in name order.
+    public var sorted: [(name: String, count: Int)] {
+        counts.map { (name: $0.key, count: $0.value) }
+            .sorted { $0.count != $1.count ? $0.count > $1.count : $0.name < $1.name }
+    }
+}
+
+/// libpcap's counters for a live capture.
+public struct LiveCaptureCounters: Sendable, Hashable {
+    public var interface: String
+    public var received: UInt64
+    public var dropped: UInt64
+    public var interfaceDropped: UInt64
+    public init(interface: String, received: UInt64, dropped: UInt64, interfaceDropped: UInt64) {
+        self.interface = interface
+        self.received = received
+        self.dropped = dropped
+        self.interfaceDropped = interfaceDropped
+    }
+}
+
+/// The run's totals (the contract's summary object), accumulated record by record so memory does
+/// not grow with the number of finished connections.
+public struct RunSummary: Sendable {
+    public var files = 0
+    public var packets = 0
+    public var bytes = 0
+    public var connections = 0
+    public var tlsConnections = 0
+    public var established = 0
+    public var versions = CountTable()
+    public var cipherSuites = CountTable()
+    public var groups = CountTable()
+    public var alpn = CountTable()
+    public var findings: [Severity: Int] = [:]
+    public var errors: [String] = []
+    public var elapsedSeconds = 0.0
+    public var capture: LiveCaptureCounters?
+
+    public init() {}
+
+    public mutating func add(_ record: HandshakeRecord) {
+        tlsConnections += 1
+        if record.established { established += 1 }
+        if let version = record.version { versions.add(version.name) }
+        if let suite = record.cipherSuite { cipherSuites.add(suite.name) }
+        if let group = record.group { groups.add(group.name) }
+        if let alpn = record.alpn { self.alpn.add(String(decoding: alpn, as: UTF8.self)) }
+        for finding in record.findings { findings[finding.severity, default: 0] += 1 }
+    }
+
+    public mutating func add(_ counters: AnalysisCounters) {
+        packets = counters.packets
+        bytes = counters.bytes
+        connections = counters.connections
+    }
+}

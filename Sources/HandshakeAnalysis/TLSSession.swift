@@ -1,0 +1,260 @@
+import Fingerprints
+import PacketDecoding
+import TCPReassembly
+import TLSWire
+import WireCursor
+import X509Inspection
+
+/// The per-connection state: two TLS stream parsers (one per direction) and what their events
+/// tell about the handshake. It decides which side is the client (the ClientHello sender), and
+/// when the handshake is over, so the flow table can stop reassembling it.
+struct TLSSession: TCPStreamConsumer {
+    static let maxMessages = 64
+
+    let start: FlowStart
+    var fromInitiator: TLSStreamParser
+    var fromResponder: TLSStreamParser
+    /// Which flow direction the client sends in; nil until known.
+    var clientDirection: FlowDirection?
+    var record: HandshakeRecord
+    /// The server's handshake flight in clear included certificate / key exchange (a full handshake).
+    var serverSentFullHandshake = false
+    var clientChangedCipherSpec = false
+    var serverChangedCipherSpec = false
+    var clientFinished = false
+    var serverFinished = false
+    var isTLS13 = false
+    /// Last step kind appended per peer, to collapse runs of application data records.
+    var lastStep: HandshakeStep?
+    var sawClientHello = false
+    var done = false
+
+    init(start: FlowStart, limits: TLSLimits) {
+        self.start = start
+        fromInitiator = TLSStreamParser(limits: limits)
+        fromResponder = TLSStreamParser(limits: limits)
+        clientDirection = start.sawSYN ? .fromInitiator : nil
+        record = HandshakeRecord(
+            firstTimestamp: start.timestamp, lastTimestamp: start.timestamp, transport: .tcp,
+            clientAddress: start.initiatorAddress, clientPort: start.initiatorPort,
+            serverAddress: start.responderAddress, serverPort: start.responderPort,
+            startTLS: nil, version: nil, cipherSuite: nil, keyExchange: nil, authentication: nil, group: nil,
+            serverName: nil, alpn: nil, resumed: false, established: false, alert: nil, clientHello: nil,
+            serverHello: nil, helloRetryRequest: nil, certificates: [], clientCertificates: [], messages: [],
+            messagesTruncated: false, ja3: nil, ja3s: nil, ja4: nil, findings: [], anomalies: [],
+            dhPrimeBits: nil, packets: 0, bytes: 0)
+    }
+
+    /// A connection is reported as TLS once a ClientHello or ServerHello was parsed.
+    var isTLS: Bool { record.clientHello != nil || record.serverHello != nil }
+
+    func peer(for direction: FlowDirection) -> Peer? {
+        guard let clientDirection else { return nil }
+        return direction == clientDirection ? .client : .server
+    }
+
+    mutating func receive(_ bytes: UnsafeRawBufferPointer, direction: FlowDirection, timestamp: Int64) -> StreamVerdict {
+        if done { return .stopCollecting }
+        // Events are handled after the parser returns, so the parser and the session are not
+        // borrowed at once; they are few per connection (handshake only).
+        var events: [TLSEvent] = []
+        switch direction {
+        case .fromInitiator: fromInitiator.feed(bytes) { events.append($0) }
+        case .fromResponder: fromResponder.feed(bytes) { events.append($0) }
+        }
+        for event in events { handle(event, direction: direction) }
+        if fromInitiator.isStopped && fromResponder.isStopped { done = true }
+        return done ? .stopCollecting : .keepCollecting
+    }
+
+    mutating func gap(direction: FlowDirection, length: Int?, timestamp: Int64) {
+        switch direction {
+        case .fromInitiator: fromInitiator.noteGap()
+        case .fromResponder: fromResponder.noteGap()
+        }
+        if !done && isTLS { record.anomalies.append(.gapBeforeHandshakeEnd(peer(for: direction))) }
+        if fromInitiator.isStopped && fromResponder.isStopped { done = true }
+    }
+
+    private mutating func append(_ kind: HandshakeStep.Kind, from peer: Peer) {
+        let step = HandshakeStep(from: peer, kind: kind)
+        // application_data is listed once per run of records from the same peer.
+        if kind == .applicationData || kind == .encryptedHandshake, lastStep == step { return }
+        lastStep = step
+        if record.messages.count < Self.maxMessages {
+            record.messages.append(step)
+        } else {
+            record.messagesTruncated = true
+        }
+    }
+
+    private mutating func handle(_ event: TLSEvent, direction: FlowDirection) {
+        // Until the client is known, a ClientHello decides it.
+        if clientDirection == nil {
+            if case .handshake(.clientHello) = event {
+                clientDirection = direction
+            } else if case .handshake(.serverHello) = event {
+                clientDirection = direction.reversed
+            } else if case .stopped = event {
+                return
+            } else {
+                return  // nothing attributable before the first hello
+            }
+            if clientDirection == .fromResponder {
+                swap(&record.clientAddress, &record.serverAddress)
+                swap(&record.clientPort, &record.serverPort)
+            }
+        }
+        guard let peer = peer(for: direction) else { return }
+        switch event {
+        case .handshake(let message):
+            handleHandshake(message, from: peer)
+        case .encryptedHandshake:
+            append(.encryptedHandshake, from: peer)
+            noteFinished(from: peer)
+        case .changeCipherSpec:
+            append(.changeCipherSpec, from: peer)
+            if peer == .client { clientChangedCipherSpec = true } else { serverChangedCipherSpec = true }
+            if peer == .server && !isTLS13 && !serverSentFullHandshake && record.serverHello != nil {
+                record.resumed = true
+            }
+        case .alert(let alert):
+            append(.alert, from: peer)
+            if record.alert == nil { record.alert = AlertSighting(from: peer, alert: alert) }
+            if alert.isFatal && !record.established { done = true }
+        case .encryptedAlert:
+            append(.alert, from: peer)
+        case .applicationData:
+            if isTLS13 && !record.established {
+                // TLS 1.3: after the ServerHello, handshake messages travel as application_data records.
+                append(.encryptedHandshake, from: peer)
+                if peer == .client { record.established = true; done = true }
+            } else {
+                append(.applicationData, from: peer)
+            }
+        case .heartbeat:
+            append(.heartbeat, from: peer)
+        case .stopped(let error):
+            if isTLS && !done {
+                record.anomalies.append(.parserStopped(peer, error.description))
+            }
+        }
+    }
+
+    private mutating func noteFinished(from peer: Peer) {
+        guard !isTLS13 else { return }
+        if peer == .client && clientChangedCipherSpec { clientFinished = true }
+        if peer == .server && serverChangedCipherSpec { serverFinished = true }
+        if clientFinished && serverFinished && record.alert?.alert.isFatal != true {
+            record.established = true
+            done = true
+        }
+    }
+
+    private mutating func handleHandshake(_ message: HandshakeMessage, from peer: Peer) {
+        switch message {
+        case .clientHello(let hello) where peer == .client:
+            append(.handshake(.clientHello), from: peer)
+            if record.clientHello == nil {
+                record.clientHello = hello
+                record.serverName = hello.serverName
+                record.ja3 = JA3(clientHello: hello)
+                record.ja4 = JA4(clientHello: hello, transport: .tcp)
+            }
+        case .serverHello(let hello) where peer == .server:
+            if hello.isHelloRetryRequest {
+                append(.helloRetryRequest, from: peer)
+                if record.helloRetryRequest == nil { record.helloRetryRequest = hello }
+                return
+            }
+            append(.handshake(.serverHello), from: peer)
+            guard record.serverHello == nil else { return }
+            record.serverHello = hello
+            record.version = hello.negotiatedVersion
+            record.cipherSuite = hello.cipherSuite
+            record.alpn = hello.alpn
+            record.ja3s = JA3(serverHello: hello)
+            let version = hello.negotiatedVersion
+            isTLS13 = version == .tls13 || version.tls13Draft != nil
+            if isTLS13 {
+                let pskAccepted = hello.extensions.contains { $0.type == .preSharedKey }
+                record.resumed = pskAccepted
+                if let group = hello.selectedGroup {
+                    record.group = .named(group)
+                    let kx = Self.tls13KeyExchange(group)
+                    record.keyExchange = pskAccepted ? "PSK-" + kx : kx
+                } else if pskAccepted {
+                    record.keyExchange = "PSK"
+                }
+                fromInitiator.encryptHandshake()
+                fromResponder.encryptHandshake()
+            } else if let clientHello = record.clientHello, !clientHello.sessionID.isEmpty,
+                clientHello.sessionID == hello.sessionID
+            {
+                record.resumed = true
+            }
+        case .certificate(let chain):
+            append(.handshake(.certificate), from: peer)
+            if peer == .server { serverSentFullHandshake = true }
+            var summaries: [CertificateSummary] = []
+            for der in chain.certificates {
+                do {
+                    summaries.append(try CertificateSummary(derEncoded: der))
+                } catch {
+                    record.anomalies.append(.certificateUnparsable(error.reason))
+                }
+            }
+            if peer == .server {
+                if record.certificates.isEmpty { record.certificates = summaries }
+                if let leaf = summaries.first { record.authentication = Self.authentication(of: leaf) }
+            } else if record.clientCertificates.isEmpty {
+                record.clientCertificates = summaries
+            }
+        case .serverKeyExchange(let exchange):
+            append(.handshake(.serverKeyExchange), from: peer)
+            if peer == .server { serverSentFullHandshake = true }
+            if let group = exchange.ecdheNamedGroup {
+                record.group = .named(group)
+            } else if let bits = exchange.dhPrimeBits,
+                let kx = record.cipherSuite?.parts?.keyExchange, kx.hasPrefix("DH")
+            {
+                record.group = .explicitPrime(bits: bits)
+                record.dhPrimeBits = bits
+            }
+        case .other(let type, _):
+            append(.handshake(type), from: peer)
+            if peer == .server && type == .serverHelloDone { serverSentFullHandshake = true }
+        case .clientHello, .serverHello:
+            // A hello from the wrong side: listed, not trusted.
+            append(.handshake(message.type), from: peer)
+        }
+    }
+
+    /// TLS 1.3 key exchange named from the group (RFC 8446 §4.2.7, draft-ietf-tls-ecdhe-mlkem).
+    static func tls13KeyExchange(_ group: NamedGroup) -> String {
+        switch group.rawValue {
+        case 0x0100...0x01ff: "DHE"
+        case 0x0200...0x02ff: "MLKEM"
+        case 0x11eb...0x11ed, 0x6399, 0x639a: "ECDHE-MLKEM"
+        default: "ECDHE"
+        }
+    }
+
+    static func authentication(of leaf: CertificateSummary) -> String {
+        switch leaf.keyType {
+        case "EC": "ECDSA"
+        case "DSA": "DSS"
+        default: leaf.keyType
+        }
+    }
+
+    /// The record as it stands, with the flow table's view of the connection's extent.
+    func finish(_ end: FlowEnd) -> HandshakeRecord {
+        var result = record
+        result.firstTimestamp = end.firstTimestamp
+        result.lastTimestamp = end.lastTimestamp
+        result.packets = end.packets
+        result.bytes = end.bytes
+        return result
+    }
+}

@@ -1,0 +1,210 @@
+import HandshakeAnalysis
+import TLSAudit
+import TLSWire
+import X509Inspection
+
+/// Writes records and summaries in the contract's JSON shape (every key present, null when not seen).
+public enum RecordEncoder {
+    public static func encode(_ record: HandshakeRecord, into json: inout JSONWriter) {
+        json.beginObject()
+        json.key("type"); json.string("tls")
+        json.key("ts"); json.string(RFC3339.string(nanoseconds: record.firstTimestamp))
+        json.key("duration"); json.double(record.duration, fractionDigits: 6)
+        json.key("transport"); json.string(record.transport == .tcp ? "tcp" : "udp")
+        json.key("protocol"); json.string("tls")
+        json.key("client_ip"); json.string(record.clientAddress.description)
+        json.key("client_port"); json.int(Int(record.clientPort))
+        json.key("server_ip"); json.string(record.serverAddress.description)
+        json.key("server_port"); json.int(Int(record.serverPort))
+        json.key("starttls"); json.string(record.startTLS)
+        json.key("version"); json.string(record.version?.name)
+        json.key("cipher_suite"); json.string(record.cipherSuite?.name)
+        json.key("cipher")
+        if let parts = record.cipher {
+            json.beginObject()
+            json.key("key_exchange"); json.string(parts.keyExchange)
+            json.key("authentication"); json.string(parts.authentication)
+            json.key("encryption"); json.string(parts.encryption)
+            json.key("encryption_bits"); json.int(parts.encryptionBits)
+            json.key("mac"); json.string(parts.mac)
+            json.endObject()
+        } else {
+            json.null()
+        }
+        json.key("messages")
+        json.beginArray()
+        for step in record.messages { json.string(step.name) }
+        json.endArray()
+        json.key("group"); json.string(record.group?.name)
+        json.key("server_name"); json.string(record.serverName)
+        json.key("alpn")
+        if let alpn = record.alpn { json.string(bytes: alpn) } else { json.null() }
+        json.key("resumed"); json.bool(record.resumed)
+        json.key("established"); json.bool(record.established)
+        json.key("alert")
+        if let sighting = record.alert {
+            json.beginObject()
+            json.key("from"); json.string(sighting.from.name)
+            json.key("level"); json.string(sighting.alert.isFatal ? "fatal" : (sighting.alert.level == 1 ? "warning" : "unknown"))
+            json.key("description"); json.string(sighting.alert.description.name)
+            json.endObject()
+        } else {
+            json.null()
+        }
+        json.key("client_hello")
+        if let hello = record.clientHello { encode(hello, into: &json) } else { json.null() }
+        json.key("server_hello")
+        if let hello = record.serverHello ?? record.helloRetryRequest {
+            encode(hello, into: &json)
+        } else {
+            json.null()
+        }
+        json.key("certificates"); encode(record.certificates, into: &json)
+        json.key("client_certificates"); encode(record.clientCertificates, into: &json)
+        json.key("ja3"); json.string(record.ja3?.hash)
+        json.key("ja3_string"); json.string(record.ja3?.string)
+        json.key("ja3s"); json.string(record.ja3s?.hash)
+        json.key("ja3s_string"); json.string(record.ja3s?.string)
+        json.key("ja4"); json.string(record.ja4?.fingerprint)
+        json.key("ja4_r"); json.string(record.ja4?.raw)
+        json.key("ja4_o"); json.string(record.ja4?.originalOrder)
+        json.key("ja4_ro"); json.string(record.ja4?.rawOriginalOrder)
+        json.key("findings")
+        json.beginArray()
+        for finding in record.findings {
+            json.beginObject()
+            json.key("id"); json.string(finding.id)
+            json.key("severity"); json.string(finding.severity.description)
+            json.key("message"); json.string(finding.message)
+            json.endObject()
+        }
+        json.endArray()
+        json.endObject()
+    }
+
+    static func encode(_ hello: ClientHello, into json: inout JSONWriter) {
+        json.beginObject()
+        json.key("version"); json.string(hello.version.name)
+        json.key("random"); json.hexString(bytes: hello.random)
+        json.key("session_id"); json.hexString(bytes: hello.sessionID)
+        json.key("cipher_suites"); json.beginArray()
+        for suite in hello.cipherSuites { json.string(suite.name) }
+        json.endArray()
+        json.key("compression_methods"); json.beginArray()
+        for method in hello.compressionMethods { json.int(Int(method)) }
+        json.endArray()
+        json.key("extensions"); json.beginArray()
+        for ext in hello.extensions { json.string(ext.type.name) }
+        json.endArray()
+        json.key("server_name"); json.string(hello.serverName)
+        json.key("alpn"); json.beginArray()
+        for protocolName in hello.alpn { json.string(bytes: protocolName) }
+        json.endArray()
+        json.key("supported_versions"); json.beginArray()
+        for version in hello.supportedVersions { json.string(version.name) }
+        json.endArray()
+        json.key("groups"); json.beginArray()
+        for group in hello.supportedGroups { json.string(group.name) }
+        json.endArray()
+        json.key("ec_point_formats"); json.beginArray()
+        for format in hello.ecPointFormats { json.int(Int(format)) }
+        json.endArray()
+        json.key("signature_algorithms"); json.beginArray()
+        for scheme in hello.signatureAlgorithms { json.string(scheme.name) }
+        json.endArray()
+        json.key("key_share_groups"); json.beginArray()
+        for group in hello.keyShareGroups { json.string(group.name) }
+        json.endArray()
+        json.key("psk_modes"); json.beginArray()
+        for mode in hello.pskModes { json.int(Int(mode)) }
+        json.endArray()
+        json.key("ech"); json.bool(hello.hasECH)
+        json.endObject()
+    }
+
+    static func encode(_ hello: ServerHello, into json: inout JSONWriter) {
+        json.beginObject()
+        json.key("version"); json.string(hello.version.name)
+        json.key("random"); json.hexString(bytes: hello.random)
+        json.key("session_id"); json.hexString(bytes: hello.sessionID)
+        json.key("cipher_suite"); json.string(hello.cipherSuite.name)
+        json.key("compression_method"); json.int(Int(hello.compressionMethod))
+        json.key("extensions"); json.beginArray()
+        for ext in hello.extensions { json.string(ext.type.name) }
+        json.endArray()
+        json.key("selected_version"); json.string(hello.selectedVersion?.name)
+        json.key("selected_group"); json.string(hello.selectedGroup?.name)
+        json.key("alpn")
+        if let alpn = hello.alpn { json.string(bytes: alpn) } else { json.null() }
+        json.key("hello_retry_request"); json.bool(hello.isHelloRetryRequest)
+        json.endObject()
+    }
+
+    static func encode(_ certificates: [CertificateSummary], into json: inout JSONWriter) {
+        json.beginArray()
+        for certificate in certificates {
+            json.beginObject()
+            json.key("sha256"); json.string(certificate.sha256)
+            json.key("subject"); json.string(certificate.subject)
+            json.key("issuer"); json.string(certificate.issuer)
+            json.key("serial"); json.string(certificate.serial)
+            json.key("not_before"); json.string(RFC3339.string(seconds: certificate.notBefore))
+            json.key("not_after"); json.string(RFC3339.string(seconds: certificate.notAfter))
+            json.key("key_type"); json.string(certificate.keyType)
+            json.key("key_bits")
+            if let bits = certificate.keyBits { json.int(bits) } else { json.null() }
+            json.key("curve"); json.string(certificate.curve)
+            json.key("signature_algorithm"); json.string(certificate.signatureAlgorithm)
+            json.key("san"); json.beginArray()
+            for name in certificate.subjectAlternativeNames { json.string(name) }
+            json.endArray()
+            json.key("self_signed"); json.bool(certificate.isSelfSigned)
+            json.endObject()
+        }
+        json.endArray()
+    }
+
+    /// The summary object; `type: "summary"` is written for the ndjson form.
+    public static func encode(_ summary: RunSummary, includeType: Bool, into json: inout JSONWriter) {
+        json.beginObject()
+        if includeType { json.key("type"); json.string("summary") }
+        json.key("files"); json.int(summary.files)
+        json.key("packets"); json.int(summary.packets)
+        json.key("bytes"); json.int(summary.bytes)
+        json.key("connections"); json.int(summary.connections)
+        json.key("tls_connections"); json.int(summary.tlsConnections)
+        json.key("established"); json.int(summary.established)
+        json.key("versions"); encode(summary.versions, into: &json)
+        json.key("cipher_suites"); encode(summary.cipherSuites, into: &json)
+        json.key("groups"); encode(summary.groups, into: &json)
+        json.key("alpn"); encode(summary.alpn, into: &json)
+        json.key("findings"); json.beginObject()
+        for severity in Severity.allCases.reversed() {
+            if let count = summary.findings[severity] {
+                json.key(dynamic: severity.description); json.int(count)
+            }
+        }
+        json.endObject()
+        json.key("errors"); json.beginArray()
+        for error in summary.errors { json.string(error) }
+        json.endArray()
+        json.key("elapsed_seconds"); json.double(summary.elapsedSeconds, fractionDigits: 3)
+        if let capture = summary.capture {
+            json.key("capture"); json.beginObject()
+            json.key("interface"); json.string(capture.interface)
+            json.key("received"); json.int(Int(clamping: capture.received))
+            json.key("dropped"); json.int(Int(clamping: capture.dropped))
+            json.key("interface_dropped"); json.int(Int(clamping: capture.interfaceDropped))
+            json.endObject()
+        }
+        json.endObject()
+    }
+
+    static func encode(_ table: CountTable, into json: inout JSONWriter) {
+        json.beginObject()
+        for (name, count) in table.sorted {
+            json.key(dynamic: name); json.int(count)
+        }
+        json.endObject()
+    }
+}

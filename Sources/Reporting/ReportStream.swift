@@ -1,0 +1,138 @@
+import HandshakeAnalysis
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Output formats of the contract.
+public enum OutputFormat: String, Sendable, CaseIterable {
+    case text, ndjson, json
+}
+
+/// A buffered writer to a file descriptor (standard output or `--output FILE`).
+public struct OutputFile: ~Copyable {
+    public let descriptor: Int32
+    private var buffer: [UInt8] = []
+    private let ownsDescriptor: Bool
+    /// Write through after every record (live monitoring piped into jq).
+    public var flushEachRecord = false
+    public private(set) var failed = false
+
+    public init(descriptor: Int32, ownsDescriptor: Bool = false) {
+        self.descriptor = descriptor
+        self.ownsDescriptor = ownsDescriptor
+        buffer.reserveCapacity(1 << 16)
+    }
+
+    /// Opens (creating or truncating) a file for writing.
+    public static func create(path: String) -> OutputFile? {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return nil }
+        return OutputFile(descriptor: fd, ownsDescriptor: true)
+    }
+
+    public mutating func write(_ bytes: [UInt8]) {
+        buffer.append(contentsOf: bytes)
+        if buffer.count >= 1 << 16 { flush() }
+    }
+
+    public mutating func write(_ text: String) {
+        var text = text
+        text.withUTF8 { buffer.append(contentsOf: $0) }
+        if buffer.count >= 1 << 16 { flush() }
+    }
+
+    public mutating func flush() {
+        guard !buffer.isEmpty, !failed else {
+            buffer.removeAll(keepingCapacity: true)
+            return
+        }
+        var offset = 0
+        buffer.withUnsafeBytes { raw in
+            while offset < raw.count {
+                guard let base = raw.baseAddress else { return }
+                let written = Glibc.write(descriptor, base + offset, raw.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    failed = true
+                    return
+                }
+                offset += written
+            }
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    deinit {
+        // Callers flush explicitly; this only releases the descriptor.
+        if ownsDescriptor { close(descriptor) }
+    }
+}
+
+/// Writes records as they finish, and the summary at the end, in one of the contract's formats.
+public struct ReportStream: ~Copyable {
+    public let format: OutputFormat
+    /// `--summary`: for ndjson a last line with the summary; for text the summary block. `json` always has it.
+    public let includeSummary: Bool
+    public var output: OutputFile
+    private var json = JSONWriter()
+    private var recordsWritten = 0
+    private var table = TextTable()
+
+    public init(format: OutputFormat, includeSummary: Bool, output: consuming OutputFile) {
+        self.format = format
+        self.includeSummary = includeSummary
+        self.output = output
+    }
+
+    public mutating func begin() {
+        switch format {
+        case .json: output.write("{\"connections\": [")
+        case .text: output.write(table.header())
+        case .ndjson: break
+        }
+    }
+
+    public mutating func write(_ record: HandshakeRecord) {
+        switch format {
+        case .ndjson:
+            json.reset()
+            RecordEncoder.encode(record, into: &json)
+            json.newline()
+            output.write(json.bytes)
+        case .json:
+            json.reset()
+            if recordsWritten > 0 { output.write(",") }
+            output.write("\n  ")
+            RecordEncoder.encode(record, into: &json)
+            output.write(json.bytes)
+        case .text:
+            output.write(table.row(record))
+        }
+        recordsWritten += 1
+        if output.flushEachRecord { output.flush() }
+    }
+
+    public mutating func end(summary: RunSummary) {
+        switch format {
+        case .ndjson:
+            if includeSummary {
+                json.reset()
+                RecordEncoder.encode(summary, includeType: true, into: &json)
+                json.newline()
+                output.write(json.bytes)
+            }
+        case .json:
+            json.reset()
+            RecordEncoder.encode(summary, includeType: false, into: &json)
+            output.write(recordsWritten > 0 ? "\n], \"summary\": " : "], \"summary\": ")
+            output.write(json.bytes)
+            output.write("}\n")
+        case .text:
+            output.write(TextTable.summary(summary))
+        }
+        output.flush()
+    }
+}

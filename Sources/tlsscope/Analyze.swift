@@ -1,0 +1,73 @@
+import ArgumentParser
+import HandshakeAnalysis
+import PacketDecoding
+import PcapCapture
+import Reporting
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension OutputFormat: ExpressibleByArgument {}
+
+/// Options shared by the commands that write records.
+struct OutputOptions: ParsableArguments {
+    @Option(name: .long, help: "text (table + summary; the default on a terminal), ndjson (the default otherwise), or json.")
+    var format: OutputFormat?
+
+    @Option(name: .long, help: "Write the report to FILE instead of standard output.")
+    var output: String?
+
+    @Option(name: .long, help: "BPF filter expression applied by libpcap, e.g. 'tcp port 443'.")
+    var filter: String?
+
+    @Flag(name: .long, help: "Also write the run's summary (ndjson: a last line with \"type\": \"summary\").")
+    var summary = false
+
+    @Flag(name: .long, help: "Do not evaluate audit findings (the findings arrays stay empty).")
+    var noFindings = false
+
+    @Flag(name: .long, help: "No progress display on standard error.")
+    var quiet = false
+
+    var resolvedFormat: OutputFormat {
+        if let format { return format }
+        return output == nil && isatty(1) == 1 ? .text : .ndjson
+    }
+}
+
+struct Analyze: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Analyze capture files (.pcap, .pcapng, or - for standard input) into one record per TLS connection.")
+
+    @OptionGroup var options: OutputOptions
+
+    @Argument(help: "Capture files (pcap or pcapng); - reads standard input.")
+    var pcaps: [String]
+
+    func validate() throws {
+        if pcaps.isEmpty { throw ValidationError("name at least one capture file (or - for standard input)") }
+        if pcaps.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input (-) can be read only once") }
+    }
+
+    func run() throws {
+        let output: OutputFile
+        if let path = options.output {
+            guard let file = OutputFile.create(path: path) else {
+                FileHandleStandardError.write("tlsscope: \(path): cannot open for writing: \(String(cString: strerror(errno)))\n")
+                throw ExitStatus.inputUnusable
+            }
+            output = file
+        } else {
+            output = OutputFile(descriptor: 1)
+        }
+        let format = options.resolvedFormat
+        var report = ReportStream(
+            format: format, includeSummary: options.summary || format == .text, output: output)
+        var run = AnalysisRun(filter: options.filter, showProgress: !options.quiet && isatty(2) == 1)
+        report.begin()
+        let status = run.analyze(files: pcaps) { record in report.write(record) }
+        report.end(summary: run.summary)
+        if let status { throw status }
+    }
+}

@@ -1,0 +1,61 @@
+import ArgumentParser
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The `tlsscope` command: analyze capture files (monitor and audit come with their issues).
+@main
+struct TLSScope: ParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "tlsscope",
+        abstract: "Passive TLS handshake analyzer: one record per TLS connection on the wire.",
+        version: version,
+        subcommands: [Analyze.self]
+    )
+
+    /// The contract's exit statuses: usage errors are 2 (ArgumentParser's default would be 64).
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let exit as ExitStatus {
+            Glibc.exit(exit.code)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                // --help, --version
+                print(fullMessage(for: error))
+                Glibc.exit(0)
+            }
+            let message = fullMessage(for: error)
+            FileHandleStandardError.write(message.hasSuffix("\n") ? message : message + "\n")
+            Glibc.exit(code == .validationFailure || code.rawValue == 64 ? 2 : code.rawValue)
+        }
+    }
+}
+
+/// Ends the command with a given status after the command has reported what went wrong.
+struct ExitStatus: Error {
+    var code: Int32
+    static let inputUnusable = ExitStatus(code: 2)
+    static let inputDamaged = ExitStatus(code: 3)
+    static let findingsAtOrAboveThreshold = ExitStatus(code: 1)
+}
+
+/// One line to standard error, unbuffered.
+enum FileHandleStandardError {
+    static func write(_ text: String) {
+        var text = text
+        text.withUTF8 { bytes in
+            var offset = 0
+            while offset < bytes.count, let base = bytes.baseAddress {
+                let written = Glibc.write(2, base + offset, bytes.count - offset)
+                if written <= 0 { return }
+                offset += written
+            }
+        }
+    }
+}

@@ -1,0 +1,43 @@
+import Foundation
+import Testing
+
+/// Golden tests (Zeek btest / insta style): `tlsscope analyze --format json` over every capture in
+/// Fixtures/pcap must equal Fixtures/expected/<capture>.json, with the wall-clock field masked.
+/// `UPDATE_GOLDENS=1 swift test --filter GoldenTests` rewrites the expected files.
+@Suite struct GoldenTests {
+    /// elapsed_seconds is wall-clock time: mask it so the comparison is about the capture only.
+    static func normalise(_ text: String) -> String {
+        text.replacingOccurrences(
+            of: #""elapsed_seconds": *[0-9.eE+-]+"#, with: #""elapsed_seconds": 0"#, options: .regularExpression)
+    }
+
+    @Test(arguments: Harness.fixtureCaptures().filter { !$0.hasPrefix("truncated") })
+    func captureMatchesGolden(_ name: String) throws {
+        let result = try Harness.run(["analyze", "--format", "json", Harness.pcaps.appendingPathComponent(name).path])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let actual = Self.normalise(result.stdoutText)
+        // The output must be valid JSON with the contract's top level.
+        let object = try #require(try Harness.jsonObject(result.stdout) as? [String: Any])
+        #expect(object["connections"] is [Any])
+        #expect(object["summary"] is [String: Any])
+
+        let goldenURL = Harness.expected.appendingPathComponent(name + ".json")
+        if ProcessInfo.processInfo.environment["UPDATE_GOLDENS"] == "1" {
+            try FileManager.default.createDirectory(at: Harness.expected, withIntermediateDirectories: true)
+            try actual.write(to: goldenURL, atomically: true, encoding: .utf8)
+            return
+        }
+        let golden = try String(contentsOf: goldenURL, encoding: .utf8)
+        #expect(actual == golden, "differs from \(goldenURL.path); rerun with UPDATE_GOLDENS=1 if the change is intended")
+    }
+
+    @Test func everyCaptureHasAGolden() throws {
+        let captures = Harness.fixtureCaptures().filter { !$0.hasPrefix("truncated") }
+        #expect(captures.count >= 10, "Fixtures/pcap should hold the recorded scenarios")
+        for name in captures {
+            #expect(
+                FileManager.default.fileExists(atPath: Harness.expected.appendingPathComponent(name + ".json").path),
+                "no golden for \(name)")
+        }
+    }
+}
