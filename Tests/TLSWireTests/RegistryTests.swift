@@ -60,6 +60,7 @@ import TLSWire
         #expect(AlertDescription(rawValue: 40).name == "handshake_failure")
         #expect(AlertDescription(rawValue: 70).name == "protocol_version")
         #expect(AlertDescription(rawValue: 112).name == "unrecognized_name")
+        #expect(AlertDescription(rawValue: 52).name == "too_many_cids_requested")  // RFC 9147
         #expect(HandshakeType.clientHello.name == "client_hello")
         #expect(HandshakeType.serverHello.name == "server_hello")
         #expect(HandshakeType.serverHelloDone.name == "server_hello_done")

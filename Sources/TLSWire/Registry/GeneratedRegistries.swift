@@ -235,6 +235,7 @@ enum IANARegistry {
         case 0x31: "access_denied"
         case 0x32: "decode_error"
         case 0x33: "decrypt_error"
+        case 0x34: "too_many_cids_requested"
         case 0x3c: "export_restriction"
         case 0x46: "protocol_version"
         case 0x47: "insufficient_security"
