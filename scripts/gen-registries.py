@@ -49,6 +49,13 @@ SOURCES = [
      "scripts/registry-data/tls-handshake-types.csv", "2026-11-29"),
     ("TLS ContentType", "https://www.iana.org/assignments/tls-parameters/tls-parameters.xhtml#tls-parameters-5",
      "scripts/registry-data/tls-content-types.csv", "2026-11-29"),
+    ("TLS EC Point Formats", "https://www.iana.org/assignments/tls-parameters/tls-parameters.xhtml#tls-parameters-9",
+     "scripts/registry-data/tls-ec-point-formats.csv", "2026-11-29"),
+    ("TLS Compression Method Identifiers",
+     "https://www.iana.org/assignments/comp-meth-ids/comp-meth-ids.xhtml#comp-meth-ids-2",
+     "scripts/registry-data/tls-compression-methods.csv", "2026-11-29"),
+    ("TLS PskKeyExchangeMode", "https://www.iana.org/assignments/tls-parameters/tls-parameters.xhtml#tls-pskkeyexchangemode",
+     "scripts/registry-data/tls-psk-key-exchange-modes.csv", "2026-11-29"),
 ]
 
 
@@ -341,6 +348,13 @@ def render_registries(tables):
     lines += name_function("handshakeTypeName", 8, tables["handshake"], "IANA \"TLS HandshakeType\" name.")
     lines.append("")
     lines += name_function("contentTypeName", 8, tables["content"], "IANA \"TLS ContentType\" name.")
+    lines.append("")
+    lines += name_function("ecPointFormatName", 8, tables["ecpointformats"], "IANA \"TLS EC Point Formats\" name.")
+    lines.append("")
+    lines += name_function("compressionMethodName", 8, tables["compression"],
+                           "IANA \"TLS Compression Method Identifiers\" name.")
+    lines.append("")
+    lines += name_function("pskKeyExchangeModeName", 8, tables["pskmodes"], "IANA \"TLS PskKeyExchangeMode\" name.")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -382,6 +396,9 @@ def generate(shared_dir):
         "alerts": read_registry(os.path.join(DATA_DIR, "tls-alerts.csv"), 8),
         "handshake": read_registry(os.path.join(DATA_DIR, "tls-handshake-types.csv"), 8),
         "content": read_registry(os.path.join(DATA_DIR, "tls-content-types.csv"), 8),
+        "ecpointformats": read_registry(os.path.join(DATA_DIR, "tls-ec-point-formats.csv"), 8),
+        "compression": read_registry(os.path.join(DATA_DIR, "tls-compression-methods.csv"), 8),
+        "pskmodes": read_registry(os.path.join(DATA_DIR, "tls-psk-key-exchange-modes.csv"), 8),
     }
     return {
         "GeneratedRegistries.swift": render_registries(tables),

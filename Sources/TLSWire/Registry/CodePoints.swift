@@ -208,3 +208,19 @@ extension CipherSuite {
 extension NamedGroup {
     public var recommendation: IANARecommendation? { IANARegistry.groupRecommendation(rawValue) }
 }
+
+/// Names for the one-byte registries that appear as lists of raw bytes in the hellos.
+public enum RegistryName {
+    /// EC point format name ("uncompressed"), or hex.
+    public static func ecPointFormat(_ value: UInt8) -> String {
+        IANARegistry.ecPointFormatName(value) ?? hex4(UInt16(value))
+    }
+    /// Compression method name ("NULL", "DEFLATE"), or hex.
+    public static func compressionMethod(_ value: UInt8) -> String {
+        IANARegistry.compressionMethodName(value) ?? hex4(UInt16(value))
+    }
+    /// PSK key exchange mode name ("psk_dhe_ke"), or hex.
+    public static func pskKeyExchangeMode(_ value: UInt8) -> String {
+        IANARegistry.pskKeyExchangeModeName(value) ?? hex4(UInt16(value))
+    }
+}

@@ -14,6 +14,12 @@
 //     from scripts/registry-data/tls-handshake-types.csv, retrieved 2026-11-29
 //   TLS ContentType: https://www.iana.org/assignments/tls-parameters/tls-parameters.xhtml#tls-parameters-5
 //     from scripts/registry-data/tls-content-types.csv, retrieved 2026-11-29
+//   TLS EC Point Formats: https://www.iana.org/assignments/tls-parameters/tls-parameters.xhtml#tls-parameters-9
+//     from scripts/registry-data/tls-ec-point-formats.csv, retrieved 2026-11-29
+//   TLS Compression Method Identifiers: https://www.iana.org/assignments/comp-meth-ids/comp-meth-ids.xhtml#comp-meth-ids-2
+//     from scripts/registry-data/tls-compression-methods.csv, retrieved 2026-11-29
+//   TLS PskKeyExchangeMode: https://www.iana.org/assignments/tls-parameters/tls-parameters.xhtml#tls-pskkeyexchangemode
+//     from scripts/registry-data/tls-psk-key-exchange-modes.csv, retrieved 2026-11-29
 
 /// Names (and Recommended columns) of the IANA TLS registries, as generated switches:
 /// no allocation and no table built at run time. Unregistered values give nil.
@@ -301,6 +307,35 @@ enum IANARegistry {
         case 0x19: "tls12_cid"
         case 0x1a: "ack"
         case 0x1b: "return_routability_check"
+        default: nil
+        }
+    }
+
+    /// IANA "TLS EC Point Formats" name.
+    static func ecPointFormatName(_ value: UInt8) -> String? {
+        switch value {
+        case 0x00: "uncompressed"
+        case 0x01: "ansiX962_compressed_prime"
+        case 0x02: "ansiX962_compressed_char2"
+        default: nil
+        }
+    }
+
+    /// IANA "TLS Compression Method Identifiers" name.
+    static func compressionMethodName(_ value: UInt8) -> String? {
+        switch value {
+        case 0x00: "NULL"
+        case 0x01: "DEFLATE"
+        case 0x40: "LZS"
+        default: nil
+        }
+    }
+
+    /// IANA "TLS PskKeyExchangeMode" name.
+    static func pskKeyExchangeModeName(_ value: UInt8) -> String? {
+        switch value {
+        case 0x00: "psk_ke"
+        case 0x01: "psk_dhe_ke"
         default: nil
         }
     }
