@@ -124,6 +124,7 @@ public struct TLSStreamParser: Sendable {
                 offset += take
                 continue
             }
+            // Indexing below: offset < count (loop condition), and the fast path checks for 5 bytes.
             if headerCount == 0, !sawFirstRecord, !Self.plausibleFirstByte(bytes[offset]) {
                 return stop(DecodeError(.malformed, at: streamOffset, "not TLS (first byte)"), emit)
             }
@@ -292,7 +293,7 @@ public struct TLSStreamParser: Sendable {
         while index < count, mode == .handshake, !isStopped {
             if handshakeBuffer.isEmpty {
                 let available = count - index
-                if available >= 4 {
+                if available >= 4 {  // so chunk[index...index + 3] exist
                     let type = chunk[index]
                     let length = Int(chunk[index + 1]) << 16 | Int(chunk[index + 2]) << 8 | Int(chunk[index + 3])
                     guard length <= cap(type) else { return stop(Self.overCap(type), emit) }
@@ -325,6 +326,7 @@ public struct TLSStreamParser: Sendable {
                 let message = handshakeBuffer
                 handshakeBuffer = []
                 message.withUnsafeBytes { buffer in
+                    // buffer.count == 4 + length ≥ 4: the header is complete.
                     deliver(buffer[0], UnsafeRawBufferPointer(rebasing: buffer[4...]), emit)
                 }
             }
