@@ -84,6 +84,9 @@ public struct TLSStreamParser: Sendable {
     public private(set) var isEncrypted: Bool = false
     /// Bytes of this direction consumed so far.
     public private(set) var streamOffset: Int = 0
+    /// True once the first record header looked like TLS (or an SSL 2.0 ClientHello): a parser that
+    /// stopped with this still false saw a flow that is not TLS at all.
+    public private(set) var looksLikeTLS: Bool = false
 
     private enum RecordMode: UInt8, Sendable {
         case skip, handshake, alert, changeCipherSpec, heartbeat, sslv2Hello
@@ -150,6 +153,7 @@ public struct TLSStreamParser: Sendable {
     /// An incomplete handshake message is dropped, and the rest of a handshake record being read is skipped.
     public mutating func encryptHandshake() {
         isEncrypted = true
+        if mode == .sslv2Hello { return }  // finish the SSL 2.0 hello being read; later records are encrypted
         handshakeBuffer = []
         if mode == .handshake { mode = .skip }
     }
@@ -195,6 +199,7 @@ public struct TLSStreamParser: Sendable {
             sawFirstRecord = true
             if type & 0x80 != 0 { return startSSLv2(emit) }
             guard major == 3 else { return stop(DecodeError(.malformed, at: recordStart + 1, "not TLS (record version)"), emit) }
+            looksLikeTLS = true
         }
         guard major == 3 else { return stop(DecodeError(.malformed, at: recordStart + 1, "TLSPlaintext.legacy_record_version"), emit) }
         guard length <= limits.maxRecordLength else {
@@ -384,6 +389,7 @@ public struct TLSStreamParser: Sendable {
         guard length <= limits.maxHandshakeMessage else {
             return stop(DecodeError(.tooLarge, at: recordStart, "V2ClientHello.msg_length (maxHandshakeMessage)"), emit)
         }
+        looksLikeTLS = true
         handshakeBuffer = [messageType, UInt8(truncatingIfNeeded: header >> 8), UInt8(truncatingIfNeeded: header)]
         handshakeBuffer.reserveCapacity(length)
         recordLength = length

@@ -90,6 +90,27 @@ import WireCursor
         #expect(got.first?.stopCode == .malformed)
         let result = events(input, pieces: [1])
         #expect(result.parser.isStopped)  // decided on the first byte
+        #expect(!result.parser.looksLikeTLS)
+    }
+
+    @Test func looksLikeTLSAfterAPlausibleFirstHeader() {
+        #expect(!events(Array(hello[0..<4]), pieces: [4]).parser.looksLikeTLS)
+        #expect(events(Array(hello[0..<5]), pieces: [5]).parser.looksLikeTLS)
+        // Malformed later on: still TLS.
+        let result = events(hello + record(21, [1]), pieces: [1000])
+        #expect(result.parser.isStopped && result.parser.looksLikeTLS)
+    }
+
+    @Test func encryptHandshakeMidRecordSkipsTheRest() {
+        // Two messages in one record; the switch happens between feeds, inside the first message.
+        let input = record(22, handshake(16, [1, 2, 3, 4]) + handshake(20, [5])) + record(22, [9])
+        var parser = TLSStreamParser()
+        var got: [TLSEvent] = []
+        input[0..<8].withUnsafeBytes { parser.feed($0) { got.append($0) } }
+        parser.encryptHandshake()
+        input[8...].withUnsafeBytes { parser.feed($0) { got.append($0) } }
+        #expect(got == [.encryptedHandshake(length: 1)])
+        #expect(!parser.isStopped)
     }
 
     @Test func firstRecordMustHaveMajorVersion3() {
