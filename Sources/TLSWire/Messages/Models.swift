@@ -22,8 +22,11 @@ public struct ClientHello: Sendable, Hashable {
     public var compressionMethods: [UInt8]
     /// Wire order, GREASE kept, bodies kept.
     public var extensions: [TLSExtension]
-    /// server_name (host_name entry), nil when absent.
+    /// server_name: the first host_name entry when it is valid UTF-8 (IP literals and odd names are kept
+    /// as sent); nil when absent, malformed, or not UTF-8 (then `serverNameBytes` still has the bytes).
     public var serverName: String?
+    /// The first host_name entry's raw bytes, whatever they are; nil when absent or malformed.
+    public var serverNameBytes: [UInt8]?
     /// ALPN protocol names in wire order, raw bytes (may be non-ASCII).
     public var alpn: [[UInt8]]
     public var supportedVersions: [TLSVersion]
@@ -36,13 +39,17 @@ public struct ClientHello: Sendable, Hashable {
     public var hasECH: Bool
     /// Sent in the SSL 2.0-compatible format (RFC 5246 Appendix E.2).
     public var isSSLv2Format: Bool
+    /// SSL 2.0-format hellos only: every 3-byte V2CipherSpec in wire order (`cipherSuites` keeps just the
+    /// ones whose first byte is 0, which are TLS suites); empty for TLS-format hellos.
+    public var sslv2CipherSpecs: [UInt32]
 
     public init(
         version: TLSVersion, random: [UInt8] = [], sessionID: [UInt8] = [], cipherSuites: [CipherSuite] = [],
         compressionMethods: [UInt8] = [], extensions: [TLSExtension] = [], serverName: String? = nil,
         alpn: [[UInt8]] = [], supportedVersions: [TLSVersion] = [], supportedGroups: [NamedGroup] = [],
         ecPointFormats: [UInt8] = [], signatureAlgorithms: [SignatureScheme] = [], keyShareGroups: [NamedGroup] = [],
-        pskModes: [UInt8] = [], hasECH: Bool = false, isSSLv2Format: Bool = false
+        pskModes: [UInt8] = [], hasECH: Bool = false, isSSLv2Format: Bool = false,
+        serverNameBytes: [UInt8]? = nil, sslv2CipherSpecs: [UInt32] = []
     ) {
         self.version = version
         self.random = random
@@ -60,6 +67,8 @@ public struct ClientHello: Sendable, Hashable {
         self.pskModes = pskModes
         self.hasECH = hasECH
         self.isSSLv2Format = isSSLv2Format
+        self.serverNameBytes = serverNameBytes
+        self.sslv2CipherSpecs = sslv2CipherSpecs
     }
 }
 
@@ -82,6 +91,18 @@ public struct ServerHello: Sendable, Hashable {
 
     /// The version the peers agreed on: supported_versions if present, else legacy_version.
     public var negotiatedVersion: TLSVersion { selectedVersion ?? version }
+
+    /// TLS 1.3 or one of its drafts was negotiated (the rest of the handshake is encrypted).
+    public var selectsTLS13: Bool {
+        let negotiated = negotiatedVersion
+        return negotiated == .tls13 || negotiated.tls13Draft != nil
+    }
+
+    /// RFC 8446 §4.1.3: the random of a HelloRetryRequest, SHA-256("HelloRetryRequest").
+    public static let helloRetryRequestRandom: [UInt8] = [
+        0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
+        0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
+    ]
 
     public init(
         version: TLSVersion, random: [UInt8] = [], sessionID: [UInt8] = [], cipherSuite: CipherSuite,

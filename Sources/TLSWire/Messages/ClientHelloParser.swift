@@ -1,0 +1,177 @@
+import WireCursor
+
+// RFC 8446 §4.1.2 (RFC 5246 §7.4.1.2 is the same, with `extensions` optional: SSL 3.0 / TLS 1.0
+// hellos may end after the compression methods):
+//
+//     uint16 ProtocolVersion;
+//     opaque Random[32];
+//     uint8 CipherSuite[2];    /* Cryptographic suite selector */
+//
+//     struct {
+//         ProtocolVersion legacy_version = 0x0303;    /* TLS v1.2 */
+//         Random random;
+//         opaque legacy_session_id<0..32>;
+//         CipherSuite cipher_suites<2..2^16-2>;
+//         opaque legacy_compression_methods<1..2^8-1>;
+//         Extension extensions<8..2^16-1>;
+//     } ClientHello;
+extension ClientHello {
+    /// Parses a ClientHello handshake body (after the 4-byte handshake header).
+    ///
+    /// The outer structure must be exact (lengths that overrun or leave bytes behind throw). An
+    /// extension whose body does not parse is kept raw in `extensions` and simply not decoded: a
+    /// malformed extension does not fail the hello. More than `limits.maxExtensions` extensions throws
+    /// `.tooLarge`. GREASE values and TLS 1.3 draft versions are kept as sent.
+    public init(parsing cursor: inout ByteCursor, limits: TLSLimits = TLSLimits()) throws(DecodeError) {
+        self.init(version: TLSVersion(rawValue: try cursor.readUInt16("ClientHello.legacy_version")))
+        random = try cursor.readBytes(count: 32, "ClientHello.random")
+        let session = try cursor.readLengthPrefixed8("ClientHello.legacy_session_id")
+        guard session.remaining <= 32 else { throw DecodeError(.malformed, at: session.position, "ClientHello.legacy_session_id") }
+        sessionID = session.remainingBytes
+        var suites = try cursor.readLengthPrefixed16("ClientHello.cipher_suites")
+        cipherSuites = try suites.readUInt16s("ClientHello.cipher_suites").map(CipherSuite.init(rawValue:))
+        compressionMethods = try cursor.readLengthPrefixed8("ClientHello.legacy_compression_methods").remainingBytes
+        if cursor.isEmpty { return }  // no extensions block (SSL 3.0 / early TLS)
+        var block = try cursor.readLengthPrefixed16("ClientHello.extensions")
+        var decoded = ClientExtensionsSeen()
+        extensions = try readExtensions(&block, limit: limits.maxExtensions) { type, body in
+            decodeExtension(type, body, &decoded)
+        }
+    }
+
+    /// Which extensions were decoded already: on a duplicate, the first occurrence wins.
+    struct ClientExtensionsSeen {
+        var bits: UInt16 = 0
+        mutating func first(_ bit: UInt16) -> Bool {
+            defer { bits |= bit }
+            return bits & bit == 0
+        }
+    }
+
+    private mutating func decodeExtension(_ type: ExtensionType, _ body: ByteCursor, _ seen: inout ClientExtensionsSeen) {
+        var body = body
+        if type == .encryptedClientHello { hasECH = true }  // presence is what we report
+        // Each case decodes into locals and assigns only when the whole body parsed: a malformed
+        // body records nothing.
+        do throws(DecodeError) {
+            switch type {
+            case .serverName where seen.first(1 << 0):
+                // RFC 6066 §3: struct { NameType name_type; select (name_type) { case host_name: HostName; } name; } ServerName;
+                //              struct { ServerName server_name_list<1..2^16-1> } ServerNameList;  opaque HostName<1..2^16-1>;
+                var list = try body.readLengthPrefixed16("server_name.server_name_list")
+                try body.expectEnd("server_name")
+                var hostName: [UInt8]?
+                while !list.isEmpty {
+                    let nameType = try list.readUInt8("ServerName.name_type")
+                    // Unknown name types are not defined; RFC 6066 says they use the same opaque<..2^16-1> shape.
+                    let name = try list.readLengthPrefixed16("ServerName.name")
+                    if nameType == 0, hostName == nil {
+                        guard !name.isEmpty else { throw DecodeError(.malformed, at: name.position, "HostName") }
+                        hostName = name.remainingBytes
+                    }
+                }
+                if let hostName {
+                    serverNameBytes = hostName
+                    serverName = String(validating: hostName, as: UTF8.self)
+                }
+            case .alpn where seen.first(1 << 1):
+                // RFC 7301 §3.1: opaque ProtocolName<1..2^8-1>; struct { ProtocolName protocol_name_list<2..2^16-1> } ProtocolNameList;
+                var list = try body.readLengthPrefixed16("ProtocolNameList")
+                try body.expectEnd("application_layer_protocol_negotiation")
+                var names: [[UInt8]] = []
+                while !list.isEmpty {
+                    let name = try list.readLengthPrefixed8("ProtocolName")
+                    guard !name.isEmpty else { throw DecodeError(.malformed, at: name.position, "ProtocolName") }
+                    names.append(name.remainingBytes)
+                }
+                alpn = names
+            case .supportedVersions where seen.first(1 << 2):
+                // RFC 8446 §4.2.1 (client form): ProtocolVersion versions<2..254>;
+                var list = try body.readLengthPrefixed8("supported_versions.versions")
+                try body.expectEnd("supported_versions")
+                supportedVersions = try list.readUInt16s("supported_versions.versions").map(TLSVersion.init(rawValue:))
+            case .supportedGroups where seen.first(1 << 3):
+                // RFC 8446 §4.2.7: struct { NamedGroup named_group_list<2..2^16-1>; } NamedGroupList;
+                var list = try body.readLengthPrefixed16("supported_groups.named_group_list")
+                try body.expectEnd("supported_groups")
+                supportedGroups = try list.readUInt16s("supported_groups.named_group_list").map(NamedGroup.init(rawValue:))
+            case .ecPointFormats where seen.first(1 << 4):
+                // RFC 8422 §5.1.2: struct { ECPointFormat ec_point_format_list<1..2^8-1> } ECPointFormatList;
+                let list = try body.readLengthPrefixed8("ec_point_formats.ec_point_format_list")
+                try body.expectEnd("ec_point_formats")
+                ecPointFormats = list.remainingBytes
+            case .signatureAlgorithms where seen.first(1 << 5):
+                // RFC 8446 §4.2.3: struct { SignatureScheme supported_signature_algorithms<2..2^16-2>; } SignatureSchemeList;
+                var list = try body.readLengthPrefixed16("signature_algorithms.supported_signature_algorithms")
+                try body.expectEnd("signature_algorithms")
+                signatureAlgorithms = try list.readUInt16s("signature_algorithms").map(SignatureScheme.init(rawValue:))
+            case .keyShare where seen.first(1 << 6):
+                // RFC 8446 §4.2.8: struct { NamedGroup group; opaque key_exchange<1..2^16-1>; } KeyShareEntry;
+                //                  struct { KeyShareEntry client_shares<0..2^16-1>; } KeyShareClientHello;
+                var list = try body.readLengthPrefixed16("KeyShareClientHello.client_shares")
+                try body.expectEnd("key_share")
+                var groups: [NamedGroup] = []
+                while !list.isEmpty {
+                    groups.append(NamedGroup(rawValue: try list.readUInt16("KeyShareEntry.group")))
+                    _ = try list.readLengthPrefixed16("KeyShareEntry.key_exchange")
+                }
+                keyShareGroups = groups
+            case .pskKeyExchangeModes where seen.first(1 << 7):
+                // RFC 8446 §4.2.9: struct { PskKeyExchangeMode ke_modes<1..255>; } PskKeyExchangeModes;
+                let list = try body.readLengthPrefixed8("psk_key_exchange_modes.ke_modes")
+                try body.expectEnd("psk_key_exchange_modes")
+                pskModes = list.remainingBytes
+            default:
+                break
+            }
+        } catch {
+            // Kept raw in `extensions`; nothing decoded (see the doc comment of init(parsing:limits:)).
+        }
+    }
+}
+
+// RFC 5246 Appendix E.2 (RFC 6101 Appendix E), the SSL 2.0-compatible ClientHello, as the first bytes
+// of a stream. The 2-byte record header (high bit set, 15-bit length) is read by the stream parser;
+// this parser starts at msg_type:
+//
+//     uint8 V2CipherSpec[3];
+//     struct {
+//         uint16 msg_length;              /* the 2-byte header, high bit set */
+//         uint8 msg_type;                 /* 1 = client_hello */
+//         Version version;
+//         uint16 cipher_spec_length;
+//         uint16 session_id_length;
+//         uint16 challenge_length;
+//         V2CipherSpec cipher_specs[V2ClientHello.cipher_spec_length];
+//         opaque session_id[V2ClientHello.session_id_length];
+//         opaque challenge[V2ClientHello.challenge_length];
+//     } V2ClientHello;
+extension ClientHello {
+    /// Parses an SSL 2.0-format ClientHello from `msg_type` on (the caller consumed the 2-byte header
+    /// and bounds the cursor by its length).
+    ///
+    /// `cipherSuites` keeps only the specs whose first byte is 0 (they name TLS suites, E.2);
+    /// `sslv2CipherSpecs` keeps all of them. `random` is the challenge left-padded with zeros to 32 bytes
+    /// as E.2 says a server sees it (a challenge longer than 32 bytes is kept as sent).
+    public init(parsingSSLv2 cursor: inout ByteCursor) throws(DecodeError) {
+        guard try cursor.readUInt8("V2ClientHello.msg_type") == 1 else {
+            throw DecodeError(.malformed, at: cursor.position, "V2ClientHello.msg_type")
+        }
+        self.init(version: TLSVersion(rawValue: try cursor.readUInt16("V2ClientHello.version")), isSSLv2Format: true)
+        let specLength = Int(try cursor.readUInt16("V2ClientHello.cipher_spec_length"))
+        let sessionLength = Int(try cursor.readUInt16("V2ClientHello.session_id_length"))
+        let challengeLength = Int(try cursor.readUInt16("V2ClientHello.challenge_length"))
+        guard specLength % 3 == 0 else { throw DecodeError(.malformed, at: cursor.position, "V2ClientHello.cipher_spec_length") }
+        var specs = try cursor.readCursor(count: specLength, "V2ClientHello.cipher_specs")
+        while !specs.isEmpty {
+            let kind = try specs.readUInt8("V2CipherSpec")
+            let suite = try specs.readUInt16("V2CipherSpec")
+            sslv2CipherSpecs.append(UInt32(kind) << 16 | UInt32(suite))
+            if kind == 0 { cipherSuites.append(CipherSuite(rawValue: suite)) }
+        }
+        sessionID = try cursor.readBytes(count: sessionLength, "V2ClientHello.session_id")
+        let challenge = try cursor.readBytes(count: challengeLength, "V2ClientHello.challenge")
+        random = challenge.count < 32 ? [UInt8](repeating: 0, count: 32 - challenge.count) + challenge : challenge
+        try cursor.expectEnd("V2ClientHello")  // E.2: no padding in the 2-byte-header form
+    }
+}

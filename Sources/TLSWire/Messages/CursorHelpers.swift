@@ -1,0 +1,54 @@
+import WireCursor
+
+// Small reads shared by the message parsers. Each works inside the cursor it is given, so a list
+// can never read past the length that introduced it.
+
+extension ByteCursor {
+    /// Throws `.malformed` unless every byte was consumed (a declared length that says more than its contents).
+    @inlinable
+    mutating func expectEnd(_ context: StaticString) throws(DecodeError) {
+        guard isEmpty else { throw DecodeError(.malformed, at: position, context) }
+    }
+
+    /// Reads the rest as big-endian 16-bit values; an odd byte count is malformed.
+    mutating func readUInt16s(_ context: StaticString) throws(DecodeError) -> [UInt16] {
+        guard remaining % 2 == 0 else { throw DecodeError(.malformed, at: position, context) }
+        var values: [UInt16] = []
+        values.reserveCapacity(remaining / 2)
+        while !isEmpty { values.append(try readUInt16(context)) }
+        return values
+    }
+}
+
+/// Walks `Extension extensions<..2^16-1>` (RFC 8446 §4.2), keeping each extension raw in wire order
+/// and offering its body to `decode`, which records what it understands and ignores what it cannot.
+///
+///     struct {
+///         ExtensionType extension_type;
+///         opaque extension_data<0..2^16-1>;
+///     } Extension;
+func readExtensions(
+    _ block: inout ByteCursor, limit: Int, _ decode: (ExtensionType, ByteCursor) -> Void
+) throws(DecodeError) -> [TLSExtension] {
+    var extensions: [TLSExtension] = []
+    while !block.isEmpty {
+        guard extensions.count < limit else { throw DecodeError(.tooLarge, at: block.position, "extensions (maxExtensions)") }
+        let type = ExtensionType(rawValue: try block.readUInt16("Extension.extension_type"))
+        let body = try block.readLengthPrefixed16("Extension.extension_data")
+        extensions.append(TLSExtension(type: type, body: body.remainingBytes))
+        decode(type, body)
+    }
+    return extensions
+}
+
+/// Parses a standalone byte array with a fresh cursor (offsets relative to its start).
+func parseBytes<T>(_ bytes: [UInt8], _ body: (inout ByteCursor) throws(DecodeError) -> T) -> T? {
+    bytes.withUnsafeBytes { (buffer) -> T? in
+        var cursor = ByteCursor(buffer)
+        do throws(DecodeError) {
+            return try body(&cursor)
+        } catch {
+            return nil
+        }
+    }
+}
