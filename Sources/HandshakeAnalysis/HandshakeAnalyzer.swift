@@ -32,6 +32,7 @@ public struct HandshakeAnalyzer {
     public let options: AnalysisOptions
     public private(set) var counters = AnalysisCounters()
     private var reassembler: TCPReassembler<TLSSession>
+    private var certificates = CertificateCache()
 
     public init(options: AnalysisOptions = AnalysisOptions()) {
         self.options = options
@@ -73,6 +74,10 @@ public struct HandshakeAnalyzer {
             rebasing: frame[packet.payloadOffset..<(packet.payloadOffset + packet.payloadLength)])
         let tlsLimits = options.tls
         var newConnections = 0
+        // Moved out and back (not copied) so the closure below does not capture all of self.
+        var certificates = CertificateCache.empty
+        swap(&certificates, &self.certificates)
+        defer { swap(&certificates, &self.certificates) }
         reassembler.process(
             packet, payload: payload, timestamp: timestamp,
             makeConsumer: { start in
@@ -80,15 +85,18 @@ public struct HandshakeAnalyzer {
                 return TLSSession(start: start, limits: tlsLimits)
             },
             finished: { session, end in
-                if session.isTLS { emit(session.finish(end)) }
+                if session.isTLS { emit(session.finish(end, certificates: &certificates)) }
             })
         counters.connections += newConnections
     }
 
     /// Ends every connection still open (end of input) and emits their records.
     public mutating func finish(emit: (HandshakeRecord) -> Void) {
+        var certificates = CertificateCache.empty
+        swap(&certificates, &self.certificates)
         reassembler.finishAll { session, end in
-            if session.isTLS { emit(session.finish(end)) }
+            if session.isTLS { emit(session.finish(end, certificates: &certificates)) }
         }
+        swap(&certificates, &self.certificates)
     }
 }

@@ -26,7 +26,8 @@ struct TLSSession: TCPStreamConsumer {
     var isTLS13 = false
     /// Last step kind appended per peer, to collapse runs of application data records.
     var lastStep: HandshakeStep?
-    var sawClientHello = false
+    var serverChain: [[UInt8]] = []
+    var clientChain: [[UInt8]] = []
     var done = false
 
     init(start: FlowStart, limits: TLSLimits) {
@@ -162,6 +163,13 @@ struct TLSSession: TCPStreamConsumer {
                 record.ja4 = JA4(clientHello: hello, transport: .tcp)
             }
         case .serverHello(let hello) where peer == .server:
+            // The client's parser cannot know the server's answer: a TLS 1.3 ChangeCipherSpec is a
+            // dummy, and after a TLS 1.3 ServerHello the client's handshake is encrypted.
+            switch clientDirection {
+            case .fromInitiator: fromInitiator.notePeerServerHello(hello)
+            case .fromResponder: fromResponder.notePeerServerHello(hello)
+            case nil: break
+            }
             if hello.isHelloRetryRequest {
                 append(.helloRetryRequest, from: peer)
                 if record.helloRetryRequest == nil { record.helloRetryRequest = hello }
@@ -186,8 +194,6 @@ struct TLSSession: TCPStreamConsumer {
                 } else if pskAccepted {
                     record.keyExchange = "PSK"
                 }
-                fromInitiator.encryptHandshake()
-                fromResponder.encryptHandshake()
             } else if let clientHello = record.clientHello, !clientHello.sessionID.isEmpty,
                 clientHello.sessionID == hello.sessionID
             {
@@ -195,20 +201,12 @@ struct TLSSession: TCPStreamConsumer {
             }
         case .certificate(let chain):
             append(.handshake(.certificate), from: peer)
-            if peer == .server { serverSentFullHandshake = true }
-            var summaries: [CertificateSummary] = []
-            for der in chain.certificates {
-                do {
-                    summaries.append(try CertificateSummary(derEncoded: der))
-                } catch {
-                    record.anomalies.append(.certificateUnparsable(error.reason))
-                }
-            }
+            // Kept as DER; summarised once per distinct certificate when the record is emitted.
             if peer == .server {
-                if record.certificates.isEmpty { record.certificates = summaries }
-                if let leaf = summaries.first { record.authentication = Self.authentication(of: leaf) }
-            } else if record.clientCertificates.isEmpty {
-                record.clientCertificates = summaries
+                serverSentFullHandshake = true
+                if serverChain.isEmpty { serverChain = chain.certificates }
+            } else if clientChain.isEmpty {
+                clientChain = chain.certificates
             }
         case .serverKeyExchange(let exchange):
             append(.handshake(.serverKeyExchange), from: peer)
@@ -248,13 +246,31 @@ struct TLSSession: TCPStreamConsumer {
         }
     }
 
-    /// The record as it stands, with the flow table's view of the connection's extent.
-    func finish(_ end: FlowEnd) -> HandshakeRecord {
+    /// The record as it stands, with the flow table's view of the connection's extent and the
+    /// certificates summarised (through `certificates`, which parses each distinct DER once).
+    func finish(_ end: FlowEnd, certificates: inout CertificateCache) -> HandshakeRecord {
         var result = record
         result.firstTimestamp = end.firstTimestamp
         result.lastTimestamp = end.lastTimestamp
         result.packets = end.packets
         result.bytes = end.bytes
+        for (chain, isServer) in [(serverChain, true), (clientChain, false)] {
+            var summaries: [CertificateSummary] = []
+            for der in chain {
+                switch certificates.summary(of: der) {
+                case .success(let summary): summaries.append(summary)
+                case .failure(let error): result.anomalies.append(.certificateUnparsable(error.reason))
+                }
+            }
+            if isServer {
+                result.certificates = summaries
+                if let leaf = summaries.first, !isTLS13 || result.authentication == nil {
+                    result.authentication = Self.authentication(of: leaf)
+                }
+            } else {
+                result.clientCertificates = summaries
+            }
+        }
         return result
     }
 }

@@ -91,7 +91,7 @@ public enum RecordEncoder {
         for suite in hello.cipherSuites { json.string(suite.name) }
         json.endArray()
         json.key("compression_methods"); json.beginArray()
-        for method in hello.compressionMethods { json.int(Int(method)) }
+        for method in hello.compressionMethods { json.string(RegistryName.compressionMethod(method)) }
         json.endArray()
         json.key("extensions"); json.beginArray()
         for ext in hello.extensions { json.string(ext.type.name) }
@@ -107,7 +107,7 @@ public enum RecordEncoder {
         for group in hello.supportedGroups { json.string(group.name) }
         json.endArray()
         json.key("ec_point_formats"); json.beginArray()
-        for format in hello.ecPointFormats { json.int(Int(format)) }
+        for format in hello.ecPointFormats { json.string(RegistryName.ecPointFormat(format)) }
         json.endArray()
         json.key("signature_algorithms"); json.beginArray()
         for scheme in hello.signatureAlgorithms { json.string(scheme.name) }
@@ -116,7 +116,7 @@ public enum RecordEncoder {
         for group in hello.keyShareGroups { json.string(group.name) }
         json.endArray()
         json.key("psk_modes"); json.beginArray()
-        for mode in hello.pskModes { json.int(Int(mode)) }
+        for mode in hello.pskModes { json.string(RegistryName.pskKeyExchangeMode(mode)) }
         json.endArray()
         json.key("ech"); json.bool(hello.hasECH)
         json.endObject()
@@ -128,7 +128,7 @@ public enum RecordEncoder {
         json.key("random"); json.hexString(bytes: hello.random)
         json.key("session_id"); json.hexString(bytes: hello.sessionID)
         json.key("cipher_suite"); json.string(hello.cipherSuite.name)
-        json.key("compression_method"); json.int(Int(hello.compressionMethod))
+        json.key("compression_method"); json.string(RegistryName.compressionMethod(hello.compressionMethod))
         json.key("extensions"); json.beginArray()
         for ext in hello.extensions { json.string(ext.type.name) }
         json.endArray()

@@ -1,0 +1,35 @@
+import X509Inspection
+
+/// Summaries of certificates already parsed, so a server's chain seen on thousands of connections is
+/// parsed once. Bounded: when full it is emptied (a simple, allocation-light policy; real traffic has
+/// few distinct chains).
+public struct CertificateCache {
+    public let capacity: Int
+    private var entries: [[UInt8]: Result<CertificateSummary, CertificateParseError>] = [:]
+    public private(set) var hits = 0
+    public private(set) var misses = 0
+
+    public init(capacity: Int = 4096) {
+        self.capacity = capacity
+    }
+
+    /// A placeholder with no storage, for moving a cache out of a struct and back.
+    static let empty = CertificateCache(capacity: 0)
+
+    public mutating func summary(of der: [UInt8]) -> Result<CertificateSummary, CertificateParseError> {
+        if let known = entries[der] {
+            hits += 1
+            return known
+        }
+        misses += 1
+        let result: Result<CertificateSummary, CertificateParseError>
+        do {
+            result = .success(try CertificateSummary(derEncoded: der))
+        } catch {
+            result = .failure(error)
+        }
+        if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+        entries[der] = result
+        return result
+    }
+}

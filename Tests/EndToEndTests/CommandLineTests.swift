@@ -1,0 +1,111 @@
+import Foundation
+import Testing
+
+/// The command line's contract: exit statuses, formats, standard input, filters.
+@Suite struct CommandLineTests {
+    static let sample = Harness.pcaps.appendingPathComponent("tls13-x25519.pcap")
+
+    static func temporaryFile(_ name: String, _ bytes: [UInt8]) throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("tlsscope-\(UUID().uuidString)-\(name)")
+        try Data(bytes).write(to: url)
+        return url
+    }
+
+    @Test func notACaptureExitsTwoWithOneLineNamingTheFile() throws {
+        let file = try Self.temporaryFile("notes.txt", Array("this is not a capture file\n".utf8))
+        defer { try? FileManager.default.removeItem(at: file) }
+        let result = try Harness.run(["analyze", "--format", "ndjson", file.path])
+        #expect(result.status == 2)
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.count == 1, "stderr: \(result.stderr)")
+        #expect(result.stderr.contains(file.path))
+    }
+
+    @Test func missingFileExitsTwo() throws {
+        let result = try Harness.run(["analyze", "/nonexistent/capture.pcap"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("/nonexistent/capture.pcap"))
+    }
+
+    @Test func usageErrorsExitTwo() throws {
+        #expect(try Harness.run(["analyze"]).status == 2)
+        #expect(try Harness.run(["analyze", "--format", "yaml", Self.sample.path]).status == 2)
+        #expect(try Harness.run(["frobnicate"]).status == 2)
+    }
+
+    @Test func versionAndHelpExitZero() throws {
+        let version = try Harness.run(["--version"])
+        #expect(version.status == 0)
+        #expect(version.stdoutText.contains("0."))
+        let help = try Harness.run(["analyze", "--help"])
+        #expect(help.status == 0)
+        #expect(help.stdoutText.contains("--filter"))
+    }
+
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: sample.path)))
+    func truncatedCaptureExitsThreeAndKeepsEarlierRecords() throws {
+        let truncated = Harness.pcaps.appendingPathComponent("truncated.pcap")
+        let result = try Harness.run(["analyze", "--format", "ndjson", "--summary", truncated.path])
+        #expect(result.status == 3, "stderr: \(result.stderr)")
+        #expect(result.stderr.contains("truncated.pcap"))
+        #expect(result.stderr.contains("offset"), "stderr should name the byte offset: \(result.stderr)")
+        let lines = result.stdoutText.split(separator: "\n")
+        #expect(lines.count >= 2, "the connection before the damage and the summary")
+        let summary = try #require(try Harness.jsonObject(Data(try #require(lines.last).utf8)) as? [String: Any])
+        #expect(summary["type"] as? String == "summary")
+        #expect((summary["errors"] as? [String])?.count == 1)
+        let first = try #require(try Harness.jsonObject(Data(lines[0].utf8)) as? [String: Any])
+        #expect(first["type"] as? String == "tls")
+    }
+
+    @Test func standardInputGivesTheSameRecordsAsTheFile() throws {
+        let fromFile = try Harness.run(["analyze", "--format", "ndjson", Self.sample.path])
+        let fromStdin = try Harness.run(["analyze", "--format", "ndjson", "-"], stdin: try Data(contentsOf: Self.sample))
+        #expect(fromFile.status == 0 && fromStdin.status == 0, "\(fromStdin.stderr)")
+        #expect(!fromFile.stdout.isEmpty)
+        #expect(fromFile.stdout == fromStdin.stdout)
+    }
+
+    @Test func severalFilesInOneRun() throws {
+        let second = Harness.pcaps.appendingPathComponent("tls12-ecdhe-rsa-chain.pcap")
+        let result = try Harness.run(["analyze", "--format", "json", Self.sample.path, second.path])
+        #expect(result.status == 0)
+        let object = try #require(try Harness.jsonObject(result.stdout) as? [String: Any])
+        let connections = try #require(object["connections"] as? [[String: Any]])
+        let summary = try #require(object["summary"] as? [String: Any])
+        #expect(summary["files"] as? Int == 2)
+        #expect(connections.count == summary["tls_connections"] as? Int)
+        let versions = Set(connections.compactMap { $0["version"] as? String })
+        #expect(versions.contains("TLS 1.3") && versions.contains("TLS 1.2"))
+    }
+
+    @Test func bpfFilterSelectsConnections() throws {
+        let all = try Harness.run(["analyze", "--format", "ndjson", Self.sample.path])
+        let none = try Harness.run(["analyze", "--format", "ndjson", "--filter", "udp", Self.sample.path])
+        #expect(all.status == 0 && none.status == 0)
+        #expect(!all.stdout.isEmpty)
+        #expect(none.stdout.isEmpty)
+        let bad = try Harness.run(["analyze", "--filter", "tcp port nonsense((", Self.sample.path])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.split(separator: "\n").count == 1)
+    }
+
+    @Test func textFormatIsATableWithASummary() throws {
+        let result = try Harness.run(["analyze", "--format", "text", Self.sample.path])
+        #expect(result.status == 0)
+        let lines = result.stdoutText.split(separator: "\n")
+        #expect(lines.first?.hasPrefix("TIME") == true)
+        #expect(result.stdoutText.contains("TLS 1.3"))
+        #expect(result.stdoutText.contains("TLS connection(s)"))
+    }
+
+    @Test func outputFileOption() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("tlsscope-\(UUID().uuidString).ndjson")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let result = try Harness.run(["analyze", "--format", "ndjson", "--summary", "--output", out.path, Self.sample.path])
+        #expect(result.status == 0)
+        #expect(result.stdout.isEmpty)
+        let written = try String(contentsOf: out, encoding: .utf8)
+        #expect(written.contains("\"type\":\"summary\"") || written.contains("\"type\": \"summary\""))
+    }
+}
