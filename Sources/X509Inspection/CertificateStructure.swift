@@ -23,26 +23,15 @@ import X509
 //        extensions      [3]  EXPLICIT Extensions OPTIONAL }
 
 /// AlgorithmIdentifier ::= SEQUENCE { algorithm OBJECT IDENTIFIER, parameters ANY OPTIONAL }
-struct AlgorithmIdentifierFields: DERImplicitlyTaggable {
-    static var defaultIdentifier: ASN1Identifier { .sequence }
-
+/// (swift-certificates' own type is internal.)
+struct AlgorithmIdentifierFields {
     var algorithm: ASN1ObjectIdentifier
     var parameters: ASN1Node?
 
-    init(derEncoded rootNode: ASN1Node, withIdentifier identifier: ASN1Identifier) throws {
-        self = try DER.sequence(rootNode, identifier: identifier) { nodes in
-            let algorithm = try ASN1ObjectIdentifier(derEncoded: &nodes)
-            return AlgorithmIdentifierFields(algorithm: algorithm, parameters: nodes.next())
+    init(derEncoded nodes: inout ASN1NodeCollection.Iterator) throws {
+        (algorithm, parameters) = try DER.sequence(try requiredNode(&nodes), identifier: .sequence) { fields in
+            (try ASN1ObjectIdentifier(derEncoded: &fields), fields.next())
         }
-    }
-
-    init(algorithm: ASN1ObjectIdentifier, parameters: ASN1Node?) {
-        self.algorithm = algorithm
-        self.parameters = parameters
-    }
-
-    func serialize(into coder: inout DER.Serializer, withIdentifier identifier: ASN1Identifier) throws {
-        throw ASN1Error.invalidASN1Object(reason: "read-only")
     }
 }
 
@@ -60,9 +49,11 @@ struct CertificateStructure {
     var signatureAlgorithm: AlgorithmIdentifierFields
 
     init(derEncoded der: [UInt8]) throws {
-        let root = try DER.parse(der)
-        self = try DER.sequence(root, identifier: .sequence) { outer in
-            var fields = try DER.sequence(try requiredNode(&outer), identifier: .sequence) { nodes in
+        self = try DER.sequence(try DER.parse(der), identifier: .sequence) { outer in
+            let tbsCertificate = try requiredNode(&outer)
+            let signatureAlgorithm = try AlgorithmIdentifierFields(derEncoded: &outer)
+            _ = try ASN1BitString(derEncoded: &outer)
+            return try DER.sequence(tbsCertificate, identifier: .sequence) { nodes in
                 let version = try DER.decodeDefaultExplicitlyTagged(
                     &nodes, tagNumber: 0, tagClass: .contextSpecific, defaultValue: Int(0)
                 )
@@ -72,6 +63,7 @@ struct CertificateStructure {
                 let serialNumber = try ArraySlice<UInt8>(derEncoded: &nodes)
                 _ = try AlgorithmIdentifierFields(derEncoded: &nodes)
                 let issuer = try DistinguishedName(derEncoded: try requiredNode(&nodes))
+                // Validity ::= SEQUENCE { notBefore Time, notAfter Time }
                 let (notBefore, notAfter) = try DER.sequence(try requiredNode(&nodes), identifier: .sequence) {
                     validity in (try epochSeconds(&validity), try epochSeconds(&validity))
                 }
@@ -88,13 +80,9 @@ struct CertificateStructure {
                 return CertificateStructure(
                     serialNumber: serialNumber, issuer: issuer, subject: subject, notBefore: notBefore,
                     notAfter: notAfter, publicKeyAlgorithm: keyAlgorithm, publicKey: key,
-                    extensions: extensions ?? [],
-                    signatureAlgorithm: AlgorithmIdentifierFields(algorithm: [0, 0], parameters: nil)
+                    extensions: extensions ?? [], signatureAlgorithm: signatureAlgorithm
                 )
             }
-            fields.signatureAlgorithm = try AlgorithmIdentifierFields(derEncoded: &outer)
-            _ = try ASN1BitString(derEncoded: &outer)
-            return fields
         }
     }
 
