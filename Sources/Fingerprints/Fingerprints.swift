@@ -1,3 +1,4 @@
+import Crypto
 import TLSWire
 
 /// JA3 (salesforce): the string and its lowercase MD5 hex.
@@ -8,9 +9,13 @@ public struct JA3: Sendable, Hashable {
 
 /// JA4 (FoxIO) client fingerprint in its four forms.
 public struct JA4: Sendable, Hashable {
+    /// `ja4`: sorted lists, hashed.
     public var fingerprint: String
+    /// `ja4_r`: sorted lists, raw.
     public var raw: String
+    /// `ja4_o`: wire order (SNI and ALPN kept), hashed.
     public var originalOrder: String
+    /// `ja4_ro`: wire order, raw.
     public var rawOriginalOrder: String
 }
 
@@ -19,20 +24,174 @@ public enum FingerprintTransport: Sendable, Hashable {
     case tcp, quic, dtls
 }
 
+// MARK: - JA3 / JA3S
+
 extension JA3 {
-    /// JA3 of a ClientHello. PLACEHOLDER
-    public init(clientHello: ClientHello) {
-        self.init(string: "", hash: "")
+    /// The JA3 of a JA3 string: its MD5 as lowercase hex.
+    public init(string: String) {
+        self.init(string: string, hash: lowercaseHex(Insecure.MD5.hash(data: Array(string.utf8))))
     }
-    /// JA3S of a ServerHello. PLACEHOLDER
-    public init(serverHello: ServerHello) {
-        self.init(string: "", hash: "")
+
+    /// JA3 of a ClientHello: `SSLVersion,Ciphers,Extensions,EllipticCurves,EllipticCurvePointFormats`, each
+    /// list in wire order, decimal, "-"-joined, GREASE (RFC 8701) removed from every list. SSLVersion is the
+    /// hello's legacy_version; an absent list is an empty field.
+    public init(clientHello hello: ClientHello) {
+        let fields = [
+            String(hello.version.rawValue),
+            decimalList(hello.cipherSuites.lazy.filter { !$0.isGREASE }.map(\.rawValue)),
+            decimalList(hello.extensions.lazy.filter { !$0.type.isGREASE }.map(\.type.rawValue)),
+            decimalList(hello.supportedGroups.lazy.filter { !$0.isGREASE }.map(\.rawValue)),
+            decimalList(hello.ecPointFormats),
+        ]
+        self.init(string: fields.joined(separator: ","))
+    }
+
+    /// JA3S of a ServerHello: `SSLVersion,Cipher,Extensions` (legacy_version, the selected suite, and the
+    /// extensions in wire order without GREASE), all decimal.
+    public init(serverHello hello: ServerHello) {
+        let fields = [
+            String(hello.version.rawValue),
+            String(hello.cipherSuite.rawValue),
+            decimalList(hello.extensions.lazy.filter { !$0.type.isGREASE }.map(\.type.rawValue)),
+        ]
+        self.init(string: fields.joined(separator: ","))
     }
 }
 
+private func decimalList<Values: Sequence>(_ values: Values) -> String where Values.Element: BinaryInteger {
+    values.map { String($0) }.joined(separator: "-")
+}
+
+// MARK: - JA4
+
 extension JA4 {
-    /// PLACEHOLDER
-    public init(clientHello: ClientHello, transport: FingerprintTransport) {
-        self.init(fingerprint: "", raw: "", originalOrder: "", rawOriginalOrder: "")
+    /// Server name (0x0000) and ALPN (0x0010): counted in ja4_a, left out of the sorted extension hash.
+    private static let excludedFromSortedExtensions: Set<UInt16> = [0x0000, 0x0010]
+
+    /// JA4 of a ClientHello, as specified in FoxIO's JA4.md (see the doc comments of the helpers for each
+    /// part, and `Tests/FingerprintsTests` for the cases where the reference implementations differ).
+    public init(clientHello hello: ClientHello, transport: FingerprintTransport) {
+        let ciphers = hello.cipherSuites.filter { !$0.isGREASE }.map(\.rawValue)
+        let extensions = hello.extensions.filter { !$0.type.isGREASE }.map(\.type.rawValue)
+        let signatureAlgorithms = hello.signatureAlgorithms.filter { !$0.isGREASE }.map(\.rawValue)
+        let hasSNI = hello.serverName != nil || extensions.contains(0x0000)
+
+        let a =
+            transportMarker(transport) + versionMarker(hello) + (hasSNI ? "d" : "i")
+            + twoDigitCount(ciphers.count) + twoDigitCount(extensions.count) + alpnMarker(hello.alpn)
+
+        let sortedCiphers = hexList(ciphers.sorted())
+        let sortedExtensions = hexList(
+            extensions.filter { !Self.excludedFromSortedExtensions.contains($0) }.sorted()
+        )
+        let originalCiphers = hexList(ciphers)
+        let originalExtensions = hexList(extensions)
+        let signatures = hexList(signatureAlgorithms)
+
+        // "If there are no signature algorithms in the hello packet, then the string ends without an underscore."
+        let sortedC = signatures.isEmpty ? sortedExtensions : sortedExtensions + "_" + signatures
+        let originalC = signatures.isEmpty ? originalExtensions : originalExtensions + "_" + signatures
+
+        self.init(
+            fingerprint: a + "_" + truncatedSHA256(sortedCiphers) + "_"
+                + (sortedExtensions.isEmpty ? zeroHash : truncatedSHA256(sortedC)),
+            raw: a + "_" + sortedCiphers + "_" + sortedC,
+            originalOrder: a + "_" + truncatedSHA256(originalCiphers) + "_"
+                + (originalExtensions.isEmpty ? zeroHash : truncatedSHA256(originalC)),
+            rawOriginalOrder: a + "_" + originalCiphers + "_" + originalC
+        )
     }
+}
+
+/// "If there are no ciphers/extensions ... the value is set to 000000000000."
+private let zeroHash = "000000000000"
+
+private func transportMarker(_ transport: FingerprintTransport) -> String {
+    switch transport {
+    case .tcp: "t"
+    case .quic: "q"
+    case .dtls: "d"
+    }
+}
+
+/// The highest supported_versions value without GREASE when the extension is present, else the legacy
+/// version. DTLS numbers count down (0xfefc is DTLS 1.3, 0xfefd DTLS 1.2), so "highest" means newest there.
+func versionMarker(_ hello: ClientHello) -> String {
+    let hasSupportedVersions =
+        !hello.supportedVersions.isEmpty || hello.extensions.contains { $0.type == .supportedVersions }
+    guard hasSupportedVersions else { return versionCode(hello.version) }
+    let offered = hello.supportedVersions.filter { !$0.isGREASE }
+    guard let newest = offered.max(by: { versionOrderKey($0) < versionOrderKey($1) }) else { return "00" }
+    return versionCode(newest)
+}
+
+/// Orders DTLS versions (0xfexx, counting down) by recency, above the TLS ones; everything else by value.
+private func versionOrderKey(_ version: TLSVersion) -> Int {
+    version.rawValue >> 8 == 0xfe ? 0x1_0000 + (0xff - Int(version.rawValue & 0xff)) : Int(version.rawValue)
+}
+
+private func versionCode(_ version: TLSVersion) -> String {
+    switch version {
+    case .tls13: "13"
+    case .tls12: "12"
+    case .tls11: "11"
+    case .tls10: "10"
+    case .ssl3: "s3"
+    case .ssl2: "s2"
+    case .dtls10: "d1"
+    case .dtls12: "d2"
+    case .dtls13: "d3"
+    default: "00"
+    }
+}
+
+/// Two decimal digits, capped at 99.
+private func twoDigitCount(_ count: Int) -> String {
+    let capped = min(count, 99)
+    return capped < 10 ? "0\(capped)" : "\(capped)"
+}
+
+/// First and last character of the first ALPN value; "00" when there is none or it is empty; when the
+/// first or last byte is not an ASCII letter or digit, the first and last characters of the value's hex
+/// form instead (JA4.md: 0xAB 0xCD → "ad", 0x30 0xAB → "3b", 0x30 0xAB 0xCD 0x31 → "01").
+func alpnMarker(_ alpn: [[UInt8]]) -> String {
+    guard let value = alpn.first, let first = value.first, let last = value.last else { return "00" }
+    if isASCIIAlphanumeric(first), isASCIIAlphanumeric(last) {
+        return String(UnicodeScalar(first)) + String(UnicodeScalar(last))
+    }
+    return String(hexDigit(first >> 4)) + String(hexDigit(last & 0x0f))
+}
+
+private func isASCIIAlphanumeric(_ byte: UInt8) -> Bool {
+    (0x30...0x39).contains(byte) || (0x41...0x5a).contains(byte) || (0x61...0x7a).contains(byte)
+}
+
+/// Four lowercase hex digits per value, comma-joined.
+private func hexList(_ values: [UInt16]) -> String {
+    values.map { value in
+        String(
+            [hexDigit(UInt8(value >> 12)), hexDigit(UInt8(value >> 8 & 0xf)), hexDigit(UInt8(value >> 4 & 0xf)),
+             hexDigit(UInt8(value & 0xf))]
+        )
+    }.joined(separator: ",")
+}
+
+/// First 12 lowercase hex digits of SHA-256, or the zero hash for an empty list.
+private func truncatedSHA256(_ text: String) -> String {
+    guard !text.isEmpty else { return zeroHash }
+    return String(lowercaseHex(SHA256.hash(data: Array(text.utf8))).prefix(12))
+}
+
+private func hexDigit(_ nibble: UInt8) -> Character {
+    let digits: [Character] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "a", "b", "c", "d", "e", "f"]
+    return digits[Int(nibble & 0x0f)]
+}
+
+private func lowercaseHex<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+    var out = ""
+    for byte in bytes {
+        out.append(hexDigit(byte >> 4))
+        out.append(hexDigit(byte))
+    }
+    return out
 }
