@@ -48,11 +48,19 @@ extension PacketDecoder {
     func decodeTransport(
         _ payload: inout ByteCursor, protocolNumber: UInt8, network: NetworkHeader, depth: Int
     ) throws(DecodeError) -> DecodedPacket? {
-        switch protocolNumber {
-        case IPProtocolNumber.tcp: try decodeTCP(&payload, network: network)
-        case IPProtocolNumber.udp: try decodeUDP(&payload, network: network)
-        // Encapsulations (GRE 47, IP-in-IP 4, IPv6-in-IP 41, UDP-borne VXLAN) go here, calling decodeIP(depth + 1).
-        default: nil
+        do {
+            switch protocolNumber {
+            case IPProtocolNumber.tcp: return try decodeTCP(&payload, network: network)
+            case IPProtocolNumber.udp: return try decodeUDP(&payload, network: network)
+            // Encapsulations (GRE 47, IP-in-IP 4, IPv6-in-IP 41, UDP-borne VXLAN) go here, calling
+            // decodeIP(depth + 1).
+            default: return nil
+            }
+        } catch {
+            // A first fragment too short for the transport header (RFC 1858's tiny fragments) is not a
+            // damaged capture: the header went into the next fragment, which we do not reassemble.
+            if network.isFragment, network.missingPayloadLength == 0, error.code == .truncated { return nil }
+            throw error
         }
     }
 

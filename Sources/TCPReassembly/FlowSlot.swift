@@ -225,6 +225,7 @@ struct FlowSlot<Consumer: TCPStreamConsumer> {
             } else {
                 if state.pendingBytes + piece.count > limits.maxBufferedBytesPerDirection
                     || statistics.bufferedBytes + piece.count > limits.maxBufferedBytesTotal
+                    || state.pending.count >= limits.maxBufferedSegmentsPerDirection
                 {
                     // Over a cap: give up on the hole before the earliest data we have.
                     let target = min(cursor, state.pending.first?.offset ?? cursor)

@@ -35,6 +35,9 @@ public struct ReassemblyLimits: Sendable, Hashable {
     public var maxBufferedBytesPerDirection: Int = 256 * 1024
     /// Out-of-order bytes buffered over all flows.
     public var maxBufferedBytesTotal: Int = 32 * 1024 * 1024
+    /// Out-of-order segments buffered per direction: bounds the per-segment overhead and the cost of
+    /// keeping the buffer sorted when a peer sends many tiny segments.
+    public var maxBufferedSegmentsPerDirection: Int = 1024
     /// A flow with no packet for this long (capture time, nanoseconds) is closed.
     public var idleTimeoutNanoseconds: Int64 = 300 * 1_000_000_000
     public init() {}
@@ -185,10 +188,18 @@ public struct TCPReassembler<Consumer: TCPStreamConsumer> {
     /// Ends flows that saw no packet for longer than the idle timeout, relative to `now` (also done on
     /// every `process`; call it when a live capture goes quiet).
     public mutating func expireIdleFlows(now: Int64, finished: (Consumer, FlowEnd) -> Void) {
-        while oldest >= 0, now - slots[oldest].lastTimestamp > limits.idleTimeoutNanoseconds {
+        while oldest >= 0,
+            Self.isIdle(last: slots[oldest].lastTimestamp, now: now, timeout: limits.idleTimeoutNanoseconds)
+        {
             statistics.flowsTimedOut += 1
             endFlow(oldest, reason: .idle, finished: finished)
         }
+    }
+
+    /// `now - last > timeout`, without trapping on extreme (capture-supplied) timestamps.
+    static func isIdle(last: Int64, now: Int64, timeout: Int64) -> Bool {
+        let (elapsed, overflow) = now.subtractingReportingOverflow(last)
+        return overflow ? now > last : elapsed > timeout
     }
 
     mutating func createFlow(

@@ -378,3 +378,12 @@ func ipv6Text(_ groups: [UInt16], _ text: String) {
     #expect(IPAddress(ipv4: 1) != IPAddress(high: 0, low: 1, isIPv6: true))
     #expect(IPAddress(ipv4: 0xFFFF_FFFF) < IPAddress(high: 0, low: 0, isIPv6: true))
 }
+
+@Test func tinyFirstFragmentIsNil() {
+    // RFC 1858: a first fragment holding only 8 bytes of the TCP header.
+    let tcpStart = Array(Frame.tcp().prefix(8))
+    let frame = Frame.ipv4(payloadLength: 8, flagsFragment: 0x2000) + tcpStart
+    #expect(decode(.raw, frame).isNil)
+    // Not a fragment: the same bytes are a truncated header.
+    #expect(decode(.raw, Frame.ipv4(payloadLength: 8) + tcpStart).errorCode == .truncated)
+}

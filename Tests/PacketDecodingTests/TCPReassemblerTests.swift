@@ -329,3 +329,25 @@ func randomSegmentationReassemblesTheStream(_ batch: Int) {
         #expect(harness.log.events.first == .start(port: 40000, initiatorIsClient: true, sawSYN: false))
     }
 }
+
+@Test func segmentCountCap() {
+    var limits = ReassemblyLimits()
+    limits.maxBufferedSegmentsPerDirection = 2
+    let atCap = Harness.run([syn, c(1002, "c"), c(1004, "e"), c(1000, "abXd")], limits: limits)
+    #expect(atCap.events == [started, out("ab"), out("c"), out("d"), out("e"), ended(.endOfInput, 4)])
+    let overCap = Harness.run([syn, c(1002, "c"), c(1004, "e"), c(1006, "g"), c(1000, "ab")], limits: limits)
+    #expect(overCap.events == [started, gapOut(2), out("c"), gapOut(1), out("e"), gapOut(1), out("g"),
+                               ended(.endOfInput, 5)])
+}
+
+@Test func extremeTimestampsDoNotTrap() {
+    let result = Harness.run([
+        c(1000, "a", t: Int64.min, port: 1), c(1000, "b", t: Int64.max, port: 2), c(1001, "c", t: Int64.min, port: 2),
+    ])
+    #expect(result.events == [
+        .start(port: 1, initiatorIsClient: true, sawSYN: false), out("a"),
+        ended(.idle, 1, port: 1),
+        .start(port: 2, initiatorIsClient: true, sawSYN: false), out("b"), out("c"),
+        ended(.endOfInput, 2, port: 2),
+    ])
+}
