@@ -30,7 +30,9 @@ extension PacketDecoder {
         }
         var version = network
         if case .ipAnyVersion = network {
-            guard let first = cursor.peekUInt8() else { throw DecodeError(.truncated, at: cursor.position, "IP.version") }
+            guard let first = cursor.peekUInt8() else {
+                throw DecodeError(.truncated, at: cursor.position, "IP.version")
+            }
             switch first >> 4 {
             case 4: version = .ipv4
             case 6: version = .ipv6
