@@ -17,28 +17,6 @@ public struct LinkType: RawRepresentable, Hashable, Sendable {
     public static let rawAlt14 = LinkType(rawValue: 14)
 }
 
-/// An IPv4 or IPv6 address as two words, hashable without allocating (gopacket's fixed-array Endpoint).
-public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
-    /// For IPv4, `high` is 0 and the address is the low 32 bits of `low`.
-    public var high: UInt64
-    public var low: UInt64
-    public var isIPv6: Bool
-
-    public init(high: UInt64, low: UInt64, isIPv6: Bool) {
-        self.high = high
-        self.low = low
-        self.isIPv6 = isIPv6
-    }
-    public init(ipv4: UInt32) { self.init(high: 0, low: UInt64(ipv4), isIPv6: false) }
-
-    /// Dotted quad, or RFC 5952 text for IPv6.
-    public var description: String { "" /* PLACEHOLDER */ }
-
-    public static func < (lhs: IPAddress, rhs: IPAddress) -> Bool {
-        (lhs.isIPv6 ? 1 : 0, lhs.high, lhs.low) < (rhs.isIPv6 ? 1 : 0, rhs.high, rhs.low)
-    }
-}
-
 public enum TransportProtocol: UInt8, Sendable, Hashable {
     case tcp = 6
     case udp = 17
@@ -73,11 +51,18 @@ public struct DecodedPacket: Sendable, Hashable {
     /// Where the transport payload lies in the frame (trimmed to the IP length, so Ethernet padding is excluded).
     public var payloadOffset: Int
     public var payloadLength: Int
+    /// Payload bytes the IP header declares but the capture does not hold (snaplen truncation); 0 normally.
+    /// The reassembler reports them as a gap right after the captured part.
+    public var missingPayloadLength: Int
+    /// The IP datagram is the first fragment of a fragmented one (IPv4 MF, or an IPv6 fragment header with M set):
+    /// the payload is only the part carried by this fragment. Later fragments are not decoded (nil).
+    public var isFragment: Bool
 
     public init(
         source: IPAddress, destination: IPAddress, sourcePort: UInt16, destinationPort: UInt16,
         transport: TransportProtocol, sequenceNumber: UInt32 = 0, acknowledgmentNumber: UInt32 = 0,
-        flags: TCPFlags = [], payloadOffset: Int, payloadLength: Int
+        flags: TCPFlags = [], payloadOffset: Int, payloadLength: Int,
+        missingPayloadLength: Int = 0, isFragment: Bool = false
     ) {
         self.source = source
         self.destination = destination
@@ -89,21 +74,82 @@ public struct DecodedPacket: Sendable, Hashable {
         self.flags = flags
         self.payloadOffset = payloadOffset
         self.payloadLength = payloadLength
+        self.missingPayloadLength = missingPayloadLength
+        self.isFragment = isFragment
     }
 }
 
 /// Decodes frames of one link type down to TCP/UDP.
+///
+/// The decoder is a chain of functions over one `ByteCursor` (gopacket's DecodingLayer idea without the
+/// preallocated layer structs): link layer → `decodeIP` → transport. Nothing is allocated or copied; the
+/// result points into the frame by offset. Checksums are never verified: captures taken on the sending host
+/// carry offloaded (wrong) checksums.
 public struct PacketDecoder: Sendable {
     public let linkType: LinkType
+    let framing: Framing
+
+    /// How the link layer of `linkType` is taken apart.
+    enum Framing: Sendable {
+        case ethernet, linuxSLL, linuxSLL2, bsdLoopback, rawAnyIP, rawIPv4, rawIPv6
+    }
 
     /// Throws `.unsupported` for a link type this decoder does not handle.
     public init(linkType: LinkType) throws(DecodeError) {
+        guard let framing = Self.framing(for: linkType) else {
+            throw DecodeError(.unsupported, at: 0, "link type")
+        }
         self.linkType = linkType
+        self.framing = framing
+    }
+
+    /// Whether `init(linkType:)` accepts this link type.
+    public static func isSupported(_ linkType: LinkType) -> Bool { framing(for: linkType) != nil }
+
+    static func framing(for linkType: LinkType) -> Framing? {
+        switch linkType {
+        case .ethernet: .ethernet
+        case .linuxSLL: .linuxSLL
+        case .linuxSLL2: .linuxSLL2
+        case .null, .loop: .bsdLoopback
+        case .raw, .rawAlt12, .rawAlt14: .rawAnyIP
+        case .rawIPv4: .rawIPv4
+        case .rawIPv6: .rawIPv6
+        default: nil
+        }
     }
 
     /// nil when the frame carries no IPv4/IPv6 TCP or UDP (ARP, ICMP, a non-first IP fragment...);
     /// throws when a header is truncated or malformed.
     public func decode(_ frame: UnsafeRawBufferPointer) throws(DecodeError) -> DecodedPacket? {
-        nil /* PLACEHOLDER */
+        var cursor = ByteCursor(frame)
+        guard let network = try decodeLinkLayer(&cursor) else { return nil }
+        return try decodeIP(&cursor, network: network, depth: 0)
     }
+}
+
+/// What the link layer says follows it.
+enum NetworkLayer {
+    case ipv4, ipv6
+    /// Raw IP framing: the version nibble decides.
+    case ipAnyVersion
+}
+
+/// Ethertypes the decoder follows.
+enum EtherType {
+    static let ipv4: UInt16 = 0x0800
+    static let ipv6: UInt16 = 0x86DD
+    static let vlan: UInt16 = 0x8100  // IEEE 802.1Q
+    static let qinq: UInt16 = 0x88A8  // IEEE 802.1ad service tag
+    static let qinqLegacy: UInt16 = 0x9100  // pre-802.1ad QinQ
+}
+
+/// Caps on nesting in hostile frames.
+public enum DecodingLimits {
+    /// Stacked 802.1Q/802.1ad tags followed before giving up (`.tooLarge`).
+    public static let maxVLANTags = 8
+    /// IPv6 extension headers followed before giving up (`.tooLarge`).
+    public static let maxIPv6ExtensionHeaders = 8
+    /// IP-in-tunnel nesting depth (for the encapsulation layers to come).
+    public static let maxTunnelDepth = 4
 }

@@ -35,6 +35,9 @@ public struct ReassemblyLimits: Sendable, Hashable {
     public var maxBufferedBytesPerDirection: Int = 256 * 1024
     /// Out-of-order bytes buffered over all flows.
     public var maxBufferedBytesTotal: Int = 32 * 1024 * 1024
+    /// Out-of-order segments buffered per direction: bounds the per-segment overhead and the cost of
+    /// keeping the buffer sorted when a peer sends many tiny segments.
+    public var maxBufferedSegmentsPerDirection: Int = 1024
     /// A flow with no packet for this long (capture time, nanoseconds) is closed.
     public var idleTimeoutNanoseconds: Int64 = 300 * 1_000_000_000
     public init() {}
@@ -62,7 +65,9 @@ public struct FlowEnd: Sendable, Hashable {
     public var reason: FlowEndReason
     public var firstTimestamp: Int64
     public var lastTimestamp: Int64
+    /// TCP segments seen in either direction.
     public var packets: Int
+    /// TCP payload bytes seen in either direction, retransmissions included.
     public var bytes: Int
 }
 
@@ -80,13 +85,65 @@ public protocol TCPStreamConsumer {
     mutating func gap(direction: FlowDirection, length: Int?, timestamp: Int64)
 }
 
+/// Counters for the run summary.
+public struct ReassemblyStatistics: Sendable, Hashable {
+    /// Segments passed to `process` (UDP included, and ignored).
+    public var packets = 0
+    /// Flows entered in the table (ignored ones included).
+    public var flowsCreated = 0
+    /// Flows whose `makeConsumer` returned nil.
+    public var flowsIgnored = 0
+    /// Flows evicted because the table was at `maxFlows`.
+    public var flowsEvicted = 0
+    /// Flows closed for idleness.
+    public var flowsTimedOut = 0
+    /// Gaps reported to consumers, and the bytes they covered (where known).
+    public var gaps = 0
+    public var gapBytes = 0
+    /// Out-of-order bytes held now, and the most ever held at once.
+    public var bufferedBytes = 0
+    public var peakBufferedBytes = 0
+    public init() {}
+}
+
 /// Bidirectional flow table with per-direction in-order delivery.
+///
+/// Storage: flows live in an array of slots indexed by a `[FlowKey: Int]` dictionary, so a packet costs one
+/// hash lookup and mutates its consumer in place. Slots form an intrusive doubly linked list in order of the
+/// last packet seen: moving a flow to the recent end, finding the idlest flow for eviction, and idle expiry
+/// (walking from the idle end while flows are past the timeout, checked on every packet) are all O(1) per
+/// packet, amortized.
+///
+/// Policy decisions:
+/// - A flow is created by a SYN (sender = initiator), a SYN-ACK (sender = responder; the initiator is known,
+///   so `sawSYN` is true), or a segment with payload (sender = initiator, `sawSYN` false). Pure ACKs, FINs and
+///   RSTs of unknown flows create nothing: they are mostly the tail of a connection already closed.
+/// - Overlapping data: the bytes that arrived first win; each stream byte is delivered at most once.
+/// - A FIN with a hole before it does not close the hole at once (the missing segment may still arrive
+///   reordered); holes are reported as gaps when the flow ends (both FINs, RST, idle, eviction, end of input)
+///   or when a buffer cap is hit.
+/// - Buffer caps: when buffering a segment would exceed the per-direction or global cap, the direction skips
+///   ahead (reporting a gap) to its earliest buffered data, or, with nothing buffered, to the new segment.
+/// - Timestamps are taken as they come; a capture whose clock runs backwards delays idle expiry.
 public struct TCPReassembler<Consumer: TCPStreamConsumer> {
     public let limits: ReassemblyLimits
+    /// Counters for the summary.
+    public private(set) var statistics = ReassemblyStatistics()
+
+    var index: [FlowKey: Int] = [:]
+    var slots: [FlowSlot<Consumer>] = []
+    var freeSlots: [Int] = []
+    /// Least recently seen flow (the idle end) and most recently seen one; -1 when empty.
+    var oldest = -1
+    var newest = -1
+    var nextSerial: UInt64 = 0
 
     public init(limits: ReassemblyLimits = ReassemblyLimits()) {
         self.limits = limits
     }
+
+    /// Number of flows in the table.
+    public var flowCount: Int { index.count }
 
     /// Feeds one TCP segment. `makeConsumer` is asked for a consumer when a new flow starts (nil: ignore
     /// the flow, cheaply); `finished` receives each consumer whose flow ended (FIN/RST, idle, eviction).
@@ -94,12 +151,138 @@ public struct TCPReassembler<Consumer: TCPStreamConsumer> {
         _ packet: DecodedPacket, payload: UnsafeRawBufferPointer, timestamp: Int64,
         makeConsumer: (FlowStart) -> Consumer?, finished: (Consumer, FlowEnd) -> Void
     ) {
-        // PLACEHOLDER
+        statistics.packets += 1
+        expireIdleFlows(now: timestamp, finished: finished)
+        guard packet.transport == .tcp else { return }
+        let key = FlowKey(packet)
+        let fromLow = packet.source == key.lowAddress && packet.sourcePort == key.lowPort
+        let slotIndex: Int
+        if let existing = index[key] {
+            slotIndex = existing
+        } else {
+            guard let created = createFlow(key: key, packet: packet, payloadLength: payload.count,
+                                           fromLow: fromLow, timestamp: timestamp, makeConsumer: makeConsumer,
+                                           finished: finished)
+            else { return }
+            slotIndex = created
+        }
+        touch(slotIndex)
+        let outcome = slots[slotIndex].ingest(
+            packet, payload: payload, fromLow: fromLow, timestamp: timestamp, limits: limits,
+            statistics: &statistics)
+        switch outcome {
+        case .open: break
+        case .closed(let reason): endFlow(slotIndex, reason: reason, finished: finished)
+        }
     }
 
-    /// Ends every flow (end of input), oldest first.
-    public mutating func finishAll(_ finished: (Consumer, FlowEnd) -> Void) {}
+    /// Ends every flow (end of input), oldest first (in the order the flows were created), reporting
+    /// remaining holes as gaps first.
+    public mutating func finishAll(_ finished: (Consumer, FlowEnd) -> Void) {
+        let live = index.values.sorted { slots[$0].serial < slots[$1].serial }
+        for slotIndex in live {
+            endFlow(slotIndex, reason: .endOfInput, finished: finished)
+        }
+    }
 
-    /// Number of flows in the table.
-    public var flowCount: Int { 0 }
+    /// Ends flows that saw no packet for longer than the idle timeout, relative to `now` (also done on
+    /// every `process`; call it when a live capture goes quiet).
+    public mutating func expireIdleFlows(now: Int64, finished: (Consumer, FlowEnd) -> Void) {
+        while oldest >= 0,
+            Self.isIdle(last: slots[oldest].lastTimestamp, now: now, timeout: limits.idleTimeoutNanoseconds)
+        {
+            statistics.flowsTimedOut += 1
+            endFlow(oldest, reason: .idle, finished: finished)
+        }
+    }
+
+    /// `now - last > timeout`, without trapping on extreme (capture-supplied) timestamps.
+    static func isIdle(last: Int64, now: Int64, timeout: Int64) -> Bool {
+        let (elapsed, overflow) = now.subtractingReportingOverflow(last)
+        return overflow ? now > last : elapsed > timeout
+    }
+
+    mutating func createFlow(
+        key: FlowKey, packet: DecodedPacket, payloadLength: Int, fromLow: Bool, timestamp: Int64,
+        makeConsumer: (FlowStart) -> Consumer?, finished: (Consumer, FlowEnd) -> Void
+    ) -> Int? {
+        let flags = packet.flags
+        let initiatorIsLow: Bool
+        let sawSYN: Bool
+        if flags.contains(.rst) {
+            return nil
+        } else if flags.contains(.syn) {
+            initiatorIsLow = flags.contains(.ack) ? !fromLow : fromLow
+            sawSYN = true
+        } else if payloadLength > 0 {
+            initiatorIsLow = fromLow
+            sawSYN = false
+        } else {
+            return nil
+        }
+        if index.count >= max(1, limits.maxFlows), oldest >= 0 {
+            statistics.flowsEvicted += 1
+            endFlow(oldest, reason: .evicted, finished: finished)
+        }
+        let start = FlowStart(
+            key: key,
+            initiatorAddress: initiatorIsLow ? key.lowAddress : key.highAddress,
+            initiatorPort: initiatorIsLow ? key.lowPort : key.highPort,
+            responderAddress: initiatorIsLow ? key.highAddress : key.lowAddress,
+            responderPort: initiatorIsLow ? key.highPort : key.lowPort,
+            sawSYN: sawSYN, timestamp: timestamp)
+        let consumer = makeConsumer(start)
+        statistics.flowsCreated += 1
+        if consumer == nil { statistics.flowsIgnored += 1 }
+        let slot = FlowSlot(
+            key: key, consumer: consumer, initiatorIsLow: initiatorIsLow, serial: nextSerial, timestamp: timestamp)
+        nextSerial += 1
+        let slotIndex: Int
+        if let free = freeSlots.popLast() {
+            slots[free] = slot
+            slotIndex = free
+        } else {
+            slots.append(slot)
+            slotIndex = slots.count - 1
+        }
+        index[key] = slotIndex
+        return slotIndex
+    }
+
+    /// Flushes the flow's holes, removes it and hands its consumer to `finished`.
+    mutating func endFlow(_ slotIndex: Int, reason: FlowEndReason, finished: (Consumer, FlowEnd) -> Void) {
+        slots[slotIndex].flushAll(statistics: &statistics)
+        let slot = slots[slotIndex]
+        let end = FlowEnd(
+            reason: reason, firstTimestamp: slot.firstTimestamp, lastTimestamp: slot.lastTimestamp,
+            packets: slot.packets, bytes: slot.bytes)
+        unlink(slotIndex)
+        index.removeValue(forKey: slot.key)
+        slots[slotIndex].release(statistics: &statistics)
+        freeSlots.append(slotIndex)
+        if let consumer = slot.consumer { finished(consumer, end) }
+    }
+
+    /// Moves a flow to the recent end of the list.
+    mutating func touch(_ slotIndex: Int) {
+        if newest == slotIndex { return }
+        if slots[slotIndex].linked { unlink(slotIndex) }
+        slots[slotIndex].older = newest
+        slots[slotIndex].newer = -1
+        if newest >= 0 { slots[newest].newer = slotIndex }
+        newest = slotIndex
+        if oldest < 0 { oldest = slotIndex }
+        slots[slotIndex].linked = true
+    }
+
+    mutating func unlink(_ slotIndex: Int) {
+        guard slots[slotIndex].linked else { return }
+        let older = slots[slotIndex].older
+        let newer = slots[slotIndex].newer
+        if older >= 0 { slots[older].newer = newer } else { oldest = newer }
+        if newer >= 0 { slots[newer].older = older } else { newest = older }
+        slots[slotIndex].older = -1
+        slots[slotIndex].newer = -1
+        slots[slotIndex].linked = false
+    }
 }

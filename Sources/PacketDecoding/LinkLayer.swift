@@ -1,0 +1,82 @@
+import WireCursor
+
+extension PacketDecoder {
+    /// Reads the link-layer header; nil when the frame does not carry IPv4/IPv6.
+    func decodeLinkLayer(_ cursor: inout ByteCursor) throws(DecodeError) -> NetworkLayer? {
+        switch framing {
+        case .ethernet: try decodeEthernet(&cursor)
+        case .linuxSLL: try decodeLinuxSLL(&cursor)
+        case .linuxSLL2: try decodeLinuxSLL2(&cursor)
+        case .bsdLoopback: try decodeBSDLoopback(&cursor)
+        case .rawAnyIP: .ipAnyVersion
+        case .rawIPv4: .ipv4
+        case .rawIPv6: .ipv6
+        }
+    }
+
+    // Ethernet II (IEEE 802.3 clause 3.1.1):
+    //   destination MAC (6) | source MAC (6) | ethertype (2) | payload
+    // An ethertype below 0x0600 is an 802.3 length (LLC follows): not IP for our purposes.
+    func decodeEthernet(_ cursor: inout ByteCursor) throws(DecodeError) -> NetworkLayer? {
+        try cursor.skip(12, "Ethernet.addresses")
+        let etherType = try cursor.readUInt16("Ethernet.ethertype")
+        return try decodeEtherType(etherType, &cursor)
+    }
+
+    /// Follows stacked VLAN tags (802.1Q, 802.1ad QinQ and the legacy 0x9100), then maps the ethertype.
+    //   tag: TCI (PCP 3 | DEI 1 | VID 12) (2) | inner ethertype (2)
+    func decodeEtherType(_ first: UInt16, _ cursor: inout ByteCursor) throws(DecodeError) -> NetworkLayer? {
+        var etherType = first
+        var tags = 0
+        while etherType == EtherType.vlan || etherType == EtherType.qinq || etherType == EtherType.qinqLegacy {
+            tags += 1
+            guard tags <= DecodingLimits.maxVLANTags else {
+                throw DecodeError(.tooLarge, at: cursor.position, "802.1Q tags")
+            }
+            try cursor.skip(2, "802.1Q.tci")
+            etherType = try cursor.readUInt16("802.1Q.ethertype")
+        }
+        switch etherType {
+        case EtherType.ipv4: return .ipv4
+        case EtherType.ipv6: return .ipv6
+        default: return nil
+        }
+    }
+
+    // Linux cooked capture v1 (LINKTYPE_LINUX_SLL, 16 bytes):
+    //   packet type (2) | ARPHRD type (2) | link-layer address length (2) | address (8, padded) | protocol (2)
+    // The address length is not trusted: the address field is always 8 bytes.
+    func decodeLinuxSLL(_ cursor: inout ByteCursor) throws(DecodeError) -> NetworkLayer? {
+        try cursor.skip(14, "SLL.header")
+        let proto = try cursor.readUInt16("SLL.protocol")
+        return try decodeEtherType(proto, &cursor)
+    }
+
+    // Linux cooked capture v2 (LINKTYPE_LINUX_SLL2, 20 bytes):
+    //   protocol (2) | reserved (2) | interface index (4) | ARPHRD type (2) | packet type (1) |
+    //   link-layer address length (1) | address (8, padded)
+    func decodeLinuxSLL2(_ cursor: inout ByteCursor) throws(DecodeError) -> NetworkLayer? {
+        let proto = try cursor.readUInt16("SLL2.protocol")
+        try cursor.skip(18, "SLL2.header")
+        return try decodeEtherType(proto, &cursor)
+    }
+
+    // BSD loopback: NULL (0) has a 4-byte address family in the writer's byte order, LOOP (108) in network
+    // order; writers get this wrong both ways, so both orders are accepted for both. AF_INET is 2 everywhere;
+    // AF_INET6 is 10 (Linux), 24 (NetBSD/OpenBSD, also what NIO writes), 28 (FreeBSD), 30 (Darwin).
+    // No value is ambiguous: a family read in the wrong order is >= 2^24.
+    func decodeBSDLoopback(_ cursor: inout ByteCursor) throws(DecodeError) -> NetworkLayer? {
+        var peek = cursor
+        let littleEndian = try peek.readUInt32LE("loopback.family")
+        let bigEndian = try cursor.readUInt32("loopback.family")
+        return Self.network(forAddressFamily: littleEndian) ?? Self.network(forAddressFamily: bigEndian)
+    }
+
+    static func network(forAddressFamily family: UInt32) -> NetworkLayer? {
+        switch family {
+        case 2: .ipv4
+        case 10, 24, 28, 30: .ipv6
+        default: nil
+        }
+    }
+}

@@ -1,0 +1,62 @@
+import WireCursor
+
+extension PacketDecoder {
+    // TCP header (RFC 9293 §3.1):
+    //   |          Source Port          |       Destination Port        |
+    //   |                        Sequence Number                        |
+    //   |                    Acknowledgment Number                      |
+    //   |  DOffset | Rsrvd |C|E|U|A|P|R|S|F|           Window           |
+    //   |           Checksum            |         Urgent Pointer        |
+    //   |                    [Options]                                  |
+    // The data offset (32-bit words) must be at least 5; options are skipped unread.
+    func decodeTCP(_ cursor: inout ByteCursor, network: NetworkHeader) throws(DecodeError) -> DecodedPacket? {
+        let start = cursor.position
+        let sourcePort = try cursor.readUInt16("TCP.source_port")
+        let destinationPort = try cursor.readUInt16("TCP.destination_port")
+        let sequence = try cursor.readUInt32("TCP.sequence")
+        let acknowledgment = try cursor.readUInt32("TCP.acknowledgment")
+        let dataOffset = try cursor.readUInt8("TCP.data_offset")
+        let flags = TCPFlags(rawValue: try cursor.readUInt8("TCP.flags"))
+        try cursor.skip(6, "TCP.window_checksum_urgent")
+        let headerLength = Int(dataOffset >> 4) * 4
+        guard headerLength >= 20 else { throw DecodeError(.malformed, at: start, "TCP.data_offset") }
+        try cursor.skip(headerLength - 20, "TCP.options")
+        return DecodedPacket(
+            source: network.source, destination: network.destination,
+            sourcePort: sourcePort, destinationPort: destinationPort, transport: .tcp,
+            sequenceNumber: sequence, acknowledgmentNumber: acknowledgment, flags: flags,
+            payloadOffset: cursor.position, payloadLength: cursor.remaining,
+            missingPayloadLength: network.missingPayloadLength, isFragment: network.isFragment)
+    }
+
+    // UDP header (RFC 768):
+    //   |          Source Port          |       Destination Port        |
+    //   |            Length             |           Checksum            |
+    // Length counts the header; 0 (IPv6 jumbograms, RFC 2675) means "as the IP length says".
+    func decodeUDP(_ cursor: inout ByteCursor, network: NetworkHeader) throws(DecodeError) -> DecodedPacket? {
+        let start = cursor.position
+        let sourcePort = try cursor.readUInt16("UDP.source_port")
+        let destinationPort = try cursor.readUInt16("UDP.destination_port")
+        let length = Int(try cursor.readUInt16("UDP.length"))
+        try cursor.skip(2, "UDP.checksum")
+        var payloadLength = cursor.remaining
+        var missing = network.missingPayloadLength
+        if length != 0 {
+            guard length >= 8 else { throw DecodeError(.malformed, at: start, "UDP.length") }
+            let declared = length - 8
+            // The UDP length may only shorten what IP declared; when the IP payload was cut by the snaplen,
+            // the UDP length tells how much is missing.
+            if declared <= cursor.remaining {
+                payloadLength = declared
+                missing = 0
+            } else {
+                missing = min(declared - cursor.remaining, network.missingPayloadLength)
+            }
+        }
+        return DecodedPacket(
+            source: network.source, destination: network.destination,
+            sourcePort: sourcePort, destinationPort: destinationPort, transport: .udp,
+            payloadOffset: cursor.position, payloadLength: payloadLength,
+            missingPayloadLength: missing, isFragment: network.isFragment)
+    }
+}

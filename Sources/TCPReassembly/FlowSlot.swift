@@ -1,0 +1,306 @@
+import PacketDecoding
+
+/// Out-of-order bytes held until the hole before them fills (copied: the frame does not outlive the call).
+struct PendingSegment {
+    /// Stream offset of the first byte (0 = the byte after the SYN, or the first byte seen).
+    var offset: Int64
+    var bytes: [UInt8]
+    /// Bytes the capture cut off right after these (snaplen): a gap once these are delivered.
+    var missingTail: Int
+    var end: Int64 { offset + Int64(bytes.count) }
+}
+
+/// One direction of a connection.
+///
+/// Sequence numbers are turned into 64-bit stream offsets relative to `nextSequence` with serial-number
+/// arithmetic (RFC 1982: the signed 32-bit difference), so wraparound needs no special case afterwards.
+struct DirectionState {
+    var started = false
+    /// Sequence number of the next byte to deliver, and its stream offset.
+    var nextSequence: UInt32 = 0
+    var nextOffset: Int64 = 0
+    /// Sorted by offset, non-overlapping, all ending after `nextOffset` once drained.
+    var pending: [PendingSegment] = []
+    var pendingBytes = 0
+    var finSeen = false
+    /// Stream offset of the FIN, when known.
+    var finOffset: Int64?
+
+    mutating func start(at sequence: UInt32) {
+        started = true
+        nextSequence = sequence
+        nextOffset = 0
+    }
+
+    /// Stream offset of a sequence number (meaningful within 2^31 of `nextSequence`).
+    func offset(of sequence: UInt32) -> Int64 {
+        nextOffset + Int64(Int32(bitPattern: sequence &- nextSequence))
+    }
+
+    mutating func advance(to offset: Int64) {
+        guard offset > nextOffset else { return }
+        nextSequence &+= UInt32(truncatingIfNeeded: offset - nextOffset)
+        nextOffset = offset
+    }
+
+    /// Index of the first pending segment that ends after `offset` (binary search: ends are sorted too).
+    func firstPending(endingAfter offset: Int64) -> Int {
+        var low = 0
+        var high = pending.count
+        while low < high {
+            let middle = (low + high) / 2
+            if pending[middle].end > offset { high = middle } else { low = middle + 1 }
+        }
+        return low
+    }
+}
+
+enum IngestOutcome {
+    case open
+    case closed(FlowEndReason)
+}
+
+enum FlowState {
+    case collecting
+    /// The consumer said `.stopCollecting`: only counters and FIN/RST are tracked.
+    case stopped
+    /// `makeConsumer` returned nil.
+    case ignored
+}
+
+/// One flow-table entry.
+struct FlowSlot<Consumer: TCPStreamConsumer> {
+    var key: FlowKey
+    var consumer: Consumer?
+    var state: FlowState
+    var initiatorIsLow: Bool
+    var serial: UInt64
+    var firstTimestamp: Int64
+    var lastTimestamp: Int64
+    var packets = 0
+    var bytes = 0
+    var initiator = DirectionState()
+    var responder = DirectionState()
+    /// Links of the recency list (slot indices, -1 for none).
+    var older = -1
+    var newer = -1
+    var linked = false
+
+    init(key: FlowKey, consumer: Consumer?, initiatorIsLow: Bool, serial: UInt64, timestamp: Int64) {
+        self.key = key
+        self.consumer = consumer
+        self.state = consumer == nil ? .ignored : .collecting
+        self.initiatorIsLow = initiatorIsLow
+        self.serial = serial
+        self.firstTimestamp = timestamp
+        self.lastTimestamp = timestamp
+    }
+
+    mutating func ingest(
+        _ packet: DecodedPacket, payload: UnsafeRawBufferPointer, fromLow: Bool, timestamp: Int64,
+        limits: ReassemblyLimits, statistics: inout ReassemblyStatistics
+    ) -> IngestOutcome {
+        packets += 1
+        bytes += payload.count
+        if timestamp > lastTimestamp { lastTimestamp = timestamp }
+        if timestamp < firstTimestamp { firstTimestamp = timestamp }
+        let direction: FlowDirection = fromLow == initiatorIsLow ? .fromInitiator : .fromResponder
+        let flags = packet.flags
+        if case .collecting = state {
+            let keepGoing: Bool
+            switch direction {
+            case .fromInitiator:
+                keepGoing = Self.ingest(
+                    &initiator, consumer: &consumer, direction: direction, packet: packet, payload: payload,
+                    timestamp: timestamp, limits: limits, statistics: &statistics)
+            case .fromResponder:
+                keepGoing = Self.ingest(
+                    &responder, consumer: &consumer, direction: direction, packet: packet, payload: payload,
+                    timestamp: timestamp, limits: limits, statistics: &statistics)
+            }
+            if !keepGoing { stopCollecting(statistics: &statistics) }
+        } else if flags.contains(.fin) {
+            switch direction {
+            case .fromInitiator: initiator.finSeen = true
+            case .fromResponder: responder.finSeen = true
+            }
+        }
+        if flags.contains(.rst) { return .closed(.rst) }
+        if initiator.finSeen && responder.finSeen { return .closed(.fin) }
+        return .open
+    }
+
+    /// Drops every buffer: the consumer wants no more bytes.
+    mutating func stopCollecting(statistics: inout ReassemblyStatistics) {
+        state = .stopped
+        statistics.bufferedBytes -= initiator.pendingBytes + responder.pendingBytes
+        initiator.pending = []
+        initiator.pendingBytes = 0
+        responder.pending = []
+        responder.pendingBytes = 0
+    }
+
+    /// Reports every remaining hole as a gap and delivers what was buffered behind it (flow end).
+    mutating func flushAll(statistics: inout ReassemblyStatistics) {
+        guard case .collecting = state else { return }
+        let timestamp = lastTimestamp
+        var keepGoing = Self.flush(
+            &initiator, consumer: &consumer, direction: .fromInitiator, timestamp: timestamp,
+            statistics: &statistics)
+        if keepGoing {
+            keepGoing = Self.flush(
+                &responder, consumer: &consumer, direction: .fromResponder, timestamp: timestamp,
+                statistics: &statistics)
+        }
+        if !keepGoing { stopCollecting(statistics: &statistics) }
+    }
+
+    /// Frees the slot's buffers and consumer.
+    mutating func release(statistics: inout ReassemblyStatistics) {
+        statistics.bufferedBytes -= initiator.pendingBytes + responder.pendingBytes
+        initiator = DirectionState()
+        responder = DirectionState()
+        consumer = nil
+        state = .ignored
+    }
+
+    // MARK: Per-direction reassembly
+
+    /// Takes one segment into a direction; false when the consumer asked to stop.
+    static func ingest(
+        _ state: inout DirectionState, consumer: inout Consumer?, direction: FlowDirection, packet: DecodedPacket,
+        payload: UnsafeRawBufferPointer, timestamp: Int64, limits: ReassemblyLimits,
+        statistics: inout ReassemblyStatistics
+    ) -> Bool {
+        let flags = packet.flags
+        var dataSequence = packet.sequenceNumber
+        if flags.contains(.syn) {
+            // The SYN takes one sequence number; data (TCP Fast Open) follows it.
+            dataSequence &+= 1
+            if !state.started { state.start(at: dataSequence) }
+        }
+        let missingTail = max(0, packet.missingPayloadLength)
+        if !state.started {
+            guard payload.count > 0 || missingTail > 0 else {
+                if flags.contains(.fin) { state.finSeen = true }
+                return true
+            }
+            state.start(at: dataSequence)
+        }
+        let offset = state.offset(of: dataSequence)
+        let end = offset + Int64(payload.count)
+        if flags.contains(.fin) {
+            state.finSeen = true
+            state.finOffset = end + Int64(missingTail)
+        }
+        var cursor = max(offset, state.nextOffset)
+        while cursor < end {
+            guard drain(&state, consumer: &consumer, direction: direction, timestamp: timestamp,
+                        statistics: &statistics)
+            else { return false }
+            cursor = max(cursor, state.nextOffset)
+            guard cursor < end else { break }
+            // The piece of the new segment that starts at `cursor` and that nothing buffered covers.
+            let pendingIndex = state.firstPending(endingAfter: cursor)
+            var pieceEnd = end
+            if pendingIndex < state.pending.count {
+                let next = state.pending[pendingIndex]
+                if next.offset <= cursor {
+                    cursor = next.end  // already buffered: the first arrival wins
+                    continue
+                }
+                pieceEnd = min(end, next.offset)
+            }
+            let piece = UnsafeRawBufferPointer(
+                rebasing: payload[Int(cursor - offset)..<Int(pieceEnd - offset)])
+            let tail = pieceEnd == end ? missingTail : 0
+            if cursor == state.nextOffset {
+                let verdict = consumer?.receive(piece, direction: direction, timestamp: timestamp)
+                state.advance(to: pieceEnd)
+                if verdict == .stopCollecting { return false }
+                if tail > 0 {
+                    reportGap(&state, consumer: &consumer, direction: direction, to: pieceEnd + Int64(tail),
+                              timestamp: timestamp, statistics: &statistics)
+                }
+            } else {
+                if state.pendingBytes + piece.count > limits.maxBufferedBytesPerDirection
+                    || statistics.bufferedBytes + piece.count > limits.maxBufferedBytesTotal
+                    || state.pending.count >= limits.maxBufferedSegmentsPerDirection
+                {
+                    // Over a cap: give up on the hole before the earliest data we have.
+                    let target = min(cursor, state.pending.first?.offset ?? cursor)
+                    reportGap(&state, consumer: &consumer, direction: direction, to: target,
+                              timestamp: timestamp, statistics: &statistics)
+                    continue
+                }
+                state.pending.insert(
+                    PendingSegment(offset: cursor, bytes: Array(piece), missingTail: tail), at: pendingIndex)
+                state.pendingBytes += piece.count
+                statistics.bufferedBytes += piece.count
+                statistics.peakBufferedBytes = max(statistics.peakBufferedBytes, statistics.bufferedBytes)
+            }
+            cursor = pieceEnd
+        }
+        return drain(&state, consumer: &consumer, direction: direction, timestamp: timestamp,
+                     statistics: &statistics)
+    }
+
+    /// Delivers buffered segments that the stream has reached; false when the consumer asked to stop.
+    static func drain(
+        _ state: inout DirectionState, consumer: inout Consumer?, direction: FlowDirection, timestamp: Int64,
+        statistics: inout ReassemblyStatistics
+    ) -> Bool {
+        while let first = state.pending.first, first.offset <= state.nextOffset {
+            let segment = state.pending.removeFirst()
+            state.pendingBytes -= segment.bytes.count
+            statistics.bufferedBytes -= segment.bytes.count
+            let segmentEnd = segment.end
+            if segmentEnd > state.nextOffset {
+                let skip = Int(state.nextOffset - segment.offset)
+                let verdict = segment.bytes.withUnsafeBytes { buffer in
+                    consumer?.receive(
+                        UnsafeRawBufferPointer(rebasing: buffer[skip...]), direction: direction, timestamp: timestamp)
+                }
+                state.advance(to: segmentEnd)
+                if verdict == .stopCollecting { return false }
+            }
+            if segment.missingTail > 0, state.nextOffset == segmentEnd {
+                reportGap(&state, consumer: &consumer, direction: direction,
+                          to: segmentEnd + Int64(segment.missingTail), timestamp: timestamp, statistics: &statistics)
+            }
+        }
+        return true
+    }
+
+    /// Skips the stream ahead to `offset`, telling the consumer how much was lost.
+    static func reportGap(
+        _ state: inout DirectionState, consumer: inout Consumer?, direction: FlowDirection, to offset: Int64,
+        timestamp: Int64, statistics: inout ReassemblyStatistics
+    ) {
+        guard offset > state.nextOffset else { return }
+        let length = Int(offset - state.nextOffset)
+        state.advance(to: offset)
+        statistics.gaps += 1
+        statistics.gapBytes += length
+        consumer?.gap(direction: direction, length: length, timestamp: timestamp)
+    }
+
+    /// Reports and skips every hole, delivering the buffered data between them, then the hole before a FIN.
+    static func flush(
+        _ state: inout DirectionState, consumer: inout Consumer?, direction: FlowDirection, timestamp: Int64,
+        statistics: inout ReassemblyStatistics
+    ) -> Bool {
+        while let first = state.pending.first {
+            reportGap(&state, consumer: &consumer, direction: direction, to: first.offset, timestamp: timestamp,
+                      statistics: &statistics)
+            guard drain(&state, consumer: &consumer, direction: direction, timestamp: timestamp,
+                        statistics: &statistics)
+            else { return false }
+        }
+        if let finOffset = state.finOffset {
+            reportGap(&state, consumer: &consumer, direction: direction, to: finOffset, timestamp: timestamp,
+                      statistics: &statistics)
+        }
+        return true
+    }
+}

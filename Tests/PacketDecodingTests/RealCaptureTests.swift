@@ -1,0 +1,124 @@
+import Foundation
+import PacketDecoding
+import TCPReassembly
+import Testing
+
+/// Third-party captures kept beside the project (`../shared/fixtures/ja4/pcap`, see its README);
+/// from a worktree the shared folder sits one level further up.
+private let captureDirectory: URL? = {
+    var root = URL(fileURLWithPath: #filePath)
+    for _ in 0..<3 { root.deleteLastPathComponent() }
+    for shared in ["../shared", "../../shared"] {
+        let directory = root.appendingPathComponent(shared).appendingPathComponent("fixtures/ja4/pcap").standardized
+        if FileManager.default.fileExists(atPath: directory.path) { return directory }
+    }
+    return nil
+}()
+
+/// One frame of a classic pcap file.
+private struct PcapRecord {
+    var timestamp: Int64
+    var bytes: [UInt8]
+}
+
+/// Minimal classic-pcap reader for tests (either byte order, micro- or nanosecond timestamps).
+private func readPcap(_ url: URL) throws -> (linkType: LinkType, records: [PcapRecord]) {
+    let data = [UInt8](try Data(contentsOf: url))
+    func u32(_ offset: Int, _ littleEndian: Bool) -> UInt32 {
+        let b = data[offset..<offset + 4].map(UInt32.init)
+        return littleEndian ? b[0] | b[1] << 8 | b[2] << 16 | b[3] << 24 : b[3] | b[2] << 8 | b[1] << 16 | b[0] << 24
+    }
+    let magic = u32(0, true)
+    let littleEndian = magic == 0xA1B2_C3D4 || magic == 0xA1B2_3C4D
+    let nanoseconds = magic == 0xA1B2_3C4D || magic == 0x4D3C_B2A1
+    let linkType = LinkType(rawValue: Int32(bitPattern: u32(20, littleEndian) & 0x0FFF_FFFF))
+    var records: [PcapRecord] = []
+    var offset = 24
+    while offset + 16 <= data.count {
+        let seconds = Int64(u32(offset, littleEndian))
+        let fraction = Int64(u32(offset + 4, littleEndian))
+        let length = Int(u32(offset + 8, littleEndian))
+        guard offset + 16 + length <= data.count else { break }
+        records.append(PcapRecord(
+            timestamp: seconds * 1_000_000_000 + fraction * (nanoseconds ? 1 : 1000),
+            bytes: Array(data[offset + 16..<offset + 16 + length])))
+        offset += 16 + length
+    }
+    return (linkType, records)
+}
+
+/// Per capture: frames, TCP segments and payload bytes, UDP datagrams and payload bytes, as tshark 4 counts them
+/// (`tshark -r F -Y tcp -T fields -e tcp.len`, and `-Y "udp && !icmp && !icmpv6"`).
+private let expectations: [(String, Int, Int, Int, Int, Int)] = [
+    ("CVE-2018-6794", 33, 33, 5007, 0, 0),
+    ("badcurveball", 12, 12, 2320, 0, 0),
+    ("https-connect", 18, 18, 4400, 0, 0),
+    ("https3-301-get", 23, 23, 4838, 0, 0),
+    ("macos_tcp_flags", 43, 43, 10577, 0, 0),
+    ("single-packets", 9, 9, 5818, 0, 0),
+    ("socks-https-example", 93, 93, 26760, 0, 0),
+    ("socks4-https", 16, 16, 6822, 0, 0),
+    ("tls-alpn-h2", 9, 9, 3047, 0, 0),  // BSD NULL link type, IPv6
+    ("tls12", 1, 1, 517, 0, 0),
+    ("v6", 161, 62, 4626, 50, 8029),
+]
+
+/// Remembers the first bytes each direction delivered.
+private struct FirstBytesConsumer: TCPStreamConsumer {
+    let start: FlowStart
+    var initiatorBytes: [UInt8] = []
+    var gaps = 0
+    mutating func receive(_ bytes: UnsafeRawBufferPointer, direction: FlowDirection, timestamp: Int64) -> StreamVerdict {
+        if direction == .fromInitiator, initiatorBytes.count < 16 { initiatorBytes += bytes.prefix(16) }
+        return .keepCollecting
+    }
+    mutating func gap(direction: FlowDirection, length: Int?, timestamp: Int64) { gaps += 1 }
+}
+
+@Test(.enabled(if: captureDirectory != nil, "../shared/fixtures not found"), arguments: expectations.indices)
+func realCaptureMatchesTshark(_ index: Int) throws {
+    let (name, frames, tcpSegments, tcpBytes, udpDatagrams, udpBytes) = expectations[index]
+    let directory = try #require(captureDirectory)
+    let capture = try readPcap(directory.appendingPathComponent(name + ".pcap"))
+    #expect(capture.records.count == frames)
+    let decoder = try PacketDecoder(linkType: capture.linkType)
+    var counts = (tcp: 0, tcpBytes: 0, udp: 0, udpBytes: 0, errors: 0)
+    var reassembler = TCPReassembler<FirstBytesConsumer>()
+    var finished: [FirstBytesConsumer] = []
+    for record in capture.records {
+        record.bytes.withUnsafeBytes { frame in
+            let packet: DecodedPacket?
+            do { packet = try decoder.decode(frame) } catch {
+                counts.errors += 1
+                return
+            }
+            guard let packet else { return }
+            let payload = UnsafeRawBufferPointer(
+                rebasing: frame[packet.payloadOffset..<packet.payloadOffset + packet.payloadLength])
+            switch packet.transport {
+            case .tcp:
+                counts.tcp += 1
+                counts.tcpBytes += packet.payloadLength
+                reassembler.process(packet, payload: payload, timestamp: record.timestamp,
+                                    makeConsumer: { FirstBytesConsumer(start: $0) },
+                                    finished: { consumer, _ in finished.append(consumer) })
+            case .udp:
+                counts.udp += 1
+                counts.udpBytes += packet.payloadLength
+            }
+        }
+    }
+    reassembler.finishAll { consumer, _ in finished.append(consumer) }
+    #expect(counts.errors == 0, "\(name)")
+    #expect(counts.tcp == tcpSegments && counts.tcpBytes == tcpBytes, "\(name)")
+    #expect(counts.udp == udpDatagrams && counts.udpBytes == udpBytes, "\(name)")
+    #expect(reassembler.flowCount == 0 && reassembler.statistics.bufferedBytes == 0)
+    // Every flow to port 443 that sent something starts with a TLS handshake record.
+    let tlsFlows = finished.filter { $0.start.responderPort == 443 && !$0.initiatorBytes.isEmpty }
+    if ["badcurveball", "https3-301-get", "macos_tcp_flags", "tls-alpn-h2", "tls12"].contains(name) {
+        #expect(!tlsFlows.isEmpty, "\(name)")
+    }
+    for flow in tlsFlows {
+        #expect(flow.initiatorBytes.first == 0x16, "\(name): \(flow.start.initiatorAddress) → 443")
+    }
+}
