@@ -165,6 +165,11 @@ public struct PcapSource: ~Copyable {
             throw .cannotOpen(source: path, reason: reason, message: message)
         }
 
+        if isRegular {
+            // A seek to where we are makes glibc cache the position, so later ftello() calls cost ~50 ns
+            // instead of an lseek() system call each (~0.9 µs measured).
+            _ = fseeko(stream, 0, SEEK_CUR)
+        }
         self.handle = handle
         self.file = stream
         self.breakHandle = BreakLoopHandle(handle)
@@ -294,6 +299,8 @@ public struct PcapSource: ~Copyable {
             case 0:
                 return .timeout
             case PCAP_ERROR_BREAK:
+                // pcapng may end with blocks that are not packets (statistics): count them as read.
+                if case .ftell = tracking { advanceOffset(capturedLength: 0) }
                 return .end
             default:
                 let message = String(cString: pcap_geterr(handle))
