@@ -87,6 +87,16 @@ struct PcapngFileBuilder {
         put32(length)
     }
 
+    /// Appends an Interface Statistics Block (not a packet; writers put one at the end of a capture).
+    mutating func addStatisticsBlock() {
+        put32(5)
+        put32(24)
+        put32(0)
+        put32(0)
+        put32(0)
+        put32(24)
+    }
+
     private mutating func put16(_ value: UInt16) {
         withUnsafeBytes(of: value.littleEndian) { bytes += $0 }
     }

@@ -116,6 +116,7 @@ func openError(_ path: String) -> CaptureError? {
         let first: UInt64 = nanosecond ? 1_392_137_652_123_456_789 : 1_392_137_652_123_456
         builder.add(timestamp: first, data: Frames.udp)
         builder.add(timestamp: first + 1, data: [9, 8, 7, 6, 5], originalLength: 60)
+        builder.addStatisticsBlock()
         let path = try directory.write("two.pcapng", builder.bytes)
 
         var source = try PcapSource(file: path)
@@ -129,6 +130,7 @@ func openError(_ path: String) -> CaptureError? {
         #expect(frames[0].bytes == Frames.udp)
         #expect(frames[1].bytes == [9, 8, 7, 6, 5])
         #expect(frames[1].originalLength == 60)
+        // The trailing statistics block counts as read once the end is reached.
         #expect(source.bytesRead == Int64(builder.bytes.count))
     }
 
