@@ -60,7 +60,8 @@ func openError(_ path: String) -> CaptureError? {
         let directory = try TemporaryDirectory()
         var builder = PcapFileBuilder(bigEndian: bigEndian, nanosecond: nanosecond, linkType: 1)
         builder.add(seconds: 1_392_137_652, fraction: nanosecond ? 123_456_789 : 123_456, data: Frames.tcp)
-        builder.add(seconds: 4_000_000_000, fraction: nanosecond ? 999_999_999 : 999_999, data: [1, 2, 3], originalLength: 1500)
+        builder.add(
+            seconds: 4_000_000_000, fraction: nanosecond ? 999_999_999 : 999_999, data: [1, 2, 3], originalLength: 1500)
         let path = try directory.write("two.pcap", builder.bytes)
 
         var source = try PcapSource(file: path)

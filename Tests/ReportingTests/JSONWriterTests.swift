@@ -31,7 +31,8 @@ private struct SplitMix64: RandomNumberGenerator {
 @Suite struct JSONWriterTests {
     static let strings: [String] = [
         "", "plain", "with \"quotes\"", "back\\slash", "\\\"", "/slash/", "tab\there", "line\nfeed", "\r\n",
-        "\u{7f} DEL", "café", "日本語のテキスト", "👍🏽 family: 👨‍👩‍👧‍👦", "\u{2028}\u{2029}", "\u{FFFD}", "\u{10FFFF}",
+        "\u{7f} DEL", "café", "日本語のテキスト", "👍🏽 family: 👨‍👩‍👧‍👦",
+        "\u{2028}\u{2029}", "\u{FFFD}", "\u{10FFFF}",
         String((0..<0x20).map { Character(Unicode.Scalar(UInt8($0))) }),
         "mixed \u{01}日本\"\\\u{1f}😀 end",
     ] + (0..<0x20).map { String(Character(Unicode.Scalar(UInt8($0)))) }
@@ -91,7 +92,9 @@ private struct SplitMix64: RandomNumberGenerator {
         writer.key("messages")
         writer.beginArray()
         writer.string("client:client_hello")
-        writer.beginObject(); writer.key("a"); writer.beginArray(); writer.beginArray(); writer.endArray(); writer.endArray(); writer.endObject()
+        writer.beginObject(); writer.key("a")
+        writer.beginArray(); writer.beginArray(); writer.endArray(); writer.endArray()
+        writer.endObject()
         writer.null()
         writer.endArray()
         writer.key("alert"); writer.null()
@@ -101,7 +104,9 @@ private struct SplitMix64: RandomNumberGenerator {
         #expect(writer.depth == 0)
         #expect(
             text(writer)
-                == #"{"type":"tls","empty_array":[],"empty_object":{},"messages":["client:client_hello",{"a":[[]]},null],"alert":null,"established":true,"resumed":false}"#
+                == #"{"type":"tls","empty_array":[],"empty_object":{},"#
+                + #""messages":["client:client_hello",{"a":[[]]},null],"#
+                + #""alert":null,"established":true,"resumed":false}"#
         )
         let parsed = try #require(try JSONSerialization.jsonObject(with: Data(writer.bytes)) as? [String: Any])
         #expect(parsed["type"] as? String == "tls")
@@ -247,7 +252,10 @@ private struct SplitMix64: RandomNumberGenerator {
         writer.key("server_name"); writer.string(index.isMultiple(of: 2) ? "example.com" : nil)
         writer.key("random"); writer.hexString(bytes: [UInt8](repeating: UInt8(truncatingIfNeeded: index), count: 32))
         writer.key("messages")
-        writer.beginArray(); writer.string("client:client_hello"); writer.string("server:server_hello"); writer.endArray()
+        writer.beginArray()
+        writer.string("client:client_hello")
+        writer.string("server:server_hello")
+        writer.endArray()
         writer.endObject()
         writer.newline()
     }
