@@ -172,10 +172,22 @@ if want tls12-alert-unknown-ca; then step tls12-alert-unknown-ca
   stop_server; stop_capture
 fi
 if want tls13-alert-unknown-ca; then step tls13-alert-unknown-ca
-  # Same in TLS 1.3: the alert is sent under the handshake keys, so it is an encrypted record.
+  # Same in TLS 1.3 with a GnuTLS client: it sends the alert under its handshake keys, so the
+  # alert is an encrypted record (outer type application_data) followed by the TCP close.
   start_capture "$P/tls13-alert-unknown-ca.pcap" 44311
   start_server 44311 "${SRV[@]}" -tls1_3 -naccept 1
-  client 44311 -CAfile "$C/wrong-root.pem" -verify_return_error -servername example.test -tls1_3
+  { printf 'hello from tlsscope fixtures\n'; sleep 0.6; } |
+    timeout 10 gnutls-cli 127.0.0.1 -p 44311 --sni-hostname example.test --verify-hostname example.test \
+      --x509cafile "$C/wrong-root.pem" >>"$WORK/client.log" 2>&1 || true
+  stop_server; stop_capture
+fi
+if want tls13-alert-unknown-ca-openssl; then step tls13-alert-unknown-ca-openssl
+  # The OpenSSL 3.0 client in the same situation: it has not switched its write side to the
+  # handshake keys yet (it does so when it sends its own CCS/Finished), so its unknown_ca alert
+  # goes out as a clear-text alert record in the middle of a TLS 1.3 handshake.
+  start_capture "$P/tls13-alert-unknown-ca-openssl.pcap" 44323
+  start_server 44323 "${SRV[@]}" -tls1_3 -naccept 1
+  client 44323 -CAfile "$C/wrong-root.pem" -verify_return_error -servername example.test -tls1_3
   stop_server; stop_capture
 fi
 
@@ -247,6 +259,14 @@ if want tls12-client-cert; then step tls12-client-cert
   stop_server; stop_capture
 fi
 
+# 13b. Nanosecond-resolution classic pcap (magic a1b23c4d), TLS 1.2.
+if want tls12-nanosec; then step tls12-nanosec
+  start_capture "$P/tls12-nanosec.pcap" 44324 -i lo --time-stamp-precision nano
+  start_server 44324 "${SRV[@]}" -tls1_2 -naccept 1
+  client 44324 "${CLI[@]}" -tls1_2
+  stop_server; stop_capture
+fi
+
 # 14. pcapng (written by tshark) with three connections: TLS 1.3, TLS 1.2, TLS 1.0.
 if want multi-connection; then step multi-connection
   rm -f "$P/multi-connection.pcapng"
@@ -261,4 +281,5 @@ if want multi-connection; then step multi-connection
   cp "$WORK/multi.pcapng" "$P/multi-connection.pcapng"
 fi
 
+chmod 644 "$P"/*
 ls -l "$P" >&2

@@ -134,7 +134,10 @@ def cmd_reorder_hello(a):
     pk[i2][2], pk[i3][2] = pk[i3][2], pk[i2][2]
     dup = list(pk[i1])
     # Timestamp of the retransmission: 1 unit (us or ns) after the packet it follows.
+    per_sec = 10**9 if h[:4] in (b'\x4d\x3c\xb2\xa1', b'\xa1\xb2\x3c\x4d') else 10**6
     dup[0], dup[1] = pk[i3][0], pk[i3][1] + 1
+    if dup[1] >= per_sec:
+        dup[0], dup[1] = dup[0] + 1, 0
     pk.insert(i3 + 1, dup)
     write_pcap(a.out, e, h, pk)
     print(f'swapped packets #{i2 + 1} and #{i3 + 1}, retransmission of #{i1 + 1} inserted as #{i3 + 2}')
