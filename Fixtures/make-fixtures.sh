@@ -280,6 +280,37 @@ if want tls12-nanosec; then step tls12-nanosec
   stop_server; stop_capture
 fi
 
+# 15. Certificate variety (all TLS 1.2, so the certificates are in clear).
+if want tls12-ecdhe-ecdsa; then step tls12-ecdhe-ecdsa
+  # ECDSA P-256 leaf signed by the (RSA) intermediate.
+  start_capture "$P/tls12-ecdhe-ecdsa.pcap" 44325
+  start_server 44325 -cert "$C/ecdsa.pem" -key "$C/ecdsa.key" -cert_chain "$C/inter.pem" -tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256 -naccept 1
+  client 44325 -CAfile "$C/root.pem" -verify_return_error -servername ecdsa.example.test -tls1_2
+  stop_server; stop_capture
+fi
+if want tls12-weak-rsa1024-sha1; then step tls12-weak-rsa1024-sha1
+  # RSA-1024 leaf signed with sha1WithRSAEncryption; both ends at security level 0 to accept it.
+  start_capture "$P/tls12-weak-rsa1024-sha1.pcap" 44326
+  start_server 44326 -cert "$C/weak.pem" -key "$C/weak.key" -cert_chain "$C/inter.pem" -tls1_2 -cipher 'ECDHE-RSA-AES128-GCM-SHA256:@SECLEVEL=0' -naccept 1
+  client 44326 -CAfile "$C/root.pem" -verify_return_error -servername weak.example.test -tls1_2 -cipher 'ALL:@SECLEVEL=0'
+  stop_server; stop_capture
+fi
+if want tls12-self-signed; then step tls12-self-signed
+  # A lone self-signed end-entity certificate (the client trusts exactly that certificate).
+  start_capture "$P/tls12-self-signed.pcap" 44327
+  start_server 44327 -cert "$C/selfsigned.pem" -key "$C/selfsigned.key" -tls1_2 -naccept 1
+  client 44327 -CAfile "$C/selfsigned.pem" -verify_return_error -servername selfsigned.example.test -tls1_2
+  stop_server; stop_capture
+fi
+
+# 16. TLS 1.1 (security level 0), ECDHE-RSA-AES128-SHA.
+if want tls11-ecdhe-rsa; then step tls11-ecdhe-rsa
+  start_capture "$P/tls11-ecdhe-rsa.pcap" 44328
+  start_server 44328 "${SRV[@]}" -tls1_1 -cipher 'ECDHE-RSA-AES128-SHA:@SECLEVEL=0' -naccept 1
+  client 44328 "${CLI[@]}" -tls1_1 -cipher 'ECDHE-RSA-AES128-SHA:@SECLEVEL=0'
+  stop_server; stop_capture
+fi
+
 # 14. pcapng (written by tshark) with three connections: TLS 1.3, TLS 1.2, TLS 1.0.
 if want multi-connection; then step multi-connection
   rm -f "$P/multi-connection.pcapng"

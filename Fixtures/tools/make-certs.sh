@@ -59,6 +59,23 @@ key client.key; sign client inter 0x3002 client "/C=XX/O=tlsscope test/CN=tlssco
 # A leaf signed directly by the root, for scenarios that want a one-certificate chain.
 key single.key; sign single root  0x3003 leaf   "/C=XX/O=tlsscope test/CN=example.test" 9125
 
+# An ECDSA P-256 leaf (intermediate-signed), for certificate key_type/curve fields.
+[ -f ecdsa.key ] || openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -pkeyopt ec_param_enc:named_curve -out ecdsa.key 2>/dev/null
+sign ecdsa inter 0x3004 leaf "/C=XX/O=tlsscope test/CN=ecdsa.example.test" 9125
+# A weak leaf for the audit scenarios: RSA 1024 signed with sha1WithRSAEncryption.
+key weak.key 1024
+if [ ! -f weak.pem ]; then
+  openssl req -new -key weak.key -subj "/C=XX/O=tlsscope test/CN=weak.example.test" -config ext.cnf -out weak.csr
+  openssl x509 -req -in weak.csr -CA inter.pem -CAkey inter.key -set_serial 0x3005 -sha1 -days 9125 \
+    -extfile ext.cnf -extensions x_leaf -out weak.pem 2>/dev/null
+  rm -f weak.csr
+fi
+# A self-signed end-entity certificate (no CA), as many appliances present.
+key selfsigned.key
+[ -f selfsigned.pem ] || openssl req -new -x509 -key selfsigned.key -sha256 -days 9125 -set_serial 0x4001 \
+  -subj "/C=XX/O=tlsscope test/CN=selfsigned.example.test" -addext "subjectAltName=DNS:selfsigned.example.test" \
+  -addext "basicConstraints=critical,CA:FALSE" -config ext.cnf -out selfsigned.pem
+
 [ -f leaf-chain.pem ] || cat leaf.pem inter.pem > leaf-chain.pem
 [ -f client-chain.pem ] || cat client.pem inter.pem > client-chain.pem
 
