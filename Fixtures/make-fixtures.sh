@@ -311,6 +311,24 @@ if want tls11-ecdhe-rsa; then step tls11-ecdhe-rsa
   stop_server; stop_capture
 fi
 
+# 17. STARTTLS: a cleartext SMTP / IMAP / POP3 dialogue upgraded to TLS (tools/starttls_server.py,
+#     client `openssl s_client -starttls PROTO`). High ports, so a detector must go by content, not port.
+starttls_capture() { # NAME PORT PROTO [s_client options...]
+  local name=$1 port=$2 proto=$3; shift 3
+  want "$name" || return 0
+  step "$name"
+  start_capture "$P/$name.pcap" "$port"
+  timeout 30 python3 "$T/starttls_server.py" "$proto" 127.0.0.1 "$port" "$C/leaf-chain.pem" "$C/leaf.key" >"$WORK/server.log" 2>&1 &
+  SRV_PID=$!
+  for _ in $(seq 100); do ss -ltnH "sport = :$port" | grep -q . && break; sleep 0.05; done
+  client "$port" "${CLI[@]}" -starttls "$proto" "$@"
+  wait "$SRV_PID" 2>/dev/null || true; SRV_PID=""
+  stop_capture
+}
+starttls_capture starttls-smtp 44329 smtp -tls1_2
+starttls_capture starttls-imap 44330 imap -tls1_3
+starttls_capture starttls-pop3 44331 pop3 -tls1_2
+
 # 14. pcapng (written by tshark) with three connections: TLS 1.3, TLS 1.2, TLS 1.0.
 if want multi-connection; then step multi-connection
   rm -f "$P/multi-connection.pcapng"
