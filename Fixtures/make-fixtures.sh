@@ -329,6 +329,15 @@ starttls_capture starttls-smtp 44329 smtp -tls1_2
 starttls_capture starttls-imap 44330 imap -tls1_3
 starttls_capture starttls-pop3 44331 pop3 -tls1_2
 
+# 18. A browser-like ClientHello with GREASE values (tools/grease_hello.py, hand-built bytes), answered by
+#     s_server -tls1_3 -alpn h2; the client closes after the server's flight (never established).
+if want tls13-grease-clienthello; then step tls13-grease-clienthello
+  start_capture "$P/tls13-grease-clienthello.pcap" 44332
+  start_server 44332 "${SRV[@]}" -tls1_3 -alpn h2 -naccept 1
+  timeout 10 python3 "$T/grease_hello.py" 127.0.0.1 44332 example.test 2>>"$WORK/client.log" || true
+  sleep 0.3; stop_server; stop_capture
+fi
+
 # 14. pcapng (written by tshark) with three connections: TLS 1.3, TLS 1.2, TLS 1.0.
 if want multi-connection; then step multi-connection
   rm -f "$P/multi-connection.pcapng"
