@@ -17,7 +17,8 @@ public enum CaptureError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The input could not be opened, or is not a capture file.
     case cannotOpen(source: String, reason: OpenFailureReason, message: String)
     /// The capture is damaged or truncated part-way. Every frame that ends before `offset` was delivered;
-    /// `offset` is the byte offset in the input at which the damaged record starts.
+    /// `offset` is the byte offset in the input at which the damaged record starts (the end of the last good
+    /// record; see `PcapSource.bytesRead` for the one case where it is an estimate: pcapng on a pipe).
     case damaged(source: String, offset: Int64, message: String)
     /// The BPF expression did not compile or could not be installed.
     case invalidFilter(expression: String, message: String)

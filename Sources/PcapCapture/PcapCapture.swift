@@ -336,7 +336,8 @@ public struct PcapSource: ~Copyable {
     // MARK: Properties and control
 
     /// Bytes of the input consumed so far (the offset just after the last record read), for progress.
-    /// Exact for regular files and for classic pcap on pipes; 0 for live captures.
+    /// Exact for regular files (pcap and pcapng) and for classic pcap on a pipe. A pipe cannot report its
+    /// position, so for pcapng on a pipe this is `24 + Σ (16 + caplen)`, an estimate. 0 for live captures.
     public var bytesRead: Int64 { offset }
 
     /// The snapshot length of the input or capture.
