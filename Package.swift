@@ -50,7 +50,11 @@ let package = Package(
             dependencies: ["PacketDecoding", "TCPReassembly", "TLSWire", "X509Inspection", "Fingerprints", "TLSAudit"],
             swiftSettings: strict
         ),
-        .target(name: "Reporting", dependencies: ["HandshakeAnalysis"], swiftSettings: strict),
+        .target(
+            name: "Reporting",
+            dependencies: ["HandshakeAnalysis", "PacketDecoding", "TLSWire", "X509Inspection", "Fingerprints", "TLSAudit"],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "tlsscope",
             dependencies: [

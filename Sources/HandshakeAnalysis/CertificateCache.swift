@@ -14,7 +14,7 @@ public struct CertificateCache {
     }
 
     /// A placeholder with no storage, for moving a cache out of a struct and back.
-    static let empty = CertificateCache(capacity: 0)
+    static var empty: CertificateCache { CertificateCache(capacity: 0) }
 
     public mutating func summary(of der: [UInt8]) -> Result<CertificateSummary, CertificateParseError> {
         if let known = entries[der] {

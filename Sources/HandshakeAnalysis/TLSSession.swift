@@ -10,6 +10,9 @@ import X509Inspection
 /// when the handshake is over, so the flow table can stop reassembling it.
 struct TLSSession: TCPStreamConsumer {
     static let maxMessages = 64
+    /// Longest TLS 1.3 record taken for an encrypted alert rather than the client's Finished, whose
+    /// smallest form (SHA-256 verify_data) is 32 + 1 + 16 = 49 bytes.
+    static let maxEncryptedAlertLength = 2 + 1 + 16 + 8
 
     let start: FlowStart
     var fromInitiator: TLSStreamParser
@@ -125,9 +128,16 @@ struct TLSSession: TCPStreamConsumer {
             if alert.isFatal && !record.established { done = true }
         case .encryptedAlert:
             append(.alert, from: peer)
-        case .applicationData:
+        case .applicationData(let length):
             if isTLS13 && !record.established {
                 // TLS 1.3: after the ServerHello, handshake messages travel as application_data records.
+                // A client record too short to hold any Finished (RFC 8446 §5.2: 2-byte alert + content
+                // type + 16-byte tag, a little padding) is an encrypted alert: the handshake failed.
+                if peer == .client && length <= Self.maxEncryptedAlertLength {
+                    append(.alert, from: peer)
+                    done = true
+                    return
+                }
                 append(.encryptedHandshake, from: peer)
                 if peer == .client { record.established = true; done = true }
             } else {

@@ -1,4 +1,6 @@
+import Fingerprints
 import HandshakeAnalysis
+import PacketDecoding
 import TLSAudit
 import TLSWire
 import X509Inspection
@@ -181,7 +183,7 @@ public enum RecordEncoder {
         json.key("findings"); json.beginObject()
         for severity in Severity.allCases.reversed() {
             if let count = summary.findings[severity] {
-                json.key(dynamic: severity.description); json.int(count)
+                json.key(severity.description); json.int(count)
             }
         }
         json.endObject()
@@ -203,7 +205,7 @@ public enum RecordEncoder {
     static func encode(_ table: CountTable, into json: inout JSONWriter) {
         json.beginObject()
         for (name, count) in table.sorted {
-            json.key(dynamic: name); json.int(count)
+            json.key(name); json.int(count)
         }
         json.endObject()
     }

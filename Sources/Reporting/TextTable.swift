@@ -1,4 +1,5 @@
 import HandshakeAnalysis
+import PacketDecoding
 import TLSWire
 
 /// The `text` format: one aligned line per connection, then a summary a person can scan.

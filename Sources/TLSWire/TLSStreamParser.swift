@@ -217,7 +217,9 @@ public struct TLSStreamParser: Sendable {
                 mode = .changeCipherSpec
             }
         case .alert:
-            if isEncrypted {
+            // In TLS 1.3 every encrypted record has the outer type application_data (RFC 8446 §5.2), so an
+            // alert record is in clear even after the switch (OpenSSL sends one when it fails mid-handshake).
+            if isEncrypted && !ccsIsDummy {
                 emit(.encryptedAlert(length: length))
             } else {
                 guard length > 0, length % 2 == 0 else { return stop(DecodeError(.malformed, at: recordStart + 3, "Alert record length"), emit) }

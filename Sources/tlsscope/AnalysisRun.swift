@@ -43,9 +43,9 @@ struct AnalysisRun {
         let name = path == "-" ? "standard input" : path
         var source: PcapSource
         do {
-            source = try PcapSource(offlinePath: path)
+            source = try PcapSource(file: path)
         } catch {
-            report("\(name): \(error)")
+            report("\(error)")
             return .inputUnusable
         }
         if let filter {
@@ -65,17 +65,25 @@ struct AnalysisRun {
             return .inputUnusable
         }
         summary.files += 1
-        var progress = Progress(enabled: showProgress, total: source.fileSize)
+        var progress = Progress(enabled: showProgress, total: source.fileSize.map { Int($0) })
         do {
-            while let frame = try source.next() {
-                analyzer.process(frame: frame.bytes, timestamp: frame.timestampNanoseconds, decoder: decoder) { record in
-                    summary.add(record)
-                    emit(record)
+            reading: while true {
+                switch try source.next() {
+                case .frame(let frame):
+                    analyzer.process(frame: frame.bytes, timestamp: frame.timestampNanoseconds, decoder: decoder) {
+                        record in
+                        summary.add(record)
+                        emit(record)
+                    }
+                    progress.tick(bytesRead: Int(source.bytesRead), connections: summary.tlsConnections)
+                case .timeout:
+                    continue
+                case .end:
+                    break reading
                 }
-                progress.tick(bytesRead: source.bytesRead, connections: summary.tlsConnections)
             }
         } catch {
-            report("\(name): \(error)")
+            report("\(error)")  // names the file and the byte offset
             return .inputDamaged
         }
         return nil

@@ -3,7 +3,7 @@ import Testing
 
 /// Builds classic pcap files in memory (LINKTYPE_RAW: frames are bare IPv4 packets).
 struct PcapBuilder {
-    private(set) var bytes: [UInt8] = []
+    var bytes: [UInt8] = []
     private var time: UInt32 = 1_700_000_000
 
     init(linkType: UInt32 = 101) {
@@ -87,7 +87,8 @@ struct SplitMix64: RandomNumberGenerator {
         for line in lines {
             _ = try Harness.jsonObject(Data(line.utf8))
         }
-        let summary = try #require(try Harness.jsonObject(Data(try #require(lines.last).utf8)) as? [String: Any])
+        let lastLine = try #require(lines.last)
+        let summary = try #require(try Harness.jsonObject(Data(lastLine.utf8)) as? [String: Any])
         #expect(summary["packets"] as? Int ?? 0 > 200)
         #expect(summary["connections"] as? Int == 200)
     }

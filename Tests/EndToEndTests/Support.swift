@@ -52,17 +52,18 @@ enum Harness {
             }
         }
         // Read both pipes concurrently for the same reason.
-        var errData = Data()
+        final class Collected: @unchecked Sendable { var data = Data() }  // written once, read after wait()
+        let errData = Collected()
         let group = DispatchGroup()
         group.enter()
         DispatchQueue.global().async {
-            errData = err.fileHandleForReading.readDataToEndOfFile()
+            errData.data = err.fileHandleForReading.readDataToEndOfFile()
             group.leave()
         }
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         group.wait()
         process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: outData, stderr: String(decoding: errData, as: UTF8.self))
+        return Result(status: process.terminationStatus, stdout: outData, stderr: String(decoding: errData.data, as: UTF8.self))
     }
 
     /// Fixture captures, sorted.
