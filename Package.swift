@@ -69,6 +69,8 @@ let package = Package(
         .testTarget(name: "X509InspectionTests", dependencies: ["X509Inspection"]),
         .testTarget(name: "FingerprintsTests", dependencies: ["Fingerprints", "TLSWire"]),
         .testTarget(name: "PcapCaptureTests", dependencies: ["PcapCapture"]),
+        .testTarget(name: "TLSAuditTests", dependencies: ["TLSAudit", "TLSWire", "X509Inspection"]),
+        .testTarget(name: "HandshakeAnalysisTests", dependencies: ["HandshakeAnalysis", "PacketDecoding", "TCPReassembly", "TLSWire"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "HandshakeAnalysis"]),
         .testTarget(name: "EndToEndTests", dependencies: ["HandshakeAnalysis", "Reporting", "PcapCapture"]),
     ],
