@@ -6,6 +6,9 @@ import PackageDescription
 
 let strict: [SwiftSetting] = [
     .enableUpcomingFeature("MemberImportVisibility"),
+    // The flow table is generic over its consumer; whole-module bodies across targets let the
+    // compiler specialise it for TLSSession instead of going through value witnesses per packet.
+    .unsafeFlags(["-cross-module-optimization"], .when(configuration: .release)),
 ]
 
 let package = Package(
