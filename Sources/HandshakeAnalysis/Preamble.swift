@@ -245,7 +245,13 @@ public struct Preamble: Sendable {
         case .xmpp:
             switch textLine(&side, buffer, from: position, terminator: UInt8(ascii: ">")) {
             case .message(let length, _):
-                return .message(length: length, xmpp(client: client, Line(buffer: buffer, start: position, length: length)))
+                let line = Line(buffer: buffer, start: position, length: length)
+                // Each side opens with the XML declaration or the stream header (RFC 6120 §4.2); any
+                // other markup (an HTML page met mid-stream) is not XMPP.
+                if side.messages == 0 && !line.contains("<?xml") && !line.contains("<stream:stream") {
+                    return .notTLS
+                }
+                return .message(length: length, xmpp(client: client, line))
             case let other: return other
             }
         case .smtp, .ftp, .smtpOrFTP, .imap, .pop3, .httpConnect:

@@ -390,6 +390,8 @@ func expectNotTLS(
         expectNotTLS([.c("GET / HTTP/1.1\r\n")])
         expectNotTLS([.c("POST /x HTTP/1.1\r\n")])
         expectNotTLS([.c("SSH-2.0-OpenSSH_9.6\r\n")])
+        // Markup that is not an XMPP stream (an HTML page met mid-stream).
+        expectNotTLS([.c("<!DOCTYPE html><html><head>")])
     }
 
     @Test func plaintextSessionsStopWhenTheyShowNoUpgrade() {
@@ -479,7 +481,7 @@ func expectNotTLS(
             StartTLSTests.ldapStartTLSRequest + clientTLS,
             [0x00, 0x00, 0x00, 0x08, 0x04, 0xd2, 0x16, 0x2f] + clientTLS,
             ascii("CONNECT a:1 HTTP/1.1\r\n\r\n") + clientTLS,
-            ascii("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>") + clientTLS,
+            ascii("<stream:stream to='a'><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>") + clientTLS,
         ]
         for dialogue in dialogues {
             for index in dialogue.indices {
