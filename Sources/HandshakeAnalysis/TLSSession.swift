@@ -94,7 +94,11 @@ struct TLSSession: TCPStreamConsumer {
         // The one check a TLS connection pays: its first byte starts a TLS record.
         if stage(direction) != .tls {
             guard let first = bytes.first else { return .keepCollecting }
-            if stage(direction) == .unknown && Preamble.beginsTLS(first) {
+            // Cleartext against a peer that spoke TLS from its first byte is no preamble: the parser
+            // stops on it as before (a plaintext error answer to a ClientHello is an anomaly).
+            if stage(direction) == .unknown
+                && (Preamble.beginsTLS(first) || (preamble == nil && stage(direction.reversed) == .tls))
+            {
                 setStage(.tls, direction)
             } else {
                 return receiveCleartext(bytes, direction: direction)

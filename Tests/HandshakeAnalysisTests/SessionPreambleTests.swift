@@ -67,6 +67,17 @@ private func isStop(_ verdict: StreamVerdict) -> Bool {
         #expect(flow.record.serverName == "a.example")
     }
 
+    @Test func plaintextAnswerToAClientHelloIsStillAParserAnomaly() {
+        // A TLS client on an HTTP port: the server's "HTTP/1.1 400" is no preamble.
+        var flow = session()
+        _ = flow.send(clientHello(name: "a.example"), .fromInitiator)
+        _ = flow.send("HTTP/1.1 400 Bad Request\r\n\r\n", .fromResponder)
+        #expect(flow.preamble == nil)
+        #expect(flow.isTLS)
+        #expect(flow.fromResponder.isStopped)
+        #expect(flow.record.anomalies.count == 1)
+    }
+
     @Test func smtpUpgradeIsReportedWithItsProtocol() {
         var flow = session()
         let steps: [(String, FlowDirection)] = [
