@@ -139,7 +139,7 @@ public struct Preamble: Sendable {
         if side.armed && side.buffer.isEmpty {
             if Self.beginsTLS(first) { return startTLS(&side, position: 0, chunkStart: 0) }
             side.armed = false
-            if disarmEndsSearch(direction) { return giveUp(&side) }
+            if disarmEndsSearch { return giveUp(&side) }
         }
         let room = Self.maxCleartext - side.seen
         if room <= 0 { return giveUp(&side) }
@@ -154,7 +154,7 @@ public struct Preamble: Sendable {
                     return startTLS(&side, position: position, chunkStart: chunkStart)
                 }
                 side.armed = false
-                if disarmEndsSearch(direction) { return giveUp(&side) }
+                if disarmEndsSearch { return giveUp(&side) }
             }
             switch frame(&side, from: position, direction: direction) {
             case .needMore:
@@ -201,7 +201,7 @@ public struct Preamble: Sendable {
     }
 
     /// Binary preambles have a fixed shape: cleartext after the final message means no TLS.
-    private func disarmEndsSearch(_ direction: FlowDirection) -> Bool {
+    private var disarmEndsSearch: Bool {
         switch detected {
         case .socks4, .socks5, .postgres: true
         default: false

@@ -36,7 +36,9 @@ struct TLSSession: TCPStreamConsumer {
     var initiatorStage = Stage.unknown
     var responderStage = Stage.unknown
     /// Created only for a connection whose first bytes are not TLS (STARTTLS, proxies, plaintext).
-    var preamble: Preamble?
+    /// Held out of line (an array of at most one) so TLS sessions do not carry its ~160 bytes.
+    private var preambleStorage: [Preamble] = []
+    var preamble: Preamble? { preambleStorage.first }
 
     enum Stage: UInt8 {
         /// Nothing received yet: the first byte decides.
@@ -97,7 +99,7 @@ struct TLSSession: TCPStreamConsumer {
             // Cleartext against a peer that spoke TLS from its first byte is no preamble: the parser
             // stops on it as before (a plaintext error answer to a ClientHello is an anomaly).
             if stage(direction) == .unknown
-                && (Preamble.beginsTLS(first) || (preamble == nil && stage(direction.reversed) == .tls))
+                && (Preamble.beginsTLS(first) || (preambleStorage.isEmpty && stage(direction.reversed) == .tls))
             {
                 setStage(.tls, direction)
             } else {
@@ -111,10 +113,10 @@ struct TLSSession: TCPStreamConsumer {
     private mutating func receiveCleartext(_ bytes: UnsafeRawBufferPointer, direction: FlowDirection) -> StreamVerdict {
         if stage(direction) == .off { return bothDirectionsOver ? .stopCollecting : .keepCollecting }
         setStage(.cleartext, direction)
-        var machine = preamble.take() ?? Preamble()
-        let verdict = machine.feed(bytes, from: direction)
-        let name = machine.detected?.startTLSName
-        preamble = machine
+        if preambleStorage.isEmpty { preambleStorage.append(Preamble()) }
+        // Mutated in place through the array's storage (no copy of its buffers).
+        let verdict = preambleStorage[0].feed(bytes, from: direction)
+        let name = preambleStorage[0].detected?.startTLSName
         switch verdict {
         case .pending:
             return .keepCollecting

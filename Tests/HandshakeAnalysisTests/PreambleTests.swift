@@ -471,6 +471,46 @@ func expectNotTLS(
         #expect(machine.detected == nil)
     }
 
+    /// Seeded random dialogues: protocol openings followed by random bytes, in random-sized pieces
+    /// from both sides. Nothing may trap, every TLS offset lies inside the piece fed, and the
+    /// cleartext looked at never exceeds the cap.
+    @Test func randomDialoguesNeverTrap() {
+        var rng = SplitMix(seed: 0x7153_c09e)
+        let openings: [[UInt8]] = [
+            [0x04, 0x01], [0x05, 0x01, 0x00], [0x00, 0x00, 0x00, 0x08, 0x04, 0xd2, 0x16], [0x30, 0x81],
+            ascii("<stream:stream>"), ascii("220 x\r\n"), ascii("* OK\r\n"), ascii("+OK\r\n"),
+            ascii("CONNECT a HTTP/1.1\r\n"), [0x16, 0x03, 0x01], [],
+        ]
+        for _ in 0..<400 {
+            var machine = Preamble()
+            var fed: [FlowDirection: Int] = [:]
+            var done: Set<FlowDirection> = []
+            for round in 0..<12 {
+                let direction: FlowDirection = rng.next() % 2 == 0 ? .fromInitiator : .fromResponder
+                var piece = round < 2 ? openings[Int(rng.next() % UInt64(openings.count))] : []
+                let extra = Int(rng.next() % 64)
+                for _ in 0..<extra {
+                    // Mostly text with line ends and tag ends, sometimes any byte.
+                    let roll = rng.next() % 10
+                    piece.append(
+                        roll < 6 ? UInt8(0x20 + rng.next() % 0x5f) : roll == 6 ? 0x0a : roll == 7 ? 0x3e
+                            : UInt8(truncatingIfNeeded: rng.next()))
+                }
+                if done.contains(direction) { continue }
+                let verdict = piece.withUnsafeBytes { machine.feed($0, from: direction) }
+                fed[direction, default: 0] += piece.count
+                switch verdict {
+                case .pending: break
+                case .notTLS: done.insert(direction)
+                case .tls(let offset):
+                    done.insert(direction)
+                    #expect(offset >= 0 && offset < max(1, piece.count))
+                    #expect((machine.tlsStreamOffset(direction) ?? -1) <= fed[direction, default: 0])
+                }
+            }
+        }
+    }
+
     /// Mutations of every dialogue: each byte replaced by a few values, and every truncation. Nothing
     /// may trap; whatever is reported as TLS must be a suffix of what was fed.
     @Test func mutatedDialoguesNeverTrap() {
@@ -502,5 +542,18 @@ func expectNotTLS(
                 }
             }
         }
+    }
+}
+
+/// A small deterministic generator (SplitMix64), so failures replay.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9e37_79b9_7f4a_7c15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+        return z ^ (z >> 31)
     }
 }
