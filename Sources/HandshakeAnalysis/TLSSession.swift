@@ -32,6 +32,24 @@ struct TLSSession: TCPStreamConsumer {
     var serverChain: [[UInt8]] = []
     var clientChain: [[UInt8]] = []
     var done = false
+    /// Whether each direction's bytes go to its TLS parser, to the preamble machine, or nowhere.
+    var initiatorStage = Stage.unknown
+    var responderStage = Stage.unknown
+    /// Created only for a connection whose first bytes are not TLS (STARTTLS, proxies, plaintext).
+    /// Held out of line (an array of at most one) so TLS sessions do not carry its ~160 bytes.
+    private var preambleStorage: [Preamble] = []
+    var preamble: Preamble? { preambleStorage.first }
+
+    enum Stage: UInt8 {
+        /// Nothing received yet: the first byte decides.
+        case unknown
+        /// The TLS parser reads this direction (from its first byte, or after the preamble).
+        case tls
+        /// Cleartext: the preamble machine looks for where TLS starts.
+        case cleartext
+        /// Cleartext that does not lead to TLS (or was lost): not looked at any more.
+        case off
+    }
 
     init(start: FlowStart, limits: TLSLimits) {
         self.start = start
@@ -57,8 +75,65 @@ struct TLSSession: TCPStreamConsumer {
         return direction == clientDirection ? .client : .server
     }
 
+    func stage(_ direction: FlowDirection) -> Stage {
+        direction == .fromInitiator ? initiatorStage : responderStage
+    }
+
+    mutating func setStage(_ stage: Stage, _ direction: FlowDirection) {
+        switch direction {
+        case .fromInitiator: initiatorStage = stage
+        case .fromResponder: responderStage = stage
+        }
+    }
+
+    /// A direction is over once its parser stopped or its cleartext was given up on.
+    var bothDirectionsOver: Bool {
+        (initiatorStage == .off || fromInitiator.isStopped) && (responderStage == .off || fromResponder.isStopped)
+    }
+
     mutating func receive(_ bytes: UnsafeRawBufferPointer, direction: FlowDirection, timestamp: Int64) -> StreamVerdict {
         if done { return .stopCollecting }
+        // The one check a TLS connection pays: its first byte starts a TLS record.
+        if stage(direction) != .tls {
+            guard let first = bytes.first else { return .keepCollecting }
+            // Cleartext against a peer that spoke TLS from its first byte is no preamble: the parser
+            // stops on it as before (a plaintext error answer to a ClientHello is an anomaly).
+            if stage(direction) == .unknown
+                && (Preamble.beginsTLS(first) || (preambleStorage.isEmpty && stage(direction.reversed) == .tls))
+            {
+                setStage(.tls, direction)
+            } else {
+                return receiveCleartext(bytes, direction: direction)
+            }
+        }
+        return receiveTLS(bytes, direction: direction)
+    }
+
+    /// Bytes before TLS: the preamble machine says whether and where TLS starts.
+    private mutating func receiveCleartext(_ bytes: UnsafeRawBufferPointer, direction: FlowDirection) -> StreamVerdict {
+        if stage(direction) == .off { return bothDirectionsOver ? .stopCollecting : .keepCollecting }
+        setStage(.cleartext, direction)
+        if preambleStorage.isEmpty { preambleStorage.append(Preamble()) }
+        // Mutated in place through the array's storage (no copy of its buffers).
+        let verdict = preambleStorage[0].feed(bytes, from: direction)
+        let name = preambleStorage[0].detected?.startTLSName
+        switch verdict {
+        case .pending:
+            return .keepCollecting
+        case .notTLS:
+            setStage(.off, direction)
+            // Plaintext that will not upgrade: stop at once, unless the other side already speaks TLS.
+            if stage(direction.reversed) != .tls || bothDirectionsOver { done = true }
+            return done ? .stopCollecting : .keepCollecting
+        case .tls(let offset):
+            setStage(.tls, direction)
+            record.startTLS = name
+            guard offset < bytes.count else { return .keepCollecting }
+            return receiveTLS(UnsafeRawBufferPointer(rebasing: bytes[offset...]), direction: direction)
+        }
+    }
+
+    private mutating func receiveTLS(_ bytes: UnsafeRawBufferPointer, direction: FlowDirection) -> StreamVerdict {
         // Events are handled after the parser returns, so the parser and the session are not
         // borrowed at once; they are few per connection (handshake only).
         var events: [TLSEvent] = []
@@ -67,7 +142,7 @@ struct TLSSession: TCPStreamConsumer {
         case .fromResponder: fromResponder.feed(bytes) { events.append($0) }
         }
         for event in events { handle(event, direction: direction) }
-        if fromInitiator.isStopped && fromResponder.isStopped { done = true }
+        if bothDirectionsOver { done = true }
         return done ? .stopCollecting : .keepCollecting
     }
 
@@ -76,8 +151,10 @@ struct TLSSession: TCPStreamConsumer {
         case .fromInitiator: fromInitiator.noteGap()
         case .fromResponder: fromResponder.noteGap()
         }
+        // Lost cleartext: where TLS would start can no longer be known.
+        if stage(direction) != .tls { setStage(.off, direction) }
         if !done && isTLS { record.anomalies.append(.gapBeforeHandshakeEnd(peer(for: direction))) }
-        if fromInitiator.isStopped && fromResponder.isStopped { done = true }
+        if bothDirectionsOver { done = true }
     }
 
     private mutating func append(_ kind: HandshakeStep.Kind, from peer: Peer) {

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Records the preamble fixture captures (TLS after FTP / XMPP / PostgreSQL / LDAP STARTTLS, and through an
+# HTTP CONNECT or SOCKS5 proxy) on loopback, ports 44340-44345, with tools/preamble_server.py as the server.
+# Run from the repository root, as root:  Fixtures/tools/make-preamble-fixtures.sh [NAME...]
+# Like Fixtures/make-fixtures.sh: fresh randoms every run, so golden tests pin the committed files.
+set -euo pipefail
+
+F=Fixtures
+C=$F/certs
+P=$F/pcap
+T=$F/tools
+[ -d "$F" ] || { echo "run from the repository root" >&2; exit 2; }
+WORK=$(mktemp -d /tmp/tlsscope-preamble.XXXXXX)
+CAP_PID=""; SRV_PID=""
+cleanup() {
+  [ -n "$SRV_PID" ] && kill "$SRV_PID" 2>/dev/null || true
+  [ -n "$CAP_PID" ] && kill -INT "$CAP_PID" 2>/dev/null || true
+  [ -n "${KEEP_WORK:-}" ] && echo "logs kept in $WORK" >&2 || rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+want() { [ ${#NAMES[@]} -eq 0 ] && return 0; local n; for n in "${NAMES[@]}"; do [ "$n" = "$1" ] && return 0; done; return 1; }
+NAMES=("$@")
+
+# capture NAME PORT PROTO CLIENT... — tcpdump, the one-connection server, then the client command.
+capture() {
+  local name=$1 port=$2 proto=$3; shift 3
+  want "$name" || return 0
+  echo "== $name" >&2
+  rm -f "$P/$name.pcap"
+  timeout 60 tcpdump -i lo --immediate-mode -B 65536 -s 0 -U -w "$P/$name.pcap" "tcp port $port" 2>"$WORK/tcpdump.log" &
+  CAP_PID=$!
+  for _ in $(seq 100); do grep -q "listening on" "$WORK/tcpdump.log" 2>/dev/null && break; sleep 0.05; done
+  timeout 30 python3 "$T/preamble_server.py" "$proto" 127.0.0.1 "$port" "$C/leaf-chain.pem" "$C/leaf.key" >"$WORK/server.log" 2>&1 &
+  SRV_PID=$!
+  for _ in $(seq 100); do ss -ltnH "sport = :$port" | grep -q . && break; sleep 0.05; done
+  "$@" >>"$WORK/client.log" 2>&1 || true
+  wait "$SRV_PID" 2>/dev/null || true; SRV_PID=""
+  sleep 1
+  kill -INT "$CAP_PID" 2>/dev/null || true
+  wait "$CAP_PID" 2>/dev/null || true; CAP_PID=""
+  if grep -qE '^[1-9][0-9]* packets dropped by kernel' "$WORK/tcpdump.log"; then
+    echo "WARNING: tcpdump reports kernel drops" >&2; cat "$WORK/tcpdump.log" >&2
+  fi
+}
+
+# s_client PORT [options...] — one line up, the reversed line back, then close_notify.
+s_client() {
+  local port=$1; shift
+  { printf 'hello from tlsscope fixtures\n'; sleep 0.6; } |
+    timeout 10 openssl s_client -connect "127.0.0.1:$port" -CAfile "$C/root.pem" -verify_return_error \
+      -servername example.test "$@"
+}
+CURL=(timeout 10 curl -sS --cacert "$C/root.pem" https://example.test/)
+
+capture starttls-ftp 44340 ftp s_client 44340 -starttls ftp -tls1_2
+capture starttls-xmpp 44341 xmpp s_client 44341 -starttls xmpp -xmpphost example.test -tls1_3
+capture starttls-postgres 44342 postgres s_client 44342 -starttls postgres -tls1_3
+capture starttls-ldap 44343 ldap s_client 44343 -starttls ldap -tls1_2
+capture proxy-http-connect 44344 connect "${CURL[@]}" -x http://127.0.0.1:44344
+capture proxy-socks5 44345 socks5 "${CURL[@]}" --socks5-hostname 127.0.0.1:44345
