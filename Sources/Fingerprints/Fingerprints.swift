@@ -168,30 +168,39 @@ private func isASCIIAlphanumeric(_ byte: UInt8) -> Bool {
 
 /// Four lowercase hex digits per value, comma-joined.
 private func hexList(_ values: [UInt16]) -> String {
-    values.map { value in
-        String(
-            [hexDigit(UInt8(value >> 12)), hexDigit(UInt8(value >> 8 & 0xf)), hexDigit(UInt8(value >> 4 & 0xf)),
-             hexDigit(UInt8(value & 0xf))]
-        )
-    }.joined(separator: ",")
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(values.count * 5)
+    for value in values {
+        if !bytes.isEmpty { bytes.append(UInt8(ascii: ",")) }
+        bytes.append(hexDigits[Int(value >> 12)])
+        bytes.append(hexDigits[Int(value >> 8 & 0xf)])
+        bytes.append(hexDigits[Int(value >> 4 & 0xf)])
+        bytes.append(hexDigits[Int(value & 0xf)])
+    }
+    return String(decoding: bytes, as: UTF8.self)
 }
 
 /// First 12 lowercase hex digits of SHA-256, or the zero hash for an empty list.
 private func truncatedSHA256(_ text: String) -> String {
     guard !text.isEmpty else { return zeroHash }
-    return String(lowercaseHex(SHA256.hash(data: Array(text.utf8))).prefix(12))
+    let digest = SHA256.hash(data: Array(text.utf8))
+    return String(lowercaseHex(digest).prefix(12))
 }
 
+/// ASCII "0123456789abcdef", indexed by nibble (a static table: fingerprints run once per connection,
+/// and building strings Character by Character cost more than the hashing).
+private let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
 private func hexDigit(_ nibble: UInt8) -> Character {
-    let digits: [Character] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "a", "b", "c", "d", "e", "f"]
-    return digits[Int(nibble & 0x0f)]
+    Character(Unicode.Scalar(hexDigits[Int(nibble & 0x0f)]))
 }
 
 private func lowercaseHex<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
-    var out = ""
+    var out: [UInt8] = []
+    out.reserveCapacity(64)
     for byte in bytes {
-        out.append(hexDigit(byte >> 4))
-        out.append(hexDigit(byte))
+        out.append(hexDigits[Int(byte >> 4)])
+        out.append(hexDigits[Int(byte & 0x0f)])
     }
-    return out
+    return String(decoding: out, as: UTF8.self)
 }

@@ -5,7 +5,7 @@ import X509Inspection
 /// few distinct chains).
 public struct CertificateCache {
     public let capacity: Int
-    private var entries: [[UInt8]: Result<CertificateSummary, CertificateParseError>] = [:]
+    private var entries: [DERKey: Result<CertificateSummary, CertificateParseError>] = [:]
     public private(set) var hits = 0
     public private(set) var misses = 0
 
@@ -17,7 +17,8 @@ public struct CertificateCache {
     static var empty: CertificateCache { CertificateCache(capacity: 0) }
 
     public mutating func summary(of der: [UInt8]) -> Result<CertificateSummary, CertificateParseError> {
-        if let known = entries[der] {
+        let key = DERKey(der: der)
+        if let known = entries[key] {
             hits += 1
             return known
         }
@@ -29,7 +30,16 @@ public struct CertificateCache {
             result = .failure(error)
         }
         if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
-        entries[der] = result
+        entries[key] = result
         return result
+    }
+}
+
+/// A DER certificate as a dictionary key, hashed in one bulk call (the synthesised `[UInt8]` hash
+/// combines byte by byte, which cost more than the lookup saved).
+private struct DERKey: Hashable {
+    let der: [UInt8]
+    func hash(into hasher: inout Hasher) {
+        der.withUnsafeBytes { hasher.combine(bytes: $0) }
     }
 }

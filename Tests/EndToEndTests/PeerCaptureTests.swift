@@ -42,15 +42,11 @@ struct ReferenceStream: CustomStringConvertible {
 /// The peer captures in ../shared/fixtures/ja4: every TCP TLS stream the reference found must be
 /// found by tlsscope with the same endpoints and server_name. Skipped when ../shared is absent.
 @Suite struct PeerCaptureTests {
-    /// Captures whose TLS is inside a tunnel or behind a proxy preamble: decoded by the
-    /// encapsulation work (issue 3), not yet here.
+    /// Captures whose TLS is inside a tunnel: decoded by the encapsulation work (issue 3), not yet here.
     static let deferred: [String: String] = [
         "gre-erspan-vxlan.pcap": "GRE/ERSPAN/VXLAN tunnels",
         "gre-sample.pcap": "GRE tunnel",
         "tcpdump-geneve.pcap": "GENEVE tunnel",
-        "https-connect.pcap": "TLS after an HTTP CONNECT preamble",
-        "socks-https-example.pcap": "TLS after a SOCKS5 preamble",
-        "socks4-https.pcap": "TLS after a SOCKS4 preamble",
     ]
 
     static var snapshots: [String] {
