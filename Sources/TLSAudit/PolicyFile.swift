@@ -79,15 +79,18 @@ extension AuditPolicy {
             do {
                 object = try JSONSerialization.jsonObject(with: Data(bytes), options: [])
             } catch {
-                throw PolicyFileError(.syntax, "policy file is not valid JSON: \(error.localizedDescription)")
+                throw PolicyFileError(.syntax, "policy file is not valid JSON: \(oneLine(error.localizedDescription))")
             }
         case .yaml:
             #if canImport(Yams)
+            let loaded: Any?
             do {
-                object = try Yams.load(yaml: String(decoding: bytes, as: UTF8.self)) ?? [String: Any]()
+                loaded = try Yams.load(yaml: String(decoding: bytes, as: UTF8.self))
             } catch {
-                throw PolicyFileError(.syntax, "policy file is not valid YAML: \(error)")
+                throw PolicyFileError(.syntax, "policy file is not valid YAML: \(oneLine("\(error)"))")
             }
+            guard let loaded else { throw PolicyFileError(.syntax, "policy file is empty") }
+            object = loaded
             #else
             throw PolicyFileError(
                 .yamlUnavailable, "YAML policy files need a build with Yams; use a JSON policy file instead")
@@ -95,6 +98,12 @@ extension AuditPolicy {
         }
         return try PolicyFileReader.policy(from: object)
     }
+}
+
+/// Parser messages can span lines (YAML quotes the offending line); stderr gets one.
+private func oneLine(_ text: String) -> String {
+    text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).map { String($0).trimmingBlanks() }.filter { !$0.isEmpty }
+        .joined(separator: " ")
 }
 
 /// Turns the parsed JSON/YAML tree into an AuditPolicy, checking every key and value.

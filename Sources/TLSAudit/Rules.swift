@@ -108,7 +108,7 @@ func suiteWeaknesses(_ parts: CipherSuiteParts) -> [(id: String, why: String)] {
     if encryption.hasPrefix("DES") { result.append(("cipher-des", "single DES, 56-bit key or less")) }
     if parts.mac == "MD5" { result.append(("cipher-md5-mac", "HMAC-MD5 record MAC")) }
     if encryption.hasPrefix("3DES") || encryption.hasPrefix("IDEA") {
-        result.append(("cipher-3des", "64-bit block cipher, SWEET32 (CVE-2016-2183)"))
+        result.append(("cipher-3des", "64-bit block cipher, SWEET32: CVE-2016-2183"))
     }
     if encryption.contains("_CBC") {
         result.append(("cipher-cbc", "CBC mode with MAC-then-encrypt, Lucky Thirteen and padding oracles"))

@@ -66,7 +66,7 @@ import TLSWire
                 == "server negotiated TLS_RSA_WITH_RC4_128_SHA (RC4, RFC 7465 prohibits it)")
         #expect(
             finding("cipher-3des", tls12(suite: 0x000a, group: nil))?.message
-                == "server negotiated TLS_RSA_WITH_3DES_EDE_CBC_SHA (64-bit block cipher, SWEET32 (CVE-2016-2183))")
+                == "server negotiated TLS_RSA_WITH_3DES_EDE_CBC_SHA (64-bit block cipher, SWEET32: CVE-2016-2183)")
     }
 
     @Test(arguments: [
