@@ -39,6 +39,7 @@ public enum PolicyFileFormat: String, Sendable, Hashable, CaseIterable {
 
 /// Why a policy file was rejected. Tests compare `code`; `message` is one line for stderr.
 public struct PolicyFileError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What kind of mistake the file has.
     public enum Code: Sendable, Hashable {
         /// Not valid JSON/YAML.
         case syntax

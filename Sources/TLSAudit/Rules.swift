@@ -256,11 +256,13 @@ private func checkCertificates(_ input: AuditInput, _ policy: AuditPolicy, _ out
         if now > certificate.notAfter {
             out.add(
                 "cert-expired",
-                "\(what) expired \(utcDate(certificate.notAfter)), \(days(now - certificate.notAfter)) before capture")
-        } else if certificate.notAfter - now <= 30 * secondsPerDay {
+                "\(what) expired \(utcDate(certificate.notAfter)), \(days(difference(now, certificate.notAfter))) "
+                    + "before capture")
+        } else if difference(certificate.notAfter, now) <= 30 * secondsPerDay {
             out.add(
                 "cert-expiring",
-                "\(what) expires \(utcDate(certificate.notAfter)), \(days(certificate.notAfter - now)) after capture")
+                "\(what) expires \(utcDate(certificate.notAfter)), \(days(difference(certificate.notAfter, now))) "
+                    + "after capture")
         }
         if now < certificate.notBefore {
             out.add("cert-not-yet-valid", "\(what) is not valid before \(utcDate(certificate.notBefore))")
@@ -270,8 +272,9 @@ private func checkCertificates(_ input: AuditInput, _ policy: AuditPolicy, _ out
     if leaf.isSelfSigned {
         out.add("cert-self-signed", "leaf certificate (\(leaf.subject)) is self-signed")
     }
-    let lifetime = leaf.notAfter - leaf.notBefore
-    let maximum = Int64(policy.maximumCertificateLifetimeDays) * secondsPerDay
+    let lifetime = difference(leaf.notAfter, leaf.notBefore)
+    let (product, overflow) = Int64(policy.maximumCertificateLifetimeDays).multipliedReportingOverflow(by: secondsPerDay)
+    let maximum = overflow ? Int64.max : product
     if lifetime > maximum {
         out.add(
             "cert-lifetime",
@@ -303,13 +306,21 @@ func weakSignatureHash(_ algorithm: String) -> String? {
     return nil
 }
 
+/// a − b, saturating: times come from certificates and `--now`, so neither is trusted to be sane.
+func difference(_ a: Int64, _ b: Int64) -> Int64 {
+    let (result, overflow) = a.subtractingReportingOverflow(b)
+    return overflow ? (b < 0 ? Int64.max : Int64.min) : result
+}
+
 private func days(_ seconds: Int64) -> String {
     let whole = seconds / secondsPerDay
     return whole == 1 ? "1 day" : "\(whole) days"
 }
 
-/// "2024-03-01" for seconds since 1970 (UTC), by Howard Hinnant's civil-from-days.
-func utcDate(_ seconds: Int64) -> String {
+/// "2024-03-01" for seconds since 1970 (UTC), by Howard Hinnant's civil-from-days; clamped to years
+/// 0001–9999 (what X.509 times can express), so the arithmetic cannot overflow.
+func utcDate(_ unclamped: Int64) -> String {
+    let seconds = min(max(unclamped, -62_135_596_800), 253_402_300_799)
     let z = (seconds >= 0 ? seconds / secondsPerDay : (seconds - secondsPerDay + 1) / secondsPerDay) + 719_468
     let era = (z >= 0 ? z : z - 146_096) / 146_097
     let dayOfEra = z - era * 146_097
@@ -320,7 +331,8 @@ func utcDate(_ seconds: Int64) -> String {
     let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
     let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
     func two(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
-    return "\(year)-\(two(month))-\(two(day))"
+    let yearText = String(year)
+    return String(repeating: "0", count: max(0, 4 - yearText.count)) + yearText + "-\(two(month))-\(two(day))"
 }
 
 func hex(_ value: UInt16) -> String {
@@ -382,10 +394,10 @@ private func checkHeartbeats(_ input: AuditInput, _ out: inout FindingCollector)
 
 private func checkOutcome(_ input: AuditInput, _ out: inout FindingCollector) {
     if let alert = input.alert, alert.isFatal {
-        let from = input.alertFrom.map { "\($0.rawValue) " } ?? ""
+        let from = input.alertFrom.map { "\($0.rawValue)" } ?? "a peer"
         out.add(
             "alert-fatal",
-            "\(from)sent fatal alert \(alert.description.name)"
+            "\(from) sent fatal alert \(alert.description.name)"
                 + (input.established ? "" : " during the handshake"))
     } else if input.handshakeIncomplete && !input.established {
         out.add("handshake-incomplete", "connection ended before the handshake finished")

@@ -144,3 +144,31 @@ import X509Inspection
         #expect(finding("cert-expired", input) != nil)
     }
 }
+
+/// Times and limits from certificates, `--now` and policy files are not trusted to be sane.
+@Suite struct ExtremeValueTests {
+    @Test func extremeTimesDoNotTrap() {
+        let wild = certificate(notBefore: Int64.min, notAfter: Int64.max)
+        var input = tls12(certificates: [wild, certificate(notBefore: Int64.max, notAfter: Int64.min)])
+        input.captureTime = Int64.min
+        #expect(!audit(input, policy: .intermediate).isEmpty)
+        input.captureTime = Int64.max
+        #expect(ids(input).contains("cert-expired"))
+        #expect(utcDate(Int64.max) == "9999-12-31")
+        #expect(utcDate(Int64.min) == "0001-01-01")
+        #expect(difference(Int64.max, -1) == Int64.max)
+        #expect(difference(Int64.min, 1) == Int64.min)
+    }
+
+    @Test func hugePolicyLimitsDoNotTrap() {
+        var lax = AuditPolicy.intermediate
+        lax.maximumCertificateLifetimeDays = Int.max
+        lax.minimumRSABits = Int.max
+        lax.minimumDHBits = Int.max
+        let input = tls12(suite: 0x009e, group: nil, dhPrimeBits: 4096)
+        let found = ids(input, lax)
+        #expect(!found.contains("cert-lifetime"))
+        #expect(found.contains("cert-key-weak"))
+        #expect(found.contains("dh-weak"))
+    }
+}
