@@ -54,7 +54,8 @@ public struct AuditSummary: Sendable, Hashable {
         Self.merge(findings, into: &serverGroup)
         serverTable[server] = serverGroup
         if let clientFingerprint {
-            var clientGroup = clientTable[clientFingerprint] ?? Group(key: clientFingerprint, connections: 0, findings: [])
+            var clientGroup =
+                clientTable[clientFingerprint] ?? Group(key: clientFingerprint, connections: 0, findings: [])
             Self.merge(findings, into: &clientGroup)
             clientTable[clientFingerprint] = clientGroup
         }
@@ -88,7 +89,8 @@ public struct AuditSummary: Sendable, Hashable {
                     group.findings[index].example = finding.message
                 }
             } else {
-                group.findings.append(Tally(id: finding.id, severity: finding.severity, count: 1, example: finding.message))
+                group.findings.append(
+                    Tally(id: finding.id, severity: finding.severity, count: 1, example: finding.message))
             }
         }
         group.findings.sort { $0.severity != $1.severity ? $0.severity > $1.severity : $0.id < $1.id }

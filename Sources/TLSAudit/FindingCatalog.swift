@@ -52,7 +52,8 @@ public enum FindingCatalog {
         entry("kex-ffdhe", "finite-field DHE key exchange negotiated", .medium, .low, .info),
         entry("dh-weak", "DH prime under 2048 bits (critical under 1024)", .high, .high, .medium),
         entry("dh-weaker-than-cert", "DH prime shorter than the certificate's RSA key", .low, .low, .info),
-        entry("cert-key-weak", "RSA/DSA key under 2048 bits (critical under 1024), EC key under 224", .high, .high, .high),
+        entry(
+            "cert-key-weak", "RSA/DSA key under 2048 bits (critical < 1024), EC key under 224", .high, .high, .high),
         entry("cert-signature-weak", "certificate signed with SHA-1 (critical: MD5/MD4/MD2)", .high, .high, .high),
         entry("cert-expired", "certificate expired at capture time", .high, .high, .high),
         entry("cert-not-yet-valid", "certificate not yet valid at capture time", .high, .high, .high),
@@ -60,15 +61,19 @@ public enum FindingCatalog {
         entry("cert-self-signed", "leaf certificate is self-signed", .medium, .medium, .medium),
         entry("cert-lifetime", "leaf validity longer than the policy's maximum", .low, .low, .low),
         entry("compression", "TLS compression negotiated (CRIME)", .high, .high, .high),
-        entry("no-secure-renegotiation", "TLS 1.2-or-older ServerHello without renegotiation_info", .medium, .medium, .low),
+        entry(
+            "no-secure-renegotiation", "TLS 1.2-or-older ServerHello without renegotiation_info", .medium, .medium, .low
+        ),
         entry("heartbeat", "heartbeat extension negotiated", .low, .low, .low),
         broken("heartbleed", "heartbeat response larger than its request (Heartbleed)"),
         entry("heartbleed-probe", "heartbeat request claiming more payload than it carries", .high, .high, .high),
-        entry("cipher-unknown", "unregistered or signalling cipher suite code point selected", .medium, .medium, .medium),
+        entry(
+            "cipher-unknown", "unregistered or signalling cipher suite code point selected", .medium, .medium, .medium),
         entry("iana-discouraged", "suite or group marked Recommended = D by IANA", .low, .low, .info),
         entry("alert-fatal", "fatal alert seen", .low, .low, .low),
         entry("handshake-incomplete", "connection ended before the handshake finished", .low, .low, .low),
-        entry("client-offers-weak", "client offered a broken or high-severity suite or version", .medium, .medium, .low),
+        entry(
+            "client-offers-weak", "client offered a broken or high-severity suite or version", .medium, .medium, .low),
         entry("pq-negotiated", "post-quantum hybrid key exchange negotiated", .info, .info, .info),
         entry("pq-not-offered", "client offered no post-quantum key exchange", .info, .info, .info),
         entry("pq-offered-not-selected", "client offered post-quantum, server chose classical", .low, .low, .info),
@@ -76,7 +81,9 @@ public enum FindingCatalog {
         entry("policy-version", "version not allowed by the policy", .medium, .medium, .medium),
         entry("policy-cipher", "cipher suite not allowed by the policy", .medium, .medium, .medium),
         entry("policy-group", "key-exchange group not allowed by the policy", .medium, .medium, .medium),
-        entry("policy-cert", "leaf certificate key, curve or signature not allowed by the policy", .medium, .medium, .medium),
+        entry(
+            "policy-cert", "leaf certificate key, curve or signature not allowed by the policy", .medium, .medium,
+            .medium),
     ]
 
     /// Lookup by id.

@@ -4,7 +4,7 @@ import Foundation
 import TLSWire
 
 #if canImport(Yams)
-import Yams
+    import Yams
 #endif
 
 /// The syntax of a policy file.
@@ -29,9 +29,9 @@ public enum PolicyFileFormat: String, Sendable, Hashable, CaseIterable {
         case .json: true
         case .yaml:
             #if canImport(Yams)
-            true
+                true
             #else
-            false
+                false
             #endif
         }
     }
@@ -84,17 +84,17 @@ extension AuditPolicy {
             }
         case .yaml:
             #if canImport(Yams)
-            let loaded: Any?
-            do {
-                loaded = try Yams.load(yaml: String(decoding: bytes, as: UTF8.self))
-            } catch {
-                throw PolicyFileError(.syntax, "policy file is not valid YAML: \(oneLine("\(error)"))")
-            }
-            guard let loaded else { throw PolicyFileError(.syntax, "policy file is empty") }
-            object = loaded
+                let loaded: Any?
+                do {
+                    loaded = try Yams.load(yaml: String(decoding: bytes, as: UTF8.self))
+                } catch {
+                    throw PolicyFileError(.syntax, "policy file is not valid YAML: \(oneLine("\(error)"))")
+                }
+                guard let loaded else { throw PolicyFileError(.syntax, "policy file is empty") }
+                object = loaded
             #else
-            throw PolicyFileError(
-                .yamlUnavailable, "YAML policy files need a build with Yams; use a JSON policy file instead")
+                throw PolicyFileError(
+                    .yamlUnavailable, "YAML policy files need a build with Yams; use a JSON policy file instead")
             #endif
         }
         return try PolicyFileReader.policy(from: object)
@@ -182,7 +182,8 @@ enum PolicyFileReader {
                 try checkFindingID(id, at: "disabled")
                 if FindingCatalog.brokenCryptoIDs.contains(id) {
                     throw PolicyFileError(
-                        .brokenCryptoFloor, "disabled: \(id) is broken crypto and cannot be disabled (use an exception)")
+                        .brokenCryptoFloor, "disabled: \(id) is broken crypto and cannot be disabled (use an exception)"
+                    )
                 }
             }
             policy.disabled = Set(ids)
@@ -239,7 +240,8 @@ enum PolicyFileReader {
     {
         let unknown = table.keys.filter { !allowed.contains($0) }.sorted()
         guard unknown.isEmpty else {
-            throw PolicyFileError(.unknownKeys, "\(path): unknown key\(unknown.count == 1 ? "" : "s") \(unknown.joined(separator: ", "))")
+            throw PolicyFileError(
+                .unknownKeys, "\(path): unknown key\(unknown.count == 1 ? "" : "s") \(unknown.joined(separator: ", "))")
         }
     }
 

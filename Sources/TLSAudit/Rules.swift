@@ -45,7 +45,8 @@ struct FindingCollector {
             if policy.exceptions.contains(where: { $0.id == item.id && $0.matches(input) }) { return nil }
             let broken = item.forceCritical || FindingCatalog.brokenCryptoIDs.contains(item.id)
             if !broken && policy.disabled.contains(item.id) { return nil }
-            return Finding(id: item.id, severity: broken ? .critical : policy.severity(of: item.id), message: item.message)
+            return Finding(
+                id: item.id, severity: broken ? .critical : policy.severity(of: item.id), message: item.message)
         }
         return kept.sorted { lhs, rhs in
             lhs.severity != rhs.severity ? lhs.severity > rhs.severity : lhs.id < rhs.id
@@ -273,12 +274,14 @@ private func checkCertificates(_ input: AuditInput, _ policy: AuditPolicy, _ out
         out.add("cert-self-signed", "leaf certificate (\(leaf.subject)) is self-signed")
     }
     let lifetime = difference(leaf.notAfter, leaf.notBefore)
-    let (product, overflow) = Int64(policy.maximumCertificateLifetimeDays).multipliedReportingOverflow(by: secondsPerDay)
+    let (product, overflow) = Int64(policy.maximumCertificateLifetimeDays).multipliedReportingOverflow(
+        by: secondsPerDay)
     let maximum = overflow ? Int64.max : product
     if lifetime > maximum {
         out.add(
             "cert-lifetime",
-            "leaf certificate is valid for \(lifetime / secondsPerDay) days (> \(policy.maximumCertificateLifetimeDays))")
+            "leaf certificate is valid for \(lifetime / secondsPerDay) days "
+                + "(> \(policy.maximumCertificateLifetimeDays))")
     }
     var reasons: [String] = []
     let keyType = policyKeyType(leaf.keyType)
@@ -287,7 +290,9 @@ private func checkCertificates(_ input: AuditInput, _ policy: AuditPolicy, _ out
     } else if keyType == "ecdsa", !policy.certificateCurves.contains(leaf.curve ?? "") {
         reasons.append("curve \(leaf.curve ?? "unknown")")
     }
-    if weakSignatureHash(leaf.signatureAlgorithm) == nil, !policy.certificateSignatures.contains(leaf.signatureAlgorithm) {
+    if weakSignatureHash(leaf.signatureAlgorithm) == nil,
+        !policy.certificateSignatures.contains(leaf.signatureAlgorithm)
+    {
         reasons.append("signature \(leaf.signatureAlgorithm)")
     }
     if !reasons.isEmpty {
@@ -300,7 +305,8 @@ private func checkCertificates(_ input: AuditInput, _ policy: AuditPolicy, _ out
 /// The broken hash in a signature algorithm name, if any ("MD5", "SHA-1"...).
 func weakSignatureHash(_ algorithm: String) -> String? {
     let name = algorithm.lowercased()
-    for (needle, hash) in [("md2", "MD2"), ("md4", "MD4"), ("md5", "MD5"), ("sha1", "SHA-1")] where name.contains(needle) {
+    for (needle, hash) in [("md2", "MD2"), ("md4", "MD4"), ("md5", "MD5"), ("sha1", "SHA-1")]
+    where name.contains(needle) {
         return hash
     }
     return nil

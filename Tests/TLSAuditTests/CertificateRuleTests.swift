@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TLSWire
+import Testing
 import X509Inspection
 
 @testable import TLSAudit
@@ -13,7 +13,9 @@ import X509Inspection
         #expect(finding("cert-key-weak", with(certificate(bits: 1024)))?.severity == .high)
         #expect(finding("cert-key-weak", with(certificate(bits: 2047)))?.severity == .high)
         #expect(finding("cert-key-weak", with(certificate(bits: 2048))) == nil)
-        #expect(finding("cert-key-weak", with(certificate(bits: 1024)))?.message == "leaf certificate has a 1024-bit RSA key (< 2048)")
+        #expect(
+            finding("cert-key-weak", with(certificate(bits: 1024)))?.message
+                == "leaf certificate has a 1024-bit RSA key (< 2048)")
         // Critical under every policy.
         #expect(finding("cert-key-weak", with(certificate(bits: 1023)), .old)?.severity == .critical)
     }
@@ -28,14 +30,18 @@ import X509Inspection
         #expect(finding("cert-key-weak", with(p223))?.severity == .high)
         #expect(finding("cert-key-weak", with(p224)) == nil)
         // secp224r1 is still outside Mozilla's certificate curves.
-        #expect(finding("policy-cert", with(p224))?.message == "leaf certificate curve secp224r1 not allowed by policy intermediate")
+        #expect(
+            finding("policy-cert", with(p224))?.message
+                == "leaf certificate curve secp224r1 not allowed by policy intermediate")
     }
 
     @Test func keyTypesOutsideThePolicy() {
         #expect(finding("policy-cert", tls12(), .modern) != nil)
         #expect(
             finding("policy-cert", with(certificate(keyType: "Ed25519", bits: 256, signature: "ed25519")))?.message
-                == "leaf certificate key type ed25519 (allowed: ecdsa, rsa) and signature ed25519 not allowed by policy intermediate")
+                == "leaf certificate key type ed25519 (allowed: ecdsa, rsa) and signature ed25519 "
+                + "not allowed by policy intermediate"
+        )
         #expect(finding("policy-cert", with(certificate(signature: "sha384WithRSAEncryption"))) != nil)
     }
 }
@@ -44,7 +50,9 @@ import X509Inspection
     @Test func sha1AndMD5() {
         let sha1 = tls12(certificates: [certificate(signature: "sha1WithRSAEncryption")])
         #expect(finding("cert-signature-weak", sha1)?.severity == .high)
-        #expect(finding("cert-signature-weak", sha1)?.message == "leaf certificate is signed with sha1WithRSAEncryption (SHA-1)")
+        #expect(
+            finding("cert-signature-weak", sha1)?.message
+                == "leaf certificate is signed with sha1WithRSAEncryption (SHA-1)")
         // policy-cert does not repeat it.
         #expect(finding("policy-cert", sha1) == nil)
         let md5 = tls12(certificates: [certificate(signature: "md5WithRSAEncryption")])
@@ -67,7 +75,9 @@ import X509Inspection
     @Test func expiry() {
         #expect(finding("cert-expired", leaf(notAfter: now - 1))?.severity == .high)
         #expect(finding("cert-expired", leaf(notAfter: now)) == nil)
-        #expect(finding("cert-expired", leaf(notAfter: now - 12 * day))?.message == "leaf certificate expired 2027-01-03, 12 days before capture")
+        #expect(
+            finding("cert-expired", leaf(notAfter: now - 12 * day))?.message
+                == "leaf certificate expired 2027-01-03, 12 days before capture")
     }
 
     @Test func expiringWithinThirtyDays() {
@@ -75,7 +85,9 @@ import X509Inspection
         #expect(finding("cert-expiring", leaf(notAfter: now + 30 * day)) != nil)
         #expect(finding("cert-expiring", leaf(notAfter: now + 30 * day + 1)) == nil)
         #expect(finding("cert-expiring", leaf(notAfter: now - 1)) == nil)  // expired instead
-        #expect(finding("cert-expiring", leaf(notAfter: now + 30 * day))?.message == "leaf certificate expires 2027-02-14, 30 days after capture")
+        #expect(
+            finding("cert-expiring", leaf(notAfter: now + 30 * day))?.message
+                == "leaf certificate expires 2027-02-14, 30 days after capture")
     }
 
     @Test func notYetValid() {
@@ -85,7 +97,9 @@ import X509Inspection
 
     @Test func chainCertificatesCountToo() {
         let ca = certificate(notAfter: now - day, subject: "CN=Example CA")
-        #expect(finding("cert-expired", tls12(certificates: [certificate(), ca]))?.message.hasPrefix("chain certificate 2 (CN=Example CA) expired") == true)
+        #expect(
+            finding("cert-expired", tls12(certificates: [certificate(), ca]))?.message.hasPrefix(
+                "chain certificate 2 (CN=Example CA) expired") == true)
     }
 
     @Test func lifetimeAgainstEachPolicy() {

@@ -1,5 +1,5 @@
-import Testing
 import TLSWire
+import Testing
 
 @testable import TLSAudit
 
@@ -21,8 +21,9 @@ import TLSWire
         (0xc013, ["cipher-cbc", "cipher-sha1-mac"]),  // TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA
         (0x009e, ["kex-ffdhe"]),  // TLS_DHE_RSA_WITH_AES_128_GCM_SHA256
         (0xc05c, ["policy-cipher"]),  // TLS_ECDHE_ECDSA_WITH_ARIA_128_GCM_SHA256
-        (0xc0b4, ["cipher-null", "iana-discouraged"]),
-        (0x0024, ["cipher-rc4", "cipher-md5-mac", "no-forward-secrecy", "iana-discouraged"]),  // KRB5 RC4 MD5  // TLS_SHA256_SHA256 (integrity only)
+        (0xc0b4, ["cipher-null", "iana-discouraged"]),  // TLS_SHA256_SHA256 (integrity only)
+        // TLS_KRB5_WITH_RC4_128_MD5
+        (0x0024, ["cipher-rc4", "cipher-md5-mac", "no-forward-secrecy", "iana-discouraged"]),
         (0xc02f, []),
     ]
 
@@ -38,7 +39,9 @@ import TLSWire
         #expect(Set(ids(input)).intersection(Self.suiteFamily) == expected)
     }
 
-    @Test(arguments: ["cipher-null", "cipher-anon", "cipher-export", "cipher-rc4", "cipher-rc2", "cipher-des", "cipher-md5-mac"])
+    @Test(arguments: [
+        "cipher-null", "cipher-anon", "cipher-export", "cipher-rc4", "cipher-rc2", "cipher-des", "cipher-md5-mac",
+    ])
     func brokenSuitesAreCriticalUnderEveryPolicy(id: String) {
         let code = Self.cases.first { $0.1.contains(id) }?.0 ?? 0
         for policy in [AuditPolicy.modern, .intermediate, .old] {
@@ -108,7 +111,9 @@ import TLSWire
     }
 
     @Test func dhShorterThanTheCertificateKey() {
-        #expect(finding("dh-weaker-than-cert", dhe(2048, rsa: 3072))?.message == "DH prime is 2048 bits, shorter than the certificate's 3072-bit RSA key")
+        #expect(
+            finding("dh-weaker-than-cert", dhe(2048, rsa: 3072))?.message
+                == "DH prime is 2048 bits, shorter than the certificate's 3072-bit RSA key")
         #expect(finding("dh-weaker-than-cert", dhe(3072, rsa: 3072)) == nil)
         #expect(finding("dh-weaker-than-cert", dhe(2048, rsa: 3072), .old)?.severity == .info)
     }
@@ -116,7 +121,9 @@ import TLSWire
     @Test func finiteFieldDHE() {
         #expect(finding("kex-ffdhe", dhe(2048))?.severity == .low)
         #expect(finding("kex-ffdhe", dhe(2048), .modern)?.severity == .medium)
-        #expect(finding("kex-ffdhe", dhe(2048))?.message == "server chose finite-field DHE (2048-bit prime); ECDHE is faster and better supported")
+        #expect(
+            finding("kex-ffdhe", dhe(2048))?.message
+                == "server chose finite-field DHE (2048-bit prime); ECDHE is faster and better supported")
         // TLS 1.3 with a named FFDHE group: kex-ffdhe, and no policy-group on top; ffdhe2048 is not weak.
         let named = tls13(group: 0x0100, clientGroups: [0x0100], keyShares: [0x0100])
         #expect(ids(named) == ["kex-ffdhe", "pq-not-offered"])
@@ -129,7 +136,9 @@ import TLSWire
 
     @Test func groupsOutsideThePolicy() {
         let brainpool = tls12(group: 0x001a)
-        #expect(finding("policy-group", brainpool)?.message == "server chose group brainpoolP256r1, which policy intermediate does not allow")
+        #expect(
+            finding("policy-group", brainpool)?.message
+                == "server chose group brainpoolP256r1, which policy intermediate does not allow")
         // secp192r1 is IANA-discouraged: that more specific finding replaces policy-group.
         let discouraged = tls12(group: 0x0013)
         #expect(finding("iana-discouraged", discouraged)?.severity == .low)

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TLSWire
+import Testing
 import X509Inspection
 
 @testable import TLSAudit
@@ -63,7 +63,9 @@ import X509Inspection
     @Test func failedHandshake() throws {
         let found = try audit(inputs("tls12-alert-handshake-failure.pcap")[0], policy: .intermediate)
         #expect(found.map(\.id).contains("alert-fatal"))
-        #expect(found.first { $0.id == "alert-fatal" }?.message == "server sent fatal alert handshake_failure during the handshake")
+        #expect(
+            found.first { $0.id == "alert-fatal" }?.message
+                == "server sent fatal alert handshake_failure during the handshake")
     }
 
     @Test func resumedConnectionsHaveNoCertificateFindings() throws {
@@ -94,7 +96,8 @@ enum GoldenRecord {
         if let object = record["alert"] as? [String: Any] {
             let description = (0...255).map { AlertDescription(rawValue: UInt8($0)) }
                 .first { $0.name == object["description"] as? String }
-            alert = Alert(level: object["level"] as? String == "fatal" ? 2 : 1, description: description ?? .init(rawValue: 255))
+            alert = Alert(
+                level: object["level"] as? String == "fatal" ? 2 : 1, description: description ?? .init(rawValue: 255))
             alertFrom = AuditInput.Peer(rawValue: object["from"] as? String ?? "")
         }
         let certificates = (record["certificates"] as? [[String: Any]] ?? []).map(certificate)
@@ -110,7 +113,9 @@ enum GoldenRecord {
 
     static func suites(_ names: Any?) -> [CipherSuite] {
         (names as? [String] ?? []).map { name in
-            name == "GREASE" ? CipherSuite(rawValue: 0x0a0a) : (try? PolicyFileReader.cipherSuite(named: name)) ?? CipherSuite(rawValue: 0xffff)
+            name == "GREASE"
+                ? CipherSuite(rawValue: 0x0a0a)
+                : (try? PolicyFileReader.cipherSuite(named: name)) ?? CipherSuite(rawValue: 0xffff)
         }
     }
 
@@ -122,7 +127,9 @@ enum GoldenRecord {
         (names as? [String] ?? []).compactMap { try? PolicyFileReader.version(named: $0) }
     }
 
-    static let extensionCodes: [String: ExtensionType] = ["renegotiation_info": .renegotiationInfo, "heartbeat": .heartbeat]
+    static let extensionCodes: [String: ExtensionType] = [
+        "renegotiation_info": .renegotiationInfo, "heartbeat": .heartbeat,
+    ]
 
     static func extensions(_ names: Any?) -> [TLSExtension] {
         (names as? [String] ?? []).compactMap { extensionCodes[$0].map { TLSExtension(type: $0, body: []) } }
@@ -130,7 +137,8 @@ enum GoldenRecord {
 
     static func clientHello(_ object: [String: Any]) -> ClientHello {
         ClientHello(
-            version: versions([object["version"] as Any]).first ?? .tls12, cipherSuites: suites(object["cipher_suites"]),
+            version: versions([object["version"] as Any]).first ?? .tls12,
+            cipherSuites: suites(object["cipher_suites"]),
             extensions: extensions(object["extensions"]), serverName: object["server_name"] as? String,
             supportedVersions: versions(object["supported_versions"]), supportedGroups: groups(object["groups"]),
             keyShareGroups: groups(object["key_share_groups"]))
@@ -153,7 +161,8 @@ enum GoldenRecord {
             notBefore: seconds(object["not_before"]), notAfter: seconds(object["not_after"]),
             keyType: object["key_type"] as? String ?? "", keyBits: object["key_bits"] as? Int,
             curve: object["curve"] as? String, signatureAlgorithm: object["signature_algorithm"] as? String ?? "",
-            subjectAlternativeNames: object["san"] as? [String] ?? [], isSelfSigned: object["self_signed"] as? Bool ?? false)
+            subjectAlternativeNames: object["san"] as? [String] ?? [],
+            isSelfSigned: object["self_signed"] as? Bool ?? false)
     }
 
     /// RFC 3339 UTC ("2026-11-29T07:02:56.523968Z" or without fraction) → whole seconds since 1970.

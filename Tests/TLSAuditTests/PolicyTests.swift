@@ -1,5 +1,5 @@
-import Testing
 import TLSWire
+import Testing
 
 @testable import TLSAudit
 
@@ -30,22 +30,27 @@ import TLSWire
         func verdict(_ policy: AuditPolicy) -> [String] {
             audit(input, policy: policy).filter { $0.id != "pq-not-offered" }.map { "\($0.id):\($0.severity)" }
         }
-        #expect(verdict(.modern) == [
-            "cipher-cbc:high", "cipher-sha1-mac:high", "no-forward-secrecy:high", "version-tls10:high",
-            "policy-cert:medium", "cert-lifetime:low",
-        ])
-        #expect(verdict(.intermediate) == [
-            "no-forward-secrecy:high", "version-tls10:high", "cipher-cbc:medium", "cipher-sha1-mac:medium",
-        ])
-        #expect(verdict(.old) == [
-            "no-forward-secrecy:medium", "cipher-cbc:low", "cipher-sha1-mac:low", "version-tls10:low",
-        ])
-        let custom = try policy(#"""
+        #expect(
+            verdict(.modern) == [
+                "cipher-cbc:high", "cipher-sha1-mac:high", "no-forward-secrecy:high", "version-tls10:high",
+                "policy-cert:medium", "cert-lifetime:low",
+            ])
+        #expect(
+            verdict(.intermediate) == [
+                "no-forward-secrecy:high", "version-tls10:high", "cipher-cbc:medium", "cipher-sha1-mac:medium",
+            ])
+        #expect(
+            verdict(.old) == [
+                "no-forward-secrecy:medium", "cipher-cbc:low", "cipher-sha1-mac:low", "version-tls10:low",
+            ])
+        let custom = try policy(
+            #"""
             {"name": "legacy-lab", "base": "old", "severity": {"version-tls10": "critical"}, "disabled": ["cipher-cbc"]}
             """#)
-        #expect(verdict(custom) == [
-            "version-tls10:critical", "no-forward-secrecy:medium", "cipher-sha1-mac:low",
-        ])
+        #expect(
+            verdict(custom) == [
+                "version-tls10:critical", "no-forward-secrecy:medium", "cipher-sha1-mac:low",
+            ])
     }
 }
 
@@ -70,7 +75,8 @@ import TLSWire
     }
 
     @Test func exceptionByServerName() throws {
-        let lab = try policy(#"""
+        let lab = try policy(
+            #"""
             {"exceptions": [{"id": "cert-self-signed", "server_name": "*.example.test", "reason": "lab CA"}]}
             """#)
         var input = tls12(certificates: [certificate(selfSigned: true)])
@@ -82,7 +88,8 @@ import TLSWire
     }
 
     @Test func exceptionNeedsEveryCondition() throws {
-        let scoped = try policy(#"""
+        let scoped = try policy(
+            #"""
             {"exceptions": [{"id": "cipher-rc4", "server_ip": "192.0.2.10",
               "client_ja3": "0123456789ABCDEF0123456789ABCDEF", "reason": "legacy POS terminal, retired 2027-06"}]}
             """#)
@@ -124,8 +131,12 @@ import TLSWire
         let loaded = try policy(Self.example)
         #expect(loaded.name == "corp-2027")
         #expect(loaded.versions == [.tls13, .tls12])
-        #expect(loaded.cipherSuites == [CipherSuite(rawValue: 0x1302), CipherSuite(rawValue: 0xc02c), CipherSuite(rawValue: 0x1301)])
-        #expect(loaded.groups == [NamedGroup(rawValue: 0x11ec), NamedGroup(rawValue: 0x001d), NamedGroup(rawValue: 0x0017)])
+        #expect(
+            loaded.cipherSuites == [
+                CipherSuite(rawValue: 0x1302), CipherSuite(rawValue: 0xc02c), CipherSuite(rawValue: 0x1301),
+            ])
+        #expect(
+            loaded.groups == [NamedGroup(rawValue: 0x11ec), NamedGroup(rawValue: 0x001d), NamedGroup(rawValue: 0x0017)])
         #expect(loaded.certificateKeyTypes == ["ecdsa", "rsa"])
         #expect(loaded.certificateCurves == ["secp384r1"])
         #expect(loaded.minimumRSABits == 3072)
@@ -135,13 +146,17 @@ import TLSWire
         // Base modern: CBC stays high.
         #expect(loaded.severity(of: "cipher-cbc") == .high)
         #expect(loaded.disabled == ["pq-not-offered"])
-        #expect(loaded.exceptions == [AuditPolicy.Exception(id: "cert-self-signed", serverAddress: "10.0.0.5", reason: "test box")])
+        #expect(
+            loaded.exceptions == [
+                AuditPolicy.Exception(id: "cert-self-signed", serverAddress: "10.0.0.5", reason: "test box")
+            ])
     }
 
     @Test func customPolicyVerdicts() throws {
         let loaded = try policy(Self.example)
         // RSA 2048 is under this policy's 3072 floor; the P-256 ECDSA leaf is outside its curves.
-        #expect(finding("cert-key-weak", tls12(), loaded)?.message == "leaf certificate has a 2048-bit RSA key (< 3072)")
+        #expect(
+            finding("cert-key-weak", tls12(), loaded)?.message == "leaf certificate has a 2048-bit RSA key (< 3072)")
         let found = ids(tls13(), loaded)
         #expect(found.contains("policy-cert"))
         #expect(found.contains("cert-lifetime"))
@@ -280,7 +295,9 @@ import TLSWire
         for entry in FindingCatalog.all where entry.isBrokenCrypto {
             #expect([entry.modern, entry.intermediate, entry.old].allSatisfy { $0 == .critical }, "\(entry.id)")
         }
-        for id in ["version-ssl2", "version-ssl3", "cipher-null", "cipher-anon", "cipher-export", "cipher-rc4", "cipher-des"] {
+        for id in [
+            "version-ssl2", "version-ssl3", "cipher-null", "cipher-anon", "cipher-export", "cipher-rc4", "cipher-des",
+        ] {
             #expect(FindingCatalog.brokenCryptoIDs.contains(id))
         }
     }

@@ -1,5 +1,5 @@
-import Testing
 import TLSWire
+import Testing
 
 @testable import TLSAudit
 
@@ -19,8 +19,11 @@ import TLSWire
     @Test func modernRejectsWhatIntermediateAccepts() {
         // TLS 1.2, a TLS 1.2 suite, an RSA leaf and a 330-day certificate: all outside Mozilla modern.
         let found = audit(tls12(), policy: .modern)
-        #expect(found.map(\.id) == ["policy-cert", "policy-cipher", "policy-version", "cert-lifetime", "pq-not-offered"])
-        #expect(found.first { $0.id == "policy-version" }?.message == "server negotiated TLS 1.2, which policy modern does not allow")
+        #expect(
+            found.map(\.id) == ["policy-cert", "policy-cipher", "policy-version", "cert-lifetime", "pq-not-offered"])
+        #expect(
+            found.first { $0.id == "policy-version" }?.message
+                == "server negotiated TLS 1.2, which policy modern does not allow")
     }
 
     @Test func nothingToAuditGivesNothing() {
@@ -45,8 +48,12 @@ import TLSWire
     }
 
     @Test func messagesCiteTheRFC() {
-        #expect(finding("version-tls10", tls12(version: .tls10))?.message == "server negotiated TLS 1.0 (RFC 8996 deprecates it)")
-        #expect(finding("version-ssl2", tls12(version: .ssl2))?.message == "server negotiated SSL 2.0 (RFC 6176 prohibits it)")
+        #expect(
+            finding("version-tls10", tls12(version: .tls10))?.message
+                == "server negotiated TLS 1.0 (RFC 8996 deprecates it)")
+        #expect(
+            finding("version-ssl2", tls12(version: .ssl2))?.message
+                == "server negotiated SSL 2.0 (RFC 6176 prohibits it)")
     }
 
     @Test func dtlsCountsAsItsTLSVersion() {
@@ -109,7 +116,9 @@ import TLSWire
         let found = audit(input, policy: .old)
         #expect(found.first?.id == "heartbleed")
         #expect(found.first?.severity == .critical)
-        #expect(found.first?.message == "server heartbeat response of 16403 bytes answered a 3-byte request (Heartbleed, CVE-2014-0160)")
+        #expect(
+            found.first?.message
+                == "server heartbeat response of 16403 bytes answered a 3-byte request (Heartbleed, CVE-2014-0160)")
         #expect(found.contains { $0.id == "heartbleed-probe" && $0.severity == .high })
     }
 
@@ -136,7 +145,9 @@ import TLSWire
     }
 
     @Test func responseWithoutRequestIsNotHeartbleed() {
-        #expect(!ids(with([Record(type: 2, payloadLength: 16, recordLength: 5000, fromClient: false)])).contains("heartbleed"))
+        #expect(
+            !ids(with([Record(type: 2, payloadLength: 16, recordLength: 5000, fromClient: false)])).contains(
+                "heartbleed"))
     }
 }
 
@@ -171,9 +182,12 @@ import TLSWire
         let input = tls12(clientSuites: [0xc02f, 0x0005, 0x000a, 0x0a0a])
         let found = finding("client-offers-weak", input)
         #expect(found?.severity == .medium)
-        #expect(found?.message == "client offered 2 weak suites (TLS_RSA_WITH_RC4_128_SHA, TLS_RSA_WITH_3DES_EDE_CBC_SHA)")
+        #expect(
+            found?.message == "client offered 2 weak suites (TLS_RSA_WITH_RC4_128_SHA, TLS_RSA_WITH_3DES_EDE_CBC_SHA)")
         // Under old, 3DES is only medium, RC4 still critical.
-        #expect(finding("client-offers-weak", input, .old)?.message == "client offered 1 weak suite (TLS_RSA_WITH_RC4_128_SHA)")
+        #expect(
+            finding("client-offers-weak", input, .old)?.message
+                == "client offered 1 weak suite (TLS_RSA_WITH_RC4_128_SHA)")
     }
 
     @Test func staticRSAOffersAreNotReported() {
@@ -197,7 +211,9 @@ import TLSWire
 
 @Suite struct PostQuantumTests {
     @Test func hybridNegotiated() {
-        #expect(finding("pq-negotiated", tls13())?.message == "server chose post-quantum hybrid key exchange X25519MLKEM768")
+        #expect(
+            finding("pq-negotiated", tls13())?.message == "server chose post-quantum hybrid key exchange X25519MLKEM768"
+        )
         #expect(finding("pq-negotiated", tls13())?.severity == .info)
     }
 
@@ -216,7 +232,9 @@ import TLSWire
     @Test func obsoleteKyberDraft() {
         let offered = tls13(group: 0x001d, clientGroups: [0x6399, 0x001d], keyShares: [0x6399])
         #expect(finding("pq-obsolete-draft", offered)?.severity == .medium)
-        #expect(finding("pq-obsolete-draft", offered)?.message == "client offered X25519Kyber768Draft00, an obsolete pre-standard Kyber code point")
+        #expect(
+            finding("pq-obsolete-draft", offered)?.message
+                == "client offered X25519Kyber768Draft00, an obsolete pre-standard Kyber code point")
         let selected = tls13(group: 0x6399, clientGroups: [0x6399, 0x001d], keyShares: [0x6399])
         #expect(ids(selected) == ["pq-obsolete-draft", "pq-negotiated"])
     }
@@ -235,9 +253,10 @@ import TLSWire
             suite: 0x000a, group: nil,
             certificates: [certificate(bits: 2047), certificate(bits: 1000, subject: "CN=Weak CA")])
         let found = audit(input, policy: .intermediate)
-        #expect(found.map(\.id) == [
-            "cert-key-weak", "cipher-3des", "no-forward-secrecy", "cipher-cbc", "cipher-sha1-mac", "pq-not-offered",
-        ])
+        #expect(
+            found.map(\.id) == [
+                "cert-key-weak", "cipher-3des", "no-forward-secrecy", "cipher-cbc", "cipher-sha1-mac", "pq-not-offered",
+            ])
         #expect(found.first?.severity == .critical)
         #expect(found.first?.message == "chain certificate 2 (CN=Weak CA) has a 1000-bit RSA key (< 2048)")
         #expect(Set(found.map(\.id)).count == found.count)

@@ -22,7 +22,8 @@ func certificate(
         subjectAlternativeNames: ["www.example.test"], isSelfSigned: selfSigned)
 }
 
-let ecdsaLeaf = certificate(keyType: "EC", bits: 256, curve: "secp256r1", signature: "ecdsa-with-SHA256",
+let ecdsaLeaf = certificate(
+    keyType: "EC", bits: 256, curve: "secp256r1", signature: "ecdsa-with-SHA256",
     notAfter: now + 60 * day)
 
 let renegotiationInfo = TLSExtension(type: .renegotiationInfo, body: [0])
