@@ -25,3 +25,21 @@ public struct Finding: Sendable, Hashable {
         self.message = message
     }
 }
+
+extension Severity {
+    /// Parses "info", "low", "medium", "high" or "critical" (any case, surrounding blanks ignored), as
+    /// `--fail-on` and policy files spell them; nil for anything else.
+    public init?(parsing text: String) {
+        let wanted = text.trimmingBlanks().lowercased()
+        guard let match = Severity.allCases.first(where: { $0.description == wanted }) else { return nil }
+        self = match
+    }
+}
+
+extension String {
+    /// The string without leading and trailing spaces, tabs and newlines (no Foundation needed).
+    func trimmingBlanks() -> String {
+        let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
+        return String(self.drop(while: blank).reversed().drop(while: blank).reversed())
+    }
+}

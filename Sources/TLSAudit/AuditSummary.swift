@@ -1,0 +1,108 @@
+/// Findings of many connections grouped by server and by client fingerprint, worst first: what `audit`
+/// prints after the per-connection findings.
+public struct AuditSummary: Sendable, Hashable {
+    /// A server as the records name it.
+    public struct Server: Sendable, Hashable, Comparable {
+        public var address: String
+        public var port: Int
+        /// SNI; nil when the client sent none.
+        public var serverName: String?
+        public init(address: String, port: Int, serverName: String?) {
+            self.address = address
+            self.port = port
+            self.serverName = serverName
+        }
+        public static func < (lhs: Server, rhs: Server) -> Bool {
+            (lhs.serverName ?? "", lhs.address, lhs.port) < (rhs.serverName ?? "", rhs.address, rhs.port)
+        }
+    }
+
+    /// How often one finding id was seen in a group.
+    public struct Tally: Sendable, Hashable {
+        public var id: String
+        /// The worst severity it had.
+        public var severity: Severity
+        /// Connections it was reported on.
+        public var count: Int
+        /// The message of its first (worst) occurrence.
+        public var example: String
+    }
+
+    /// Findings of the connections that share a key (a server, or a client fingerprint).
+    public struct Group<Key: Sendable & Hashable>: Sendable, Hashable {
+        public var key: Key
+        public var connections: Int
+        /// Worst first, then by id.
+        public var findings: [Tally]
+        /// nil when none of its connections had a finding.
+        public var worst: Severity? { findings.first?.severity }
+    }
+
+    private var serverTable: [Server: Group<Server>] = [:]
+    private var clientTable: [String: Group<String>] = [:]
+    /// Findings by severity over every connection added.
+    public private(set) var severityCounts: [Severity: Int] = [:]
+    public private(set) var connections = 0
+
+    public init() {}
+
+    /// Adds one connection's findings. `clientFingerprint` is its JA3 or JA4 (nil: not grouped by client).
+    public mutating func add(_ findings: [Finding], server: Server, clientFingerprint: String?) {
+        connections += 1
+        for finding in findings { severityCounts[finding.severity, default: 0] += 1 }
+        var serverGroup = serverTable[server] ?? Group(key: server, connections: 0, findings: [])
+        Self.merge(findings, into: &serverGroup)
+        serverTable[server] = serverGroup
+        if let clientFingerprint {
+            var clientGroup =
+                clientTable[clientFingerprint] ?? Group(key: clientFingerprint, connections: 0, findings: [])
+            Self.merge(findings, into: &clientGroup)
+            clientTable[clientFingerprint] = clientGroup
+        }
+    }
+
+    /// Servers, worst first (then most connections, then by name/address/port).
+    public var servers: [Group<Server>] {
+        serverTable.values.sorted { Self.ordered($0, $1, keyOrder: { $0.key < $1.key }) }
+    }
+
+    /// Client fingerprints, worst first (then most connections, then by fingerprint).
+    public var clients: [Group<String>] {
+        clientTable.values.sorted { Self.ordered($0, $1, keyOrder: { $0.key < $1.key }) }
+    }
+
+    /// The worst severity seen on any connection.
+    public var worst: Severity? { severityCounts.keys.max() }
+
+    /// `--fail-on`: some finding is at or above `threshold`.
+    public func hasFinding(atOrAbove threshold: Severity) -> Bool {
+        severityCounts.contains { $0.key >= threshold && $0.value > 0 }
+    }
+
+    private static func merge<Key: Sendable & Hashable>(_ findings: [Finding], into group: inout Group<Key>) {
+        group.connections += 1
+        for finding in findings {
+            if let index = group.findings.firstIndex(where: { $0.id == finding.id }) {
+                group.findings[index].count += 1
+                if finding.severity > group.findings[index].severity {
+                    group.findings[index].severity = finding.severity
+                    group.findings[index].example = finding.message
+                }
+            } else {
+                group.findings.append(
+                    Tally(id: finding.id, severity: finding.severity, count: 1, example: finding.message))
+            }
+        }
+        group.findings.sort { $0.severity != $1.severity ? $0.severity > $1.severity : $0.id < $1.id }
+    }
+
+    private static func ordered<Key: Sendable & Hashable>(
+        _ lhs: Group<Key>, _ rhs: Group<Key>, keyOrder: (Group<Key>, Group<Key>) -> Bool
+    ) -> Bool {
+        let left = lhs.worst.map { $0.rawValue } ?? -1
+        let right = rhs.worst.map { $0.rawValue } ?? -1
+        if left != right { return left > right }
+        if lhs.connections != rhs.connections { return lhs.connections > rhs.connections }
+        return keyOrder(lhs, rhs)
+    }
+}

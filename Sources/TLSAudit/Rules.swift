@@ -1,0 +1,484 @@
+import TLSWire
+import X509Inspection
+
+/// Audits one connection against `policy`: every finding that applies, each id at most once, worst first
+/// then by id. Severities come from the policy; broken crypto is always critical; findings matching one of
+/// the policy's exceptions are dropped.
+public func audit(_ input: AuditInput, policy: AuditPolicy = .intermediate) -> [Finding] {
+    var collector = FindingCollector()
+    checkVersion(input, policy, &collector)
+    checkCipherSuite(input, policy, &collector)
+    checkKeyExchange(input, policy, &collector)
+    checkCertificates(input, policy, &collector)
+    checkExtensions(input, &collector)
+    checkHeartbeats(input, &collector)
+    checkOutcome(input, &collector)
+    checkClientOffer(input, policy, &collector)
+    checkPostQuantum(input, &collector)
+    return collector.findings(policy: policy, input: input)
+}
+
+/// Raw findings before the policy gives them a severity.
+struct FindingCollector {
+    struct Raw {
+        var id: String
+        var message: String
+        /// This instance is broken crypto whatever the id's usual severity (DH < 1024, MD5 signature...).
+        var forceCritical: Bool
+    }
+    private(set) var raw: [Raw] = []
+
+    mutating func add(_ id: String, _ message: String, critical: Bool = false) {
+        if let index = raw.firstIndex(where: { $0.id == id }) {
+            // Each id once: keep the first message, but a critical instance wins.
+            if critical && !raw[index].forceCritical { raw[index] = Raw(id: id, message: message, forceCritical: true) }
+            return
+        }
+        raw.append(Raw(id: id, message: message, forceCritical: critical))
+    }
+
+    func has(_ id: String) -> Bool { raw.contains { $0.id == id } }
+    func hasAny(_ ids: Set<String>) -> Bool { raw.contains { ids.contains($0.id) } }
+
+    func findings(policy: AuditPolicy, input: AuditInput) -> [Finding] {
+        let kept = raw.compactMap { item -> Finding? in
+            if policy.exceptions.contains(where: { $0.id == item.id && $0.matches(input) }) { return nil }
+            let broken = item.forceCritical || FindingCatalog.brokenCryptoIDs.contains(item.id)
+            if !broken && policy.disabled.contains(item.id) { return nil }
+            return Finding(
+                id: item.id, severity: broken ? .critical : policy.severity(of: item.id), message: item.message)
+        }
+        return kept.sorted { lhs, rhs in
+            lhs.severity != rhs.severity ? lhs.severity > rhs.severity : lhs.id < rhs.id
+        }
+    }
+}
+
+// MARK: - Versions
+
+/// RFC 6176 (SSL 2.0), RFC 7568 (SSL 3.0), RFC 8996 (TLS 1.0, 1.1, DTLS 1.0).
+private let versionRules: [TLSVersion: (id: String, why: String)] = [
+    .ssl2: ("version-ssl2", "RFC 6176 prohibits it"),
+    .ssl3: ("version-ssl3", "RFC 7568 prohibits it; POODLE"),
+    .tls10: ("version-tls10", "RFC 8996 deprecates it"),
+    .tls11: ("version-tls11", "RFC 8996 deprecates it"),
+    .dtls10: ("version-dtls10", "RFC 8996 deprecates it"),
+]
+
+/// DTLS versions are judged as the TLS version they derive from (RFC 6347, RFC 9147).
+func policyEquivalent(_ version: TLSVersion) -> TLSVersion {
+    switch version {
+    case .dtls10: .tls11
+    case .dtls12: .tls12
+    case .dtls13: .tls13
+    default: version
+    }
+}
+
+private func checkVersion(_ input: AuditInput, _ policy: AuditPolicy, _ out: inout FindingCollector) {
+    guard let version = input.negotiatedVersion else { return }
+    if let rule = versionRules[version] {
+        out.add(rule.id, "server negotiated \(version.name) (\(rule.why))")
+    } else if !policy.versions.contains(policyEquivalent(version)) {
+        out.add("policy-version", "server negotiated \(version.name), which policy \(policy.name) does not allow")
+    }
+}
+
+// MARK: - Cipher suite
+
+/// Findings that describe the negotiated suite itself; policy-cipher only fires when none of them did.
+private let suiteSpecificIDs: Set<String> = [
+    "cipher-null", "cipher-anon", "cipher-export", "cipher-rc4", "cipher-rc2", "cipher-des", "cipher-md5-mac",
+    "cipher-3des", "cipher-cbc", "cipher-sha1-mac", "no-forward-secrecy", "kex-ffdhe", "cipher-unknown",
+    "iana-discouraged",
+]
+
+/// What is intrinsically wrong with a suite, as (id, why) pairs, from its IANA parts.
+func suiteWeaknesses(_ parts: CipherSuiteParts) -> [(id: String, why: String)] {
+    var result: [(id: String, why: String)] = []
+    let encryption = parts.encryption
+    if encryption == "NULL" { result.append(("cipher-null", "no encryption")) }
+    if parts.authentication == "anon" || parts.authentication == "NULL" {
+        result.append(("cipher-anon", "no server authentication"))
+    }
+    if parts.keyExchange.hasSuffix("_EXPORT") || (parts.encryptionBits > 0 && parts.encryptionBits <= 40) {
+        result.append(("cipher-export", "EXPORT-grade, FREAK/Logjam"))
+    }
+    if encryption.hasPrefix("RC4") { result.append(("cipher-rc4", "RC4, RFC 7465 prohibits it")) }
+    if encryption.hasPrefix("RC2") { result.append(("cipher-rc2", "RC2, 40-bit export cipher")) }
+    if encryption.hasPrefix("DES") { result.append(("cipher-des", "single DES, 56-bit key or less")) }
+    if parts.mac == "MD5" { result.append(("cipher-md5-mac", "HMAC-MD5 record MAC")) }
+    if encryption.hasPrefix("3DES") || encryption.hasPrefix("IDEA") {
+        result.append(("cipher-3des", "64-bit block cipher, SWEET32: CVE-2016-2183"))
+    }
+    if encryption.contains("_CBC") {
+        result.append(("cipher-cbc", "CBC mode with MAC-then-encrypt, Lucky Thirteen and padding oracles"))
+    }
+    if parts.mac == "SHA" { result.append(("cipher-sha1-mac", "HMAC-SHA1 record MAC")) }
+    return result
+}
+
+/// Static key exchanges: the server's long-term key protects every session (RFC 9325 §4.1).
+/// Anonymous DH/ECDH suites are ephemeral, and cipher-anon already covers them; TLS_NULL_WITH_NULL_NULL has
+/// no key exchange at all.
+private let staticKeyExchanges: Set<String> = [
+    "RSA", "RSA_EXPORT", "DH", "DH_EXPORT", "ECDH", "PSK", "RSA_PSK", "KRB5", "KRB5_EXPORT",
+]
+
+private func checkCipherSuite(_ input: AuditInput, _ policy: AuditPolicy, _ out: inout FindingCollector) {
+    guard let suite = input.negotiatedCipherSuite else { return }
+    guard let parts = suite.parts, !suite.isGREASE else {
+        let what =
+            suite.isGREASE
+            ? "the GREASE value \(hex(suite.rawValue)) (RFC 8701 forbids selecting it)"
+            : suite.ianaName.map { "\($0), a signalling value rather than a cipher suite" }
+                ?? "\(hex(suite.rawValue)), which is not a registered cipher suite"
+        out.add("cipher-unknown", "server selected \(what)")
+        return
+    }
+    for weakness in suiteWeaknesses(parts) {
+        out.add(weakness.id, "server negotiated \(suite.name) (\(weakness.why))")
+    }
+    if parts.authentication != "anon" && staticKeyExchanges.contains(parts.keyExchange) {
+        out.add(
+            "no-forward-secrecy",
+            "server negotiated \(suite.name): \(parts.keyExchange) key exchange has no forward secrecy")
+    } else if parts.keyExchange == "TLS13", input.resumed, input.negotiatedGroup == nil {
+        out.add("no-forward-secrecy", "TLS 1.3 resumption without key_share (psk_ke): no forward secrecy")
+    }
+    if suite.recommendation == .discouraged {
+        out.add("iana-discouraged", "server negotiated \(suite.name), which IANA marks discouraged (Recommended = D)")
+    }
+    // Checked after the key-exchange rules: kex-ffdhe also makes policy-cipher unnecessary.
+    if isFiniteFieldDHE(parts: parts, group: input.negotiatedGroup, dhPrimeBits: input.dhPrimeBits) {
+        let bits = input.dhPrimeBits.map { " (\($0)-bit prime)" } ?? input.negotiatedGroup.map { " (\($0.name))" } ?? ""
+        out.add("kex-ffdhe", "server chose finite-field DHE\(bits); ECDHE is faster and better supported")
+    }
+    if !policy.cipherSuites.contains(suite) && !out.hasAny(suiteSpecificIDs) {
+        out.add("policy-cipher", "server negotiated \(suite.name), which policy \(policy.name) does not allow")
+    }
+}
+
+func isFFDHEGroup(_ group: NamedGroup) -> Bool { (0x0100...0x01ff).contains(group.rawValue) }
+
+private func isFiniteFieldDHE(parts: CipherSuiteParts, group: NamedGroup?, dhPrimeBits: Int?) -> Bool {
+    switch parts.keyExchange {
+    case "DHE", "DHE_PSK", "DHE_EXPORT": return true
+    case "DH", "DH_EXPORT": return parts.authentication == "anon"
+    case "TLS13": return group.map(isFFDHEGroup) ?? false
+    default: return false
+    }
+}
+
+// MARK: - Key exchange group and DH size
+
+/// RFC 7919 named FFDHE groups: prime size.
+private func ffdhePrimeBits(_ group: NamedGroup) -> Int? {
+    switch group.rawValue {
+    case 0x0100: 2048
+    case 0x0101: 3072
+    case 0x0102: 4096
+    case 0x0103: 6144
+    case 0x0104: 8192
+    default: nil
+    }
+}
+
+private func checkKeyExchange(_ input: AuditInput, _ policy: AuditPolicy, _ out: inout FindingCollector) {
+    let group = input.negotiatedGroup
+    let dhBits = input.dhPrimeBits ?? group.flatMap(ffdhePrimeBits)
+    if let dhBits {
+        let floor = max(2048, policy.minimumDHBits)
+        if dhBits < floor {
+            out.add("dh-weak", "DH prime is \(dhBits) bits (< \(floor))", critical: dhBits < 1024)
+        }
+        if let leaf = input.certificates.first, leaf.keyType == "RSA", let rsaBits = leaf.keyBits, dhBits < rsaBits {
+            out.add(
+                "dh-weaker-than-cert",
+                "DH prime is \(dhBits) bits, shorter than the certificate's \(rsaBits)-bit RSA key")
+        }
+    }
+    guard let group, !group.isGREASE else { return }
+    var covered = isKyberDraft(group) || out.has("kex-ffdhe") || out.has("dh-weak")
+    if group.recommendation == .discouraged {
+        out.add("iana-discouraged", "server chose group \(group.name), which IANA marks discouraged (Recommended = D)")
+        covered = true
+    }
+    if !policy.groups.contains(group) && !covered {
+        out.add("policy-group", "server chose group \(group.name), which policy \(policy.name) does not allow")
+    }
+}
+
+// MARK: - Certificates
+
+private let secondsPerDay: Int64 = 86_400
+
+private func describe(_ index: Int, _ certificate: CertificateSummary) -> String {
+    index == 0 ? "leaf certificate" : "chain certificate \(index + 1) (\(certificate.subject))"
+}
+
+/// "rsa", "ecdsa", "ed25519"... as Mozilla's certificate_types spell them.
+func policyKeyType(_ keyType: String) -> String {
+    switch keyType {
+    case "EC": "ecdsa"
+    default: keyType.lowercased()
+    }
+}
+
+private func checkCertificates(_ input: AuditInput, _ policy: AuditPolicy, _ out: inout FindingCollector) {
+    let now = input.captureTime
+    for (index, certificate) in input.certificates.enumerated() {
+        let what = describe(index, certificate)
+        if let bits = certificate.keyBits {
+            switch certificate.keyType {
+            case "RSA", "DSA", "DH":
+                let floor = max(2048, policy.minimumRSABits)
+                if bits < floor {
+                    out.add(
+                        "cert-key-weak", "\(what) has a \(bits)-bit \(certificate.keyType) key (< \(floor))",
+                        critical: bits < 1024)
+                }
+            case "EC":
+                let floor = max(224, policy.minimumECBits)
+                if bits < floor {
+                    out.add("cert-key-weak", "\(what) has a \(bits)-bit EC key (< \(floor))")
+                }
+            default:
+                break
+            }
+        }
+        // A trust anchor's self-signature is never checked, so its hash does not matter.
+        let isAnchor = index > 0 && certificate.isSelfSigned
+        if !isAnchor, let hash = weakSignatureHash(certificate.signatureAlgorithm) {
+            out.add(
+                "cert-signature-weak", "\(what) is signed with \(certificate.signatureAlgorithm) (\(hash))",
+                critical: hash != "SHA-1")
+        }
+        if now > certificate.notAfter {
+            out.add(
+                "cert-expired",
+                "\(what) expired \(utcDate(certificate.notAfter)), \(days(difference(now, certificate.notAfter))) "
+                    + "before capture")
+        } else if difference(certificate.notAfter, now) <= 30 * secondsPerDay {
+            out.add(
+                "cert-expiring",
+                "\(what) expires \(utcDate(certificate.notAfter)), \(days(difference(certificate.notAfter, now))) "
+                    + "after capture")
+        }
+        if now < certificate.notBefore {
+            out.add("cert-not-yet-valid", "\(what) is not valid before \(utcDate(certificate.notBefore))")
+        }
+    }
+    guard let leaf = input.certificates.first else { return }
+    if leaf.isSelfSigned {
+        out.add("cert-self-signed", "leaf certificate (\(leaf.subject)) is self-signed")
+    }
+    let lifetime = difference(leaf.notAfter, leaf.notBefore)
+    let (product, overflow) = Int64(policy.maximumCertificateLifetimeDays).multipliedReportingOverflow(
+        by: secondsPerDay)
+    let maximum = overflow ? Int64.max : product
+    if lifetime > maximum {
+        out.add(
+            "cert-lifetime",
+            "leaf certificate is valid for \(lifetime / secondsPerDay) days "
+                + "(> \(policy.maximumCertificateLifetimeDays))")
+    }
+    var reasons: [String] = []
+    let keyType = policyKeyType(leaf.keyType)
+    if !policy.certificateKeyTypes.contains(keyType) {
+        reasons.append("key type \(keyType) (allowed: \(policy.certificateKeyTypes.sorted().joined(separator: ", ")))")
+    } else if keyType == "ecdsa", !policy.certificateCurves.contains(leaf.curve ?? "") {
+        reasons.append("curve \(leaf.curve ?? "unknown")")
+    }
+    if weakSignatureHash(leaf.signatureAlgorithm) == nil,
+        !policy.certificateSignatures.contains(leaf.signatureAlgorithm)
+    {
+        reasons.append("signature \(leaf.signatureAlgorithm)")
+    }
+    if !reasons.isEmpty {
+        out.add(
+            "policy-cert",
+            "leaf certificate \(reasons.joined(separator: " and ")) not allowed by policy \(policy.name)")
+    }
+}
+
+/// The broken hash in a signature algorithm name, if any ("MD5", "SHA-1"...).
+func weakSignatureHash(_ algorithm: String) -> String? {
+    let name = algorithm.lowercased()
+    for (needle, hash) in [("md2", "MD2"), ("md4", "MD4"), ("md5", "MD5"), ("sha1", "SHA-1")]
+    where name.contains(needle) {
+        return hash
+    }
+    return nil
+}
+
+/// a − b, saturating: times come from certificates and `--now`, so neither is trusted to be sane.
+func difference(_ a: Int64, _ b: Int64) -> Int64 {
+    let (result, overflow) = a.subtractingReportingOverflow(b)
+    return overflow ? (b < 0 ? Int64.max : Int64.min) : result
+}
+
+private func days(_ seconds: Int64) -> String {
+    let whole = seconds / secondsPerDay
+    return whole == 1 ? "1 day" : "\(whole) days"
+}
+
+/// "2024-03-01" for seconds since 1970 (UTC), by Howard Hinnant's civil-from-days; clamped to years
+/// 0001–9999 (what X.509 times can express), so the arithmetic cannot overflow.
+func utcDate(_ unclamped: Int64) -> String {
+    let seconds = min(max(unclamped, -62_135_596_800), 253_402_300_799)
+    let z = (seconds >= 0 ? seconds / secondsPerDay : (seconds - secondsPerDay + 1) / secondsPerDay) + 719_468
+    let era = (z >= 0 ? z : z - 146_096) / 146_097
+    let dayOfEra = z - era * 146_097
+    let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+    let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+    let monthIndex = (5 * dayOfYear + 2) / 153
+    let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+    let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+    let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+    func two(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
+    let yearText = String(year)
+    return String(repeating: "0", count: max(0, 4 - yearText.count)) + yearText + "-\(two(month))-\(two(day))"
+}
+
+func hex(_ value: UInt16) -> String {
+    let digits = String(value, radix: 16)
+    return "0x" + String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+}
+
+// MARK: - Extensions in the ServerHello
+
+private func checkExtensions(_ input: AuditInput, _ out: inout FindingCollector) {
+    if input.compression {
+        let method = input.serverHello.map { RegistryName.compressionMethod($0.compressionMethod) } ?? "a"
+        out.add("compression", "server selected \(method) compression (CRIME, CVE-2012-4929)")
+    }
+    if input.heartbeatNegotiated {
+        out.add("heartbeat", "server accepted the heartbeat extension (RFC 6520), the Heartbleed attack surface")
+    }
+    guard let hello = input.serverHello, !hello.isHelloRetryRequest else { return }
+    let version = input.negotiatedVersion ?? hello.negotiatedVersion
+    let predatesTLS13 = version != .tls13 && version != .dtls13 && version.tls13Draft == nil && version != .ssl2
+    if predatesTLS13 && !hello.extensions.contains(where: { $0.type == .renegotiationInfo }) {
+        let clientSignalled =
+            input.clientHello.map {
+                $0.cipherSuites.contains(CipherSuite(rawValue: 0x00ff))
+                    || $0.extensions.contains { $0.type == .renegotiationInfo }
+            } ?? false
+        out.add(
+            "no-secure-renegotiation",
+            "server hello has no renegotiation_info (RFC 5746)"
+                + (clientSignalled ? " although the client signalled support" : ""))
+    }
+}
+
+// MARK: - Heartbeats
+
+private func checkHeartbeats(_ input: AuditInput, _ out: inout FindingCollector) {
+    // The last request-like record from each side (type 1, or any encrypted record).
+    var lastRequest: [Bool: Int] = [:]
+    for record in input.heartbeatRecords {
+        let sender = record.fromClient ? "client" : "server"
+        if record.type != 1, let request = lastRequest[!record.fromClient], record.recordLength > request {
+            out.add(
+                "heartbleed",
+                "\(sender) heartbeat response of \(record.recordLength) bytes answered a \(request)-byte request "
+                    + "(Heartbleed, CVE-2014-0160)")
+            lastRequest[!record.fromClient] = nil
+        }
+        if record.type == 1, let claimed = record.payloadLength, claimed + 3 + 16 > record.recordLength {
+            // RFC 6520 §4: type (1) + payload_length (2) + payload + at least 16 bytes of padding.
+            out.add(
+                "heartbleed-probe",
+                "\(sender) heartbeat request claims \(claimed) payload bytes in a \(record.recordLength)-byte record")
+        }
+        if record.type != 2 { lastRequest[record.fromClient] = record.recordLength }
+    }
+}
+
+// MARK: - How the handshake ended
+
+private func checkOutcome(_ input: AuditInput, _ out: inout FindingCollector) {
+    if let alert = input.alert, alert.isFatal {
+        let from = input.alertFrom.map { "\($0.rawValue)" } ?? "a peer"
+        out.add(
+            "alert-fatal",
+            "\(from) sent fatal alert \(alert.description.name)"
+                + (input.established ? "" : " during the handshake"))
+    } else if input.handshakeIncomplete && !input.established {
+        out.add("handshake-incomplete", "connection ended before the handshake finished")
+    }
+}
+
+// MARK: - What the client offered
+
+private func checkClientOffer(_ input: AuditInput, _ policy: AuditPolicy, _ out: inout FindingCollector) {
+    guard let hello = input.clientHello else { return }
+    // Severity of a version or suite as this policy rates it (forward secrecy is left out: every browser
+    // still offers static-RSA suites, and the Finished MAC stops a downgrade to them).
+    func serious(_ id: String) -> Bool { policy.severity(of: id) >= .high }
+    var weakVersions: [String] = []
+    var versions = hello.supportedVersions.filter { !$0.isGREASE }
+    if versions.isEmpty { versions = [hello.version] }
+    if hello.isSSLv2Format && hello.sslv2CipherSpecs.contains(where: { $0 >> 16 != 0 }) { versions.append(.ssl2) }
+    for version in versions {
+        if let rule = versionRules[version], serious(rule.id), !weakVersions.contains(version.name) {
+            weakVersions.append(version.name)
+        }
+    }
+    var weakSuites: [String] = []
+    for suite in hello.cipherSuites where !suite.isGREASE {
+        guard let parts = suite.parts, suiteWeaknesses(parts).contains(where: { serious($0.id) }) else { continue }
+        weakSuites.append(suite.name)
+    }
+    guard !weakVersions.isEmpty || !weakSuites.isEmpty else { return }
+    var pieces: [String] = []
+    if !weakSuites.isEmpty {
+        let shown = weakSuites.prefix(4).joined(separator: ", ")
+        let more = weakSuites.count > 4 ? " and \(weakSuites.count - 4) more" : ""
+        pieces.append("\(weakSuites.count) weak suite\(weakSuites.count == 1 ? "" : "s") (\(shown)\(more))")
+    }
+    if !weakVersions.isEmpty { pieces.append(weakVersions.joined(separator: ", ")) }
+    out.add("client-offers-weak", "client offered " + pieces.joined(separator: " and "))
+}
+
+// MARK: - Post-quantum key exchange
+
+/// ML-KEM (FIPS 203) hybrids and pure ML-KEM groups.
+func isMLKEM(_ group: NamedGroup) -> Bool {
+    switch group.rawValue {
+    case 0x0200, 0x0201, 0x0202, 0x11eb, 0x11ec, 0x11ed: true
+    default: false
+    }
+}
+
+/// Pre-standard Kyber hybrids (draft-tls-westerbaan-xyber768d00), superseded by ML-KEM.
+func isKyberDraft(_ group: NamedGroup) -> Bool { group.rawValue == 0x6399 || group.rawValue == 0x639a }
+
+private func checkPostQuantum(_ input: AuditInput, _ out: inout FindingCollector) {
+    let selected = input.negotiatedGroup
+    if let selected, isMLKEM(selected) || isKyberDraft(selected) {
+        out.add("pq-negotiated", "server chose post-quantum hybrid key exchange \(selected.name)")
+    }
+    if let selected, isKyberDraft(selected) {
+        out.add("pq-obsolete-draft", "server chose \(selected.name), an obsolete pre-standard Kyber code point")
+    }
+    guard let hello = input.clientHello else { return }
+    let offered = hello.supportedGroups + hello.keyShareGroups.filter { !hello.supportedGroups.contains($0) }
+    let drafts = offered.filter(isKyberDraft)
+    if !drafts.isEmpty {
+        out.add(
+            "pq-obsolete-draft",
+            "client offered \(drafts.map(\.name).joined(separator: ", ")), an obsolete pre-standard Kyber code point")
+    }
+    let postQuantum = offered.filter { isMLKEM($0) || isKyberDraft($0) }
+    let selectedPostQuantum = selected.map { isMLKEM($0) || isKyberDraft($0) } ?? false
+    if postQuantum.isEmpty {
+        out.add("pq-not-offered", "client offered no post-quantum key exchange (e.g. X25519MLKEM768)")
+    } else if input.serverHello != nil, !selectedPostQuantum {
+        let chosen = selected.map { "chose \($0.name)" } ?? "negotiated classical key exchange"
+        out.add(
+            "pq-offered-not-selected",
+            "client offered \(postQuantum.map(\.name).joined(separator: ", ")) but the server \(chosen)")
+    }
+}
