@@ -1,4 +1,5 @@
 import PacketDecoding
+import TLSAudit
 import TCPReassembly
 import TLSWire
 import WireCursor
@@ -7,6 +8,10 @@ import WireCursor
 public struct AnalysisOptions: Sendable {
     public var reassembly = ReassemblyLimits()
     public var tls = TLSLimits()
+    /// The policy findings are judged under; nil: no findings (`--no-findings`).
+    public var auditPolicy: AuditPolicy? = .intermediate
+    /// Judge certificate validity at this time (seconds since 1970) instead of each connection's capture time.
+    public var auditTime: Int64?
     public init() {}
 }
 
@@ -37,6 +42,14 @@ public struct HandshakeAnalyzer {
     public init(options: AnalysisOptions = AnalysisOptions()) {
         self.options = options
         reassembler = TCPReassembler(limits: options.reassembly)
+    }
+
+    /// The record with its findings under the active policy.
+    private static func judged(_ record: HandshakeRecord, _ options: AnalysisOptions) -> HandshakeRecord {
+        guard let policy = options.auditPolicy else { return record }
+        var record = record
+        record.findings = audit(record.auditInput(now: options.auditTime), policy: policy)
+        return record
     }
 
     /// Flows currently tracked.
@@ -73,6 +86,7 @@ public struct HandshakeAnalyzer {
         let payload = UnsafeRawBufferPointer(
             rebasing: frame[packet.payloadOffset..<(packet.payloadOffset + packet.payloadLength)])
         let tlsLimits = options.tls
+        let options = self.options
         var newConnections = 0
         // Moved out and back (not copied) so the closure below does not capture all of self.
         var certificates = CertificateCache.empty
@@ -85,7 +99,7 @@ public struct HandshakeAnalyzer {
                 return TLSSession(start: start, limits: tlsLimits)
             },
             finished: { session, end in
-                if session.isTLS { emit(session.finish(end, certificates: &certificates)) }
+                if session.isTLS { emit(Self.judged(session.finish(end, certificates: &certificates), options)) }
             })
         counters.connections += newConnections
     }
@@ -94,8 +108,9 @@ public struct HandshakeAnalyzer {
     public mutating func finish(emit: (HandshakeRecord) -> Void) {
         var certificates = CertificateCache.empty
         swap(&certificates, &self.certificates)
+        let options = self.options
         reassembler.finishAll { session, end in
-            if session.isTLS { emit(session.finish(end, certificates: &certificates)) }
+            if session.isTLS { emit(Self.judged(session.finish(end, certificates: &certificates), options)) }
         }
         swap(&certificates, &self.certificates)
     }

@@ -103,6 +103,8 @@ public struct HandshakeRecord: Sendable {
     public var anomalies: [Anomaly]
     /// DH prime size from a ServerKeyExchange (TLS 1.2 and older DHE).
     public var dhPrimeBits: Int?
+    /// Heartbeat records seen (RFC 6520), at most a few.
+    public var heartbeats: [AuditInput.HeartbeatRecord]
     public var packets: Int
     public var bytes: Int
 
@@ -116,5 +118,22 @@ public struct HandshakeRecord: Sendable {
         if parts.keyExchange == "TLS13" { parts.keyExchange = keyExchange ?? "ECDHE" }
         if authentication != nil || suite.parts?.keyExchange == "TLS13" { parts.authentication = authentication }
         return parts
+    }
+}
+
+extension HandshakeRecord {
+    /// What the audit rules see of this connection.
+    public func auditInput(now: Int64? = nil) -> AuditInput {
+        var namedGroup: NamedGroup?
+        if case .named(let group) = group { namedGroup = group }
+        return AuditInput(
+            clientHello: clientHello, serverHello: serverHello, version: version, cipherSuite: cipherSuite,
+            group: namedGroup, dhPrimeBits: dhPrimeBits, certificates: certificates, established: established,
+            resumed: resumed, alert: alert?.alert, alertFrom: alert.map { $0.from == .client ? .client : .server },
+            handshakeIncomplete: !established && alert == nil,
+            heartbeatRecords: heartbeats,
+            captureTime: now ?? (firstTimestamp >= 0 ? firstTimestamp / 1_000_000_000 : (firstTimestamp + 1) / 1_000_000_000 - 1),
+            serverName: serverName, serverAddress: serverAddress.description, clientJA3: ja3?.hash,
+            clientJA4: ja4?.fingerprint)
     }
 }

@@ -1,3 +1,5 @@
+import Fingerprints
+import PacketDecoding
 import TLSAudit
 import TLSWire
 
@@ -44,6 +46,10 @@ public struct RunSummary: Sendable {
     public var errors: [String] = []
     public var elapsedSeconds = 0.0
     public var capture: LiveCaptureCounters?
+    /// Findings grouped by server and by client fingerprint (the `audit` command).
+    public var audit: AuditSummary?
+    /// The policy the findings were judged under.
+    public var policyName: String?
 
     public init() {}
 
@@ -55,6 +61,14 @@ public struct RunSummary: Sendable {
         if let group = record.group { groups.add(group.name) }
         if let alpn = record.alpn { self.alpn.add(String(decoding: alpn, as: UTF8.self)) }
         for finding in record.findings { findings[finding.severity, default: 0] += 1 }
+        if audit != nil {
+            audit?.add(
+                record.findings,
+                server: AuditSummary.Server(
+                    address: record.serverAddress.description, port: Int(record.serverPort),
+                    serverName: record.serverName),
+                clientFingerprint: record.ja4?.fingerprint ?? record.ja3?.hash)
+        }
     }
 
     public mutating func add(_ counters: AnalysisCounters) {

@@ -1,6 +1,7 @@
 import Fingerprints
 import PacketDecoding
 import TCPReassembly
+import TLSAudit
 import TLSWire
 import WireCursor
 import X509Inspection
@@ -10,6 +11,8 @@ import X509Inspection
 /// when the handshake is over, so the flow table can stop reassembling it.
 struct TLSSession: TCPStreamConsumer {
     static let maxMessages = 64
+    /// Heartbeat records kept per connection (enough to see request/response pairs).
+    static let maxHeartbeats = 16
     /// Longest TLS 1.3 record taken for an encrypted alert rather than the client's Finished, whose
     /// smallest form (SHA-256 verify_data) is 32 + 1 + 16 = 49 bytes.
     static let maxEncryptedAlertLength = 2 + 1 + 16 + 8
@@ -29,6 +32,10 @@ struct TLSSession: TCPStreamConsumer {
     var isTLS13 = false
     /// Last step kind appended per peer, to collapse runs of application data records.
     var lastStep: HandshakeStep?
+    /// The ServerHello carried the heartbeat extension (RFC 6520).
+    var heartbeatNegotiated: Bool {
+        record.serverHello?.extensions.contains { $0.type == .heartbeat } ?? false
+    }
     var serverChain: [[UInt8]] = []
     var clientChain: [[UInt8]] = []
     var done = false
@@ -64,7 +71,7 @@ struct TLSSession: TCPStreamConsumer {
             serverName: nil, alpn: nil, resumed: false, established: false, alert: nil, clientHello: nil,
             serverHello: nil, helloRetryRequest: nil, certificates: [], clientCertificates: [], messages: [],
             messagesTruncated: false, ja3: nil, ja3s: nil, ja4: nil, findings: [], anomalies: [],
-            dhPrimeBits: nil, packets: 0, bytes: 0)
+            dhPrimeBits: nil, heartbeats: [], packets: 0, bytes: 0)
     }
 
     /// A connection is reported as TLS once a ClientHello or ServerHello was parsed.
@@ -216,12 +223,19 @@ struct TLSSession: TCPStreamConsumer {
                     return
                 }
                 append(.encryptedHandshake, from: peer)
-                if peer == .client { record.established = true; done = true }
+                if peer == .client { record.established = true; done = !heartbeatNegotiated }
             } else {
                 append(.applicationData, from: peer)
             }
-        case .heartbeat:
+        case .heartbeat(let type, let payloadLength, let recordLength):
             append(.heartbeat, from: peer)
+            if record.heartbeats.count < Self.maxHeartbeats {
+                record.heartbeats.append(
+                    AuditInput.HeartbeatRecord(
+                        type: type == 0 && payloadLength < 0 ? nil : type,
+                        payloadLength: payloadLength < 0 ? nil : payloadLength,
+                        recordLength: recordLength, fromClient: peer == .client))
+            }
         case .stopped(let error):
             if isTLS && !done {
                 record.anomalies.append(.parserStopped(peer, error.description))
@@ -235,7 +249,8 @@ struct TLSSession: TCPStreamConsumer {
         if peer == .server && serverChangedCipherSpec { serverFinished = true }
         if clientFinished && serverFinished && record.alert?.alert.isFatal != true {
             record.established = true
-            done = true
+            // With heartbeat negotiated, records are still watched for the Heartbleed pattern.
+            done = !heartbeatNegotiated
         }
     }
 

@@ -191,6 +191,9 @@ public enum RecordEncoder {
         for error in summary.errors { json.string(error) }
         json.endArray()
         json.key("elapsed_seconds"); json.double(summary.elapsedSeconds, fractionDigits: 3)
+        if let audit = summary.audit {
+            json.key("audit"); encode(audit, policy: summary.policyName, into: &json)
+        }
         if let capture = summary.capture {
             json.key("capture"); json.beginObject()
             json.key("interface"); json.string(capture.interface)
@@ -200,6 +203,49 @@ public enum RecordEncoder {
             json.endObject()
         }
         json.endObject()
+    }
+
+    /// The audit summary: servers and client fingerprints, worst first.
+    static func encode(_ audit: AuditSummary, policy: String?, into json: inout JSONWriter) {
+        json.beginObject()
+        json.key("policy"); json.string(policy)
+        json.key("worst"); json.string(audit.worst?.description)
+        json.key("servers"); json.beginArray()
+        for group in audit.servers {
+            json.beginObject()
+            json.key("server_ip"); json.string(group.key.address)
+            json.key("server_port"); json.int(group.key.port)
+            json.key("server_name"); json.string(group.key.serverName)
+            encodeTallies(group.connections, group.worst, group.findings, into: &json)
+            json.endObject()
+        }
+        json.endArray()
+        json.key("clients"); json.beginArray()
+        for group in audit.clients {
+            json.beginObject()
+            json.key("fingerprint"); json.string(group.key)
+            encodeTallies(group.connections, group.worst, group.findings, into: &json)
+            json.endObject()
+        }
+        json.endArray()
+        json.endObject()
+    }
+
+    private static func encodeTallies(
+        _ connections: Int, _ worst: Severity?, _ tallies: [AuditSummary.Tally], into json: inout JSONWriter
+    ) {
+        json.key("connections"); json.int(connections)
+        json.key("worst"); json.string(worst?.description)
+        json.key("findings"); json.beginArray()
+        for tally in tallies {
+            json.beginObject()
+            json.key("id"); json.string(tally.id)
+            json.key("severity"); json.string(tally.severity.description)
+            json.key("count"); json.int(tally.count)
+            json.key("example"); json.string(tally.example)
+            json.endObject()
+        }
+        json.endArray()
     }
 
     static func encode(_ table: CountTable, into json: inout JSONWriter) {

@@ -12,13 +12,14 @@ import Glibc
 struct AnalysisRun {
     let filter: String?
     let showProgress: Bool
-    var analyzer = HandshakeAnalyzer()
+    var analyzer: HandshakeAnalyzer
     var summary = RunSummary()
     private let started = MonotonicClock.now()
 
-    init(filter: String?, showProgress: Bool) {
+    init(filter: String?, showProgress: Bool, options: AnalysisOptions = AnalysisOptions()) {
         self.filter = filter
         self.showProgress = showProgress
+        analyzer = HandshakeAnalyzer(options: options)
     }
 
     /// Analyzes every file; returns the exit status to end with (nil: success). Records go to `emit`

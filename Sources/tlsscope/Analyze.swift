@@ -30,6 +30,16 @@ struct OutputOptions: ParsableArguments {
     @Flag(name: .long, help: "No progress display on standard error.")
     var quiet = false
 
+    /// Standard output, or `--output FILE` (exit 2 with one line when it cannot be created).
+    func openOutput() throws -> OutputFile {
+        guard let path = output else { return OutputFile(descriptor: 1) }
+        guard let file = OutputFile.create(path: path) else {
+            FileHandleStandardError.write("tlsscope: \(path): cannot open for writing: \(String(cString: strerror(errno)))\n")
+            throw ExitStatus.inputUnusable
+        }
+        return file
+    }
+
     var resolvedFormat: OutputFormat {
         if let format { return format }
         return output == nil && isatty(1) == 1 ? .text : .ndjson
@@ -51,20 +61,14 @@ struct Analyze: ParsableCommand {
     }
 
     func run() throws {
-        let output: OutputFile
-        if let path = options.output {
-            guard let file = OutputFile.create(path: path) else {
-                FileHandleStandardError.write("tlsscope: \(path): cannot open for writing: \(String(cString: strerror(errno)))\n")
-                throw ExitStatus.inputUnusable
-            }
-            output = file
-        } else {
-            output = OutputFile(descriptor: 1)
-        }
+        let output = try options.openOutput()
         let format = options.resolvedFormat
         var report = ReportStream(
             format: format, includeSummary: options.summary || format == .text, output: output)
-        var run = AnalysisRun(filter: options.filter, showProgress: !options.quiet && isatty(2) == 1)
+        var analysisOptions = AnalysisOptions()
+        if options.noFindings { analysisOptions.auditPolicy = nil }
+        var run = AnalysisRun(
+            filter: options.filter, showProgress: !options.quiet && isatty(2) == 1, options: analysisOptions)
         report.begin()
         let status = run.analyze(files: pcaps) { record in report.write(record) }
         report.end(summary: run.summary)

@@ -13,7 +13,7 @@ struct TLSScope: ParsableCommand {
         commandName: "tlsscope",
         abstract: "Passive TLS handshake analyzer: one record per TLS connection on the wire.",
         version: version,
-        subcommands: [Analyze.self]
+        subcommands: [Analyze.self, Audit.self]
     )
 
     /// The contract's exit statuses: usage errors are 2 (ArgumentParser's default would be 64).
