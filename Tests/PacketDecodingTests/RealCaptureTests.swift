@@ -61,6 +61,10 @@ private let expectations: [(String, Int, Int, Int, Int, Int)] = [
     ("tls-alpn-h2", 9, 9, 3047, 0, 0),  // BSD NULL link type, IPv6
     ("tls12", 1, 1, 517, 0, 0),
     ("v6", 161, 62, 4626, 50, 8029),
+    // Tunnels: tshark's innermost TCP; UDP without the VXLAN/GENEVE carriers and the ICMP-quoted datagrams.
+    ("gre-erspan-vxlan", 7, 7, 57, 0, 0),  // IPv4 GRE ERSPAN-II Ethernet IPv4 UDP VXLAN Ethernet IPv4 TCP
+    ("gre-sample", 40, 22, 2623, 8, 354),  // IPv4 GRE IPv4
+    ("tcpdump-geneve", 39, 33, 4396, 0, 0),  // IPv4 UDP GENEVE Ethernet IPv4
 ]
 
 /// Remembers the first bytes each direction delivered.
@@ -121,4 +125,28 @@ func realCaptureMatchesTshark(_ index: Int) throws {
     for flow in tlsFlows {
         #expect(flow.initiatorBytes.first == 0x16, "\(name): \(flow.start.initiatorAddress) → 443")
     }
+}
+
+/// The inner TCP connections of the tunnel captures, as tshark lists them
+/// (`tshark -r F -Y tcp -T fields -e ip.src -e ip.dst -e tcp.srcport -e tcp.dstport`, innermost addresses),
+/// with the number of segments in each direction.
+private let tunnelledConnections: [(String, [String: Int])] = [
+    ("gre-erspan-vxlan", ["10.16.27.12:65174 > 10.16.27.131:80": 4, "10.16.27.131:80 > 10.16.27.12:65174": 3]),
+    ("gre-sample", ["66.59.111.190:40264 > 172.28.2.3:22": 12, "172.28.2.3:22 > 66.59.111.190:40264": 10]),
+    ("tcpdump-geneve", ["30.0.0.2:51225 > 30.0.0.1:22": 17, "30.0.0.1:22 > 30.0.0.2:51225": 16]),
+]
+
+@Test(.enabled(if: captureDirectory != nil, "../shared/fixtures not found"), arguments: tunnelledConnections.indices)
+func tunnelCapturesYieldTheInnerConnections(_ index: Int) throws {
+    let (name, expected) = tunnelledConnections[index]
+    let directory = try #require(captureDirectory)
+    let capture = try readPcap(directory.appendingPathComponent(name + ".pcap"))
+    let decoder = try PacketDecoder(linkType: capture.linkType)
+    var found: [String: Int] = [:]
+    for record in capture.records {
+        let packet = try record.bytes.withUnsafeBytes { (frame) throws in try decoder.decode(frame) }
+        guard let packet, packet.transport == .tcp else { continue }
+        found["\(packet.source):\(packet.sourcePort) > \(packet.destination):\(packet.destinationPort)", default: 0] += 1
+    }
+    #expect(found == expected, "\(name)")
 }
