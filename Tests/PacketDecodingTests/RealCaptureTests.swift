@@ -150,3 +150,68 @@ func tunnelCapturesYieldTheInnerConnections(_ index: Int) throws {
     }
     #expect(found == expected, "\(name)")
 }
+
+/// Ways to put a captured Ethernet frame into a tunnel, as a mirroring or overlay network would deliver it.
+/// MPLS, PPPoE and IP-in-IP rewrite only IP frames and leave the others (ARP...) as they are.
+private let rewrappings: [(String, @Sendable ([UInt8]) -> [UInt8])] = [
+    ("GRE ERSPAN II", { Frame.ethernet(etherType: 0x0800) + Frame.outerIPv4(47, Frame.gre(0x88BE, sequence: true) + Frame.erspanII + $0) }),
+    ("GRE ERSPAN II VXLAN", {
+        Frame.ethernet(etherType: 0x0800) + Frame.outerIPv4(47, Frame.gre(0x88BE, sequence: true) + Frame.erspanII
+            + Frame.ethernet(etherType: 0x0800) + Frame.outerIPv4(17, Frame.outerUDP(sourcePort: 4789, destinationPort: 4790, Frame.vxlan() + $0)))
+    }),
+    ("VXLAN in IPv6", { Frame.ethernet(etherType: 0x86DD) + Frame.outerIPv6(17, Frame.outerUDP(destinationPort: 4789, Frame.vxlan() + $0)) }),
+    ("GENEVE", { Frame.ethernet(etherType: 0x0800) + Frame.outerIPv4(17, Frame.outerUDP(destinationPort: 6081, Frame.geneve(optionWords: 2) + $0)) }),
+    ("MPLS", { frame in
+        guard frame.count >= 14, [0x0800, 0x86DD].contains(UInt16(frame[12]) << 8 | UInt16(frame[13])) else { return frame }
+        return Array(frame[0..<12]) + Frame.be16(0x8847) + Frame.mpls(labels: 2) + Array(frame[14...])
+    }),
+    ("PPPoE", { frame in
+        guard frame.count >= 14 else { return frame }
+        let etherType = UInt16(frame[12]) << 8 | UInt16(frame[13])
+        guard etherType == 0x0800 || etherType == 0x86DD else { return frame }
+        return Array(frame[0..<12]) + Frame.be16(0x8864)
+            + Frame.pppoe(etherType == 0x0800 ? [0, 0x21] : [0, 0x57], bodyLength: frame.count - 14) + Array(frame[14...])
+    }),
+    ("IP-in-IP", { frame in
+        guard frame.count >= 14 else { return frame }
+        switch UInt16(frame[12]) << 8 | UInt16(frame[13]) {
+        case 0x0800: return Frame.ethernet(etherType: 0x0800) + Frame.outerIPv4(4, Array(frame[14...]))
+        case 0x86DD: return Frame.ethernet(etherType: 0x86DD) + Frame.outerIPv6(41, Array(frame[14...]))
+        default: return frame
+        }
+    }),
+]
+
+/// Every frame of the Ethernet captures, re-wrapped in each tunnel, decodes to the same packet with the
+/// same payload bytes as the bare frame (or to the same nil / the same error).
+@Test(.enabled(if: captureDirectory != nil, "../shared/fixtures not found"), arguments: rewrappings.indices)
+func rewrappedCapturesDecodeAlike(_ index: Int) throws {
+    let (wrapping, wrap) = rewrappings[index]
+    let directory = try #require(captureDirectory)
+    var compared = 0
+    for name in ["tls12", "badcurveball", "macos_tcp_flags", "v6", "https3-301-get", "CVE-2018-6794"] {
+        let capture = try readPcap(directory.appendingPathComponent(name + ".pcap"))
+        #expect(capture.linkType == .ethernet)
+        for (number, record) in capture.records.enumerated() {
+            let wrapped = wrap(record.bytes)
+            let bare = decode(.ethernet, record.bytes)
+            let tunnelled = decode(.ethernet, wrapped)
+            let context = "\(name) frame \(number + 1) in \(wrapping)"
+            guard case .success(let expected?) = bare else {
+                #expect(tunnelled.isNil == bare.isNil && tunnelled.errorCode == bare.errorCode, "\(context)")
+                continue
+            }
+            guard let packet = tunnelled.packet else {
+                Issue.record("\(context): \(tunnelled)")
+                continue
+            }
+            var shifted = expected
+            shifted.payloadOffset = packet.payloadOffset
+            #expect(packet == shifted, "\(context)")
+            #expect(wrapped[packet.payloadOffset..<packet.payloadOffset + packet.payloadLength]
+                    == record.bytes[expected.payloadOffset..<expected.payloadOffset + expected.payloadLength], "\(context)")
+            compared += 1
+        }
+    }
+    #expect(compared >= 200)  // 224 TCP and UDP packets in these captures
+}
