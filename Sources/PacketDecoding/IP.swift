@@ -7,9 +7,9 @@ enum IPProtocolNumber {
     static let tcp: UInt8 = 6
     static let udp: UInt8 = 17
     static let ipv6Encapsulation: UInt8 = 41  // IPv6-in-IPv4 (RFC 4213), IPv6-in-IPv6 (RFC 2473)
-    static let gre: UInt8 = 47  // RFC 2784
     static let routing: UInt8 = 43
     static let fragment: UInt8 = 44
+    static let gre: UInt8 = 47  // RFC 2784
     static let authenticationHeader: UInt8 = 51
     static let noNextHeader: UInt8 = 59
     static let destinationOptions: UInt8 = 60

@@ -146,7 +146,8 @@ func tunnelCapturesYieldTheInnerConnections(_ index: Int) throws {
     for record in capture.records {
         let packet = try record.bytes.withUnsafeBytes { (frame) throws in try decoder.decode(frame) }
         guard let packet, packet.transport == .tcp else { continue }
-        found["\(packet.source):\(packet.sourcePort) > \(packet.destination):\(packet.destinationPort)", default: 0] += 1
+        let key = "\(packet.source):\(packet.sourcePort) > \(packet.destination):\(packet.destinationPort)"
+        found[key, default: 0] += 1
     }
     #expect(found == expected, "\(name)")
 }
@@ -154,33 +155,41 @@ func tunnelCapturesYieldTheInnerConnections(_ index: Int) throws {
 /// Ways to put a captured Ethernet frame into a tunnel, as a mirroring or overlay network would deliver it.
 /// MPLS, PPPoE and IP-in-IP rewrite only IP frames and leave the others (ARP...) as they are.
 private let rewrappings: [(String, @Sendable ([UInt8]) -> [UInt8])] = [
-    ("GRE ERSPAN II", { Frame.ethernet(etherType: 0x0800) + Frame.outerIPv4(47, Frame.gre(0x88BE, sequence: true) + Frame.erspanII + $0) }),
+    ("GRE ERSPAN II", { overIPv4(47, Frame.gre(0x88BE, sequence: true) + Frame.erspanII + $0) }),
     ("GRE ERSPAN II VXLAN", {
-        Frame.ethernet(etherType: 0x0800) + Frame.outerIPv4(47, Frame.gre(0x88BE, sequence: true) + Frame.erspanII
-            + Frame.ethernet(etherType: 0x0800) + Frame.outerIPv4(17, Frame.outerUDP(sourcePort: 4789, destinationPort: 4790, Frame.vxlan() + $0)))
+        let vxlan = Frame.outerUDP(sourcePort: 4789, destinationPort: 4790, Frame.vxlan() + $0)
+        return overIPv4(47, Frame.gre(0x88BE, sequence: true) + Frame.erspanII + overIPv4(17, vxlan))
     }),
-    ("VXLAN in IPv6", { Frame.ethernet(etherType: 0x86DD) + Frame.outerIPv6(17, Frame.outerUDP(destinationPort: 4789, Frame.vxlan() + $0)) }),
-    ("GENEVE", { Frame.ethernet(etherType: 0x0800) + Frame.outerIPv4(17, Frame.outerUDP(destinationPort: 6081, Frame.geneve(optionWords: 2) + $0)) }),
+    ("VXLAN in IPv6", {
+        let vxlan = Frame.outerUDP(destinationPort: 4789, Frame.vxlan() + $0)
+        return Frame.ethernet(etherType: 0x86DD) + Frame.outerIPv6(17, vxlan)
+    }),
+    ("GENEVE", { overIPv4(17, Frame.outerUDP(destinationPort: 6081, Frame.geneve(optionWords: 2) + $0)) }),
     ("MPLS", { frame in
-        guard frame.count >= 14, [0x0800, 0x86DD].contains(UInt16(frame[12]) << 8 | UInt16(frame[13])) else { return frame }
+        guard ipEtherType(frame) != nil else { return frame }
         return Array(frame[0..<12]) + Frame.be16(0x8847) + Frame.mpls(labels: 2) + Array(frame[14...])
     }),
     ("PPPoE", { frame in
-        guard frame.count >= 14 else { return frame }
-        let etherType = UInt16(frame[12]) << 8 | UInt16(frame[13])
-        guard etherType == 0x0800 || etherType == 0x86DD else { return frame }
-        return Array(frame[0..<12]) + Frame.be16(0x8864)
-            + Frame.pppoe(etherType == 0x0800 ? [0, 0x21] : [0, 0x57], bodyLength: frame.count - 14) + Array(frame[14...])
+        guard let etherType = ipEtherType(frame) else { return frame }
+        let pppProtocol: [UInt8] = etherType == 0x0800 ? [0, 0x21] : [0, 0x57]
+        return Array(frame[0..<12]) + Frame.be16(0x8864) + Frame.pppoe(pppProtocol, bodyLength: frame.count - 14)
+            + Array(frame[14...])
     }),
     ("IP-in-IP", { frame in
-        guard frame.count >= 14 else { return frame }
-        switch UInt16(frame[12]) << 8 | UInt16(frame[13]) {
-        case 0x0800: return Frame.ethernet(etherType: 0x0800) + Frame.outerIPv4(4, Array(frame[14...]))
-        case 0x86DD: return Frame.ethernet(etherType: 0x86DD) + Frame.outerIPv6(41, Array(frame[14...]))
-        default: return frame
+        switch ipEtherType(frame) {
+        case 0x0800: overIPv4(4, Array(frame[14...]))
+        case 0x86DD: Frame.ethernet(etherType: 0x86DD) + Frame.outerIPv6(41, Array(frame[14...]))
+        default: frame
         }
     }),
 ]
+
+/// The ethertype of an untagged Ethernet frame carrying IPv4 or IPv6.
+private func ipEtherType(_ frame: [UInt8]) -> UInt16? {
+    guard frame.count >= 14 else { return nil }
+    let etherType = UInt16(frame[12]) << 8 | UInt16(frame[13])
+    return etherType == 0x0800 || etherType == 0x86DD ? etherType : nil
+}
 
 /// Every frame of the Ethernet captures, re-wrapped in each tunnel, decodes to the same packet with the
 /// same payload bytes as the bare frame (or to the same nil / the same error).
@@ -208,8 +217,9 @@ func rewrappedCapturesDecodeAlike(_ index: Int) throws {
             var shifted = expected
             shifted.payloadOffset = packet.payloadOffset
             #expect(packet == shifted, "\(context)")
-            #expect(wrapped[packet.payloadOffset..<packet.payloadOffset + packet.payloadLength]
-                    == record.bytes[expected.payloadOffset..<expected.payloadOffset + expected.payloadLength], "\(context)")
+            let payload = wrapped[packet.payloadOffset..<packet.payloadOffset + packet.payloadLength]
+            #expect(payload == record.bytes[expected.payloadOffset..<expected.payloadOffset + expected.payloadLength],
+                    "\(context)")
             compared += 1
         }
     }

@@ -55,7 +55,9 @@ extension Frame {
 
     static func vxlan(flags: UInt8 = 0x08) -> [UInt8] { [flags, 0, 0, 0, 0, 0, 42, 0] }
 
-    static func vxlanGPE(flags: UInt8 = 0x0C, nextProtocol: UInt8) -> [UInt8] { [flags, 0, 0, nextProtocol, 0, 0, 42, 0] }
+    static func vxlanGPE(flags: UInt8 = 0x0C, nextProtocol: UInt8) -> [UInt8] {
+        [flags, 0, 0, nextProtocol, 0, 0, 42, 0]
+    }
 
     static func geneve(protocolType: UInt16 = 0x6558, optionWords: Int = 0, version: UInt8 = 0) -> [UInt8] {
         var bytes: [UInt8] = [version << 6 | UInt8(optionWords), 0] + be16(protocolType) + [0, 0, 42, 0]
@@ -102,95 +104,89 @@ private func expectHello(
 
 private func ipv4Over(_ etherType: UInt16, _ body: [UInt8]) -> [UInt8] { Frame.ethernet(etherType: etherType) + body }
 
+/// Ethernet + outer IPv4 (192.0.2.1 → 192.0.2.2, protocol `proto`) + `body`.
+func overIPv4(_ proto: UInt8, _ body: [UInt8]) -> [UInt8] {
+    Frame.ethernet(etherType: 0x0800) + Frame.outerIPv4(proto, body)
+}
+
+/// Outer IPv4 + UDP from `source` to `port` + `body` (raw IP framing).
+private func udp4(_ port: UInt16, from source: UInt16 = 50000, _ body: [UInt8]) -> [UInt8] {
+    Frame.outerIPv4(17, Frame.outerUDP(sourcePort: source, destinationPort: port, body))
+}
+
 /// One frame per encapsulation, each carrying the same inner TCP "hello" (IPv6 when the flag says so).
 private let tunnelFrames: [(name: String, linkType: LinkType, frame: [UInt8], v6: Bool)] = {
     let e = Frame.self
+    let ethernetV4 = e.innerEthernetV4
+    let pppoeV4 = e.pppoe([0, 0x21], bodyLength: e.innerV4.count) + e.innerV4
     var frames: [(String, LinkType, [UInt8], Bool)] = [
-        ("IPv4-in-IPv4", .ethernet, ipv4Over(0x0800, e.outerIPv4(4, e.innerV4)), false),
+        ("IPv4-in-IPv4", .ethernet, overIPv4(4, e.innerV4), false),
         ("IPv4-in-IPv6", .ethernet, ipv4Over(0x86DD, e.outerIPv6(4, e.innerV4)), false),
-        ("IPv6-in-IPv4", .ethernet, ipv4Over(0x0800, e.outerIPv4(41, e.innerV6)), true),
+        ("IPv6-in-IPv4", .ethernet, overIPv4(41, e.innerV6), true),
         ("IPv6-in-IPv6", .raw, e.outerIPv6(41, e.innerV6), true),
-        ("GRE IPv6", .ethernet, ipv4Over(0x0800, e.outerIPv4(47, e.gre(0x86DD) + e.innerV6)), true),
+        ("GRE IPv6", .ethernet, overIPv4(47, e.gre(0x86DD) + e.innerV6), true),
         ("GRE over IPv6", .rawIPv6, e.outerIPv6(47, e.gre(0x0800, key: true) + e.innerV4), false),
-        ("GRE TEB", .ethernet, ipv4Over(0x0800, e.outerIPv4(47, e.gre(0x6558) + e.innerEthernetV4)), false),
-        ("GRE TEB with key", .raw, e.outerIPv4(47, e.gre(0x6558, key: true) + e.innerEthernetV4), false),
-        ("ERSPAN type I", .ethernet, ipv4Over(0x0800, e.outerIPv4(47, e.gre(0x88BE) + e.innerEthernetV4)), false),
-        ("ERSPAN type II", .ethernet,
-         ipv4Over(0x0800, e.outerIPv4(47, e.gre(0x88BE, sequence: true) + e.erspanII + e.innerEthernetV4)), false),
+        ("GRE TEB", .ethernet, overIPv4(47, e.gre(0x6558) + ethernetV4), false),
+        ("GRE TEB with key", .raw, e.outerIPv4(47, e.gre(0x6558, key: true) + ethernetV4), false),
+        ("ERSPAN type I", .ethernet, overIPv4(47, e.gre(0x88BE) + ethernetV4), false),
+        ("ERSPAN type II", .ethernet, overIPv4(47, e.gre(0x88BE, sequence: true) + e.erspanII + ethernetV4), false),
         ("ERSPAN type III", .ethernet,
-         ipv4Over(0x0800, e.outerIPv4(47, e.gre(0x22EB, sequence: true) + e.erspanIII(subheader: false)
-             + e.innerEthernetV4)), false),
+         overIPv4(47, e.gre(0x22EB, sequence: true) + e.erspanIII(subheader: false) + ethernetV4), false),
         ("ERSPAN type III subheader", .ethernet,
-         ipv4Over(0x0800, e.outerIPv4(47, e.gre(0x22EB, sequence: true) + e.erspanIII(subheader: true)
-             + e.innerEthernetV4)), false),
+         overIPv4(47, e.gre(0x22EB, sequence: true) + e.erspanIII(subheader: true) + ethernetV4), false),
         ("GRE → ERSPAN II → Ethernet → VLAN → IPv4 → TCP", .ethernet,
-         ipv4Over(0x0800, e.outerIPv4(47, e.gre(0x88BE, sequence: true) + e.erspanII
-             + e.ethernet(etherType: 0x0800, tags: [(0x8100, 200)]) + e.innerV4)), false),
+         overIPv4(47, e.gre(0x88BE, sequence: true) + e.erspanII
+             + e.ethernet(etherType: 0x0800, tags: [(0x8100, 200)]) + e.innerV4), false),
         ("GRE MPLS", .raw, e.outerIPv4(47, e.gre(0x8847) + e.mpls(labels: 2) + e.innerV4), false),
-        ("VXLAN", .ethernet,
-         ipv4Over(0x0800, e.outerIPv4(17, e.outerUDP(destinationPort: 4789, e.vxlan() + e.innerEthernetV4))), false),
+        ("VXLAN", .ethernet, ipv4Over(0x0800, udp4(4789, e.vxlan() + ethernetV4)), false),
         // As in gre-erspan-vxlan.pcap: from 4789 to 4790, the lower port wins.
-        ("VXLAN 4789 → 4790", .ethernet,
-         ipv4Over(0x0800, e.outerIPv4(17, e.outerUDP(sourcePort: 4789, destinationPort: 4790,
-             e.vxlan() + e.innerEthernetV4))), false),
-        ("VXLAN 4789 → 6081", .raw,
-         e.outerIPv4(17, e.outerUDP(sourcePort: 6081, destinationPort: 4789, e.vxlan() + e.innerEthernetV4)), false),
-        ("VXLAN from 4789", .raw,
-         e.outerIPv4(17, e.outerUDP(sourcePort: 4789, destinationPort: 53000, e.vxlan() + e.innerEthernetV4)), false),
+        ("VXLAN 4789 → 4790", .ethernet, ipv4Over(0x0800, udp4(4790, from: 4789, e.vxlan() + ethernetV4)), false),
+        ("VXLAN 4789 → 6081", .raw, udp4(4789, from: 6081, e.vxlan() + ethernetV4), false),
+        ("VXLAN from 4789", .raw, udp4(53000, from: 4789, e.vxlan() + ethernetV4), false),
         ("VXLAN in IPv6", .ethernet,
-         ipv4Over(0x86DD, e.outerIPv6(17, e.outerUDP(destinationPort: 4789, e.vxlan() + e.innerEthernetV4))), false),
+         ipv4Over(0x86DD, e.outerIPv6(17, e.outerUDP(destinationPort: 4789, e.vxlan() + ethernetV4))), false),
         ("VXLAN in IPv6 carrying IPv6", .ethernet,
          ipv4Over(0x86DD, e.outerIPv6(17, e.outerUDP(destinationPort: 4789,
              e.vxlan() + e.ethernet(etherType: 0x86DD) + e.innerV6))), true),
-        ("VXLAN-GPE IPv4", .raw, e.outerIPv4(17, e.outerUDP(destinationPort: 4790, e.vxlanGPE(nextProtocol: 1) + e.innerV4)), false),
-        ("VXLAN-GPE IPv6", .raw, e.outerIPv4(17, e.outerUDP(destinationPort: 4790, e.vxlanGPE(nextProtocol: 2) + e.innerV6)), true),
-        ("VXLAN-GPE Ethernet", .raw,
-         e.outerIPv4(17, e.outerUDP(destinationPort: 4790, e.vxlanGPE(nextProtocol: 3) + e.innerEthernetV4)), false),
-        ("VXLAN-GPE MPLS", .raw,
-         e.outerIPv4(17, e.outerUDP(destinationPort: 4790, e.vxlanGPE(nextProtocol: 5) + e.mpls(labels: 1) + e.innerV4)),
-         false),
-        ("VXLAN-GPE without P", .raw,
-         e.outerIPv4(17, e.outerUDP(destinationPort: 4790, e.vxlanGPE(flags: 0x08, nextProtocol: 0) + e.innerEthernetV4)),
-         false),
-        ("GENEVE Ethernet", .ethernet,
-         ipv4Over(0x0800, e.outerIPv4(17, e.outerUDP(destinationPort: 6081, e.geneve() + e.innerEthernetV4))), false),
-        ("GENEVE options", .ethernet,
-         ipv4Over(0x0800, e.outerIPv4(17, e.outerUDP(destinationPort: 6081,
-             e.geneve(optionWords: 3) + e.innerEthernetV4))), false),
-        ("GENEVE 63 option words", .raw,
-         e.outerIPv4(17, e.outerUDP(sourcePort: 6081, destinationPort: 6081,
-             e.geneve(optionWords: 63) + e.innerEthernetV4)), false),
-        ("GENEVE IPv4", .raw, e.outerIPv4(17, e.outerUDP(destinationPort: 6081, e.geneve(protocolType: 0x0800) + e.innerV4)), false),
+        ("VXLAN-GPE IPv4", .raw, udp4(4790, e.vxlanGPE(nextProtocol: 1) + e.innerV4), false),
+        ("VXLAN-GPE IPv6", .raw, udp4(4790, e.vxlanGPE(nextProtocol: 2) + e.innerV6), true),
+        ("VXLAN-GPE Ethernet", .raw, udp4(4790, e.vxlanGPE(nextProtocol: 3) + ethernetV4), false),
+        ("VXLAN-GPE MPLS", .raw, udp4(4790, e.vxlanGPE(nextProtocol: 5) + e.mpls(labels: 1) + e.innerV4), false),
+        ("VXLAN-GPE without P", .raw, udp4(4790, e.vxlanGPE(flags: 0x08, nextProtocol: 0) + ethernetV4), false),
+        ("GENEVE Ethernet", .ethernet, ipv4Over(0x0800, udp4(6081, e.geneve() + ethernetV4)), false),
+        ("GENEVE options", .ethernet, ipv4Over(0x0800, udp4(6081, e.geneve(optionWords: 3) + ethernetV4)), false),
+        ("GENEVE 63 option words", .raw, udp4(6081, from: 6081, e.geneve(optionWords: 63) + ethernetV4), false),
+        ("GENEVE IPv4", .raw, udp4(6081, e.geneve(protocolType: 0x0800) + e.innerV4), false),
         ("GENEVE IPv6", .raw,
-         e.outerIPv6(17, e.outerUDP(destinationPort: 6081, e.geneve(protocolType: 0x86DD, optionWords: 1) + e.innerV6)), true),
+         e.outerIPv6(17, e.outerUDP(destinationPort: 6081, e.geneve(protocolType: 0x86DD, optionWords: 1) + e.innerV6)),
+         true),
         ("MPLS", .ethernet, ipv4Over(0x8847, e.mpls(labels: 1) + e.innerV4), false),
         ("MPLS three labels", .ethernet, ipv4Over(0x8847, e.mpls(labels: 3) + e.innerV4), false),
         ("MPLS multicast IPv6", .ethernet, ipv4Over(0x8848, e.mpls(labels: 2) + e.innerV6), true),
         ("MPLS eight labels", .ethernet, ipv4Over(0x8847, e.mpls(labels: 8) + e.innerV4), false),
-        ("VLAN MPLS", .ethernet, e.ethernet(etherType: 0x8847, tags: [(0x8100, 3)]) + e.mpls(labels: 1) + e.innerV4, false),
-        ("PPPoE IPv4", .ethernet, ipv4Over(0x8864, e.pppoe([0, 0x21], bodyLength: e.innerV4.count) + e.innerV4), false),
+        ("VLAN MPLS", .ethernet,
+         e.ethernet(etherType: 0x8847, tags: [(0x8100, 3)]) + e.mpls(labels: 1) + e.innerV4, false),
+        ("PPPoE IPv4", .ethernet, ipv4Over(0x8864, pppoeV4), false),
         ("PPPoE IPv6", .ethernet, ipv4Over(0x8864, e.pppoe([0, 0x57], bodyLength: e.innerV6.count) + e.innerV6), true),
         ("PPPoE compressed protocol", .ethernet,
          ipv4Over(0x8864, e.pppoe([0x21], bodyLength: e.innerV4.count) + e.innerV4), false),
-        ("QinQ PPPoE", .ethernet,
-         e.ethernet(etherType: 0x8864, tags: [(0x88A8, 1), (0x8100, 2)]) + e.pppoe([0, 0x21], bodyLength: e.innerV4.count)
-             + e.innerV4, false),
-        ("SLL PPPoE", .linuxSLL, e.sll(proto: 0x8864) + e.pppoe([0, 0x21], bodyLength: e.innerV4.count) + e.innerV4, false),
-        // gre-erspan-vxlan.pcap's stack: IPv4 → GRE → ERSPAN II → Ethernet → IPv4 → UDP → VXLAN → Ethernet → IPv4 → TCP.
+        ("QinQ PPPoE", .ethernet, e.ethernet(etherType: 0x8864, tags: [(0x88A8, 1), (0x8100, 2)]) + pppoeV4, false),
+        ("SLL PPPoE", .linuxSLL, e.sll(proto: 0x8864) + pppoeV4, false),
+        // gre-erspan-vxlan.pcap's stack:
+        // IPv4 → GRE → ERSPAN II → Ethernet → IPv4 → UDP → VXLAN → Ethernet → IPv4 → TCP.
         ("GRE → ERSPAN → VXLAN", .ethernet,
-         ipv4Over(0x0800, e.outerIPv4(47, e.gre(0x88BE, sequence: true) + e.erspanII + e.ethernet(etherType: 0x0800)
-             + e.outerIPv4(17, e.outerUDP(sourcePort: 4789, destinationPort: 4790, e.vxlan() + e.innerEthernetV4)))),
-         false),
+         overIPv4(47, e.gre(0x88BE, sequence: true) + e.erspanII + e.ethernet(etherType: 0x0800)
+             + udp4(4790, from: 4789, e.vxlan() + ethernetV4)), false),
         ("VXLAN → PPPoE → GRE", .raw,
-         e.outerIPv4(17, e.outerUDP(destinationPort: 4789, e.vxlan() + e.ethernet(etherType: 0x8864)
-             + e.pppoe([0, 0x21], bodyLength: 20 + 4 + e.innerV4.count) + e.outerIPv4(47, e.gre(0x0800) + e.innerV4))),
+         udp4(4789, e.vxlan() + e.ethernet(etherType: 0x8864)
+             + e.pppoe([0, 0x21], bodyLength: 20 + 4 + e.innerV4.count) + e.outerIPv4(47, e.gre(0x0800) + e.innerV4)),
          false),
     ]
     // Every combination of the GRE checksum, key and sequence-number flags.
     for bits in 0..<8 {
         let header = Frame.gre(0x0800, checksum: bits & 1 != 0, key: bits & 2 != 0, sequence: bits & 4 != 0)
-        frames.append(("GRE C\(bits & 1) K\(bits >> 1 & 1) S\(bits >> 2)", .ethernet,
-                       ipv4Over(0x0800, Frame.outerIPv4(47, header + Frame.innerV4)), false))
+        let name = "GRE C\(bits & 1) K\(bits >> 1 & 1) S\(bits >> 2)"
+        frames.append((name, .ethernet, overIPv4(47, header + e.innerV4), false))
     }
     return frames.map { (name: $0.0, linkType: $0.1, frame: $0.2, v6: $0.3) }
 }()
@@ -232,16 +228,18 @@ func tunnelsTruncatedAtEveryLength(_ index: Int) throws {
          e.outerIPv4(47, e.gre(0x88BE, sequence: true) + e.be16(0x3000) + [UInt8](repeating: 0, count: 10)
              + e.innerEthernetV4)),
         ("ERSPAN version 0 with S", .raw, e.outerIPv4(47, e.gre(0x88BE, sequence: true) + e.innerEthernetV4)),
-        ("VXLAN ARP", .raw, e.outerIPv4(17, e.outerUDP(destinationPort: 4789, e.vxlan() + e.ethernet(etherType: 0x0806) + arp))),
-        ("VXLAN-GPE NSH", .raw, e.outerIPv4(17, e.outerUDP(destinationPort: 4790, e.vxlanGPE(nextProtocol: 4) + e.innerV4))),
+        ("VXLAN ARP", .raw, udp4(4789, e.vxlan() + e.ethernet(etherType: 0x0806) + arp)),
+        ("VXLAN-GPE NSH", .raw, udp4(4790, e.vxlanGPE(nextProtocol: 4) + e.innerV4)),
         ("GENEVE ARP", .raw, e.outerIPv4(17, e.outerUDP(destinationPort: 6081, e.geneve(protocolType: 0x0806) + arp))),
         ("GENEVE ICMP", .raw,
          e.outerIPv4(17, e.outerUDP(destinationPort: 6081, e.geneve() + e.ethernet(etherType: 0x0800)
              + e.ipv4(proto: 1, payloadLength: 8) + [8, 0, 0, 0, 0, 1, 0, 1]))),
-        ("MPLS pseudowire control word", .ethernet, ipv4Over(0x8847, e.mpls(labels: 1) + e.be32(0) + e.innerEthernetV4)),
+        ("MPLS pseudowire control word", .ethernet,
+         ipv4Over(0x8847, e.mpls(labels: 1) + e.be32(0) + e.innerEthernetV4)),
         ("PPPoE LCP", .ethernet, ipv4Over(0x8864, e.pppoe([0xC0, 0x21], bodyLength: 8) + [1, 1, 0, 8, 0, 0, 0, 0])),
         ("PPPoE discovery", .ethernet, ipv4Over(0x8863, [0x11, 0x09, 0, 0, 0, 0])),
-        ("PPPoE version 2", .ethernet, ipv4Over(0x8864, e.pppoe([0, 0x21], versionType: 0x21, bodyLength: 45) + e.innerV4)),
+        ("PPPoE version 2", .ethernet,
+         ipv4Over(0x8864, e.pppoe([0, 0x21], versionType: 0x21, bodyLength: 45) + e.innerV4)),
         ("PPPoE code 7", .ethernet, ipv4Over(0x8864, e.pppoe([0, 0x21], code: 7, bodyLength: 45) + e.innerV4)),
         ("IP-in-IP non-first fragment", .raw, e.outerIPv4(4, e.innerV4, flagsFragment: 0x0010)),
     ]
@@ -263,8 +261,8 @@ func tunnelsTruncatedAtEveryLength(_ index: Int) throws {
     for (name, sourcePort, destinationPort, body) in cases {
         let frame = e.outerIPv4(17, e.outerUDP(sourcePort: sourcePort, destinationPort: destinationPort, body))
         let packet = try #require(decode(.raw, frame).packet, "\(name)")
-        #expect(packet.transport == .udp && packet.sourcePort == sourcePort && packet.destinationPort == destinationPort,
-                "\(name)")
+        #expect(packet.transport == .udp, "\(name)")
+        #expect(packet.sourcePort == sourcePort && packet.destinationPort == destinationPort, "\(name)")
         #expect(packet.source == IPAddress(ipv4: Frame.outerSource), "\(name)")
         #expect(packet.payloadOffset == 28 && packet.payloadLength == body.count, "\(name)")
     }
@@ -297,9 +295,11 @@ func tunnelsTruncatedAtEveryLength(_ index: Int) throws {
 private let wrappers: [(String, @Sendable ([UInt8]) -> [UInt8])] = [
     ("IP-in-IP", { Frame.outerIPv4(4, $0) }),
     ("GRE", { Frame.outerIPv4(47, Frame.gre(0x0800, key: true) + $0) }),
-    ("VXLAN", { Frame.outerIPv4(17, Frame.outerUDP(destinationPort: 4789, Frame.vxlan() + Frame.ethernet(etherType: 0x0800) + $0)) }),
-    ("GENEVE", { Frame.outerIPv4(17, Frame.outerUDP(destinationPort: 6081, Frame.geneve(protocolType: 0x0800) + $0)) }),
-    ("ERSPAN", { Frame.outerIPv4(47, Frame.gre(0x88BE, sequence: true) + Frame.erspanII + Frame.ethernet(etherType: 0x0800) + $0) }),
+    ("VXLAN", { udp4(4789, Frame.vxlan() + Frame.ethernet(etherType: 0x0800) + $0) }),
+    ("GENEVE", { udp4(6081, Frame.geneve(protocolType: 0x0800) + $0) }),
+    ("ERSPAN", {
+        Frame.outerIPv4(47, Frame.gre(0x88BE, sequence: true) + Frame.erspanII + Frame.ethernet(etherType: 0x0800) + $0)
+    }),
     ("IPv6-in-IPv6", { Frame.outerIPv6(41, $0) }),
 ]
 
@@ -309,7 +309,8 @@ func tunnelNestingIsCapped(_ index: Int) {
     let inner = name == "IPv6-in-IPv6" ? Frame.innerV6 : Frame.innerV4
     var frame = inner
     for _ in 0..<DecodingLimits.maxTunnelDepth { frame = wrap(frame) }
-    expectHello(decode(.raw, frame), frame: frame, v6: name == "IPv6-in-IPv6", "\(name) × \(DecodingLimits.maxTunnelDepth)")
+    let v6 = name == "IPv6-in-IPv6"
+    expectHello(decode(.raw, frame), frame: frame, v6: v6, "\(name) × \(DecodingLimits.maxTunnelDepth)")
     #expect(decode(.raw, wrap(frame)).errorCode == .tooLarge, "\(name) × \(DecodingLimits.maxTunnelDepth + 1)")
 }
 
