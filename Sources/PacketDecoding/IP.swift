@@ -3,10 +3,13 @@ import WireCursor
 /// IP protocol / IPv6 next-header numbers the decoder follows (IANA "Assigned Internet Protocol Numbers").
 enum IPProtocolNumber {
     static let hopByHop: UInt8 = 0
+    static let ipv4Encapsulation: UInt8 = 4  // IP-in-IP (RFC 2003)
     static let tcp: UInt8 = 6
     static let udp: UInt8 = 17
+    static let ipv6Encapsulation: UInt8 = 41  // IPv6-in-IPv4 (RFC 4213), IPv6-in-IPv6 (RFC 2473)
     static let routing: UInt8 = 43
     static let fragment: UInt8 = 44
+    static let gre: UInt8 = 47  // RFC 2784
     static let authenticationHeader: UInt8 = 51
     static let noNextHeader: UInt8 = 59
     static let destinationOptions: UInt8 = 60
@@ -24,6 +27,7 @@ struct NetworkHeader {
 extension PacketDecoder {
     /// Decodes an IP header and what it carries. `depth` counts enclosing tunnels: an encapsulation layer
     /// (GRE, VXLAN, IP-in-IP) calls back into this with `depth + 1`, bounded by `DecodingLimits.maxTunnelDepth`.
+    /// Every path from one IP header to another passes through here, so the check bounds the recursion.
     func decodeIP(_ cursor: inout ByteCursor, network: NetworkLayer, depth: Int) throws(DecodeError) -> DecodedPacket? {
         guard depth <= DecodingLimits.maxTunnelDepth else {
             throw DecodeError(.tooLarge, at: cursor.position, "tunnel depth")
@@ -53,9 +57,13 @@ extension PacketDecoder {
         do {
             switch protocolNumber {
             case IPProtocolNumber.tcp: return try decodeTCP(&payload, network: network)
-            case IPProtocolNumber.udp: return try decodeUDP(&payload, network: network)
-            // Encapsulations (GRE 47, IP-in-IP 4, IPv6-in-IP 41, UDP-borne VXLAN) go here, calling
-            // decodeIP(depth + 1).
+            case IPProtocolNumber.udp: return try decodeUDP(&payload, network: network, depth: depth)
+            case IPProtocolNumber.gre:
+                return Self.tunnelled(try decodeGRE(&payload, depth: depth), outer: network)
+            case IPProtocolNumber.ipv4Encapsulation:
+                return Self.tunnelled(try decodeIP(&payload, network: .ipv4, depth: depth + 1), outer: network)
+            case IPProtocolNumber.ipv6Encapsulation:
+                return Self.tunnelled(try decodeIP(&payload, network: .ipv6, depth: depth + 1), outer: network)
             default: return nil
             }
         } catch {

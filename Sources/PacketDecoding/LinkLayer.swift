@@ -39,6 +39,47 @@ extension PacketDecoder {
         switch etherType {
         case EtherType.ipv4: return .ipv4
         case EtherType.ipv6: return .ipv6
+        case EtherType.mplsUnicast, EtherType.mplsMulticast: return try decodeMPLS(&cursor)
+        case EtherType.pppoeSession: return try decodePPPoESession(&cursor)
+        default: return nil
+        }
+    }
+
+    // MPLS label stack entry (RFC 3032 §2.1):
+    //   |                Label                  | TC  |S|       TTL     |
+    // Entries repeat until the bottom-of-stack bit S. The stack does not say what it carries; like Wireshark,
+    // the first nibble after it decides: 4 → IPv4, 6 → IPv6 (`.ipAnyVersion`), anything else (a pseudowire
+    // control word, an Ethernet pseudowire) → not followed (nil, from `decodeIP`).
+    func decodeMPLS(_ cursor: inout ByteCursor) throws(DecodeError) -> NetworkLayer? {
+        var labels = 0
+        while true {
+            labels += 1
+            guard labels <= DecodingLimits.maxMPLSLabels else {
+                throw DecodeError(.tooLarge, at: cursor.position, "MPLS.label_stack")
+            }
+            let entry = try cursor.readUInt32("MPLS.label_stack_entry")
+            if entry & 0x100 != 0 { return .ipAnyVersion }
+        }
+    }
+
+    // PPPoE session stage (RFC 2516 §4), then the PPP protocol field (RFC 1661 §2):
+    //   | VER (4) = 1 | TYPE (4) = 1 |  CODE (8) = 0  |           SESSION_ID          |
+    //   |            LENGTH             |     PPP protocol (2)  | payload
+    // PPP protocol 0x0021 is IPv4 (RFC 1332), 0x0057 IPv6 (RFC 5072). A protocol field compressed to one
+    // byte (RFC 1661 §6.5: odd first byte), which RFC 2516 discourages but peers may negotiate, is accepted.
+    // The LENGTH is not needed: the IP length bounds the packet.
+    func decodePPPoESession(_ cursor: inout ByteCursor) throws(DecodeError) -> NetworkLayer? {
+        let versionType = try cursor.readUInt8("PPPoE.version_type")
+        let code = try cursor.readUInt8("PPPoE.code")
+        try cursor.skip(4, "PPPoE.session_length")
+        guard versionType == 0x11, code == 0 else { return nil }
+        var pppProtocol = UInt16(try cursor.readUInt8("PPP.protocol"))
+        if pppProtocol & 1 == 0 {
+            pppProtocol = pppProtocol << 8 | UInt16(try cursor.readUInt8("PPP.protocol"))
+        }
+        switch pppProtocol {
+        case 0x0021: return .ipv4  // also the compressed 0x21
+        case 0x0057: return .ipv6
         default: return nil
         }
     }

@@ -82,7 +82,10 @@ public struct DecodedPacket: Sendable, Hashable {
 /// Decodes frames of one link type down to TCP/UDP.
 ///
 /// The decoder is a chain of functions over one `ByteCursor` (gopacket's DecodingLayer idea without the
-/// preallocated layer structs): link layer → `decodeIP` → transport. Nothing is allocated or copied; the
+/// preallocated layer structs): link layer → `decodeIP` → transport. Encapsulations are followed down to the
+/// innermost IP + TCP/UDP (the tunnelled connection): VLAN tags, MPLS, PPPoE sessions at the link layer;
+/// GRE (with TEB and ERSPAN I/II/III), IP-in-IP and IPv6-in-IP at the IP layer; VXLAN (UDP 4789),
+/// VXLAN-GPE (4790) and GENEVE (6081) over UDP. See `Tunnels.swift`. Nothing is allocated or copied; the
 /// result points into the frame by offset. Checksums are never verified: captures taken on the sending host
 /// carry offloaded (wrong) checksums.
 public struct PacketDecoder: Sendable {
@@ -142,6 +145,12 @@ enum EtherType {
     static let vlan: UInt16 = 0x8100  // IEEE 802.1Q
     static let qinq: UInt16 = 0x88A8  // IEEE 802.1ad service tag
     static let qinqLegacy: UInt16 = 0x9100  // pre-802.1ad QinQ
+    static let mplsUnicast: UInt16 = 0x8847  // RFC 3032
+    static let mplsMulticast: UInt16 = 0x8848  // RFC 5332
+    static let pppoeSession: UInt16 = 0x8864  // RFC 2516
+    static let transparentEthernetBridging: UInt16 = 0x6558  // GRE/GENEVE: an Ethernet frame follows
+    static let erspan: UInt16 = 0x88BE  // ERSPAN types I and II (GRE protocol type)
+    static let erspanTypeIII: UInt16 = 0x22EB
 }
 
 /// Caps on nesting in hostile frames.
@@ -150,6 +159,9 @@ public enum DecodingLimits {
     public static let maxVLANTags = 8
     /// IPv6 extension headers followed before giving up (`.tooLarge`).
     public static let maxIPv6ExtensionHeaders = 8
-    /// IP-in-tunnel nesting depth (for the encapsulation layers to come).
+    /// Tunnels (GRE, ERSPAN, VXLAN, GENEVE, IP-in-IP, IPv6-in-IP) nested inside the outermost IP header
+    /// before giving up (`.tooLarge`): the outer IP header plus four tunnelled ones decode, a fifth throws.
     public static let maxTunnelDepth = 4
+    /// MPLS label stack entries followed before giving up (`.tooLarge`).
+    public static let maxMPLSLabels = 8
 }

@@ -33,7 +33,10 @@ extension PacketDecoder {
     //   |          Source Port          |       Destination Port        |
     //   |            Length             |           Checksum            |
     // Length counts the header; 0 (IPv6 jumbograms, RFC 2675) means "as the IP length says".
-    func decodeUDP(_ cursor: inout ByteCursor, network: NetworkHeader) throws(DecodeError) -> DecodedPacket? {
+    // A datagram to or from a tunnel port (VXLAN, VXLAN-GPE, GENEVE) is followed into the tunnel.
+    func decodeUDP(
+        _ cursor: inout ByteCursor, network: NetworkHeader, depth: Int
+    ) throws(DecodeError) -> DecodedPacket? {
         let start = cursor.position
         let sourcePort = try cursor.readUInt16("UDP.source_port")
         let destinationPort = try cursor.readUInt16("UDP.destination_port")
@@ -51,6 +54,13 @@ extension PacketDecoder {
                 missing = 0
             } else {
                 missing = min(declared - cursor.remaining, network.missingPayloadLength)
+            }
+        }
+        if let tunnel = UDPTunnel(sourcePort: sourcePort, destinationPort: destinationPort) {
+            var rest = cursor
+            var inner = try rest.readCursor(count: payloadLength, "UDP.payload")
+            if case .decoded(let packet) = try decodeUDPTunnel(tunnel, &inner, depth: depth) {
+                return Self.tunnelled(packet, outer: network)
             }
         }
         return DecodedPacket(

@@ -61,6 +61,10 @@ private let expectations: [(String, Int, Int, Int, Int, Int)] = [
     ("tls-alpn-h2", 9, 9, 3047, 0, 0),  // BSD NULL link type, IPv6
     ("tls12", 1, 1, 517, 0, 0),
     ("v6", 161, 62, 4626, 50, 8029),
+    // Tunnels: tshark's innermost TCP; UDP without the VXLAN/GENEVE carriers and the ICMP-quoted datagrams.
+    ("gre-erspan-vxlan", 7, 7, 57, 0, 0),  // IPv4 GRE ERSPAN-II Ethernet IPv4 UDP VXLAN Ethernet IPv4 TCP
+    ("gre-sample", 40, 22, 2623, 8, 354),  // IPv4 GRE IPv4
+    ("tcpdump-geneve", 39, 33, 4396, 0, 0),  // IPv4 UDP GENEVE Ethernet IPv4
 ]
 
 /// Remembers the first bytes each direction delivered.
@@ -121,4 +125,103 @@ func realCaptureMatchesTshark(_ index: Int) throws {
     for flow in tlsFlows {
         #expect(flow.initiatorBytes.first == 0x16, "\(name): \(flow.start.initiatorAddress) → 443")
     }
+}
+
+/// The inner TCP connections of the tunnel captures, as tshark lists them
+/// (`tshark -r F -Y tcp -T fields -e ip.src -e ip.dst -e tcp.srcport -e tcp.dstport`, innermost addresses),
+/// with the number of segments in each direction.
+private let tunnelledConnections: [(String, [String: Int])] = [
+    ("gre-erspan-vxlan", ["10.16.27.12:65174 > 10.16.27.131:80": 4, "10.16.27.131:80 > 10.16.27.12:65174": 3]),
+    ("gre-sample", ["66.59.111.190:40264 > 172.28.2.3:22": 12, "172.28.2.3:22 > 66.59.111.190:40264": 10]),
+    ("tcpdump-geneve", ["30.0.0.2:51225 > 30.0.0.1:22": 17, "30.0.0.1:22 > 30.0.0.2:51225": 16]),
+]
+
+@Test(.enabled(if: captureDirectory != nil, "../shared/fixtures not found"), arguments: tunnelledConnections.indices)
+func tunnelCapturesYieldTheInnerConnections(_ index: Int) throws {
+    let (name, expected) = tunnelledConnections[index]
+    let directory = try #require(captureDirectory)
+    let capture = try readPcap(directory.appendingPathComponent(name + ".pcap"))
+    let decoder = try PacketDecoder(linkType: capture.linkType)
+    var found: [String: Int] = [:]
+    for record in capture.records {
+        let packet = try record.bytes.withUnsafeBytes { (frame) throws in try decoder.decode(frame) }
+        guard let packet, packet.transport == .tcp else { continue }
+        let key = "\(packet.source):\(packet.sourcePort) > \(packet.destination):\(packet.destinationPort)"
+        found[key, default: 0] += 1
+    }
+    #expect(found == expected, "\(name)")
+}
+
+/// Ways to put a captured Ethernet frame into a tunnel, as a mirroring or overlay network would deliver it.
+/// MPLS, PPPoE and IP-in-IP rewrite only IP frames and leave the others (ARP...) as they are.
+private let rewrappings: [(String, @Sendable ([UInt8]) -> [UInt8])] = [
+    ("GRE ERSPAN II", { overIPv4(47, Frame.gre(0x88BE, sequence: true) + Frame.erspanII + $0) }),
+    ("GRE ERSPAN II VXLAN", {
+        let vxlan = Frame.outerUDP(sourcePort: 4789, destinationPort: 4790, Frame.vxlan() + $0)
+        return overIPv4(47, Frame.gre(0x88BE, sequence: true) + Frame.erspanII + overIPv4(17, vxlan))
+    }),
+    ("VXLAN in IPv6", {
+        let vxlan = Frame.outerUDP(destinationPort: 4789, Frame.vxlan() + $0)
+        return Frame.ethernet(etherType: 0x86DD) + Frame.outerIPv6(17, vxlan)
+    }),
+    ("GENEVE", { overIPv4(17, Frame.outerUDP(destinationPort: 6081, Frame.geneve(optionWords: 2) + $0)) }),
+    ("MPLS", { frame in
+        guard ipEtherType(frame) != nil else { return frame }
+        return Array(frame[0..<12]) + Frame.be16(0x8847) + Frame.mpls(labels: 2) + Array(frame[14...])
+    }),
+    ("PPPoE", { frame in
+        guard let etherType = ipEtherType(frame) else { return frame }
+        let pppProtocol: [UInt8] = etherType == 0x0800 ? [0, 0x21] : [0, 0x57]
+        return Array(frame[0..<12]) + Frame.be16(0x8864) + Frame.pppoe(pppProtocol, bodyLength: frame.count - 14)
+            + Array(frame[14...])
+    }),
+    ("IP-in-IP", { frame in
+        switch ipEtherType(frame) {
+        case 0x0800: overIPv4(4, Array(frame[14...]))
+        case 0x86DD: Frame.ethernet(etherType: 0x86DD) + Frame.outerIPv6(41, Array(frame[14...]))
+        default: frame
+        }
+    }),
+]
+
+/// The ethertype of an untagged Ethernet frame carrying IPv4 or IPv6.
+private func ipEtherType(_ frame: [UInt8]) -> UInt16? {
+    guard frame.count >= 14 else { return nil }
+    let etherType = UInt16(frame[12]) << 8 | UInt16(frame[13])
+    return etherType == 0x0800 || etherType == 0x86DD ? etherType : nil
+}
+
+/// Every frame of the Ethernet captures, re-wrapped in each tunnel, decodes to the same packet with the
+/// same payload bytes as the bare frame (or to the same nil / the same error).
+@Test(.enabled(if: captureDirectory != nil, "../shared/fixtures not found"), arguments: rewrappings.indices)
+func rewrappedCapturesDecodeAlike(_ index: Int) throws {
+    let (wrapping, wrap) = rewrappings[index]
+    let directory = try #require(captureDirectory)
+    var compared = 0
+    for name in ["tls12", "badcurveball", "macos_tcp_flags", "v6", "https3-301-get", "CVE-2018-6794"] {
+        let capture = try readPcap(directory.appendingPathComponent(name + ".pcap"))
+        #expect(capture.linkType == .ethernet)
+        for (number, record) in capture.records.enumerated() {
+            let wrapped = wrap(record.bytes)
+            let bare = decode(.ethernet, record.bytes)
+            let tunnelled = decode(.ethernet, wrapped)
+            let context = "\(name) frame \(number + 1) in \(wrapping)"
+            guard case .success(let expected?) = bare else {
+                #expect(tunnelled.isNil == bare.isNil && tunnelled.errorCode == bare.errorCode, "\(context)")
+                continue
+            }
+            guard let packet = tunnelled.packet else {
+                Issue.record("\(context): \(tunnelled)")
+                continue
+            }
+            var shifted = expected
+            shifted.payloadOffset = packet.payloadOffset
+            #expect(packet == shifted, "\(context)")
+            let payload = wrapped[packet.payloadOffset..<packet.payloadOffset + packet.payloadLength]
+            #expect(payload == record.bytes[expected.payloadOffset..<expected.payloadOffset + expected.payloadLength],
+                    "\(context)")
+            compared += 1
+        }
+    }
+    #expect(compared >= 200)  // 224 TCP and UDP packets in these captures
 }
