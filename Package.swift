@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         .systemLibrary(
@@ -47,7 +48,11 @@ let package = Package(
             dependencies: ["TLSWire", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
-        .target(name: "TLSAudit", dependencies: ["TLSWire", "X509Inspection"], swiftSettings: strict),
+        .target(
+            name: "TLSAudit",
+            dependencies: ["TLSWire", "X509Inspection", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strict
+        ),
         .target(
             name: "HandshakeAnalysis",
             dependencies: ["PacketDecoding", "TCPReassembly", "TLSWire", "X509Inspection", "Fingerprints", "TLSAudit"],

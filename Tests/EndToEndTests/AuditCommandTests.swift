@@ -1,0 +1,101 @@
+import Foundation
+import Testing
+
+/// `tlsscope audit`: the same captures judged under each policy, policy files, and the exit status.
+@Suite struct AuditCommandTests {
+    static let weak = Harness.pcaps.appendingPathComponent("tls12-dhe1024-3des.pcap").path
+    static let modernTLS13 = Harness.pcaps.appendingPathComponent("tls13-x25519.pcap").path
+
+    /// The finding ids and severities of the first record, and the exit status.
+    static func audit(_ arguments: [String]) throws -> (status: Int32, findings: [String: String], summary: [String: Any]) {
+        let result = try Harness.run(["audit", "--format", "ndjson"] + arguments)
+        let lines = result.stdoutText.split(separator: "\n")
+        #expect(lines.count >= 2, "stderr: \(result.stderr)")
+        var findings: [String: String] = [:]
+        if let first = lines.first, let record = try Harness.jsonObject(Data(first.utf8)) as? [String: Any],
+            let list = record["findings"] as? [[String: Any]]
+        {
+            for finding in list {
+                if let id = finding["id"] as? String { findings[id] = finding["severity"] as? String }
+            }
+        }
+        let last = try #require(lines.last)
+        let summary = try #require(try Harness.jsonObject(Data(last.utf8)) as? [String: Any])
+        return (result.status, findings, summary)
+    }
+
+    @Test func samCaptureUnderEachBuiltInPolicy() throws {
+        let modern = try Self.audit(["--policy", "modern", Self.weak])
+        let intermediate = try Self.audit(["--policy", "intermediate", Self.weak])
+        let old = try Self.audit(["--policy", "old", Self.weak])
+        #expect(modern.findings["cipher-3des"] == "high")
+        #expect(intermediate.findings["cipher-3des"] == "high")
+        #expect(old.findings["cipher-3des"] == "medium")
+        #expect(intermediate.findings["dh-weak"] == "high")
+        #expect(intermediate.findings["cipher-cbc"] == "medium")
+        #expect(modern.findings["cipher-cbc"] == "high")
+        #expect(modern.findings["policy-version"] == "medium", "TLS 1.2 is outside modern")
+        #expect(intermediate.findings["policy-version"] == nil)
+        #expect(modern.status == 1 && intermediate.status == 1)
+        #expect(old.status == 0, "nothing reaches high under old")
+        let audit = try #require(intermediate.summary["audit"] as? [String: Any])
+        #expect(audit["policy"] as? String == "intermediate")
+        #expect(audit["worst"] as? String == "high")
+        let servers = try #require(audit["servers"] as? [[String: Any]])
+        #expect(servers.first?["server_port"] as? Int == 44319)
+    }
+
+    @Test func failOnSetsTheExitStatus() throws {
+        #expect(try Self.audit(["--fail-on", "critical", Self.weak]).status == 0)
+        #expect(try Self.audit(["--fail-on", "high", Self.weak]).status == 1)
+        #expect(try Self.audit(["--fail-on", "high", Self.modernTLS13]).status == 0)
+        #expect(try Self.audit(["--fail-on", "info", Self.modernTLS13]).status == 1, "pq-not-offered is info")
+        #expect(try Harness.run(["audit", "--fail-on", "severe", Self.weak]).status == 2)
+    }
+
+    @Test func customPolicyFiles() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tlsscope-policy-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let json = directory.appendingPathComponent("lab.json")
+        try Data(
+            """
+            {"name": "lab", "base": "intermediate", "severity": {"cipher-cbc": "high"},
+             "disabled": ["pq-not-offered"],
+             "exceptions": [{"id": "cipher-3des", "server_name": "example.test", "reason": "legacy lab box"}]}
+            """.utf8
+        ).write(to: json)
+        let custom = try Self.audit(["--policy", json.path, Self.weak])
+        #expect(custom.findings["cipher-3des"] == nil, "allow-listed with a reason")
+        #expect(custom.findings["cipher-cbc"] == "high", "severity override")
+        #expect(custom.findings["pq-not-offered"] == nil, "disabled")
+        #expect(custom.findings["dh-weak"] == "high")
+
+        let yaml = directory.appendingPathComponent("lab.yaml")
+        try Data("name: lab-yaml\nbase: old\nseverity:\n  cipher-3des: critical\n".utf8).write(to: yaml)
+        let fromYAML = try Self.audit(["--policy", yaml.path, Self.weak])
+        #expect(fromYAML.findings["cipher-3des"] == "critical")
+        #expect(fromYAML.status == 1)
+
+        let broken = directory.appendingPathComponent("broken.json")
+        try Data(#"{"versions": ["TLS 1.2"], "colour": "blue"}"#.utf8).write(to: broken)
+        let result = try Harness.run(["audit", "--policy", broken.path, Self.weak])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("colour"))
+        #expect(try Harness.run(["audit", "--policy", "paranoid", Self.weak]).status == 2)
+    }
+
+    @Test func nowOverridesCaptureTimeForCertificates() throws {
+        let atCapture = try Self.audit([Self.weak])
+        #expect(atCapture.findings["cert-expired"] == nil)
+        let later = try Self.audit(["--now", "2099-01-01T00:00:00Z", Self.weak])
+        #expect(later.findings["cert-expired"] == "high")
+        #expect(try Harness.run(["audit", "--now", "yesterday", Self.weak]).status == 2)
+    }
+
+    @Test func analyzeNoFindingsLeavesThemEmpty() throws {
+        let result = try Harness.run(["analyze", "--format", "ndjson", "--no-findings", Self.weak])
+        let record = try #require(try Harness.jsonObject(Data(result.stdoutText.split(separator: "\n")[0].utf8)) as? [String: Any])
+        #expect((record["findings"] as? [Any])?.isEmpty == true)
+    }
+}
