@@ -338,6 +338,31 @@ if want tls13-grease-clienthello; then step tls13-grease-clienthello
   sleep 0.3; stop_server; stop_capture
 fi
 
+# 19. Certificate validity dates (leaves from tools/make-certs.sh `dated`, signed by the intermediate) and a
+#     client offering broken suites. The clients verify against root.pem but without -verify_return_error,
+#     so OpenSSL logs the verify error (expired / not yet valid) and the handshake still completes.
+dated_capture() { # NAME PORT CERT SERVERNAME
+  local name=$1 port=$2 cert=$3 sni=$4
+  want "$name" || return 0
+  step "$name"
+  start_capture "$P/$name.pcap" "$port"
+  start_server "$port" -cert "$C/$cert.pem" -key "$C/$cert.key" -cert_chain "$C/inter.pem" -tls1_2 \
+    -cipher ECDHE-RSA-AES128-GCM-SHA256 -naccept 1
+  client "$port" -CAfile "$C/root.pem" -servername "$sni" -tls1_2
+  stop_server; stop_capture
+}
+dated_capture tls12-expired-cert  44350 expired  expired.example.test
+dated_capture tls12-expiring-cert 44351 expiring expiring.example.test
+dated_capture tls12-not-yet-valid 44352 notyet   notyet.example.test
+if want tls12-client-offers-weak; then step tls12-client-offers-weak
+  # The client offers every suite this libssl has at security level 0 (NULL, anonymous DH/ECDH, PSK, CBC,
+  # SHA-1...; no RC4, DES or 3DES are compiled in); the server has only ECDHE-RSA-AES128-GCM-SHA256.
+  start_capture "$P/tls12-client-offers-weak.pcap" 44353
+  start_server 44353 "${SRV[@]}" -tls1_2 -cipher ECDHE-RSA-AES128-GCM-SHA256 -naccept 1
+  client 44353 "${CLI[@]}" -tls1_2 -cipher 'ALL:COMPLEMENTOFALL:@SECLEVEL=0'
+  stop_server; stop_capture
+fi
+
 # 14. pcapng (written by tshark) with three connections: TLS 1.3, TLS 1.2, TLS 1.0.
 if want multi-connection; then step multi-connection
   rm -f "$P/multi-connection.pcapng"

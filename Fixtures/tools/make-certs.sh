@@ -76,6 +76,45 @@ key selfsigned.key
   -subj "/C=XX/O=tlsscope test/CN=selfsigned.example.test" -addext "subjectAltName=DNS:selfsigned.example.test" \
   -addext "basicConstraints=critical,CA:FALSE" -config ext.cnf -out selfsigned.pem
 
+# Leaves with a chosen validity window, for the certificate-date audit scenarios. `openssl x509 -req`
+# in OpenSSL 3.0 has no -not_before/-not_after, so these go through a throw-away `openssl ca` setup
+# (-startdate/-enddate); the intermediate signs them, SAN is the subject CN.
+dated() { # dated NAME SERIAL CN STARTDATE ENDDATE   (dates as YYMMDDHHMMSSZ)
+  [ -f "$1.pem" ] && return 0
+  key "$1.key"
+  local ca; ca=$(mktemp -d)
+  : > "$ca/index.txt"
+  echo "$2" > "$ca/serial"
+  cat > "$ca/ca.cnf" <<CNF
+[ca]
+default_ca = dated
+[dated]
+database = $ca/index.txt
+serial = $ca/serial
+new_certs_dir = $ca
+default_md = sha256
+policy = any
+unique_subject = no
+copy_extensions = none
+[any]
+commonName = supplied
+[x_dated]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:$3
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+CNF
+  openssl req -new -key "$1.key" -subj "/C=XX/O=tlsscope test/CN=$3" -config ext.cnf -out "$ca/req.csr"
+  openssl ca -batch -notext -config "$ca/ca.cnf" -cert inter.pem -keyfile inter.key -preserveDN \
+    -startdate "$4" -enddate "$5" -extensions x_dated -in "$ca/req.csr" -out "$1.pem" 2>/dev/null
+  rm -rf "$ca"
+}
+dated expired  3006 expired.example.test  200101000000Z 210101000000Z  # ended 2021-01-01
+dated expiring 3007 expiring.example.test 260901000000Z 261209120000Z  # ends 10 days after 2026-11-29
+dated notyet   3008 notyet.example.test   300101000000Z 310101000000Z  # starts 2030-01-01
+
 [ -f leaf-chain.pem ] || cat leaf.pem inter.pem > leaf-chain.pem
 [ -f client-chain.pem ] || cat client.pem inter.pem > client-chain.pem
 
