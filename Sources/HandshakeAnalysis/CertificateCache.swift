@@ -13,8 +13,6 @@ public struct CertificateCache {
         self.capacity = capacity
     }
 
-    /// A placeholder with no storage, for moving a cache out of a struct and back.
-    static var empty: CertificateCache { CertificateCache(capacity: 0) }
 
     public mutating func summary(of der: [UInt8]) -> Result<CertificateSummary, CertificateParseError> {
         let key = DERKey(der: der)

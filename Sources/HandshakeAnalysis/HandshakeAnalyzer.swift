@@ -37,19 +37,14 @@ public struct HandshakeAnalyzer {
     public let options: AnalysisOptions
     public private(set) var counters = AnalysisCounters()
     private var reassembler: TCPReassembler<TLSSession>
-    private var certificates = CertificateCache()
+    /// What turns an ended session into a record; a reference, so the per-packet closures can reach it
+    /// without capturing (or copying) the analyzer.
+    private let completion: RecordCompletion
 
     public init(options: AnalysisOptions = AnalysisOptions()) {
         self.options = options
         reassembler = TCPReassembler(limits: options.reassembly)
-    }
-
-    /// The record with its findings under the active policy.
-    private static func judged(_ record: HandshakeRecord, _ options: AnalysisOptions) -> HandshakeRecord {
-        guard let policy = options.auditPolicy else { return record }
-        var record = record
-        record.findings = audit(record.auditInput(now: options.auditTime), policy: policy)
-        return record
+        completion = RecordCompletion(options: options)
     }
 
     /// Flows currently tracked.
@@ -86,12 +81,8 @@ public struct HandshakeAnalyzer {
         let payload = UnsafeRawBufferPointer(
             rebasing: frame[packet.payloadOffset..<(packet.payloadOffset + packet.payloadLength)])
         let tlsLimits = options.tls
-        let options = self.options
+        let completion = self.completion
         var newConnections = 0
-        // Moved out and back (not copied) so the closure below does not capture all of self.
-        var certificates = CertificateCache.empty
-        swap(&certificates, &self.certificates)
-        defer { swap(&certificates, &self.certificates) }
         reassembler.process(
             packet, payload: payload, timestamp: timestamp,
             makeConsumer: { start in
@@ -99,19 +90,36 @@ public struct HandshakeAnalyzer {
                 return TLSSession(start: start, limits: tlsLimits)
             },
             finished: { session, end in
-                if session.isTLS { emit(Self.judged(session.finish(end, certificates: &certificates), options)) }
+                if let record = completion.record(of: session, end) { emit(record) }
             })
         counters.connections += newConnections
     }
 
     /// Ends every connection still open (end of input) and emits their records.
     public mutating func finish(emit: (HandshakeRecord) -> Void) {
-        var certificates = CertificateCache.empty
-        swap(&certificates, &self.certificates)
-        let options = self.options
+        let completion = self.completion
         reassembler.finishAll { session, end in
-            if session.isTLS { emit(Self.judged(session.finish(end, certificates: &certificates), options)) }
+            if let record = completion.record(of: session, end) { emit(record) }
         }
-        swap(&certificates, &self.certificates)
+    }
+}
+
+/// Finishes a session's record: certificates summarised (through the cache) and findings judged.
+final class RecordCompletion {
+    let options: AnalysisOptions
+    var certificates = CertificateCache()
+
+    init(options: AnalysisOptions) {
+        self.options = options
+    }
+
+    /// nil when the connection was not TLS.
+    func record(of session: TLSSession, _ end: FlowEnd) -> HandshakeRecord? {
+        guard session.isTLS else { return nil }
+        var record = session.finish(end, certificates: &certificates)
+        if let policy = options.auditPolicy {
+            record.findings = audit(record.auditInput(now: options.auditTime), policy: policy)
+        }
+        return record
     }
 }

@@ -32,7 +32,7 @@ public struct ByteCursor {
     @inlinable public var remaining: Int { end - cursorPosition }
     @inlinable public var isEmpty: Bool { cursorPosition >= end }
 
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func readUInt8(_ context: StaticString = "uint8") throws(DecodeError) -> UInt8 {
         guard end - cursorPosition >= 1 else { throw DecodeError(.truncated, at: cursorPosition, context) }
         let value = base.load(fromByteOffset: cursorPosition, as: UInt8.self)
@@ -40,7 +40,7 @@ public struct ByteCursor {
         return value
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func readUInt16(_ context: StaticString = "uint16") throws(DecodeError) -> UInt16 {
         guard end - cursorPosition >= 2 else { throw DecodeError(.truncated, at: cursorPosition, context) }
         let value = UInt16(base[cursorPosition]) << 8 | UInt16(base[cursorPosition + 1])
@@ -48,7 +48,7 @@ public struct ByteCursor {
         return value
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func readUInt24(_ context: StaticString = "uint24") throws(DecodeError) -> UInt32 {
         guard end - cursorPosition >= 3 else { throw DecodeError(.truncated, at: cursorPosition, context) }
         let value = UInt32(base[cursorPosition]) << 16 | UInt32(base[cursorPosition + 1]) << 8 | UInt32(base[cursorPosition + 2])
@@ -56,7 +56,7 @@ public struct ByteCursor {
         return value
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func readUInt32(_ context: StaticString = "uint32") throws(DecodeError) -> UInt32 {
         guard end - cursorPosition >= 4 else { throw DecodeError(.truncated, at: cursorPosition, context) }
         let value = UInt32(base[cursorPosition]) << 24 | UInt32(base[cursorPosition + 1]) << 16
@@ -66,7 +66,7 @@ public struct ByteCursor {
     }
 
     /// Little-endian 16-bit read (BSD NULL link headers, pcap headers of the other byte order).
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func readUInt16LE(_ context: StaticString = "uint16le") throws(DecodeError) -> UInt16 {
         guard end - cursorPosition >= 2 else { throw DecodeError(.truncated, at: cursorPosition, context) }
         let value = UInt16(base[cursorPosition]) | UInt16(base[cursorPosition + 1]) << 8
@@ -75,7 +75,7 @@ public struct ByteCursor {
     }
 
     /// Little-endian 32-bit read.
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func readUInt32LE(_ context: StaticString = "uint32le") throws(DecodeError) -> UInt32 {
         guard end - cursorPosition >= 4 else { throw DecodeError(.truncated, at: cursorPosition, context) }
         let value = UInt32(base[cursorPosition]) | UInt32(base[cursorPosition + 1]) << 8
@@ -98,14 +98,14 @@ public struct ByteCursor {
         return UInt16(base[cursorPosition + offset]) << 8 | UInt16(base[cursorPosition + offset + 1])
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func skip(_ count: Int, _ context: StaticString = "skip") throws(DecodeError) {
         guard count >= 0, end - cursorPosition >= count else { throw DecodeError(.truncated, at: cursorPosition, context) }
         cursorPosition += count
     }
 
     /// Splits off the next `count` bytes as their own cursor and moves past them.
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func readCursor(count: Int, _ context: StaticString = "bytes") throws(DecodeError) -> ByteCursor {
         guard count >= 0, end - cursorPosition >= count else { throw DecodeError(.truncated, at: cursorPosition, context) }
         let sub = ByteCursor(base: base, position: cursorPosition, end: cursorPosition + count)
