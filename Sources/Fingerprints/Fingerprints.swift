@@ -80,6 +80,7 @@ extension JA4 {
             transportMarker(transport) + versionMarker(hello) + (hasSNI ? "d" : "i")
             + twoDigitCount(ciphers.count) + twoDigitCount(extensions.count) + alpnMarker(hello.alpn)
 
+        // Built as bytes and turned into Strings once: this runs for every connection.
         let sortedCiphers = hexList(ciphers.sorted())
         let sortedExtensions = hexList(
             extensions.filter { !Self.excludedFromSortedExtensions.contains($0) }.sorted()
@@ -89,22 +90,26 @@ extension JA4 {
         let signatures = hexList(signatureAlgorithms)
 
         // "If there are no signature algorithms in the hello packet, then the string ends without an underscore."
-        let sortedC = signatures.isEmpty ? sortedExtensions : sortedExtensions + "_" + signatures
-        let originalC = signatures.isEmpty ? originalExtensions : originalExtensions + "_" + signatures
+        let underscore = UInt8(ascii: "_")
+        let sortedC = signatures.isEmpty ? sortedExtensions : sortedExtensions + [underscore] + signatures
+        let originalC = signatures.isEmpty ? originalExtensions : originalExtensions + [underscore] + signatures
+        let prefix = Array((a + "_").utf8)
 
         self.init(
-            fingerprint: a + "_" + truncatedSHA256(sortedCiphers) + "_"
-                + (sortedExtensions.isEmpty ? zeroHash : truncatedSHA256(sortedC)),
-            raw: a + "_" + sortedCiphers + "_" + sortedC,
-            originalOrder: a + "_" + truncatedSHA256(originalCiphers) + "_"
-                + (originalExtensions.isEmpty ? zeroHash : truncatedSHA256(originalC)),
-            rawOriginalOrder: a + "_" + originalCiphers + "_" + originalC
+            fingerprint: String(
+                decoding: prefix + truncatedSHA256(sortedCiphers) + [underscore]
+                    + (sortedExtensions.isEmpty ? zeroHashBytes : truncatedSHA256(sortedC)), as: UTF8.self),
+            raw: String(decoding: prefix + sortedCiphers + [underscore] + sortedC, as: UTF8.self),
+            originalOrder: String(
+                decoding: prefix + truncatedSHA256(originalCiphers) + [underscore]
+                    + (originalExtensions.isEmpty ? zeroHashBytes : truncatedSHA256(originalC)), as: UTF8.self),
+            rawOriginalOrder: String(decoding: prefix + originalCiphers + [underscore] + originalC, as: UTF8.self)
         )
     }
 }
 
 /// "If there are no ciphers/extensions ... the value is set to 000000000000."
-private let zeroHash = "000000000000"
+private let zeroHashBytes: [UInt8] = Array("000000000000".utf8)
 
 private func transportMarker(_ transport: FingerprintTransport) -> String {
     switch transport {
@@ -167,7 +172,7 @@ private func isASCIIAlphanumeric(_ byte: UInt8) -> Bool {
 }
 
 /// Four lowercase hex digits per value, comma-joined.
-private func hexList(_ values: [UInt16]) -> String {
+private func hexList(_ values: [UInt16]) -> [UInt8] {
     var bytes: [UInt8] = []
     bytes.reserveCapacity(values.count * 5)
     for value in values {
@@ -177,14 +182,19 @@ private func hexList(_ values: [UInt16]) -> String {
         bytes.append(hexDigits[Int(value >> 4 & 0xf)])
         bytes.append(hexDigits[Int(value & 0xf)])
     }
-    return String(decoding: bytes, as: UTF8.self)
+    return bytes
 }
 
 /// First 12 lowercase hex digits of SHA-256, or the zero hash for an empty list.
-private func truncatedSHA256(_ text: String) -> String {
-    guard !text.isEmpty else { return zeroHash }
-    let digest = SHA256.hash(data: Array(text.utf8))
-    return String(lowercaseHex(digest).prefix(12))
+private func truncatedSHA256(_ text: [UInt8]) -> [UInt8] {
+    guard !text.isEmpty else { return zeroHashBytes }
+    var out: [UInt8] = []
+    out.reserveCapacity(12)
+    for byte in SHA256.hash(data: text).prefix(6) {
+        out.append(hexDigits[Int(byte >> 4)])
+        out.append(hexDigits[Int(byte & 0x0f)])
+    }
+    return out
 }
 
 /// ASCII "0123456789abcdef", indexed by nibble (a static table: fingerprints run once per connection,
