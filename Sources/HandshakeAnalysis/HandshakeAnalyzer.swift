@@ -12,6 +12,11 @@ public struct AnalysisOptions: Sendable {
     public var auditPolicy: AuditPolicy? = .intermediate
     /// Judge certificate validity at this time (seconds since 1970) instead of each connection's capture time.
     public var auditTime: Int64?
+    /// Emit a connection's record as soon as its handshake's outcome is known (established, failed with
+    /// an alert, or the parsers stopped), with the packets and duration seen so far, instead of when the
+    /// connection ends; it is not emitted again then. For live capture. Off by default: offline analysis
+    /// reports whole connections.
+    public var reportAtHandshakeEnd = false
     public init() {}
 }
 
@@ -92,17 +97,54 @@ public struct HandshakeAnalyzer {
         var certificates = CertificateCache.empty
         swap(&certificates, &self.certificates)
         defer { swap(&certificates, &self.certificates) }
-        reassembler.process(
-            packet, payload: payload, timestamp: timestamp,
-            makeConsumer: { start in
-                newConnections += 1
-                return TLSSession(start: start, limits: tlsLimits)
-            },
-            finished: { session, end in
-                if session.isTLS { emit(Self.judged(session.finish(end, certificates: &certificates), options)) }
-            })
+        if options.reportAtHandshakeEnd {
+            reassembler.process(
+                packet, payload: payload, timestamp: timestamp,
+                makeConsumer: { start in
+                    newConnections += 1
+                    return TLSSession(start: start, limits: tlsLimits)
+                },
+                stoppedCollecting: { session, extent in
+                    guard session.isTLS, !session.reported else { return }
+                    emit(Self.judged(session.finish(extent, certificates: &certificates), options))
+                    session.markReported()
+                },
+                finished: { session, end in
+                    if session.isTLS && !session.reported {
+                        emit(Self.judged(session.finish(end, certificates: &certificates), options))
+                    }
+                })
+        } else {
+            reassembler.process(
+                packet, payload: payload, timestamp: timestamp,
+                makeConsumer: { start in
+                    newConnections += 1
+                    return TLSSession(start: start, limits: tlsLimits)
+                },
+                finished: { session, end in
+                    if session.isTLS { emit(Self.judged(session.finish(end, certificates: &certificates), options)) }
+                })
+        }
         counters.connections += newConnections
     }
+
+    /// Ends connections idle for longer than `options.reassembly.idleTimeoutNanoseconds` before `now`
+    /// (nanoseconds since 1970) and emits their records. `process` does this with each frame's time; a
+    /// live capture calls it when the link is quiet, with the wall clock.
+    public mutating func expireIdleFlows(now: Int64, emit: (HandshakeRecord) -> Void) {
+        var certificates = CertificateCache.empty
+        swap(&certificates, &self.certificates)
+        let options = self.options
+        reassembler.expireIdleFlows(now: now) { session, end in
+            if session.isTLS && !session.reported {
+                emit(Self.judged(session.finish(end, certificates: &certificates), options))
+            }
+        }
+        swap(&certificates, &self.certificates)
+    }
+
+    /// Reassembly counters (flows timed out, evicted, gaps, buffered bytes).
+    public var reassemblyStatistics: ReassemblyStatistics { reassembler.statistics }
 
     /// Ends every connection still open (end of input) and emits their records.
     public mutating func finish(emit: (HandshakeRecord) -> Void) {
@@ -110,7 +152,7 @@ public struct HandshakeAnalyzer {
         swap(&certificates, &self.certificates)
         let options = self.options
         reassembler.finishAll { session, end in
-            if session.isTLS { emit(Self.judged(session.finish(end, certificates: &certificates), options)) }
+            if session.isTLS && !session.reported { emit(Self.judged(session.finish(end, certificates: &certificates), options)) }
         }
         swap(&certificates, &self.certificates)
     }
