@@ -42,6 +42,7 @@ build=debug
 ns=tlsscope-bench-$$
 work=$(mktemp -d)
 monitor_pid=
+monitor_job=
 cleanup() {
     [[ -n $monitor_pid ]] && kill "$monitor_pid" 2>/dev/null || true
     ip netns delete "$ns" 2>/dev/null || true
@@ -63,11 +64,17 @@ packets_in_capture=$(capinfos -c -M "$capture" 2>/dev/null | awk -F': *' '/Numbe
 # Starts tlsscope on tsb1 writing ndjson + summary to $1; waits until it listens.
 start_monitor() {
     local output=$1
-    in_ns "$TLSSCOPE" monitor --interface tsb1 --format ndjson --summary --output "$output" \
+    rm -f "$output.pid"
+    # Through sh so that tlsscope's own process id is known (ip netns exec runs it as a child).
+    in_ns sh -c 'echo $$ >"$0"; exec "$@"' "$output.pid" \
+        "$TLSSCOPE" monitor --interface tsb1 --format ndjson --summary --output "$output" \
         --buffer-size $((64 << 20)) 2>"$output.stderr" &
-    monitor_pid=$!
-    for _ in $(seq 1 100); do
-        grep -q "listening on" "$output.stderr" 2>/dev/null && return 0
+    monitor_job=$!
+    for _ in $(seq 1 200); do
+        if [[ -s $output.pid ]] && grep -q "listening on" "$output.stderr" 2>/dev/null; then
+            monitor_pid=$(cat "$output.pid")
+            return 0
+        fi
         sleep 0.05
     done
     die "tlsscope did not start: $(cat "$output.stderr")"
@@ -75,7 +82,9 @@ start_monitor() {
 
 stop_monitor() {
     kill -INT "$monitor_pid"
-    wait "$monitor_pid" || die "tlsscope exited with $?: $(cat "$1.stderr")"
+    local status=0
+    wait "$monitor_job" || status=$?
+    (( status == 0 )) || die "tlsscope exited with $status: $(cat "$1.stderr")"
     monitor_pid=
 }
 
@@ -171,12 +180,11 @@ fi
         echo "Sent $sent packets at $pps pps / $mbps Mbps; libpcap received $received, dropped $dropped" \
             "(interface $ifdropped); tlsscope analyzed $analyzed frames and wrote $tls TLS records."
         echo
-        echo "Resident memory (VmRSS) of tlsscope, every 5 s:"
+        echo "Resident memory (VmRSS) of tlsscope, sampled every 5 s (shown every 30 s; peak" \
+            "$(awk '$2 > m {m = $2} END {printf "%.1f", m / 1024}' "$memory") MB):"
         echo
         echo "| seconds | RSS MB |"
         echo "|---:|---:|"
-        while read -r seconds kb; do
-            echo "| $seconds | $(awk -v k="$kb" 'BEGIN {printf "%.1f", k / 1024}') |"
-        done <"$memory"
+        awk -v n="$(wc -l <"$memory")" '$1 % 30 < 5 || NR == n {printf "| %d | %.1f |\n", $1, $2 / 1024}' "$memory"
     fi
 } | tee "$out/live.md"

@@ -18,6 +18,12 @@ public struct AnalysisOptions: Sendable {
     /// reports whole connections.
     public var reportAtHandshakeEnd = false
     public init() {}
+
+    /// `reassembly.idleTimeoutNanoseconds`, for callers that do not import TCPReassembly.
+    public var idleTimeoutNanoseconds: Int64 {
+        get { reassembly.idleTimeoutNanoseconds }
+        set { reassembly.idleTimeoutNanoseconds = newValue }
+    }
 }
 
 /// Counters for the summary.

@@ -5,7 +5,6 @@ import PacketDecoding
 import PcapCapture
 import Reporting
 import Synchronization
-import TCPReassembly
 
 #if canImport(Glibc)
 import Glibc
@@ -52,7 +51,7 @@ struct LiveOptions: ParsableArguments {
 
     func tune(_ options: inout AnalysisOptions) {
         options.reportAtHandshakeEnd = true
-        options.reassembly.idleTimeoutNanoseconds = Int64(idleTimeout * 1e9)
+        options.idleTimeoutNanoseconds = Int64(idleTimeout * 1e9)
     }
 }
 
@@ -198,12 +197,13 @@ struct LiveCapture: ~Copyable {
             }
         }
         // Counters are read before the flush so they describe the capture, not the time spent writing.
-        if let statistics = try? source.stats() {
+        do {
+            let statistics = try source.stats()
             summary.capture = LiveCaptureCounters(
                 interface: interface, received: statistics.received, dropped: statistics.dropped,
                 interfaceDropped: statistics.interfaceDropped)
-        } else {
-            summary.capture = LiveCaptureCounters(interface: interface, received: 0, dropped: 0, interfaceDropped: 0)
+        } catch {
+            summary.errors.append("\(interface): \(error)")
         }
         analyzer.finish(emit: emitCounting)
         summary.add(analyzer.counters)

@@ -115,6 +115,45 @@ import Glibc
         #expect(summary["capture"] != nil)
     }
 
+    @Test(.enabled(if: isRoot, "needs root to capture at all"), .timeLimit(.minutes(1)))
+    func sigtermStopsAJSONReportCleanly() throws {
+        let monitor = try BackgroundRun.start([
+            "monitor", "--interface", "lo", "--filter", "tcp port 9", "--format", "json",
+        ])
+        defer { monitor.kill() }
+        try monitor.waitUntilListening()
+        // The document is opened at once, then closed properly on SIGTERM.
+        #expect(BackgroundRun.poll(timeout: 5) { monitor.outputText.hasPrefix("{\"connections\": [") })
+        monitor.signal(SIGTERM)
+        let status = try #require(monitor.waitForExit(timeout: 8), "tlsscope did not stop on SIGTERM")
+        #expect(status == 0, "stderr: \(monitor.stderrText)")
+        let text = monitor.outputText
+        let document = try #require(try Harness.jsonObject(Data(text.utf8)) as? [String: Any], "\(text)")
+        let summary = try #require(document["summary"] as? [String: Any])
+        #expect((summary["capture"] as? [String: Any])?["interface"] as? String == "lo")
+    }
+
+    /// Without privileges the error names the capabilities and the setcap command (run as nobody).
+    @Test(.enabled(if: isRoot && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv"), "needs root and setpriv"))
+    func permissionDeniedNamesTheCapabilities() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+        process.arguments = [
+            "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", Harness.binary.path,
+            "monitor", "--interface", "lo", "--duration", "1",
+        ]
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 2, "\(stderr)")
+        #expect(stderr.split(separator: "\n").count == 1, "\(stderr)")
+        #expect(stderr.contains("CAP_NET_RAW") && stderr.contains("CAP_NET_ADMIN") && stderr.contains("setcap"), "\(stderr)")
+    }
+
     @Test func unknownInterfaceExitsTwoWithOneLine() throws {
         let result = try Harness.run(["monitor", "--interface", "nosuchif0", "--format", "ndjson"])
         #expect(result.status == 2)
@@ -261,6 +300,13 @@ final class BackgroundRun: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return outLines
+    }
+
+    /// Everything written to standard output so far, the unfinished last line included.
+    var outputText: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return (outLines + [String(decoding: partial, as: UTF8.self)]).joined(separator: "\n")
     }
 
     var stderrText: String {
