@@ -154,6 +154,31 @@ import Glibc
         #expect(stderr.contains("CAP_NET_RAW") && stderr.contains("CAP_NET_ADMIN") && stderr.contains("setcap"), "\(stderr)")
     }
 
+    /// A veth pair left down: exit 2, one line saying so.
+    @Test(.enabled(if: isRoot && FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip"), "needs root and ip"))
+    func interfaceDownExitsTwo() throws {
+        let name = "tsdn\(getpid() % 100_000)"
+        guard try TLSServer.runQuietly("/usr/sbin/ip", ["link", "add", name, "type", "veth", "peer", "name", name + "p"]) == 0
+        else { throw HelperError("cannot create a veth pair") }
+        defer { _ = try? TLSServer.runQuietly("/usr/sbin/ip", ["link", "del", name]) }
+        let result = try Harness.run(["monitor", "--interface", name, "--duration", "1"])
+        #expect(result.status == 2)
+        #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+        #expect(result.stderr.contains("\(name): interface is not up"), "\(result.stderr)")
+    }
+
+    @Test(.enabled(if: isRoot, "needs root to capture at all"), .timeLimit(.minutes(1)))
+    func anyInterfaceCaptures() throws {
+        let result = try Harness.run([
+            "monitor", "--interface", "any", "--filter", "tcp port 9", "--duration", "0.5", "--format", "ndjson",
+            "--summary", "--no-promisc",
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("listening on any"), "\(result.stderr)")
+        let summary = try #require(try Harness.jsonObject(result.stdout) as? [String: Any])
+        #expect((summary["capture"] as? [String: Any])?["interface"] as? String == "any")
+    }
+
     @Test func unknownInterfaceExitsTwoWithOneLine() throws {
         let result = try Harness.run(["monitor", "--interface", "nosuchif0", "--format", "ndjson"])
         #expect(result.status == 2)
