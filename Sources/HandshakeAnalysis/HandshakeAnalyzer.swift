@@ -12,7 +12,18 @@ public struct AnalysisOptions: Sendable {
     public var auditPolicy: AuditPolicy? = .intermediate
     /// Judge certificate validity at this time (seconds since 1970) instead of each connection's capture time.
     public var auditTime: Int64?
+    /// Emit a connection's record as soon as its handshake's outcome is known (established, failed with
+    /// an alert, or the parsers stopped), with the packets and duration seen so far, instead of when the
+    /// connection ends; it is not emitted again then. For live capture. Off by default: offline analysis
+    /// reports whole connections.
+    public var reportAtHandshakeEnd = false
     public init() {}
+
+    /// `reassembly.idleTimeoutNanoseconds`, for callers that do not import TCPReassembly.
+    public var idleTimeoutNanoseconds: Int64 {
+        get { reassembly.idleTimeoutNanoseconds }
+        set { reassembly.idleTimeoutNanoseconds = newValue }
+    }
 }
 
 /// Counters for the summary.
@@ -83,17 +94,47 @@ public struct HandshakeAnalyzer {
         let tlsLimits = options.tls
         let completion = self.completion
         var newConnections = 0
-        reassembler.process(
-            packet, payload: payload, timestamp: timestamp,
-            makeConsumer: { start in
-                newConnections += 1
-                return TLSSession(start: start, limits: tlsLimits)
-            },
-            finished: { session, end in
-                if let record = completion.record(of: session, end) { emit(record) }
-            })
+        if options.reportAtHandshakeEnd {
+            reassembler.process(
+                packet, payload: payload, timestamp: timestamp,
+                makeConsumer: { start in
+                    newConnections += 1
+                    return TLSSession(start: start, limits: tlsLimits)
+                },
+                stoppedCollecting: { session, extent in
+                    guard let record = completion.record(of: session, extent) else { return }
+                    emit(record)
+                    session.markReported()
+                },
+                finished: { session, end in
+                    if let record = completion.record(of: session, end) { emit(record) }
+                })
+        } else {
+            reassembler.process(
+                packet, payload: payload, timestamp: timestamp,
+                makeConsumer: { start in
+                    newConnections += 1
+                    return TLSSession(start: start, limits: tlsLimits)
+                },
+                finished: { session, end in
+                    if let record = completion.record(of: session, end) { emit(record) }
+                })
+        }
         counters.connections += newConnections
     }
+
+    /// Ends connections idle for longer than `options.reassembly.idleTimeoutNanoseconds` before `now`
+    /// (nanoseconds since 1970) and emits their records. `process` does this with each frame's time; a
+    /// live capture calls it when the link is quiet, with the wall clock.
+    public mutating func expireIdleFlows(now: Int64, emit: (HandshakeRecord) -> Void) {
+        let completion = self.completion
+        reassembler.expireIdleFlows(now: now) { session, end in
+            if let record = completion.record(of: session, end) { emit(record) }
+        }
+    }
+
+    /// Reassembly counters (flows timed out, evicted, gaps, buffered bytes).
+    public var reassemblyStatistics: ReassemblyStatistics { reassembler.statistics }
 
     /// Ends every connection still open (end of input) and emits their records.
     public mutating func finish(emit: (HandshakeRecord) -> Void) {
@@ -113,10 +154,19 @@ final class RecordCompletion {
         self.options = options
     }
 
-    /// nil when the connection was not TLS.
+    /// nil when the connection was not TLS, or its record was already written at handshake end.
     func record(of session: TLSSession, _ end: FlowEnd) -> HandshakeRecord? {
-        guard session.isTLS else { return nil }
-        var record = session.finish(end, certificates: &certificates)
+        record(
+            of: session,
+            FlowExtent(
+                firstTimestamp: end.firstTimestamp, lastTimestamp: end.lastTimestamp, packets: end.packets,
+                bytes: end.bytes))
+    }
+
+    /// The record as of `extent` (the connection may still be open).
+    func record(of session: TLSSession, _ extent: FlowExtent) -> HandshakeRecord? {
+        guard session.isTLS, !session.reported else { return nil }
+        var record = session.finish(extent, certificates: &certificates)
         if let policy = options.auditPolicy {
             record.findings = audit(record.auditInput(now: options.auditTime), policy: policy)
         }

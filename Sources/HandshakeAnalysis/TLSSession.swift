@@ -39,6 +39,8 @@ struct TLSSession: TCPStreamConsumer {
     var serverChain: [[UInt8]] = []
     var clientChain: [[UInt8]] = []
     var done = false
+    /// The record was already emitted when the handshake ended (`AnalysisOptions.reportAtHandshakeEnd`).
+    var reported = false
     /// Whether each direction's bytes go to its TLS parser, to the preamble machine, or nowhere.
     var initiatorStage = Stage.unknown
     var responderStage = Stage.unknown
@@ -351,11 +353,20 @@ struct TLSSession: TCPStreamConsumer {
     /// The record as it stands, with the flow table's view of the connection's extent and the
     /// certificates summarised (through `certificates`, which parses each distinct DER once).
     func finish(_ end: FlowEnd, certificates: inout CertificateCache) -> HandshakeRecord {
+        finish(
+            FlowExtent(
+                firstTimestamp: end.firstTimestamp, lastTimestamp: end.lastTimestamp, packets: end.packets,
+                bytes: end.bytes),
+            certificates: &certificates)
+    }
+
+    /// The record as it stands while the connection is still open (reported at handshake end).
+    func finish(_ extent: FlowExtent, certificates: inout CertificateCache) -> HandshakeRecord {
         var result = record
-        result.firstTimestamp = end.firstTimestamp
-        result.lastTimestamp = end.lastTimestamp
-        result.packets = end.packets
-        result.bytes = end.bytes
+        result.firstTimestamp = extent.firstTimestamp
+        result.lastTimestamp = extent.lastTimestamp
+        result.packets = extent.packets
+        result.bytes = extent.bytes
         for (chain, isServer) in [(serverChain, true), (clientChain, false)] {
             var summaries: [CertificateSummary] = []
             for der in chain {
@@ -374,5 +385,21 @@ struct TLSSession: TCPStreamConsumer {
             }
         }
         return result
+    }
+
+    /// Marks the record emitted and drops what it was built from: the flow may stay in the table
+    /// (quiet until FIN or idle) for a long time, and should cost little meanwhile.
+    mutating func markReported() {
+        reported = true
+        serverChain = []
+        clientChain = []
+        record.messages = []
+        record.clientHello = nil
+        record.serverHello = nil
+        record.helloRetryRequest = nil
+        record.heartbeats = []
+        fromInitiator = TLSStreamParser()
+        fromResponder = TLSStreamParser()
+        preambleStorage = []
     }
 }

@@ -86,6 +86,22 @@ public struct FlowEnd: Sendable, Hashable {
     public var bytes: Int
 }
 
+/// How far a flow still in the table has got (the `FlowEnd` figures, read before the flow ends).
+public struct FlowExtent: Sendable, Hashable {
+    public var firstTimestamp: Int64
+    public var lastTimestamp: Int64
+    /// TCP segments seen in either direction so far.
+    public var packets: Int
+    /// TCP payload bytes seen in either direction so far, retransmissions included.
+    public var bytes: Int
+    public init(firstTimestamp: Int64, lastTimestamp: Int64, packets: Int, bytes: Int) {
+        self.firstTimestamp = firstTimestamp
+        self.lastTimestamp = lastTimestamp
+        self.packets = packets
+        self.bytes = bytes
+    }
+}
+
 /// What a stream consumer wants after some bytes.
 public enum StreamVerdict: Sendable {
     case keepCollecting
@@ -166,6 +182,20 @@ public struct TCPReassembler<Consumer: TCPStreamConsumer> {
         _ packet: DecodedPacket, payload: UnsafeRawBufferPointer, timestamp: Int64,
         makeConsumer: (FlowStart) -> Consumer?, finished: (Consumer, FlowEnd) -> Void
     ) {
+        process(
+            packet, payload: payload, timestamp: timestamp, makeConsumer: makeConsumer,
+            stoppedCollecting: { _, _ in }, finished: finished)
+    }
+
+    /// `process`, also telling when a consumer has just answered `.stopCollecting` while its flow stays
+    /// open: `stoppedCollecting` gets that consumer in place (changes to it are kept, and it is later handed
+    /// to `finished` as usual when the flow ends) and the flow's extent so far. A live monitor reports a
+    /// handshake there, as soon as its outcome is known, rather than when the connection closes.
+    public mutating func process(
+        _ packet: DecodedPacket, payload: UnsafeRawBufferPointer, timestamp: Int64,
+        makeConsumer: (FlowStart) -> Consumer?, stoppedCollecting: (inout Consumer, FlowExtent) -> Void,
+        finished: (Consumer, FlowEnd) -> Void
+    ) {
         statistics.packets += 1
         expireIdleFlows(now: timestamp, finished: finished)
         guard packet.transport == .tcp else { return }
@@ -182,9 +212,20 @@ public struct TCPReassembler<Consumer: TCPStreamConsumer> {
             slotIndex = created
         }
         touch(slotIndex)
+        let wasCollecting = Self.isCollecting(slots[slotIndex].state)
         let outcome = slots[slotIndex].ingest(
             packet, payload: payload, fromLow: fromLow, timestamp: timestamp, limits: limits,
             statistics: &statistics)
+        if wasCollecting && !Self.isCollecting(slots[slotIndex].state) {
+            let extent = FlowExtent(
+                firstTimestamp: slots[slotIndex].firstTimestamp, lastTimestamp: slots[slotIndex].lastTimestamp,
+                packets: slots[slotIndex].packets, bytes: slots[slotIndex].bytes)
+            // Moved out and back so the consumer is changed in place, not copied.
+            if var consumer = slots[slotIndex].consumer.take() {
+                stoppedCollecting(&consumer, extent)
+                slots[slotIndex].consumer = consumer
+            }
+        }
         switch outcome {
         case .open: break
         case .closed(let reason): endFlow(slotIndex, reason: reason, finished: finished)
@@ -209,6 +250,11 @@ public struct TCPReassembler<Consumer: TCPStreamConsumer> {
             statistics.flowsTimedOut += 1
             endFlow(oldest, reason: .idle, finished: finished)
         }
+    }
+
+    static func isCollecting(_ state: FlowState) -> Bool {
+        if case .collecting = state { return true }
+        return false
     }
 
     /// `now - last > timeout`, without trapping on extreme (capture-supplied) timestamps.

@@ -18,11 +18,14 @@ struct Audit: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Audit TLS in captures against a policy; exit 1 when a finding reaches --fail-on.",
         discussion: """
-            Exit status: 0 nothing at or above --fail-on; 1 something was; 2 usage error or an input that \
-            cannot be read; 3 a capture damaged part-way (what came before the damage is still audited).
+            Reads capture files, or captures live with --interface (stopping on SIGINT/SIGTERM, --count or \
+            --duration, as monitor does). Exit status: 0 nothing at or above --fail-on; 1 something was; 2 usage \
+            error or an input that cannot be read; 3 a capture damaged (or a live capture failed) part-way (what \
+            came before is still audited).
             """)
 
     @OptionGroup var options: OutputOptions
+    @OptionGroup var live: LiveOptions
 
     @Option(name: .long, help: "modern, intermediate (default) or old (Mozilla Server Side TLS), or a JSON policy FILE.")
     var policy: String = "intermediate"
@@ -33,11 +36,20 @@ struct Audit: ParsableCommand {
     @Option(name: .long, help: "Judge certificate validity at this time (RFC 3339, e.g. 2025-01-31T00:00:00Z, or seconds since 1970) instead of capture time.")
     var now: String?
 
-    @Argument(help: "Capture files (pcap or pcapng); - reads standard input.")
-    var pcaps: [String]
+    @Argument(help: "Capture files (pcap or pcapng); - reads standard input. Or --interface.")
+    var pcaps: [String] = []
 
     func validate() throws {
-        if pcaps.isEmpty { throw ValidationError("name at least one capture file (or - for standard input)") }
+        if live.interface != nil {
+            if !pcaps.isEmpty { throw ValidationError("give capture files or --interface, not both") }
+            try live.validate(requireInterface: true)
+        } else {
+            if pcaps.isEmpty {
+                throw ValidationError("name at least one capture file (or - for standard input), or --interface IFACE")
+            }
+            if live.liveOnlyOptionsGiven { throw ValidationError("--count and --duration need --interface") }
+            if pcaps.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input (-) can be read only once") }
+        }
         if options.noFindings { throw ValidationError("--no-findings makes no sense for audit") }
         if let now, Self.parseTime(now) == nil {
             throw ValidationError("--now takes an RFC 3339 UTC time (2025-01-31T00:00:00Z) or seconds since 1970")
@@ -49,18 +61,35 @@ struct Audit: ParsableCommand {
         var analysisOptions = AnalysisOptions()
         analysisOptions.auditPolicy = activePolicy
         analysisOptions.auditTime = now.flatMap(Self.parseTime)
-        let output = try options.openOutput()
-        let format = options.resolvedFormat
-        var report = ReportStream(format: format, includeSummary: true, output: output)
-        var run = AnalysisRun(
-            filter: options.filter, showProgress: !options.quiet && isatty(2) == 1, options: analysisOptions)
-        run.summary.audit = AuditSummary()
-        run.summary.policyName = activePolicy.name
-        report.begin()
-        let status = run.analyze(files: pcaps) { record in report.write(record) }
-        report.end(summary: run.summary)
+        var summary = RunSummary()
+        summary.audit = AuditSummary()
+        summary.policyName = activePolicy.name
+        let status: ExitStatus?
+        if live.interface != nil {
+            live.tune(&analysisOptions)
+            var capture = try LiveCapture(live: live, filter: options.filter, quiet: options.quiet)
+            var report = try openReport()
+            report.output.flushEachRecord = true
+            report.begin()
+            report.output.flush()
+            status = capture.run(options: analysisOptions, summary: &summary) { record in report.write(record) }
+            report.end(summary: summary)
+        } else {
+            var report = try openReport()
+            var run = AnalysisRun(
+                filter: options.filter, showProgress: !options.quiet && isatty(2) == 1, options: analysisOptions)
+            run.summary = summary
+            report.begin()
+            status = run.analyze(files: pcaps) { record in report.write(record) }
+            report.end(summary: run.summary)
+            summary = run.summary
+        }
         if let status { throw status }
-        if run.summary.audit?.hasFinding(atOrAbove: failOn) == true { throw ExitStatus.findingsAtOrAboveThreshold }
+        if summary.audit?.hasFinding(atOrAbove: failOn) == true { throw ExitStatus.findingsAtOrAboveThreshold }
+    }
+
+    private func openReport() throws -> ReportStream {
+        ReportStream(format: options.resolvedFormat, includeSummary: true, output: try options.openOutput())
     }
 
     private func loadPolicy() throws -> AuditPolicy {

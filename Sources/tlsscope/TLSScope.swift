@@ -4,7 +4,7 @@ import ArgumentParser
 import Glibc
 #endif
 
-/// The `tlsscope` command: analyze capture files (monitor and audit come with their issues).
+/// The `tlsscope` command: analyze capture files, monitor an interface, audit either.
 @main
 struct TLSScope: ParsableCommand {
     static let version = "0.1.0"
@@ -13,7 +13,7 @@ struct TLSScope: ParsableCommand {
         commandName: "tlsscope",
         abstract: "Passive TLS handshake analyzer: one record per TLS connection on the wire.",
         version: version,
-        subcommands: [Analyze.self, Audit.self]
+        subcommands: [Analyze.self, Monitor.self, Audit.self]
     )
 
     /// The contract's exit statuses: usage errors are 2 (ArgumentParser's default would be 64).

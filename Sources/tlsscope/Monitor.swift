@@ -1,0 +1,250 @@
+import ArgumentParser
+import Dispatch
+import HandshakeAnalysis
+import PacketDecoding
+import PcapCapture
+import Reporting
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Options of a live capture, shared by `monitor` and `audit --interface`.
+struct LiveOptions: ParsableArguments {
+    @Option(name: .long, help: "Capture live on this interface (e.g. eth0, lo, or any).")
+    var interface: String?
+
+    @Option(name: .long, help: "Stop after N TLS connections have been reported.")
+    var count: Int?
+
+    @Option(name: .long, help: "Stop after this many seconds.")
+    var duration: Double?
+
+    @Option(name: .long, help: "Bytes kept of each frame.")
+    var snaplen: Int = 262_144
+
+    @Flag(name: .customLong("no-promisc"), help: "Do not put the interface in promiscuous mode.")
+    var noPromiscuous = false
+
+    @Option(name: .customLong("buffer-size"), help: "Kernel capture buffer in bytes (default: libpcap's, 2 MiB).")
+    var bufferSize: Int?
+
+    @Option(
+        name: .customLong("idle-timeout"),
+        help: "Give up on a connection (and report it) after this many seconds without a packet.")
+    var idleTimeout: Double = 60
+
+    func validate(requireInterface: Bool) throws {
+        if requireInterface && interface == nil { throw ValidationError("name the interface to capture on: --interface IFACE") }
+        if let count, count < 1 { throw ValidationError("--count takes a positive number") }
+        if let duration, !(duration > 0) || !duration.isFinite { throw ValidationError("--duration takes a positive number of seconds") }
+        if snaplen < 64 || snaplen > 262_144 { throw ValidationError("--snaplen takes 64 to 262144 bytes") }
+        if let bufferSize, bufferSize < 65_536 || bufferSize > Int(Int32.max) {
+            throw ValidationError("--buffer-size takes 65536 bytes to 2 GiB")
+        }
+        if !(idleTimeout > 0) || idleTimeout > 86_400 { throw ValidationError("--idle-timeout takes 0 to 86400 seconds") }
+    }
+
+    /// The offline-only options given without `--interface` make no sense.
+    var liveOnlyOptionsGiven: Bool { count != nil || duration != nil }
+
+    func tune(_ options: inout AnalysisOptions) {
+        options.reportAtHandshakeEnd = true
+        options.idleTimeoutNanoseconds = Int64(idleTimeout * 1e9)
+    }
+}
+
+/// `tlsscope monitor`: live capture, one record per TLS connection as soon as its handshake is over.
+struct Monitor: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Capture TLS handshakes live on an interface and report each as soon as its outcome is known.",
+        discussion: """
+            Stops on SIGINT or SIGTERM, after --count connections or after --duration seconds; connections \
+            still unfinished are then reported, and the summary (--summary; always with json and text) carries \
+            libpcap's packet counters. Needs root or the CAP_NET_RAW and CAP_NET_ADMIN capabilities. Exit \
+            status: 0 stopped cleanly; 2 usage error or the capture could not start; 3 the capture failed part-way.
+            """)
+
+    @OptionGroup var options: OutputOptions
+    @OptionGroup var live: LiveOptions
+
+    func validate() throws {
+        try live.validate(requireInterface: true)
+    }
+
+    func run() throws {
+        var analysisOptions = AnalysisOptions()
+        if options.noFindings { analysisOptions.auditPolicy = nil }
+        live.tune(&analysisOptions)
+        var capture = try LiveCapture(live: live, filter: options.filter, quiet: options.quiet)
+        let output = try options.openOutput()
+        let format = options.resolvedFormat
+        var report = ReportStream(format: format, includeSummary: options.summary || format == .text, output: output)
+        report.output.flushEachRecord = true
+        var summary = RunSummary()
+        report.begin()
+        report.output.flush()
+        let status = capture.run(options: analysisOptions, summary: &summary) { record in report.write(record) }
+        report.end(summary: summary)
+        if let status { throw status }
+    }
+}
+
+/// Set by the SIGINT/SIGTERM handler, read by the capture loop between reads.
+private let stopRequested = Atomic<Bool>(false)
+
+/// One live capture session: opens the interface, reads frames on the calling thread straight into a
+/// `HandshakeAnalyzer`, and stops on a signal, a count or a duration.
+struct LiveCapture: ~Copyable {
+    let interface: String
+    let count: Int?
+    let duration: Double?
+    private var source: PcapSource
+    private let decoder: PacketDecoder
+    /// Kept alive for the whole run (cancelled in `run`).
+    private var signalSources: [any DispatchSourceSignal] = []
+    private var timers: [any DispatchSourceTimer] = []
+
+    /// Opens and configures the capture; failures are reported on stderr in one line and thrown as exit 2.
+    init(live: LiveOptions, filter: String?, quiet: Bool) throws(ExitStatus) {
+        let interface = live.interface ?? "any"
+        var source: PcapSource
+        do {
+            source = try PcapSource.live(
+                interface: interface, snapLength: live.snaplen, promiscuous: !live.noPromiscuous, immediate: true,
+                bufferSize: live.bufferSize, timeoutMilliseconds: 200)
+        } catch {
+            FileHandleStandardError.write("tlsscope: \(error)\n")
+            throw .inputUnusable
+        }
+        if let filter {
+            do {
+                try source.setFilter(filter)
+            } catch {
+                FileHandleStandardError.write("tlsscope: \(interface): \(error)\n")
+                throw .inputUnusable
+            }
+        }
+        let linkType = source.linkType
+        let linkName = PcapSource.linkTypeName(linkType) ?? "unknown"
+        let decoder: PacketDecoder
+        do {
+            decoder = try PacketDecoder(linkType: LinkType(rawValue: linkType))
+        } catch {
+            FileHandleStandardError.write("tlsscope: \(interface): link type \(linkType) (\(linkName)) is not supported\n")
+            throw .inputUnusable
+        }
+        if let warning = source.activationWarning {
+            FileHandleStandardError.write("tlsscope: \(interface): warning: \(warning)\n")
+        }
+        if !quiet {
+            // As tcpdump does: from here on, frames are being captured.
+            FileHandleStandardError.write(
+                "tlsscope: listening on \(interface), link-type \(linkName), snapshot length \(source.snapshotLength) bytes\n")
+        }
+        self.interface = interface
+        self.count = live.count
+        self.duration = live.duration
+        self.decoder = decoder
+        self.source = source
+    }
+
+    /// Reads until stopped, emitting records as handshakes end, then every unfinished connection; fills
+    /// the summary (libpcap's counters in `capture`). Returns the exit status to end with (nil: success).
+    mutating func run(
+        options: AnalysisOptions, summary: inout RunSummary, emit: (HandshakeRecord) -> Void
+    ) -> ExitStatus? {
+        let started = MonotonicClock.now()
+        installSignalHandlers()
+        defer { removeSignalHandlers() }
+        var analyzer = HandshakeAnalyzer(options: options)
+        var reported = 0
+        let limit = count ?? Int.max
+        var status: ExitStatus?
+        func emitCounting(_ record: HandshakeRecord) {
+            summary.add(record)
+            reported += 1
+            emit(record)
+        }
+        var framesSinceClockCheck = 0
+        reading: while !stopRequested.load(ordering: .relaxed) && reported < limit {
+            let result: ReadResult
+            do {
+                result = try source.next()
+            } catch {
+                FileHandleStandardError.write("tlsscope: \(error)\n")
+                summary.errors.append("\(error)")
+                status = .inputDamaged
+                break reading
+            }
+            switch result {
+            case .frame(let frame):
+                analyzer.process(
+                    frame: frame.bytes, timestamp: frame.timestampNanoseconds, decoder: decoder, emit: emitCounting)
+                // A busy link never times out: look at the clock every 1024 frames for --duration.
+                framesSinceClockCheck &+= 1
+                if framesSinceClockCheck >= 1024 {
+                    framesSinceClockCheck = 0
+                    if let duration, MonotonicClock.seconds(since: started) >= duration { break reading }
+                }
+            case .timeout, .end:
+                // The read timeout, or the ticker's or a signal's breakLoop(). On a quiet link, flows idle by
+                // the wall clock are given up on all the same.
+                if stopRequested.load(ordering: .relaxed) { break reading }
+                analyzer.expireIdleFlows(now: Self.wallClockNanoseconds(), emit: emitCounting)
+                if let duration, MonotonicClock.seconds(since: started) >= duration { break reading }
+            }
+        }
+        // Counters are read before the flush so they describe the capture, not the time spent writing.
+        do {
+            let statistics = try source.stats()
+            summary.capture = LiveCaptureCounters(
+                interface: interface, received: statistics.received, dropped: statistics.dropped,
+                interfaceDropped: statistics.interfaceDropped)
+        } catch {
+            summary.errors.append("\(interface): \(error)")
+        }
+        analyzer.finish(emit: emitCounting)
+        summary.add(analyzer.counters)
+        summary.elapsedSeconds = MonotonicClock.seconds(since: started)
+        return status
+    }
+
+    /// SIGINT and SIGTERM set the stop flag and break libpcap's read, on a dispatch queue (not in a raw
+    /// signal handler, where taking breakLoop's lock would not be safe). A ticker breaks the read every
+    /// 200 ms too: libpcap 1.10 on Linux in immediate mode waits on past its read timeout until a frame
+    /// comes, so a quiet link would otherwise never let the loop look at the clock.
+    private mutating func installSignalHandlers() {
+        let handle = source.breakLoopHandle
+        let queue = DispatchQueue(label: "tlsscope.signals")
+        let ticker = DispatchSource.makeTimerSource(queue: queue)
+        ticker.schedule(deadline: .now() + .milliseconds(200), repeating: .milliseconds(200))
+        ticker.setEventHandler { handle.breakLoop() }
+        ticker.resume()
+        timers.append(ticker)
+        for signalNumber in [SIGINT, SIGTERM] {
+            signal(signalNumber, SIG_IGN)
+            let signalSource = DispatchSource.makeSignalSource(signal: signalNumber, queue: queue)
+            signalSource.setEventHandler {
+                stopRequested.store(true, ordering: .relaxed)
+                handle.breakLoop()
+            }
+            signalSource.resume()
+            signalSources.append(signalSource)
+        }
+    }
+
+    private mutating func removeSignalHandlers() {
+        for signalSource in signalSources { signalSource.cancel() }
+        signalSources = []
+        for timer in timers { timer.cancel() }
+        timers = []
+    }
+
+    static func wallClockNanoseconds() -> Int64 {
+        var time = timespec()
+        clock_gettime(CLOCK_REALTIME, &time)
+        return Int64(time.tv_sec) &* 1_000_000_000 &+ Int64(time.tv_nsec)
+    }
+}
