@@ -29,7 +29,10 @@ public struct FrameView {
 public enum ReadResult {
     /// A frame; its bytes are valid until the next call to `next()`.
     case frame(FrameView)
-    /// Live capture only: the read timeout expired without a frame. Call `next()` again.
+    /// Live capture only: the read timeout expired without a frame. Call `next()` again. Not every
+    /// platform reports it: libpcap 1.10 on Linux in immediate mode keeps waiting inside `pcap_next_ex`
+    /// on a quiet link, so a caller that needs a clock tick calls `breakLoop()` from a timer (as
+    /// `tlsscope monitor` does) and sees `.end`.
     case timeout
     /// End of the input, or `breakLoop()` was called.
     case end
@@ -197,7 +200,8 @@ public struct PcapSource: ~Copyable {
     ///   - snapLength: bytes kept per frame.
     ///   - immediate: deliver frames as they arrive instead of when the buffer fills.
     ///   - bufferSize: kernel buffer size in bytes; nil keeps libpcap's default.
-    ///   - timeoutMilliseconds: how long `next()` waits before returning `.timeout`.
+    ///   - timeoutMilliseconds: how long `next()` waits before returning `.timeout` (where libpcap honours it;
+    ///     see `ReadResult.timeout`).
     public static func live(
         interface: String,
         snapLength: Int = 262_144,
