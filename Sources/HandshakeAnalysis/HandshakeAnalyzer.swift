@@ -149,6 +149,7 @@ public struct HandshakeAnalyzer {
 final class RecordCompletion {
     let options: AnalysisOptions
     var certificates = CertificateCache()
+    var fingerprints = FingerprintCache()
 
     init(options: AnalysisOptions) {
         self.options = options
@@ -167,6 +168,10 @@ final class RecordCompletion {
     func record(of session: TLSSession, _ extent: FlowExtent) -> HandshakeRecord? {
         guard session.isTLS, !session.reported else { return nil }
         var record = session.finish(extent, certificates: &certificates)
+        if let hello = record.clientHello {
+            (record.ja3, record.ja4) = fingerprints.client(hello)
+        }
+        if let hello = record.serverHello { record.ja3s = fingerprints.server(hello) }
         if let policy = options.auditPolicy {
             record.findings = audit(record.auditInput(now: options.auditTime), policy: policy)
         }

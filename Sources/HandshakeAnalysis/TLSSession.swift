@@ -263,8 +263,6 @@ struct TLSSession: TCPStreamConsumer {
             if record.clientHello == nil {
                 record.clientHello = hello
                 record.serverName = hello.serverName
-                record.ja3 = JA3(clientHello: hello)
-                record.ja4 = JA4(clientHello: hello, transport: .tcp)
             }
         case .serverHello(let hello) where peer == .server:
             // The client's parser cannot know the server's answer: a TLS 1.3 ChangeCipherSpec is a
@@ -285,7 +283,6 @@ struct TLSSession: TCPStreamConsumer {
             record.version = hello.negotiatedVersion
             record.cipherSuite = hello.cipherSuite
             record.alpn = hello.alpn
-            record.ja3s = JA3(serverHello: hello)
             let version = hello.negotiatedVersion
             isTLS13 = version == .tls13 || version.tls13Draft != nil
             if isTLS13 {
