@@ -76,8 +76,9 @@ public struct JSONWriter {
         finishKey()
     }
 
-    /// Writes a dynamic object key (e.g. a version name in a summary map).
-    public mutating func key(_ name: String) {
+    /// Writes a dynamic object key (e.g. a version name in a summary map). Named apart from `key(_:)` so a
+    /// literal key always takes the static path (a `String` overload would win for literals).
+    public mutating func key(dynamic name: String) {
         prepareElement()
         bytes.append(UInt8(ascii: "\""))
         var name = name

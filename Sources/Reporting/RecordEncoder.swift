@@ -183,7 +183,7 @@ public enum RecordEncoder {
         json.key("findings"); json.beginObject()
         for severity in Severity.allCases.reversed() {
             if let count = summary.findings[severity] {
-                json.key(severity.description); json.int(count)
+                json.key(dynamic: severity.description); json.int(count)
             }
         }
         json.endObject()
@@ -251,7 +251,7 @@ public enum RecordEncoder {
     static func encode(_ table: CountTable, into json: inout JSONWriter) {
         json.beginObject()
         for (name, count) in table.sorted {
-            json.key(name); json.int(count)
+            json.key(dynamic: name); json.int(count)
         }
         json.endObject()
     }
