@@ -94,32 +94,22 @@ public struct HandshakeAnalyzer {
         let tlsLimits = options.tls
         let completion = self.completion
         var newConnections = 0
-        if options.reportAtHandshakeEnd {
-            reassembler.process(
-                packet, payload: payload, timestamp: timestamp,
-                makeConsumer: { start in
-                    newConnections += 1
-                    return TLSSession(start: start, limits: tlsLimits)
-                },
-                stoppedCollecting: { session, extent in
-                    guard let record = completion.record(of: session, extent) else { return }
-                    emit(record)
-                    session.markReported()
-                },
-                finished: { session, end in
-                    if let record = completion.record(of: session, end) { emit(record) }
-                })
-        } else {
-            reassembler.process(
-                packet, payload: payload, timestamp: timestamp,
-                makeConsumer: { start in
-                    newConnections += 1
-                    return TLSSession(start: start, limits: tlsLimits)
-                },
-                finished: { session, end in
-                    if let record = completion.record(of: session, end) { emit(record) }
-                })
-        }
+        let reportAtHandshakeEnd = options.reportAtHandshakeEnd
+        reassembler.process(
+            packet, payload: payload, timestamp: timestamp,
+            makeConsumer: { start in
+                newConnections += 1
+                return TLSSession(start: start, limits: tlsLimits)
+            },
+            stoppedCollecting: { session, extent in
+                // Live: the handshake's outcome is known, so its record goes out now (once).
+                guard reportAtHandshakeEnd, let record = completion.record(of: session, extent) else { return }
+                emit(record)
+                session.markReported()
+            },
+            finished: { session, end in
+                if let record = completion.record(of: session, end) { emit(record) }
+            })
         counters.connections += newConnections
     }
 
