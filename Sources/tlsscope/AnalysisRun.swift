@@ -15,6 +15,7 @@ struct AnalysisRun {
     var analyzer: HandshakeAnalyzer
     var summary = RunSummary()
     private let started = MonotonicClock.now()
+    private var progress = Progress(enabled: false, total: nil)
 
     init(filter: String?, showProgress: Bool, options: AnalysisOptions = AnalysisOptions()) {
         self.filter = filter
@@ -36,7 +37,7 @@ struct AnalysisRun {
         }
         summary.add(analyzer.counters)
         summary.elapsedSeconds = MonotonicClock.seconds(since: started)
-        if showProgress { Progress.clear() }
+        progress.clear()
         return status
     }
 
@@ -66,7 +67,8 @@ struct AnalysisRun {
             return .inputUnusable
         }
         summary.files += 1
-        var progress = Progress(enabled: showProgress, total: source.fileSize.map { Int($0) })
+        progress.clear()
+        progress = Progress(enabled: showProgress, total: source.fileSize.map { Int($0) })
         do {
             reading: while true {
                 switch try source.next() {
@@ -92,7 +94,7 @@ struct AnalysisRun {
 
     private mutating func report(_ message: String) {
         summary.errors.append(message)
-        if showProgress { Progress.clear() }
+        progress.clear()
         FileHandleStandardError.write("tlsscope: " + message + "\n")
     }
 }
@@ -138,8 +140,11 @@ struct Progress {
         shown = true
     }
 
-    static func clear() {
+    /// Erases the progress line, if one was drawn (so an error line or the summary starts clean).
+    mutating func clear() {
+        guard shown else { return }
         FileHandleStandardError.write("\r\u{1b}[K")
+        shown = false
     }
 
     private func format(_ value: Double) -> String {
