@@ -156,6 +156,13 @@ public struct PcapSource: ~Copyable {
         var magic: UInt32 = 0
         let classicPcap = !isRegular || (pread(fd, &magic, 4, 0) == 4 && Self.isClassicPcapMagic(magic))
 
+        if isRegular {
+            // A seek before the first read makes glibc cache the position, so later ftello() calls cost
+            // ~50 ns instead of an lseek() system call each (~0.9 µs measured). Done here, at offset 0, the
+            // stdio buffer's reads stay page-aligned; the same seek after libpcap read the file header left
+            // every 4 KiB read straddling two pages (about 20 % more kernel time for the whole file).
+            _ = fseeko(stream, 0, SEEK_SET)
+        }
         var errorBuffer = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
         guard
             let handle = pcap_fopen_offline_with_tstamp_precision(
@@ -168,11 +175,6 @@ public struct PcapSource: ~Copyable {
             throw .cannotOpen(source: path, reason: reason, message: message)
         }
 
-        if isRegular {
-            // A seek to where we are makes glibc cache the position, so later ftello() calls cost ~50 ns
-            // instead of an lseek() system call each (~0.9 µs measured).
-            _ = fseeko(stream, 0, SEEK_CUR)
-        }
         self.handle = handle
         self.file = stream
         self.breakHandle = BreakLoopHandle(handle)
