@@ -28,6 +28,7 @@ extension PacketDecoder {
     /// Decodes an IP header and what it carries. `depth` counts enclosing tunnels: an encapsulation layer
     /// (GRE, VXLAN, IP-in-IP) calls back into this with `depth + 1`, bounded by `DecodingLimits.maxTunnelDepth`.
     /// Every path from one IP header to another passes through here, so the check bounds the recursion.
+    @inline(__always)
     func decodeIP(_ cursor: inout ByteCursor, network: NetworkLayer, depth: Int) throws(DecodeError) -> DecodedPacket? {
         guard depth <= DecodingLimits.maxTunnelDepth else {
             throw DecodeError(.tooLarge, at: cursor.position, "tunnel depth")
@@ -49,8 +50,16 @@ extension PacketDecoder {
         }
     }
 
+    /// `decodeIP` for an IP header inside a tunnel: a call, where the outermost one is inlined into
+    /// `decode` (the common frame decodes in one function; the recursion through tunnels stays bounded).
+    @inline(never)
+    func decodeTunnelledIP(_ cursor: inout ByteCursor, network: NetworkLayer, depth: Int) throws(DecodeError) -> DecodedPacket? {
+        try decodeIP(&cursor, network: network, depth: depth)
+    }
+
     /// Dispatches on the IP protocol number once the IP headers are done. `payload` spans exactly the
     /// IP payload that was captured.
+    @inline(__always)
     func decodeTransport(
         _ payload: inout ByteCursor, protocolNumber: UInt8, network: NetworkHeader, depth: Int
     ) throws(DecodeError) -> DecodedPacket? {
@@ -61,9 +70,9 @@ extension PacketDecoder {
             case IPProtocolNumber.gre:
                 return Self.tunnelled(try decodeGRE(&payload, depth: depth), outer: network)
             case IPProtocolNumber.ipv4Encapsulation:
-                return Self.tunnelled(try decodeIP(&payload, network: .ipv4, depth: depth + 1), outer: network)
+                return Self.tunnelled(try decodeTunnelledIP(&payload, network: .ipv4, depth: depth + 1), outer: network)
             case IPProtocolNumber.ipv6Encapsulation:
-                return Self.tunnelled(try decodeIP(&payload, network: .ipv6, depth: depth + 1), outer: network)
+                return Self.tunnelled(try decodeTunnelledIP(&payload, network: .ipv6, depth: depth + 1), outer: network)
             default: return nil
             }
         } catch {
@@ -88,22 +97,20 @@ extension PacketDecoder {
     // Fragments: a non-first fragment (offset != 0) has no transport header → nil. A first fragment with MF
     // set is decoded: its TCP header is complete, and the payload it carries is delivered; the bytes in the
     // later fragments become a hole the reassembler reports as a gap. `isFragment` says so.
+    @inline(__always)
     func decodeIPv4(_ cursor: inout ByteCursor, depth: Int) throws(DecodeError) -> DecodedPacket? {
         let start = cursor.position
-        let versionIHL = try cursor.readUInt8("IPv4.version")
+        let header = try cursor.readHeader(20, "IPv4.header")
+        let versionIHL = header.uint8(at: 0)
         guard versionIHL >> 4 == 4 else { throw DecodeError(.malformed, at: start, "IPv4.version") }
         let headerLength = Int(versionIHL & 0x0F) * 4
         guard headerLength >= 20 else { throw DecodeError(.malformed, at: start, "IPv4.ihl") }
-        try cursor.skip(1, "IPv4.tos")
-        let totalLength = Int(try cursor.readUInt16("IPv4.total_length"))
-        try cursor.skip(2, "IPv4.identification")
-        let flagsFragment = try cursor.readUInt16("IPv4.fragment")
-        try cursor.skip(1, "IPv4.ttl")
-        let protocolNumber = try cursor.readUInt8("IPv4.protocol")
-        try cursor.skip(2, "IPv4.checksum")
-        let source = IPAddress(ipv4: try cursor.readUInt32("IPv4.source"))
-        let destination = IPAddress(ipv4: try cursor.readUInt32("IPv4.destination"))
-        try cursor.skip(headerLength - 20, "IPv4.options")
+        let totalLength = Int(header.uint16(at: 2))
+        let flagsFragment = header.uint16(at: 6)
+        let protocolNumber = header.uint8(at: 9)
+        let source = IPAddress(ipv4: header.uint32(at: 12))
+        let destination = IPAddress(ipv4: header.uint32(at: 16))
+        if headerLength > 20 { try cursor.skip(headerLength - 20, "IPv4.options") }
 
         // Total length 0 is what TCP segmentation offload leaves in captures of outgoing packets
         // (Wireshark treats it the same way): take what was captured.
@@ -135,13 +142,12 @@ extension PacketDecoder {
     // AH (51, RFC 4302 §2) — Next Header (1) | Payload Len (1, 4-octet units minus 2) | ...
     func decodeIPv6(_ cursor: inout ByteCursor, depth: Int) throws(DecodeError) -> DecodedPacket? {
         let start = cursor.position
-        let versionWord = try cursor.readUInt32("IPv6.version")
-        guard versionWord >> 28 == 6 else { throw DecodeError(.malformed, at: start, "IPv6.version") }
-        let payloadLength = Int(try cursor.readUInt16("IPv6.payload_length"))
-        var nextHeader = try cursor.readUInt8("IPv6.next_header")
-        try cursor.skip(1, "IPv6.hop_limit")
-        let source = try Self.readIPv6Address(&cursor, "IPv6.source")
-        let destination = try Self.readIPv6Address(&cursor, "IPv6.destination")
+        let header = try cursor.readHeader(40, "IPv6.header")
+        guard header.uint8(at: 0) >> 4 == 6 else { throw DecodeError(.malformed, at: start, "IPv6.version") }
+        let payloadLength = Int(header.uint16(at: 4))
+        var nextHeader = header.uint8(at: 6)
+        let source = IPAddress(high: header.uint64(at: 8), low: header.uint64(at: 16), isIPv6: true)
+        let destination = IPAddress(high: header.uint64(at: 24), low: header.uint64(at: 32), isIPv6: true)
 
         // Payload length 0: a jumbogram (RFC 2675) or a TSO capture; take what was captured.
         let declaredPayload = payloadLength == 0 ? cursor.remaining : payloadLength
@@ -181,13 +187,5 @@ extension PacketDecoder {
                 return try decodeTransport(&payload, protocolNumber: nextHeader, network: network, depth: depth)
             }
         }
-    }
-
-    static func readIPv6Address(_ cursor: inout ByteCursor, _ context: StaticString) throws(DecodeError) -> IPAddress {
-        let a = UInt64(try cursor.readUInt32(context))
-        let b = UInt64(try cursor.readUInt32(context))
-        let c = UInt64(try cursor.readUInt32(context))
-        let d = UInt64(try cursor.readUInt32(context))
-        return IPAddress(high: a << 32 | b, low: c << 32 | d, isIPv6: true)
     }
 }

@@ -76,7 +76,10 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
         return text
     }
 
+    /// IPv4 before IPv6, then by value.
+    @inlinable
     public static func < (lhs: IPAddress, rhs: IPAddress) -> Bool {
-        (lhs.isIPv6 ? 1 : 0, lhs.high, lhs.low) < (rhs.isIPv6 ? 1 : 0, rhs.high, rhs.low)
+        if lhs.isIPv6 != rhs.isIPv6 { return rhs.isIPv6 }
+        return lhs.high != rhs.high ? lhs.high < rhs.high : lhs.low < rhs.low
     }
 }

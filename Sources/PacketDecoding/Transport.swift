@@ -9,18 +9,18 @@ extension PacketDecoder {
     //   |           Checksum            |         Urgent Pointer        |
     //   |                    [Options]                                  |
     // The data offset (32-bit words) must be at least 5; options are skipped unread.
+    @inline(__always)
     func decodeTCP(_ cursor: inout ByteCursor, network: NetworkHeader) throws(DecodeError) -> DecodedPacket? {
         let start = cursor.position
-        let sourcePort = try cursor.readUInt16("TCP.source_port")
-        let destinationPort = try cursor.readUInt16("TCP.destination_port")
-        let sequence = try cursor.readUInt32("TCP.sequence")
-        let acknowledgment = try cursor.readUInt32("TCP.acknowledgment")
-        let dataOffset = try cursor.readUInt8("TCP.data_offset")
-        let flags = TCPFlags(rawValue: try cursor.readUInt8("TCP.flags"))
-        try cursor.skip(6, "TCP.window_checksum_urgent")
-        let headerLength = Int(dataOffset >> 4) * 4
+        let header = try cursor.readHeader(20, "TCP.header")
+        let headerLength = Int(header.uint8(at: 12) >> 4) * 4
         guard headerLength >= 20 else { throw DecodeError(.malformed, at: start, "TCP.data_offset") }
-        try cursor.skip(headerLength - 20, "TCP.options")
+        if headerLength > 20 { try cursor.skip(headerLength - 20, "TCP.options") }
+        let sourcePort = header.uint16(at: 0)
+        let destinationPort = header.uint16(at: 2)
+        let sequence = header.uint32(at: 4)
+        let acknowledgment = header.uint32(at: 8)
+        let flags = TCPFlags(rawValue: header.uint8(at: 13))
         return DecodedPacket(
             source: network.source, destination: network.destination,
             sourcePort: sourcePort, destinationPort: destinationPort, transport: .tcp,

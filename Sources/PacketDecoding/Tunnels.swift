@@ -1,6 +1,6 @@
 import WireCursor
 
-// Encapsulations followed down to the tunnelled connection. Each one ends in `decodeIP(depth: depth + 1)`
+// Encapsulations followed down to the tunnelled connection. Each one ends in `decodeTunnelledIP(depth: depth + 1)`
 // (directly, or through an inner Ethernet header), so `DecodingLimits.maxTunnelDepth` bounds the nesting.
 // Like the JA4 reference implementations (which see what Wireshark dissects), the decoder reports the
 // innermost IP + TCP/UDP; the outer headers are not kept.
@@ -74,7 +74,7 @@ extension PacketDecoder {
         case .network(let inner):
             network = inner
         }
-        return try decodeIP(&cursor, network: network, depth: depth + 1)
+        return try decodeTunnelledIP(&cursor, network: network, depth: depth + 1)
     }
 
     // GRE header (RFC 2784 §2.1, with RFC 2890 §2's key and sequence number; bit 1 is RFC 1701's routing):

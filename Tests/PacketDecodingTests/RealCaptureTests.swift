@@ -5,7 +5,7 @@ import Testing
 
 /// Third-party captures kept beside the project (`../shared/fixtures/ja4/pcap`, see its README);
 /// from a worktree the shared folder sits one level further up.
-private let captureDirectory: URL? = {
+let captureDirectory: URL? = {
     var root = URL(fileURLWithPath: #filePath)
     for _ in 0..<3 { root.deleteLastPathComponent() }
     for shared in ["../shared", "../../shared"] {
@@ -16,13 +16,13 @@ private let captureDirectory: URL? = {
 }()
 
 /// One frame of a classic pcap file.
-private struct PcapRecord {
+struct PcapRecord {
     var timestamp: Int64
     var bytes: [UInt8]
 }
 
 /// Minimal classic-pcap reader for tests (either byte order, micro- or nanosecond timestamps).
-private func readPcap(_ url: URL) throws -> (linkType: LinkType, records: [PcapRecord]) {
+func readPcap(_ url: URL) throws -> (linkType: LinkType, records: [PcapRecord]) {
     let data = [UInt8](try Data(contentsOf: url))
     func u32(_ offset: Int, _ littleEndian: Bool) -> UInt32 {
         let b = data[offset..<offset + 4].map(UInt32.init)
