@@ -16,30 +16,29 @@ public struct FlowKey: Hashable, Sendable {
     public var highPort: UInt16
     public var transport: TransportProtocol
     public init(_ packet: DecodedPacket) {
-        if (packet.source, packet.sourcePort) <= (packet.destination, packet.destinationPort) {
-            lowAddress = packet.source; lowPort = packet.sourcePort
-            highAddress = packet.destination; highPort = packet.destinationPort
-        } else {
-            lowAddress = packet.destination; lowPort = packet.destinationPort
-            highAddress = packet.source; highPort = packet.sourcePort
-        }
-        transport = packet.transport
+        self = Self.canonical(packet).key
     }
 
-    /// Two words into the hasher instead of one call per field: the synthesised hash spent more time in
-    /// `Hasher.combine` than the whole table lookup. Still SipHash-seeded, so a capture cannot choose
-    /// collisions; equal keys give equal words.
-    public func hash(into hasher: inout Hasher) {
-        let ports = UInt64(lowPort) << 32 | UInt64(highPort) << 16 | UInt64(transport.rawValue)
-        let family: UInt64 = (lowAddress.isIPv6 ? 1 : 0) << 8 | (highAddress.isIPv6 ? 1 : 0) << 9
-        hasher.combine(lowAddress.high ^ highAddress.high.rotateLeft(17) ^ lowAddress.low.rotateLeft(31))
-        hasher.combine(highAddress.low ^ ports.rotateLeft(7) ^ family)
-    }
-}
-
-extension UInt64 {
+    /// The key of a packet, and whether its sender is the key's low endpoint.
     @inline(__always)
-    fileprivate func rotateLeft(_ count: UInt64) -> UInt64 { self << count | self >> (64 - count) }
+    static func canonical(_ packet: DecodedPacket) -> (key: FlowKey, senderIsLow: Bool) {
+        let source = packet.source
+        let destination = packet.destination
+        let senderIsLow =
+            source == destination ? packet.sourcePort <= packet.destinationPort : source < destination
+        return senderIsLow
+            ? (FlowKey(low: source, packet.sourcePort, high: destination, packet.destinationPort, packet.transport), true)
+            : (FlowKey(low: destination, packet.destinationPort, high: source, packet.sourcePort, packet.transport), false)
+    }
+
+    @inline(__always)
+    init(low: IPAddress, _ lowPort: UInt16, high: IPAddress, _ highPort: UInt16, _ transport: TransportProtocol) {
+        lowAddress = low
+        self.lowPort = lowPort
+        highAddress = high
+        self.highPort = highPort
+        self.transport = transport
+    }
 }
 
 /// Caps on the flow table and buffers, one value for all of them.
@@ -139,8 +138,8 @@ public struct ReassemblyStatistics: Sendable, Hashable {
 
 /// Bidirectional flow table with per-direction in-order delivery.
 ///
-/// Storage: flows live in an array of slots indexed by a `[FlowKey: Int]` dictionary, so a packet costs one
-/// hash lookup and mutates its consumer in place. Slots form an intrusive doubly linked list in order of the
+/// Storage: flows live in an array of slots indexed by a `FlowIndex` (open addressing, a cheap seeded hash),
+/// so a packet costs one hash lookup and mutates its consumer in place. Slots form an intrusive doubly linked list in order of the
 /// last packet seen: moving a flow to the recent end, finding the idlest flow for eviction, and idle expiry
 /// (walking from the idle end while flows are past the timeout, checked on every packet) are all O(1) per
 /// packet, amortized.
@@ -161,7 +160,7 @@ public struct TCPReassembler<Consumer: TCPStreamConsumer> {
     /// Counters for the summary.
     public private(set) var statistics = ReassemblyStatistics()
 
-    var index: [FlowKey: Int] = [:]
+    var index = FlowIndex()
     var slots: [FlowSlot<Consumer>] = []
     var freeSlots: [Int] = []
     /// Least recently seen flow (the idle end) and most recently seen one; -1 when empty.
@@ -199,10 +198,9 @@ public struct TCPReassembler<Consumer: TCPStreamConsumer> {
         statistics.packets += 1
         expireIdleFlows(now: timestamp, finished: finished)
         guard packet.transport == .tcp else { return }
-        let key = FlowKey(packet)
-        let fromLow = packet.source == key.lowAddress && packet.sourcePort == key.lowPort
+        let (key, fromLow) = FlowKey.canonical(packet)
         let slotIndex: Int
-        if let existing = index[key] {
+        if let existing = index.find(key, keyOf: { slots[$0].key }) {
             slotIndex = existing
         } else {
             guard let created = createFlow(key: key, packet: packet, payloadLength: payload.count,
@@ -235,7 +233,7 @@ public struct TCPReassembler<Consumer: TCPStreamConsumer> {
     /// Ends every flow (end of input), oldest first (in the order the flows were created), reporting
     /// remaining holes as gaps first.
     public mutating func finishAll(_ finished: (Consumer, FlowEnd) -> Void) {
-        let live = index.values.sorted { slots[$0].serial < slots[$1].serial }
+        let live = index.slots.sorted { slots[$0].serial < slots[$1].serial }
         for slotIndex in live {
             endFlow(slotIndex, reason: .endOfInput, finished: finished)
         }
@@ -306,7 +304,7 @@ public struct TCPReassembler<Consumer: TCPStreamConsumer> {
             slots.append(slot)
             slotIndex = slots.count - 1
         }
-        index[key] = slotIndex
+        index.insert(key, slot: slotIndex, keyOf: { slots[$0].key })
         return slotIndex
     }
 
@@ -318,13 +316,14 @@ public struct TCPReassembler<Consumer: TCPStreamConsumer> {
             reason: reason, firstTimestamp: slot.firstTimestamp, lastTimestamp: slot.lastTimestamp,
             packets: slot.packets, bytes: slot.bytes)
         unlink(slotIndex)
-        index.removeValue(forKey: slot.key)
+        index.remove(slot.key, keyOf: { slots[$0].key })
         slots[slotIndex].release(statistics: &statistics)
         freeSlots.append(slotIndex)
         if let consumer = slot.consumer { finished(consumer, end) }
     }
 
     /// Moves a flow to the recent end of the list.
+    @inline(__always)
     mutating func touch(_ slotIndex: Int) {
         if newest == slotIndex { return }
         if slots[slotIndex].linked { unlink(slotIndex) }
