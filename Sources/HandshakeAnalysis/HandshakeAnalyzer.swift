@@ -66,6 +66,16 @@ public struct HandshakeAnalyzer {
         frame: UnsafeRawBufferPointer, timestamp: Int64, decoder: PacketDecoder,
         emit: (HandshakeRecord) -> Void
     ) {
+        let completion = self.completion
+        process(frame: frame, timestamp: timestamp, decoder: decoder) { emit(completion.record(of: $0)) }
+    }
+
+    /// Feeds one captured frame. `ended` receives each TLS connection whose record is due with this frame,
+    /// still to be completed by a `RecordCompletion` (which may run on another thread).
+    public mutating func process(
+        frame: UnsafeRawBufferPointer, timestamp: Int64, decoder: PacketDecoder,
+        ended: (EndedConnection) -> Void
+    ) {
         counters.packets += 1
         counters.bytes += frame.count
         let packet: DecodedPacket
@@ -92,7 +102,6 @@ public struct HandshakeAnalyzer {
         let payload = UnsafeRawBufferPointer(
             rebasing: frame[packet.payloadOffset..<(packet.payloadOffset + packet.payloadLength)])
         let tlsLimits = options.tls
-        let completion = self.completion
         var newConnections = 0
         let reportAtHandshakeEnd = options.reportAtHandshakeEnd
         reassembler.process(
@@ -103,13 +112,11 @@ public struct HandshakeAnalyzer {
             },
             stoppedCollecting: { session, extent in
                 // Live: the handshake's outcome is known, so its record goes out now (once).
-                guard reportAtHandshakeEnd, let record = completion.record(of: session, extent) else { return }
-                emit(record)
+                guard reportAtHandshakeEnd, session.isTLS, !session.reported else { return }
+                ended(session.ended(extent))
                 session.markReported()
             },
-            finished: { session, end in
-                if let record = completion.record(of: session, end) { emit(record) }
-            })
+            finished: { session, end in Self.report(session, end, to: ended) })
         counters.connections += newConnections
     }
 
@@ -118,9 +125,12 @@ public struct HandshakeAnalyzer {
     /// live capture calls it when the link is quiet, with the wall clock.
     public mutating func expireIdleFlows(now: Int64, emit: (HandshakeRecord) -> Void) {
         let completion = self.completion
-        reassembler.expireIdleFlows(now: now) { session, end in
-            if let record = completion.record(of: session, end) { emit(record) }
-        }
+        expireIdleFlows(now: now) { emit(completion.record(of: $0)) }
+    }
+
+    /// `expireIdleFlows(now:emit:)`, handing over the connections still to be completed.
+    public mutating func expireIdleFlows(now: Int64, ended: (EndedConnection) -> Void) {
+        reassembler.expireIdleFlows(now: now) { session, end in Self.report(session, end, to: ended) }
     }
 
     /// Reassembly counters (flows timed out, evicted, gaps, buffered bytes).
@@ -129,35 +139,39 @@ public struct HandshakeAnalyzer {
     /// Ends every connection still open (end of input) and emits their records.
     public mutating func finish(emit: (HandshakeRecord) -> Void) {
         let completion = self.completion
-        reassembler.finishAll { session, end in
-            if let record = completion.record(of: session, end) { emit(record) }
-        }
+        finish { emit(completion.record(of: $0)) }
+    }
+
+    /// `finish(emit:)`, handing over the connections still to be completed.
+    public mutating func finish(ended: (EndedConnection) -> Void) {
+        reassembler.finishAll { session, end in Self.report(session, end, to: ended) }
+    }
+
+    /// A connection gets a record when it was TLS and its record was not written at handshake end already.
+    private static func report(_ session: TLSSession, _ end: FlowEnd, to ended: (EndedConnection) -> Void) {
+        guard session.isTLS, !session.reported else { return }
+        ended(
+            session.ended(
+                FlowExtent(
+                    firstTimestamp: end.firstTimestamp, lastTimestamp: end.lastTimestamp, packets: end.packets,
+                    bytes: end.bytes)))
     }
 }
 
-/// Finishes a session's record: certificates summarised (through the cache) and findings judged.
-final class RecordCompletion {
-    let options: AnalysisOptions
+/// Finishes a connection's record: certificates summarised (through a cache of parsed certificates),
+/// JA3/JA3S/JA4 computed (through a cache of hello shapes) and findings judged. One per thread: it keeps
+/// its caches.
+public final class RecordCompletion {
+    public let options: AnalysisOptions
     var certificates = CertificateCache()
     var fingerprints = FingerprintCache()
 
-    init(options: AnalysisOptions) {
+    public init(options: AnalysisOptions) {
         self.options = options
     }
 
-    /// nil when the connection was not TLS, or its record was already written at handshake end.
-    func record(of session: TLSSession, _ end: FlowEnd) -> HandshakeRecord? {
-        record(
-            of: session,
-            FlowExtent(
-                firstTimestamp: end.firstTimestamp, lastTimestamp: end.lastTimestamp, packets: end.packets,
-                bytes: end.bytes))
-    }
-
-    /// The record as of `extent` (the connection may still be open).
-    func record(of session: TLSSession, _ extent: FlowExtent) -> HandshakeRecord? {
-        guard session.isTLS, !session.reported else { return nil }
-        var record = session.finish(extent, certificates: &certificates)
+    public func record(of connection: EndedConnection) -> HandshakeRecord {
+        var record = connection.summarisingCertificates(&certificates)
         if let hello = record.clientHello {
             (record.ja3, record.ja4) = fingerprints.client(hello)
         }

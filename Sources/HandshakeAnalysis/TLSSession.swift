@@ -347,41 +347,15 @@ struct TLSSession: TCPStreamConsumer {
         }
     }
 
-    /// The record as it stands, with the flow table's view of the connection's extent and the
-    /// certificates summarised (through `certificates`, which parses each distinct DER once).
-    func finish(_ end: FlowEnd, certificates: inout CertificateCache) -> HandshakeRecord {
-        finish(
-            FlowExtent(
-                firstTimestamp: end.firstTimestamp, lastTimestamp: end.lastTimestamp, packets: end.packets,
-                bytes: end.bytes),
-            certificates: &certificates)
-    }
-
-    /// The record as it stands while the connection is still open (reported at handshake end).
-    func finish(_ extent: FlowExtent, certificates: inout CertificateCache) -> HandshakeRecord {
+    /// What the record needs from this session, with the flow table's view of the connection's extent
+    /// (`RecordCompletion` summarises the certificates, computes fingerprints and judges findings).
+    func ended(_ extent: FlowExtent) -> EndedConnection {
         var result = record
         result.firstTimestamp = extent.firstTimestamp
         result.lastTimestamp = extent.lastTimestamp
         result.packets = extent.packets
         result.bytes = extent.bytes
-        for (chain, isServer) in [(serverChain, true), (clientChain, false)] {
-            var summaries: [CertificateSummary] = []
-            for der in chain {
-                switch certificates.summary(of: der) {
-                case .success(let summary): summaries.append(summary)
-                case .failure(let error): result.anomalies.append(.certificateUnparsable(error.reason))
-                }
-            }
-            if isServer {
-                result.certificates = summaries
-                if let leaf = summaries.first, !isTLS13 || result.authentication == nil {
-                    result.authentication = Self.authentication(of: leaf)
-                }
-            } else {
-                result.clientCertificates = summaries
-            }
-        }
-        return result
+        return EndedConnection(record: result, serverChain: serverChain, clientChain: clientChain, isTLS13: isTLS13)
     }
 
     /// Marks the record emitted and drops what it was built from: the flow may stay in the table
@@ -398,5 +372,39 @@ struct TLSSession: TCPStreamConsumer {
         fromInitiator = TLSStreamParser()
         fromResponder = TLSStreamParser()
         preambleStorage = []
+    }
+}
+
+/// A TLS connection whose record is due: what the flow table and the parsers gathered, before the
+/// certificates are summarised, the fingerprints computed and the findings judged (`RecordCompletion`).
+/// A value that can cross threads, so that this work can run beside the capture (`tlsscope analyze`).
+public struct EndedConnection: Sendable {
+    var record: HandshakeRecord
+    var serverChain: [[UInt8]]
+    var clientChain: [[UInt8]]
+    var isTLS13: Bool
+
+    /// The record with the certificates summarised (through `certificates`, which parses each distinct
+    /// DER once).
+    func summarisingCertificates(_ certificates: inout CertificateCache) -> HandshakeRecord {
+        var result = record
+        for (chain, isServer) in [(serverChain, true), (clientChain, false)] {
+            var summaries: [CertificateSummary] = []
+            for der in chain {
+                switch certificates.summary(of: der) {
+                case .success(let summary): summaries.append(summary)
+                case .failure(let error): result.anomalies.append(.certificateUnparsable(error.reason))
+                }
+            }
+            if isServer {
+                result.certificates = summaries
+                if let leaf = summaries.first, !isTLS13 || result.authentication == nil {
+                    result.authentication = TLSSession.authentication(of: leaf)
+                }
+            } else {
+                result.clientCertificates = summaries
+            }
+        }
+        return result
     }
 }

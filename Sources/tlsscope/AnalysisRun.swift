@@ -1,3 +1,4 @@
+import Foundation
 import HandshakeAnalysis
 import PacketDecoding
 import PcapCapture
@@ -9,52 +10,131 @@ import Glibc
 
 /// Reads capture files one after another into one analyzer (connections may span files, as with
 /// Zeek's multiple -r), and keeps the run's summary.
+///
+/// Two threads: a capture thread reads the files and runs the per-packet pipeline (decoding, reassembly,
+/// TLS parsing) and hands each ended TLS connection over; the calling thread completes the records
+/// (certificates, fingerprints, findings) and writes them. Records keep their order; the hand-over is
+/// bounded, so a slow output holds the capture back instead of growing memory.
 struct AnalysisRun {
     let filter: String?
     let showProgress: Bool
-    var analyzer: HandshakeAnalyzer
+    let options: AnalysisOptions
     var summary = RunSummary()
-    private let started = MonotonicClock.now()
-    private var progress = Progress(enabled: false, total: nil)
 
     init(filter: String?, showProgress: Bool, options: AnalysisOptions = AnalysisOptions()) {
         self.filter = filter
         self.showProgress = showProgress
-        analyzer = HandshakeAnalyzer(options: options)
+        self.options = options
+    }
+
+    /// What the capture thread sends: connections to complete, in batches, then its outcome.
+    enum Message: Sendable {
+        case connections([EndedConnection])
+        case finished(CaptureOutcome)
     }
 
     /// Analyzes every file; returns the exit status to end with (nil: success). Records go to `emit`
     /// as their connections end; everything before a damaged part of a file is still reported.
     mutating func analyze(files: [String], emit: (HandshakeRecord) -> Void) -> ExitStatus? {
-        var status: ExitStatus?
+        let started = MonotonicClock.now()
+        let channel = Channel<Message>(capacity: 16)
+        let capture = CaptureLoop(filter: filter, showProgress: showProgress, options: options)
+        let thread = Thread { capture.run(files: files, channel: channel) }
+        thread.start()
+        let completion = RecordCompletion(options: options)
+        while true {
+            switch channel.receive() {
+            case .connections(let connections):
+                for connection in connections {
+                    let record = completion.record(of: connection)
+                    summary.add(record)
+                    emit(record)
+                }
+            case .finished(let outcome):
+                summary.files += outcome.files
+                summary.errors += outcome.errors
+                summary.add(outcome.counters)
+                summary.elapsedSeconds = MonotonicClock.seconds(since: started)
+                return outcome.status
+            }
+        }
+    }
+}
+
+/// What the capture thread reports when it is done.
+struct CaptureOutcome: Sendable {
+    var status: ExitStatus?
+    var files = 0
+    var errors: [String] = []
+    var counters = AnalysisCounters()
+}
+
+/// The capture thread's work: files → frames → `HandshakeAnalyzer` → ended connections, in batches.
+struct CaptureLoop: Sendable {
+    let filter: String?
+    let showProgress: Bool
+    let options: AnalysisOptions
+    /// Connections per hand-over: few enough to bound what waits, many enough that the locking is noise.
+    static let batchSize = 32
+
+    func run(files: [String], channel: Channel<AnalysisRun.Message>) {
+        var analyzer = HandshakeAnalyzer(options: options)
+        var state = CaptureState(channel: channel)
+        var outcome = CaptureOutcome()
         for path in files {
-            let outcome = analyzeFile(path, emit: emit)
-            if let outcome, status == nil || outcome.code > (status?.code ?? 0) { status = outcome }
+            if let status = analyzeFile(path, analyzer: &analyzer, state: &state, outcome: &outcome),
+                outcome.status == nil || status.code > (outcome.status?.code ?? 0)
+            {
+                outcome.status = status
+            }
         }
-        analyzer.finish { record in
-            summary.add(record)
-            emit(record)
-        }
-        summary.add(analyzer.counters)
-        summary.elapsedSeconds = MonotonicClock.seconds(since: started)
-        progress.clear()
-        return status
+        analyzer.finish { state.add($0) }
+        state.flush()
+        state.progress.clear()
+        outcome.counters = analyzer.counters
+        channel.send(.finished(outcome))
     }
 
-    private mutating func analyzeFile(_ path: String, emit: (HandshakeRecord) -> Void) -> ExitStatus? {
+    /// The batch being filled, and the progress line.
+    struct CaptureState {
+        let channel: Channel<AnalysisRun.Message>
+        var batch: [EndedConnection] = []
+        var connections = 0
+        var progress = Progress(enabled: false, total: nil)
+
+        init(channel: Channel<AnalysisRun.Message>) {
+            self.channel = channel
+        }
+
+        mutating func add(_ connection: EndedConnection) {
+            connections += 1
+            batch.append(connection)
+            if batch.count >= CaptureLoop.batchSize { flush() }
+        }
+
+        mutating func flush() {
+            guard !batch.isEmpty else { return }
+            channel.send(.connections(batch))
+            batch = []
+        }
+    }
+
+    private func analyzeFile(
+        _ path: String, analyzer: inout HandshakeAnalyzer, state: inout CaptureState, outcome: inout CaptureOutcome
+    ) -> ExitStatus? {
         let name = path == "-" ? "standard input" : path
         var source: PcapSource
         do {
             source = try PcapSource(file: path)
         } catch {
-            report("\(error)")
+            report("\(error)", state: &state, outcome: &outcome)
             return .inputUnusable
         }
         if let filter {
             do {
                 try source.setFilter(filter)
             } catch {
-                report("\(name): \(error)")
+                report("\(name): \(error)", state: &state, outcome: &outcome)
                 return .inputUnusable
             }
         }
@@ -63,22 +143,23 @@ struct AnalysisRun {
             decoder = try PacketDecoder(linkType: LinkType(rawValue: source.linkType))
         } catch {
             let linkName = PcapSource.linkTypeName(source.linkType) ?? "unknown"
-            report("\(name): link type \(source.linkType) (\(linkName)) is not supported")
+            report("\(name): link type \(source.linkType) (\(linkName)) is not supported", state: &state, outcome: &outcome)
             return .inputUnusable
         }
-        summary.files += 1
-        progress.clear()
-        progress = Progress(enabled: showProgress, total: source.fileSize.map { Int($0) })
+        outcome.files += 1
+        state.progress.clear()
+        state.progress = Progress(enabled: showProgress, total: source.fileSize.map { Int($0) })
+        let showProgress = self.showProgress
         do {
             reading: while true {
                 switch try source.next() {
                 case .frame(let frame):
                     analyzer.process(frame: frame.bytes, timestamp: frame.timestampNanoseconds, decoder: decoder) {
-                        record in
-                        summary.add(record)
-                        emit(record)
+                        state.add($0)
                     }
-                    progress.tick(bytesRead: Int(source.bytesRead), connections: summary.tlsConnections)
+                    if showProgress {
+                        state.progress.tick(bytesRead: Int(source.bytesRead), connections: state.connections)
+                    }
                 case .timeout:
                     continue
                 case .end:
@@ -86,15 +167,15 @@ struct AnalysisRun {
                 }
             }
         } catch {
-            report("\(error)")  // names the file and the byte offset
+            report("\(error)", state: &state, outcome: &outcome)  // names the file and the byte offset
             return .inputDamaged
         }
         return nil
     }
 
-    private mutating func report(_ message: String) {
-        summary.errors.append(message)
-        progress.clear()
+    private func report(_ message: String, state: inout CaptureState, outcome: inout CaptureOutcome) {
+        outcome.errors.append(message)
+        state.progress.clear()
         FileHandleStandardError.write("tlsscope: " + message + "\n")
     }
 }

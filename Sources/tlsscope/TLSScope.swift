@@ -38,7 +38,7 @@ struct TLSScope: ParsableCommand {
 }
 
 /// Ends the command with a given status after the command has reported what went wrong.
-struct ExitStatus: Error {
+struct ExitStatus: Error, Sendable {
     var code: Int32
     static let inputUnusable = ExitStatus(code: 2)
     static let inputDamaged = ExitStatus(code: 3)

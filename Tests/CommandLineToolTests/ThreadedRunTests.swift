@@ -1,0 +1,84 @@
+import Foundation
+import HandshakeAnalysis
+import PacketDecoding
+import PcapCapture
+import Testing
+@testable import tlsscope
+
+/// The channel between the capture thread and the writer: first in, first out, and `send` waits while it is
+/// full (the bound is what keeps memory flat when the output is slow).
+@Test func channelKeepsOrderAndHoldsTheProducerBackWhenFull() async throws {
+    let channel = Channel<Int>(capacity: 4)
+    let sent = Counter()
+    let producer = Thread {
+        for value in 0..<1000 {
+            channel.send(value)
+            sent.increment()
+        }
+    }
+    producer.start()
+    // Nothing is received yet: the producer stops after filling the channel.
+    try await Task.sleep(nanoseconds: 200_000_000)
+    #expect(sent.value == 4)
+    var received: [Int] = []
+    for _ in 0..<1000 { received.append(channel.receive()) }
+    #expect(received == Array(0..<1000))
+}
+
+private final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func increment() { lock.lock(); count += 1; lock.unlock() }
+    var value: Int { lock.lock(); defer { lock.unlock() }; return count }
+}
+
+private let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("Fixtures/pcap")
+
+/// The records `AnalysisRun` (capture thread + completing thread) writes are those of the plain
+/// single-threaded analyzer, in the same order, over a run long enough to fill the channel many times.
+@Test func threadedRunWritesWhatTheAnalyzerEmitsInOrder() throws {
+    let names = try FileManager.default.contentsOfDirectory(atPath: fixtures.path)
+        .filter { $0.hasSuffix(".pcap") && $0 != "truncated.pcap" }.sorted()
+    #expect(names.count > 20)
+    let files = names.map { fixtures.appendingPathComponent($0).path }
+
+    var expected: [String] = []
+    var analyzer = HandshakeAnalyzer()
+    for path in files {
+        var source = try PcapSource(file: path)
+        let decoder = try PacketDecoder(linkType: LinkType(rawValue: source.linkType))
+        while case .frame(let frame) = try source.next() {
+            analyzer.process(frame: frame.bytes, timestamp: frame.timestampNanoseconds, decoder: decoder) {
+                expected.append(describe($0))
+            }
+        }
+    }
+    analyzer.finish { expected.append(describe($0)) }
+
+    var run = AnalysisRun(filter: nil, showProgress: false)
+    var written: [String] = []
+    let status = run.analyze(files: files) { written.append(describe($0)) }
+    #expect(status == nil)
+    #expect(written.count > 40)
+    #expect(written == expected)
+    #expect(run.summary.tlsConnections == expected.count)
+    #expect(run.summary.files == files.count)
+    #expect(run.summary.packets == analyzer.counters.packets)
+}
+
+/// A damaged file part-way: the records before the damage are all written, then exit status 3.
+@Test func threadedRunKeepsEveryRecordBeforeTheDamage() throws {
+    var run = AnalysisRun(filter: nil, showProgress: false)
+    var written = 0
+    let status = run.analyze(files: [fixtures.appendingPathComponent("truncated.pcap").path]) { _ in written += 1 }
+    #expect(status?.code == 3)
+    #expect(written >= 1)
+    #expect(run.summary.errors.count == 1)
+}
+
+private func describe(_ record: HandshakeRecord) -> String {
+    "\(record.clientAddress):\(record.clientPort) \(record.serverAddress):\(record.serverPort) "
+        + "\(record.firstTimestamp) \(record.packets) \(record.bytes) \(record.findings.count) "
+        + "\(record.ja4?.fingerprint ?? "-") \(record.certificates.map(\.sha256))"
+}
