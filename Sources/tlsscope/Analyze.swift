@@ -70,8 +70,9 @@ struct Analyze: ParsableCommand {
         var run = AnalysisRun(
             filter: options.filter, showProgress: !options.quiet && isatty(2) == 1, options: analysisOptions)
         report.begin()
-        let status = run.analyze(files: pcaps) { record in report.write(record) }
-        report.end(summary: run.summary)
+        let sink = ReportSink(report)
+        let status = run.analyze(files: pcaps, sink: sink)
+        sink.stream.end(summary: run.summary)
         if let status { throw status }
     }
 }

@@ -80,8 +80,9 @@ struct Audit: ParsableCommand {
                 filter: options.filter, showProgress: !options.quiet && isatty(2) == 1, options: analysisOptions)
             run.summary = summary
             report.begin()
-            status = run.analyze(files: pcaps) { record in report.write(record) }
-            report.end(summary: run.summary)
+            let sink = ReportSink(report)
+            status = run.analyze(files: pcaps, sink: sink)
+            sink.stream.end(summary: run.summary)
             summary = run.summary
         }
         if let status { throw status }

@@ -35,7 +35,13 @@ private final class Counter: @unchecked Sendable {
 private let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().appendingPathComponent("Fixtures/pcap")
 
-/// The records `AnalysisRun` (capture thread + completing thread) writes are those of the plain
+/// Keeps what the writer thread gives it (read after the run, when the writer is done).
+private final class CollectingSink: RecordSink, @unchecked Sendable {
+    var records: [HandshakeRecord] = []
+    func write(_ record: HandshakeRecord) { records.append(record) }
+}
+
+/// The records `AnalysisRun` (capture on the calling thread, records on the writer thread) writes are those of the plain
 /// single-threaded analyzer, in the same order, over a run long enough to fill the channel many times.
 @Test func threadedRunWritesWhatTheAnalyzerEmitsInOrder() throws {
     let names = try FileManager.default.contentsOfDirectory(atPath: fixtures.path)
@@ -57,8 +63,9 @@ private let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent
     analyzer.finish { expected.append(describe($0)) }
 
     var run = AnalysisRun(filter: nil, showProgress: false)
-    var written: [String] = []
-    let status = run.analyze(files: files) { written.append(describe($0)) }
+    let sink = CollectingSink()
+    let status = run.analyze(files: files, sink: sink)
+    let written = sink.records.map(describe)
     #expect(status == nil)
     #expect(written.count > 40)
     #expect(written == expected)
@@ -70,10 +77,10 @@ private let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent
 /// A damaged file part-way: the records before the damage are all written, then exit status 3.
 @Test func threadedRunKeepsEveryRecordBeforeTheDamage() throws {
     var run = AnalysisRun(filter: nil, showProgress: false)
-    var written = 0
-    let status = run.analyze(files: [fixtures.appendingPathComponent("truncated.pcap").path]) { _ in written += 1 }
+    let sink = CollectingSink()
+    let status = run.analyze(files: [fixtures.appendingPathComponent("truncated.pcap").path], sink: sink)
     #expect(status?.code == 3)
-    #expect(written >= 1)
+    #expect(sink.records.count >= 1)
     #expect(run.summary.errors.count == 1)
 }
 
