@@ -190,6 +190,7 @@ public struct TCPReassembler<Consumer: TCPStreamConsumer> {
     /// open: `stoppedCollecting` gets that consumer in place (changes to it are kept, and it is later handed
     /// to `finished` as usual when the flow ends) and the flow's extent so far. A live monitor reports a
     /// handshake there, as soon as its outcome is known, rather than when the connection closes.
+    @inline(__always)
     public mutating func process(
         _ packet: DecodedPacket, payload: UnsafeRawBufferPointer, timestamp: Int64,
         makeConsumer: (FlowStart) -> Consumer?, stoppedCollecting: (inout Consumer, FlowExtent) -> Void,
