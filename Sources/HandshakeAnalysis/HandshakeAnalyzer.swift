@@ -42,14 +42,14 @@ public struct AnalysisCounters: Sendable, Hashable {
 /// The one place the pipeline stages are wired together: frames in, handshake records out.
 ///
 /// Frames are decoded, TCP segments reassembled per flow, each flow's bytes parsed by a
-/// `TLSSession`; a record is emitted when its connection ends (FIN/RST, idle, eviction) or at
-/// `finish`. Nothing here reads files or prints.
+/// `TLSSession`; a connection's record is due when it ends (FIN/RST, idle, eviction) or at `finish`.
+/// Nothing here reads files or prints.
 public struct HandshakeAnalyzer {
     public let options: AnalysisOptions
     public private(set) var counters = AnalysisCounters()
     private var reassembler: TCPReassembler<TLSSession>
-    /// What turns an ended session into a record; a reference, so the per-packet closures can reach it
-    /// without capturing (or copying) the analyzer.
+    /// Completes the records of the `emit:` methods (monitor, tests); `analyze` hands `EndedConnection`s to
+    /// its own `RecordCompletion` on a writer thread instead.
     private let completion: RecordCompletion
 
     public init(options: AnalysisOptions = AnalysisOptions()) {
