@@ -9,6 +9,7 @@
 #
 # Environment:
 #   TLSSCOPE=/path/to/tlsscope   the binary (default .build/release/tlsscope if present, else .build/debug/tlsscope)
+#   LIVE_BUILD=release|debug     the build kind of a TLSSCOPE outside .build/release or .build/debug (for the report)
 #   LIVE_RATES="topspeed 100000 50000 20000"   rates to probe: topspeed or packets per second
 #   LIVE_PROBE_SECONDS=15        length of each probe (the capture is looped if it is shorter)
 #   LIVE_DURATION=600            length of the long run in seconds (0: skip it)
@@ -36,8 +37,10 @@ if [[ -z ${TLSSCOPE:-} ]]; then
     else TLSSCOPE=$root/.build/debug/tlsscope; fi
 fi
 [[ -x $TLSSCOPE ]] || die "no tlsscope binary at $TLSSCOPE (swift build, or set TLSSCOPE)"
-build=debug
+# The build kind, from where the binary lives (.build/release, .build/debug); LIVE_BUILD=... says it for a copy elsewhere.
+build=${LIVE_BUILD:-unknown}
 [[ $TLSSCOPE == */release/* ]] && build=release
+[[ $TLSSCOPE == */debug/* ]] && build=debug
 
 ns=tlsscope-bench-$$
 work=$(mktemp -d)
