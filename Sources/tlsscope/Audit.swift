@@ -72,8 +72,9 @@ struct Audit: ParsableCommand {
             report.output.flushEachRecord = true
             report.begin()
             report.output.flush()
-            status = capture.run(options: analysisOptions, summary: &summary) { record in report.write(record) }
-            report.end(summary: summary)
+            let sink = ReportSink(report)
+            status = capture.run(options: analysisOptions, summary: &summary, sink: sink)
+            sink.stream.end(summary: summary)
         } else {
             var report = try openReport()
             var run = AnalysisRun(

@@ -85,8 +85,9 @@ struct Monitor: ParsableCommand {
         var summary = RunSummary()
         report.begin()
         report.output.flush()
-        let status = capture.run(options: analysisOptions, summary: &summary) { record in report.write(record) }
-        report.end(summary: summary)
+        let sink = ReportSink(report)
+        let status = capture.run(options: analysisOptions, summary: &summary, sink: sink)
+        sink.stream.end(summary: summary)
         if let status { throw status }
     }
 }
@@ -150,38 +151,38 @@ struct LiveCapture: ~Copyable {
         self.source = source
     }
 
-    /// Reads until stopped, emitting records as handshakes end, then every unfinished connection; fills
-    /// the summary (libpcap's counters in `capture`). Returns the exit status to end with (nil: success).
+    /// Reads until stopped, handing each connection to a writer thread as soon as its handshake's
+    /// outcome is known (the record is written at once), then every unfinished connection; fills the
+    /// summary (libpcap's counters in `capture`). Returns the exit status to end with (nil: success).
+    /// The capture thread does only the per-packet work, so completing and writing a record (tens of
+    /// microseconds) never keeps it from the ring.
     mutating func run(
-        options: AnalysisOptions, summary: inout RunSummary, emit: (HandshakeRecord) -> Void
+        options: AnalysisOptions, summary: inout RunSummary, sink: some RecordSink
     ) -> ExitStatus? {
         let started = MonotonicClock.now()
         installSignalHandlers()
         defer { removeSignalHandlers() }
         var analyzer = HandshakeAnalyzer(options: options)
-        var reported = 0
+        let writer = RecordWriter(options: options, summary: summary, sink: sink, batchSize: 1)
         let limit = count ?? Int.max
         var status: ExitStatus?
-        func emitCounting(_ record: HandshakeRecord) {
-            summary.add(record)
-            reported += 1
-            emit(record)
-        }
+        var errors: [String] = []
         var framesSinceClockCheck = 0
-        reading: while !stopRequested.load(ordering: .relaxed) && reported < limit {
+        reading: while !stopRequested.load(ordering: .relaxed) && writer.handedOver < limit {
             let result: ReadResult
             do {
                 result = try source.next()
             } catch {
                 FileHandleStandardError.write("tlsscope: \(error)\n")
-                summary.errors.append("\(error)")
+                errors.append("\(error)")
                 status = .inputDamaged
                 break reading
             }
             switch result {
             case .frame(let frame):
-                analyzer.process(
-                    frame: frame.bytes, timestamp: frame.timestampNanoseconds, decoder: decoder, emit: emitCounting)
+                analyzer.process(frame: frame.bytes, timestamp: frame.timestampNanoseconds, decoder: decoder) {
+                    writer.add($0)
+                }
                 // A busy link never times out: look at the clock every 1024 frames for --duration.
                 framesSinceClockCheck &+= 1
                 if framesSinceClockCheck >= 1024 {
@@ -192,20 +193,24 @@ struct LiveCapture: ~Copyable {
                 // The read timeout, or the ticker's or a signal's breakLoop(). On a quiet link, flows idle by
                 // the wall clock are given up on all the same.
                 if stopRequested.load(ordering: .relaxed) { break reading }
-                analyzer.expireIdleFlows(now: Self.wallClockNanoseconds(), emit: emitCounting)
+                analyzer.expireIdleFlows(now: Self.wallClockNanoseconds()) { writer.add($0) }
                 if let duration, MonotonicClock.seconds(since: started) >= duration { break reading }
             }
         }
         // Counters are read before the flush so they describe the capture, not the time spent writing.
+        var capture: LiveCaptureCounters?
         do {
             let statistics = try source.stats()
-            summary.capture = LiveCaptureCounters(
+            capture = LiveCaptureCounters(
                 interface: interface, received: statistics.received, dropped: statistics.dropped,
                 interfaceDropped: statistics.interfaceDropped)
         } catch {
-            summary.errors.append("\(interface): \(error)")
+            errors.append("\(interface): \(error)")
         }
-        analyzer.finish(emit: emitCounting)
+        analyzer.finish { writer.add($0) }
+        summary = writer.finish()
+        summary.capture = capture
+        summary.errors += errors
         summary.add(analyzer.counters)
         summary.elapsedSeconds = MonotonicClock.seconds(since: started)
         return status
