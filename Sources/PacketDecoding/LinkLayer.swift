@@ -19,7 +19,6 @@ extension PacketDecoder {
     // An ethertype below 0x0600 is an 802.3 length (LLC follows): not IP for our purposes.
     func decodeEthernet(_ cursor: inout ByteCursor) throws(DecodeError) -> NetworkLayer? {
         let etherType = try cursor.readHeader(14, "Ethernet.header").uint16(at: 12)
-        if etherType == EtherType.ipv4 { return .ipv4 }  // most frames: no VLAN tag to follow
         return try decodeEtherType(etherType, &cursor)
     }
 

@@ -138,11 +138,11 @@ public struct ReassemblyStatistics: Sendable, Hashable {
 
 /// Bidirectional flow table with per-direction in-order delivery.
 ///
-/// Storage: flows live in an array of slots indexed by a `FlowIndex` (open addressing, a cheap seeded hash),
-/// so a packet costs one hash lookup and mutates its consumer in place. Slots form an intrusive doubly linked list in order of the
-/// last packet seen: moving a flow to the recent end, finding the idlest flow for eviction, and idle expiry
-/// (walking from the idle end while flows are past the timeout, checked on every packet) are all O(1) per
-/// packet, amortized.
+/// Storage: flows live in an array of slots indexed by a `FlowIndex` (open addressing, a cheap seeded
+/// hash), so a packet costs one hash lookup and mutates its consumer in place. Slots form an intrusive
+/// doubly linked list in order of the last packet seen: moving a flow to the recent end, finding the
+/// idlest flow for eviction, and idle expiry (walking from the idle end while flows are past the timeout,
+/// checked on every packet) are all O(1) per packet, amortized.
 ///
 /// Policy decisions:
 /// - A flow is created by a SYN (sender = initiator), a SYN-ACK (sender = responder; the initiator is known,
