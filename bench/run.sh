@@ -12,8 +12,9 @@
 #   TLSSCOPE=/path/to/tlsscope   use this binary instead of building with `swift build -c release`
 #   SKIP_TLSSCOPE=1 SKIP_TSHARK=1 SKIP_SSLDUMP=1 SKIP_FLOOR=1   leave a tool out
 #   BENCH_OUT=DIR                where the results go (default bench/out)
-#   BENCH_RUNS=N                 run each tool N times and report the fastest (default 1; the machine is
-#                                shared, so one run can be slowed by other jobs)
+#   BENCH_RUNS=N                 run each tool N times and report the fastest and the median (default 5; on
+#                                a shared machine one run can be 25 % off)
+#   TSHARK_RUNS=N                runs of tshark, which takes ~45 s each (default 1)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -68,18 +69,20 @@ if [[ ${SKIP_SSLDUMP:-0} != 1 ]] && ! command -v ssldump >/dev/null; then
 fi
 
 # --- measuring ----------------------------------------------------------------------------------------
-rows=()          # tool|seconds|peak MB|connections|exit status|command
+rows=()          # tool|fastest s|median s|peak MB|connections|exit status|command
 floor_seconds=
+floor_median=
+runs=${BENCH_RUNS:-5}
 
-# measure NAME OUTPUT_FILE COMMAND...: runs COMMAND (BENCH_RUNS times, default once) with stdout to
-# OUTPUT_FILE, stderr to out/NAME.stderr; sets m_seconds (the fastest run), m_mb (the largest peak RSS)
+# measure NAME RUNS OUTPUT_FILE COMMAND...: runs COMMAND RUNS times with stdout to OUTPUT_FILE, stderr to
+# out/NAME.stderr; sets m_seconds (the fastest run), m_median (the median run), m_mb (the largest peak RSS)
 # and m_status (the last run's exit status).
 measure() {
-    local name=$1 output=$2 run started ended seconds kb max_kb=0
-    shift 2
+    local name=$1 runs=$2 output=$3 run started ended seconds kb max_kb=0 times=()
+    shift 3
     echo "run: $name: $*" >&2
     m_seconds=
-    for ((run = 1; run <= ${BENCH_RUNS:-1}; run++)); do
+    for ((run = 1; run <= runs; run++)); do
         started=$(date +%s%N)
         set +e
         /usr/bin/time -f '%e %M' -o "$out/$name.time" "$@" > "$output" 2> "$out/$name.stderr"
@@ -90,11 +93,11 @@ measure() {
         seconds=$(awk -v ns=$((ended - started)) 'BEGIN { printf "%.3f", ns / 1e9 }')
         read -r _ kb < <(tail -n 1 "$out/$name.time")
         (( kb > max_kb )) && max_kb=$kb
-        if [[ -z $m_seconds ]] || awk -v a="$seconds" -v b="$m_seconds" 'BEGIN { exit !(a < b) }'; then
-            m_seconds=$seconds
-        fi
-        (( ${BENCH_RUNS:-1} > 1 )) && echo "run: $name: run $run: $seconds s, $kb KB" >&2
+        times+=("$seconds")
+        (( runs > 1 )) && echo "run: $name: run $run: $seconds s, $kb KB" >&2
     done
+    m_seconds=$(printf '%s\n' "${times[@]}" | sort -n | head -n 1)
+    m_median=$(printf '%s\n' "${times[@]}" | sort -n | awk '{ t[NR] = $1 } END { print t[int((NR + 1) / 2)] }')
     m_mb=$(awk -v kb="$max_kb" 'BEGIN { printf "%.0f", kb / 1024 }')
     if (( m_status != 0 )); then
         echo "run: $name exited with status $m_status (see $out/$name.stderr)" >&2
@@ -121,18 +124,19 @@ packets=?
 
 if [[ ${SKIP_FLOOR:-0} != 1 ]]; then
     cmd=("$floor" "$capture")
-    measure pcap-floor "$out/pcap-floor.out" "${cmd[@]}"
+    measure pcap-floor "$runs" "$out/pcap-floor.out" "${cmd[@]}"
     floor_seconds=$m_seconds
+    floor_median=$m_median
     packets=$(sed -n 's/^packets=\([0-9]*\).*/\1/p' "$out/pcap-floor.out")
-    rows+=("pcap-floor (libpcap read only)|$m_seconds|$m_mb|-|$m_status|$(command_line "${cmd[@]}")")
+    rows+=("pcap-floor (libpcap read only)|$m_seconds|$m_median|$m_mb|-|$m_status|$(command_line "${cmd[@]}")")
 fi
 
 if [[ ${SKIP_TLSSCOPE:-0} != 1 ]]; then
     cmd=("$tlsscope" analyze --format ndjson --output "$out/tlsscope.ndjson" "$capture")
     rm -f "$out/tlsscope.ndjson"
-    measure tlsscope "$out/tlsscope.stdout" "${cmd[@]}"
+    measure tlsscope "$runs" "$out/tlsscope.stdout" "${cmd[@]}"
     found=$(grep -c -E '"type" ?: ?"tls"' "$out/tlsscope.ndjson" 2>/dev/null || true)
-    rows+=("tlsscope analyze (ndjson)|$m_seconds|$m_mb|${found:-0}|$m_status|$(command_line "${cmd[@]}")")
+    rows+=("tlsscope analyze (ndjson)|$m_seconds|$m_median|$m_mb|${found:-0}|$m_status|$(command_line "${cmd[@]}")")
 fi
 
 if [[ ${SKIP_TSHARK:-0} != 1 ]]; then
@@ -148,23 +152,24 @@ if [[ ${SKIP_TSHARK:-0} != 1 ]]; then
         -T fields -e tls.handshake.type -e ip.src -e ip.dst -e tcp.srcport -e tcp.dstport
         -e tls.handshake.version -e tls.handshake.ciphersuite -e tls.handshake.extensions_server_name
         -e tls.handshake.ja3)
-    measure tshark "$out/tshark.tsv" "${cmd[@]}"
+    measure tshark "${TSHARK_RUNS:-1}" "$out/tshark.tsv" "${cmd[@]}"
     found=$(awk -F'\t' '{ n = split($1, t, ","); for (i = 1; i <= n; i++) if (t[i] == "1") c++ } END { print c + 0 }' "$out/tshark.tsv")
-    rows+=("tshark (hello fields)|$m_seconds|$m_mb|$found|$m_status|$(command_line "${cmd[@]}")")
+    rows+=("tshark (hello fields)|$m_seconds|$m_median|$m_mb|$found|$m_status|$(command_line "${cmd[@]}")")
 fi
 
 if [[ ${SKIP_SSLDUMP:-0} != 1 ]]; then
     cmd=(ssldump -n -r "$capture")
-    measure ssldump "$out/ssldump.txt" "${cmd[@]}"
+    measure ssldump "$runs" "$out/ssldump.txt" "${cmd[@]}"
     found=$(grep -c -E '^ +ClientHello' "$out/ssldump.txt" || true)
     tcp_found=$(grep -c 'New TCP connection' "$out/ssldump.txt" || true)
-    rows+=("ssldump|$m_seconds|$m_mb|$found (of $tcp_found TCP)|$m_status|$(command_line "${cmd[@]}")")
+    rows+=("ssldump|$m_seconds|$m_median|$m_mb|$found (of $tcp_found TCP)|$m_status|$(command_line "${cmd[@]}")")
 fi
 
 # --- reporting ----------------------------------------------------------------------------------------
+# ratio SECONDS FLOOR: SECONDS / FLOOR to two decimals, or - without a floor.
 ratio() {
-    if [[ -n $floor_seconds ]]; then
-        awk -v s="$1" -v f="$floor_seconds" 'BEGIN { if (f > 0) printf "%.1f", s / f; else print "-" }'
+    if [[ -n $2 ]]; then
+        awk -v s="$1" -v f="$2" 'BEGIN { if (f > 0) printf "%.2f", s / f; else print "-" }'
     else
         printf -- '-'
     fi
@@ -187,29 +192,30 @@ ssldump_version=$(ssldump -v 2>&1 | head -n 1 || true)
     echo "- capture: \`$capture\` — $capture_bytes bytes, $packets packets, $tcp_conns TCP connections"
     echo "- machine: $(nproc) cores ($cpu), $mem_gb GB RAM, $(uname -sr); load average before the runs: $load"
     echo "- tools: ${tshark_version:-tshark not run}; ${ssldump_version:-ssldump not run}"
-    echo "- method: ${BENCH_RUNS:-1} run(s) per tool (fastest shown) after one warm-up read of the capture (page cache); wall time to the ms, peak RSS from \`/usr/bin/time -f '%e %M'\`"
+    echo "- method: $runs run(s) per tool (tshark: ${TSHARK_RUNS:-1}) after one warm-up read of the capture (page cache); fastest and median wall time to the ms, peak RSS from \`/usr/bin/time -f '%e %M'\`; × floor compares fastest with fastest and median with median"
     echo
-    echo "| tool | seconds | peak MB | × floor | TLS connections found | exit |"
-    echo "|---|---:|---:|---:|---:|---:|"
+    echo "| tool | fastest s | median s | peak MB | × floor (fastest) | × floor (median) | TLS connections found | exit |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|"
     for row in "${rows[@]}"; do
-        IFS='|' read -r tool seconds mb found status _ <<< "$row"
-        echo "| $tool | $seconds | $mb | $(ratio "$seconds") | $found | $status |"
+        IFS='|' read -r tool seconds median mb found status _ <<< "$row"
+        echo "| $tool | $seconds | $median | $mb | $(ratio "$seconds" "$floor_seconds") | $(ratio "$median" "$floor_median") | $found | $status |"
     done
     echo
     echo "Commands:"
     echo
     for row in "${rows[@]}"; do
-        IFS='|' read -r tool _ _ _ _ command <<< "$row"
+        IFS='|' read -r tool _ _ _ _ _ command <<< "$row"
         echo "- $tool: \`$command\`"
     done
 } > "$out/results.md"
 
-printf '\n%-32s %9s %9s %9s  %s\n' tool seconds "peak MB" "x floor" "TLS connections"
+printf '\n%-32s %9s %9s %9s %9s %9s  %s\n' tool fastest median "peak MB" "x floor" "(median)" "TLS connections"
 for row in "${rows[@]}"; do
-    IFS='|' read -r tool seconds mb found status _ <<< "$row"
+    IFS='|' read -r tool seconds median mb found status _ <<< "$row"
     note=
     (( status != 0 )) && note=" (exit $status)"
-    printf '%-32s %9s %9s %9s  %s%s\n' "$tool" "$seconds" "$mb" "$(ratio "$seconds")" "$found" "$note"
+    printf '%-32s %9s %9s %9s %9s %9s  %s%s\n' "$tool" "$seconds" "$median" "$mb" "$(ratio "$seconds" "$floor_seconds")" \
+        "$(ratio "$median" "$floor_median")" "$found" "$note"
 done
 echo
 echo "capture: $capture ($capture_bytes bytes, $packets packets, $tcp_conns TCP connections)"
