@@ -295,6 +295,15 @@ public struct JSONWriter {
         var runStart = 0
         var index = 0
         while index < count {
+            // Most of a record is plain ASCII: skip it eight bytes at a time.
+            if let base = input.baseAddress {
+                while index &+ 8 <= count,
+                    !Self.needsEscapeCheck(UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
+                {
+                    index &+= 8
+                }
+                if index >= count { break }
+            }
             let byte = input[index]
             if byte >= 0x20 && byte != 0x22 && byte != 0x5c && byte < 0x80 {
                 index += 1
@@ -339,6 +348,19 @@ public struct JSONWriter {
             runStart = index
         }
         flush(input, from: runStart, to: count)
+    }
+
+    /// Whether any of the eight bytes of `word` is a control byte (< 0x20), a quote, a backslash or not
+    /// ASCII (SWAR: "has a byte less than n" and "has a zero byte" are exact as yes/no answers).
+    @inline(__always)
+    private static func needsEscapeCheck(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        func hasZeroByte(_ value: UInt64) -> UInt64 { (value &- ones) & ~value & highs }
+        let control = (word &- ones &* 0x20) & ~word & highs
+        let quote = hasZeroByte(word ^ (ones &* 0x22))
+        let backslash = hasZeroByte(word ^ (ones &* 0x5C))
+        return (word & highs) | control | quote | backslash != 0
     }
 
     private mutating func flush(_ input: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int) {

@@ -83,6 +83,35 @@ private struct SplitMix64: RandomNumberGenerator {
         }
     }
 
+    /// Plain runs are skipped eight bytes at a time: every byte that needs attention (control, quote,
+    /// backslash, non-ASCII lead or continuation, invalid) is found at every position of longer strings.
+    @Test func wordAtATimeScanFindsEverySpecialByteAtEveryPosition() throws {
+        let specials: [[UInt8]] = [[0x00], [0x09], [0x1f], [0x22], [0x5c], [0x7f], [0x80], [0xff], [0xc3, 0xa9],
+                                   [0xe6, 0x97, 0xa5], [0xf0, 0x9f, 0x98, 0x80]]
+        for special in specials {
+            for position in 0...24 {
+                var bytes = Array("abcdefghijklmnopqrstuvwxy".utf8)
+                bytes.insert(contentsOf: special, at: position)
+                let parsed = try roundTrip { $0.string(bytes: bytes) }
+                #expect(parsed as? String == String(decoding: bytes, as: UTF8.self), "\(special) at \(position)")
+                if let valid = String(validating: bytes, as: UTF8.self) {
+                    let viaString = try roundTrip { $0.string(valid) }
+                    #expect(viaString as? String == valid, "\(special) at \(position)")
+                }
+            }
+        }
+        var generator = SplitMix64(state: 8)
+        for _ in 0..<2000 {
+            let length = Int.random(in: 0...64, using: &generator)
+            let bytes: [UInt8] = (0..<length).map { _ in
+                Int.random(in: 0..<16, using: &generator) == 0
+                    ? UInt8.random(in: 0...255, using: &generator) : UInt8.random(in: 0x20...0x7e, using: &generator)
+            }
+            let parsed = try roundTrip { $0.string(bytes: bytes) }
+            #expect(parsed as? String == String(decoding: bytes, as: UTF8.self), "bytes \(bytes)")
+        }
+    }
+
     @Test func nestedStructuresAndEmptyContainers() throws {
         var writer = JSONWriter()
         writer.beginObject()
