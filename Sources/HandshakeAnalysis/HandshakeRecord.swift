@@ -109,7 +109,12 @@ public struct HandshakeRecord: Sendable {
     public var bytes: Int
 
     /// Seconds from the first to the last packet seen.
-    public var duration: Double { Double(max(0, lastTimestamp - firstTimestamp)) / 1e9 }
+    public var duration: Double {
+        // Capture timestamps are input: a hostile pcapng can put a flow's packets further apart than Int64 holds.
+        let (nanoseconds, overflow) = lastTimestamp.subtractingReportingOverflow(firstTimestamp)
+        if overflow { return lastTimestamp > firstTimestamp ? Double(lastTimestamp) / 1e9 - Double(firstTimestamp) / 1e9 : 0 }
+        return Double(max(0, nanoseconds)) / 1e9
+    }
 
     /// The cipher suite taken apart, with the key exchange and authentication the handshake showed.
     public var cipher: CipherSuiteParts? {

@@ -104,6 +104,44 @@ struct SplitMix64: RandomNumberGenerator {
         #expect(result.status == 3, "stderr: \(result.stderr)")
     }
 
+    /// pcapng timestamps are 64 bits: a flow whose packets lie further apart than an Int64 of nanoseconds
+    /// can hold (once libpcap's seconds are scaled) gets a record, not a trap.
+    @Test func timestampsFurtherApartThanInt64DoNotTrap() throws {
+        var file: [UInt8] = []
+        func le16(_ value: UInt16) { file += [UInt8(value & 0xff), UInt8(value >> 8)] }
+        func le32(_ value: UInt32) { for shift in stride(from: 0, to: 32, by: 8) { file.append(UInt8(value >> UInt32(shift) & 0xff)) } }
+        // Section header block, then an interface (LINKTYPE_RAW) with nanosecond timestamps (if_tsresol 9).
+        le32(0x0A0D_0D0A); le32(28); le32(0x1A2B_3C4D); le16(1); le16(0); le32(0xFFFF_FFFF); le32(0xFFFF_FFFF); le32(28)
+        le32(1); le32(32); le16(101); le16(0); le32(65535); le16(9); le16(1); file += [9, 0, 0, 0]; le16(0); le16(0); le32(32)
+        func packet(_ frame: [UInt8], nanoseconds: UInt64) {
+            let padded = frame + [UInt8](repeating: 0, count: (4 - frame.count % 4) % 4)
+            let length = UInt32(32 + padded.count)
+            le32(6); le32(length); le32(0)
+            le32(UInt32(nanoseconds >> 32)); le32(UInt32(nanoseconds & 0xFFFF_FFFF))
+            le32(UInt32(frame.count)); le32(UInt32(frame.count))
+            file += padded
+            le32(length)
+        }
+        // A minimal ClientHello (TLS 1.2, one suite, no extensions) makes the flow a TLS connection.
+        var hello: [UInt8] = [0x03, 0x03] + [UInt8](repeating: 7, count: 32) + [0, 0, 2, 0x13, 0x01, 1, 0]
+        hello = [0x01, 0, 0, UInt8(hello.count)] + hello
+        let tlsRecord: [UInt8] = [0x16, 0x03, 0x01, 0, UInt8(hello.count)] + hello
+        let client = PcapBuilder.tcp(src: 0x0A00_0001, dst: 0x0A00_0002, sport: 40000, dport: 443, seq: 1, flags: 0x18, payload: tlsRecord)
+        let server = PcapBuilder.tcp(src: 0x0A00_0002, dst: 0x0A00_0001, sport: 443, dport: 40000, seq: 9, flags: 0x10, payload: [])
+        // 9.2e9 s scales to just under Int64.max ns; 1.5e10 s wraps to about -3.4e18 ns.
+        packet(client, nanoseconds: 9_200_000_000_000_000_000)
+        packet(server, nanoseconds: 15_000_000_000_000_000_000)
+        let path = try CommandLineTests.temporaryFile("far-apart.pcapng", file)
+        defer { try? FileManager.default.removeItem(at: path) }
+        let result = try Harness.run(["analyze", "--format", "ndjson", path.path])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let lines = String(decoding: result.stdout, as: UTF8.self).split(separator: "\n")
+        #expect(lines.count == 1)
+        let record = try Harness.jsonObject(Data((lines.first ?? "").utf8)) as? [String: Any]
+        #expect(record?["duration"] is Double)
+        #expect((record?["ts"] as? String)?.hasSuffix("Z") == true)
+    }
+
     /// An empty file and a header-only file.
     @Test func emptyAndHeaderOnlyFiles() throws {
         let empty = try CommandLineTests.temporaryFile("empty.pcap", [])
