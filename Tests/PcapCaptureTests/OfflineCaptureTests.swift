@@ -34,6 +34,15 @@ func drain(_ source: inout PcapSource) -> (frames: [OwnedFrame], error: CaptureE
     }
 }
 
+/// The source, offset and message of a `.damaged` error; records an issue (and gives nil) for anything else.
+func damage(in error: CaptureError?) -> (source: String, offset: Int64, message: String)? {
+    guard case .damaged(let source, let offset, let message)? = error else {
+        Issue.record("expected .damaged, got \(String(describing: error))")
+        return nil
+    }
+    return (source, offset, message)
+}
+
 /// Opens "-" while `descriptor` stands in for fd 0 (PcapSource dups fd 0 at once, so the swap is brief).
 func openStandardInput(replacedBy descriptor: Int32) throws(CaptureError) -> PcapSource {
     let saved = dup(STDIN_FILENO)
@@ -176,14 +185,11 @@ func openError(_ path: String) -> CaptureError? {
         let (frames, error) = drain(&source)
         #expect(frames.count == 2)
         #expect(frames.last?.bytes == Frames.udp)
-        guard case .damaged(let name, let offset, let message)? = error else {
-            Issue.record("expected .damaged, got \(String(describing: error))")
-            return
-        }
-        #expect(name == path)
-        #expect(offset == Int64(intact))
-        #expect(offset == 24 + Int64(16 + Frames.tcp.count) + Int64(16 + Frames.udp.count))
-        #expect(message.contains("truncated"))
+        guard let damaged = damage(in: error) else { return }
+        #expect(damaged.source == path)
+        #expect(damaged.offset == Int64(intact))
+        #expect(damaged.offset == 24 + Int64(16 + Frames.tcp.count) + Int64(16 + Frames.udp.count))
+        #expect(damaged.message.contains("truncated"))
         #expect(error?.description.contains("offset \(intact)") == true)
     }
 
@@ -197,11 +203,8 @@ func openError(_ path: String) -> CaptureError? {
         var source = try PcapSource(file: path)
         let (frames, error) = drain(&source)
         #expect(frames.count == 1)
-        guard case .damaged(_, let offset, _)? = error else {
-            Issue.record("expected .damaged, got \(String(describing: error))")
-            return
-        }
-        #expect(offset == Int64(intact))
+        guard let damaged = damage(in: error) else { return }
+        #expect(damaged.offset == Int64(intact))
     }
 
     @Test func truncatedPcapngReportsTheEndOfTheLastGoodBlock() throws {
@@ -214,11 +217,8 @@ func openError(_ path: String) -> CaptureError? {
         var source = try PcapSource(file: path)
         let (frames, error) = drain(&source)
         #expect(frames.count == 1)
-        guard case .damaged(_, let offset, _)? = error else {
-            Issue.record("expected .damaged, got \(String(describing: error))")
-            return
-        }
-        #expect(offset == Int64(intact))
+        guard let damaged = damage(in: error) else { return }
+        #expect(damaged.offset == Int64(intact))
     }
 
     @Test func damagedRecordLengthIsDamage() throws {
@@ -231,11 +231,8 @@ func openError(_ path: String) -> CaptureError? {
         var source = try PcapSource(file: try directory.write("garbage.pcap", builder.bytes))
         let (frames, error) = drain(&source)
         #expect(frames.count == 1)
-        guard case .damaged(_, let offset, _)? = error else {
-            Issue.record("expected .damaged, got \(String(describing: error))")
-            return
-        }
-        #expect(offset == Int64(intact))
+        guard let damaged = damage(in: error) else { return }
+        #expect(damaged.offset == Int64(intact))
     }
 
     @Test func missingFileCannotBeOpened() throws {
@@ -340,11 +337,8 @@ func openError(_ path: String) -> CaptureError? {
         try source.setFilter("tcp")
         let (frames, error) = drain(&source)
         #expect(frames.count == 1)
-        guard case .damaged(_, let offset, _)? = error else {
-            Issue.record("expected .damaged, got \(String(describing: error))")
-            return
-        }
-        #expect(offset == Int64(intact))
+        guard let damaged = damage(in: error) else { return }
+        #expect(damaged.offset == Int64(intact))
     }
 
     @Test func invalidFilterIsRejected() throws {
@@ -397,12 +391,9 @@ func openError(_ path: String) -> CaptureError? {
         #expect(source.fileSize == nil)
         let (frames, error) = drain(&source)
         #expect(frames.map(\.timestampNanoseconds) == [5_000_000_006])
-        guard case .damaged(let name, let offset, _)? = error else {
-            Issue.record("expected .damaged, got \(String(describing: error))")
-            return
-        }
-        #expect(name == "-")
-        #expect(offset == Int64(intact))
+        guard let damaged = damage(in: error) else { return }
+        #expect(damaged.source == "-")
+        #expect(damaged.offset == Int64(intact))
         #expect(error?.description.hasPrefix("<stdin>") == true)
     }
 }
