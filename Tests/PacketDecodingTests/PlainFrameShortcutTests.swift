@@ -40,8 +40,9 @@ private func decodeBoth(_ frame: [UInt8], _ linkType: LinkType) throws -> (short
             }
         }
     }
-    // Most fixture frames are plain IPv4 TCP: the comparison above is not vacuous.
-    #expect(frames > 1000)
+    // Most fixture frames are plain IPv4 TCP: the comparison above is not vacuous. The captures recorded
+    // here hold ~800 frames; the peer captures (when ../shared is beside the clone) add several thousand.
+    #expect(frames > (captureDirectory == nil ? 500 : 1000), "\(frames) frames read")
     #expect(shortcuts * 2 > frames, "\(shortcuts) of \(frames) frames took the shortcut")
 }
 
