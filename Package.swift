@@ -31,26 +31,31 @@ let package = Package(
         ),
         .target(name: "PcapCapture", dependencies: ["CPcap"], swiftSettings: strict),
         .target(name: "WireCursor", swiftSettings: strict),
-        .target(name: "PacketDecoding", dependencies: ["WireCursor"], swiftSettings: strict),
+        // Hex, civil dates and IP address text: the formatting every stage shares, with no dependencies.
+        .target(name: "TextFormatting", swiftSettings: strict),
+        .target(name: "PacketDecoding", dependencies: ["WireCursor", "TextFormatting"], swiftSettings: strict),
         .target(name: "TCPReassembly", dependencies: ["PacketDecoding"], swiftSettings: strict),
         .target(name: "TLSWire", dependencies: ["WireCursor"], swiftSettings: strict),
         .target(
             name: "X509Inspection",
             dependencies: [
+                "TextFormatting",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                // RSA (PKCS #1 v1.5 and PSS) signature checks; swift-certificates links it already.
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: strict
         ),
         .target(
             name: "Fingerprints",
-            dependencies: ["TLSWire", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["TLSWire", "TextFormatting", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
         .target(
             name: "TLSAudit",
-            dependencies: ["TLSWire", "X509Inspection", .product(name: "Yams", package: "Yams")],
+            dependencies: ["TLSWire", "X509Inspection", "TextFormatting", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict
         ),
         .target(
@@ -60,18 +65,22 @@ let package = Package(
         ),
         .target(
             name: "Reporting",
-            dependencies: ["HandshakeAnalysis", "PacketDecoding", "TLSWire", "X509Inspection", "Fingerprints", "TLSAudit"],
+            dependencies: [
+                "HandshakeAnalysis", "PacketDecoding", "TLSWire", "X509Inspection", "Fingerprints", "TLSAudit",
+                "TextFormatting",
+            ],
             swiftSettings: strict
         ),
         .executableTarget(
             name: "tlsscope",
             dependencies: [
-                "PcapCapture", "HandshakeAnalysis", "Reporting",
+                "PcapCapture", "HandshakeAnalysis", "Reporting", "TextFormatting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
         ),
         .testTarget(name: "WireCursorTests", dependencies: ["WireCursor"]),
+        .testTarget(name: "TextFormattingTests", dependencies: ["TextFormatting"]),
         .testTarget(name: "PacketDecodingTests", dependencies: ["PacketDecoding", "TCPReassembly"]),
         .testTarget(name: "TLSWireTests", dependencies: ["TLSWire"]),
         .testTarget(name: "X509InspectionTests", dependencies: ["X509Inspection"]),

@@ -1,5 +1,6 @@
 import Crypto
 import TLSWire
+import TextFormatting
 
 /// JA3 (salesforce): the string and its lowercase MD5 hex.
 public struct JA3: Sendable, Hashable {
@@ -29,7 +30,7 @@ public enum FingerprintTransport: Sendable, Hashable {
 extension JA3 {
     /// The JA3 of a JA3 string: its MD5 as lowercase hex.
     public init(string: String) {
-        self.init(string: string, hash: lowercaseHex(Insecure.MD5.hash(data: Array(string.utf8))))
+        self.init(string: string, hash: Hex.string(Insecure.MD5.hash(data: Array(string.utf8))))
     }
 
     /// JA3 of a ClientHello: `SSLVersion,Ciphers,Extensions,EllipticCurves,EllipticCurvePointFormats`, each
@@ -164,7 +165,7 @@ func alpnMarker(_ alpn: [[UInt8]]) -> String {
     if isASCIIAlphanumeric(first), isASCIIAlphanumeric(last) {
         return String(UnicodeScalar(first)) + String(UnicodeScalar(last))
     }
-    return String(hexDigit(first >> 4)) + String(hexDigit(last & 0x0f))
+    return String(decoding: [Hex.digit(first >> 4), Hex.digit(last)], as: UTF8.self)
 }
 
 private func isASCIIAlphanumeric(_ byte: UInt8) -> Bool {
@@ -177,10 +178,7 @@ private func hexList(_ values: [UInt16]) -> [UInt8] {
     bytes.reserveCapacity(values.count * 5)
     for value in values {
         if !bytes.isEmpty { bytes.append(UInt8(ascii: ",")) }
-        bytes.append(hexDigits[Int(value >> 12)])
-        bytes.append(hexDigits[Int(value >> 8 & 0xf)])
-        bytes.append(hexDigits[Int(value >> 4 & 0xf)])
-        bytes.append(hexDigits[Int(value & 0xf)])
+        for shift: UInt16 in [12, 8, 4, 0] { bytes.append(Hex.digit(UInt8(truncatingIfNeeded: value >> shift))) }
     }
     return bytes
 }
@@ -190,27 +188,6 @@ private func truncatedSHA256(_ text: [UInt8]) -> [UInt8] {
     guard !text.isEmpty else { return zeroHashBytes }
     var out: [UInt8] = []
     out.reserveCapacity(12)
-    for byte in SHA256.hash(data: text).prefix(6) {
-        out.append(hexDigits[Int(byte >> 4)])
-        out.append(hexDigits[Int(byte & 0x0f)])
-    }
+    Hex.append(SHA256.hash(data: text).prefix(6), to: &out)
     return out
-}
-
-/// ASCII "0123456789abcdef", indexed by nibble (a static table: fingerprints run once per connection,
-/// and building strings Character by Character cost more than the hashing).
-private let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
-
-private func hexDigit(_ nibble: UInt8) -> Character {
-    Character(Unicode.Scalar(hexDigits[Int(nibble & 0x0f)]))
-}
-
-private func lowercaseHex<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
-    var out: [UInt8] = []
-    out.reserveCapacity(64)
-    for byte in bytes {
-        out.append(hexDigits[Int(byte >> 4)])
-        out.append(hexDigits[Int(byte & 0x0f)])
-    }
-    return String(decoding: out, as: UTF8.self)
 }

@@ -1,3 +1,5 @@
+import TextFormatting
+
 /// A streaming JSON writer that appends UTF-8 to a reused byte buffer.
 ///
 /// Foundation's `JSONEncoder` is far too slow for thousands of multi-kilobyte records per second; this writer
@@ -284,9 +286,9 @@ public struct JSONWriter {
         bytes[start..<bytes.count].reverse()
     }
 
-    private static func hexDigit(_ nibble: UInt8) -> UInt8 {
-        nibble < 10 ? UInt8(ascii: "0") &+ nibble : UInt8(ascii: "a") &+ (nibble &- 10)
-    }
+    /// The shared lowercase digit (inlinable, so the per-byte loop stays as tight as a local helper).
+    @inline(__always)
+    private static func hexDigit(_ nibble: UInt8) -> UInt8 { Hex.digit(nibble) }
 
     /// Appends `input` with RFC 8259 escaping; unescaped runs are copied in bulk. With `validate`, invalid
     /// UTF-8 is replaced by U+FFFD (EF BF BD); without it the input is trusted to be valid (Swift strings).

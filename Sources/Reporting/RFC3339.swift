@@ -1,3 +1,5 @@
+import TextFormatting
+
 /// RFC 3339 UTC timestamps without Foundation's formatters (which are slow and locale-bound).
 public enum RFC3339 {
     /// "2014-02-11T16:54:12.123456Z" (microseconds) from nanoseconds since 1970.
@@ -67,18 +69,10 @@ public enum RFC3339 {
         }
     }
 
-    /// Howard Hinnant's days-to-civil algorithm (proleptic Gregorian).
+    /// The civil date `days` after 1970-01-01 (the shared, overflow-free helper).
     static func civil(fromDays days: Int64) -> (Int64, Int, Int) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = Int(doy - (153 * mp + 2) / 5 + 1)
-        let month = Int(mp < 10 ? mp + 3 : mp - 9)
-        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
-        return (year, month, day)
+        let date = CivilDate.civil(days: days)
+        return (date.year, date.month, date.day)
     }
 
     private static func pad(_ value: Int) -> String {
