@@ -2,6 +2,7 @@ import ArgumentParser
 import HandshakeAnalysis
 import Reporting
 import TLSAudit
+import TextFormatting
 
 #if canImport(Glibc)
 import Glibc
@@ -33,7 +34,7 @@ struct Audit: ParsableCommand {
     @Option(name: .customLong("fail-on"), help: "Lowest severity that makes the exit status 1: info, low, medium, high, critical.")
     var failOn: Severity = .high
 
-    @Option(name: .long, help: "Judge certificate validity at this time (RFC 3339, e.g. 2025-01-31T00:00:00Z, or seconds since 1970) instead of capture time.")
+    @Option(name: .long, help: "Judge certificate validity at this time (RFC 3339, e.g. 2025-01-31T00:00:00Z or 2025-01-31, or seconds since 1970) instead of capture time.")
     var now: String?
 
     @Argument(help: "Capture files (pcap or pcapng); - reads standard input. Or --interface.")
@@ -51,12 +52,16 @@ struct Audit: ParsableCommand {
             if pcaps.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input (-) can be read only once") }
         }
         if options.noFindings { throw ValidationError("--no-findings makes no sense for audit") }
-        if let now, Self.parseTime(now) == nil {
-            throw ValidationError("--now takes an RFC 3339 UTC time (2025-01-31T00:00:00Z) or seconds since 1970")
-        }
     }
 
     func run() throws {
+        // Checked here rather than in validate() so that a bad time is one line on stderr, not a usage page.
+        if let now, Self.parseTime(now) == nil {
+            FileHandleStandardError.write(
+                "tlsscope: --now \(now): not a valid time; give an RFC 3339 time (2025-01-31T00:00:00Z), "
+                    + "a date (2025-01-31) or seconds since 1970\n")
+            throw ExitStatus.inputUnusable
+        }
         let activePolicy = try loadPolicy()
         var analysisOptions = AnalysisOptions()
         analysisOptions.auditPolicy = activePolicy
@@ -127,23 +132,57 @@ struct Audit: ParsableCommand {
         return ferror(file) == 0 ? bytes : nil
     }
 
-    /// "2025-01-31T00:00:00Z" (or with a fraction) or whole seconds since 1970.
+    /// `--now`: whole seconds since 1970; an RFC 3339 date-time ("2025-01-31T00:00:00Z", with an optional
+    /// fraction, and "Z" or a "±hh:mm" offset); or a full date ("2025-01-31", midnight UTC). Nil for
+    /// anything else, an impossible date (2025-02-31) or a time that does not fit in 64-bit seconds.
     static func parseTime(_ text: String) -> Int64? {
         if let seconds = Int64(text) { return seconds }
-        let parts = text.utf8.split(whereSeparator: { "-T:Z.".utf8.contains($0) }).map { Int(String(decoding: $0, as: UTF8.self)) }
-        guard parts.count >= 6, text.hasSuffix("Z"), let year = parts[0], let month = parts[1], let day = parts[2],
-            let hour = parts[3], let minute = parts[4], let second = parts[5],
-            (1...12).contains(month), (1...31).contains(day), (0...23).contains(hour), (0...59).contains(minute),
-            (0...60).contains(second)
+        let bytes = Array(text.utf8)
+        var index = 0
+        func number(_ width: Int) -> Int? {
+            guard bytes.count - index >= width else { return nil }
+            var value = 0
+            for byte in bytes[index..<index + width] {
+                guard (0x30...0x39).contains(byte) else { return nil }
+                value = value * 10 + Int(byte - 0x30)
+            }
+            index += width
+            return value
+        }
+        func skip(_ characters: String) -> Bool {
+            guard index < bytes.count, characters.utf8.contains(bytes[index]) else { return false }
+            index += 1
+            return true
+        }
+        // RFC 3339 §5.6: date-fullyear is exactly four digits.
+        guard let year = number(4), skip("-"), let month = number(2), skip("-"), let day = number(2) else {
+            return nil
+        }
+        if index == bytes.count {
+            return CivilDate.epochSeconds(year: Int64(year), month: month, day: day, hour: 0, minute: 0, second: 0)
+        }
+        guard skip("Tt"), let hour = number(2), skip(":"), let minute = number(2), skip(":"),
+            let second = number(2)
         else { return nil }
-        // Days from civil (Howard Hinnant), proleptic Gregorian.
-        let y = Int64(month <= 2 ? year - 1 : year)
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = Int64((month + 9) % 12)
-        let doy = (153 * mp + 2) / 5 + Int64(day) - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        let days = era * 146_097 + doe - 719_468
-        return days * 86_400 + Int64(hour * 3600 + minute * 60 + second)
+        if skip(".") {
+            let start = index
+            while index < bytes.count, (0x30...0x39).contains(bytes[index]) { index += 1 }
+            guard index > start else { return nil }
+        }
+        var offset = 0
+        if !skip("Zz") {
+            guard index < bytes.count else { return nil }
+            let sign = bytes[index] == UInt8(ascii: "-") ? -1 : 1
+            guard skip("+-"), let offsetHours = number(2), skip(":"), let offsetMinutes = number(2),
+                offsetHours < 24, offsetMinutes < 60
+            else { return nil }
+            offset = sign * (offsetHours * 3600 + offsetMinutes * 60)
+        }
+        guard index == bytes.count,
+            let local = CivilDate.epochSeconds(
+                year: Int64(year), month: month, day: day, hour: hour, minute: minute, second: second)
+        else { return nil }
+        // A time at +hh:mm is that far ahead of UTC (years are four digits, so this cannot overflow).
+        return local - Int64(offset)
     }
 }

@@ -93,6 +93,19 @@ import Testing
         #expect(try Harness.run(["audit", "--now", "yesterday", Self.weak]).status == 2)
     }
 
+    /// Issue #9: a year that overflows 64-bit seconds trapped (exit 132, a backtrace), and an impossible
+    /// date was accepted. Both are now exit 2 with one line on stderr.
+    @Test func impossibleNowIsOneLineAndExitTwo() throws {
+        for now in ["999999999999999-01-01T00:00:00Z", "2025-02-31T00:00:00Z", "2025-02-31"] {
+            let result = try Harness.run(["audit", "--now", now, Self.weak])
+            #expect(result.status == 2, "\(now): \(result.stderr)")
+            #expect(result.stderr.split(separator: "\n").count == 1, "\(now): \(result.stderr)")
+            #expect(result.stderr.contains("--now \(now)"))
+            #expect(result.stdout.isEmpty)
+        }
+        #expect(try Harness.run(["audit", "--now", "2025-02-28", Self.weak]).status != 2)
+    }
+
     @Test func analyzeNoFindingsLeavesThemEmpty() throws {
         let result = try Harness.run(["analyze", "--format", "ndjson", "--no-findings", Self.weak])
         let record = try #require(try Harness.jsonObject(Data(result.stdoutText.split(separator: "\n")[0].utf8)) as? [String: Any])
