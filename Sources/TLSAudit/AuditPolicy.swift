@@ -129,12 +129,10 @@ private let intermediateSuites: [UInt16] = [
     0xcca8,  // TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256
 ]
 
-/// Mozilla 5.8 old `ciphers.iana`.
+/// Mozilla 5.8 old `ciphers.iana` (https://ssl-config.mozilla.org/guidelines/5.8.json): 21 suites, no
+/// DHE (5.7's list had 26, with five DHE_RSA suites, and DH 1024).
 private let oldSuites: [UInt16] = [
     0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9, 0xcca8,
-    0x009e,  // TLS_DHE_RSA_WITH_AES_128_GCM_SHA256
-    0x009f,  // TLS_DHE_RSA_WITH_AES_256_GCM_SHA384
-    0xccaa,  // TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256
     0xc023,  // TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256
     0xc027,  // TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256
     0xc009,  // TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA
@@ -143,8 +141,6 @@ private let oldSuites: [UInt16] = [
     0xc028,  // TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384
     0xc00a,  // TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA
     0xc014,  // TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA
-    0x0067,  // TLS_DHE_RSA_WITH_AES_128_CBC_SHA256
-    0x006b,  // TLS_DHE_RSA_WITH_AES_256_CBC_SHA256
     0x009c,  // TLS_RSA_WITH_AES_128_GCM_SHA256
     0x009d,  // TLS_RSA_WITH_AES_256_GCM_SHA384
     0x003c,  // TLS_RSA_WITH_AES_128_CBC_SHA256
@@ -194,8 +190,8 @@ extension AuditPolicy {
         severities: severityColumn(\.intermediate)
     )
 
-    /// Mozilla Server Side TLS 5.8 "old": TLS 1.0–1.3, CBC, static-RSA and 3DES suites for legacy
-    /// clients, RSA certificates, DH ≥ 1024, 366-day lifetime.
+    /// Mozilla Server Side TLS 5.8 "old": TLS 1.0–1.3, ECDHE, CBC, static-RSA and 3DES suites for legacy
+    /// clients (no DHE), RSA certificates, DH ≥ 2048, 366-day lifetime.
     public static let old = AuditPolicy(
         name: "old",
         versions: [.tls10, .tls11, .tls12, .tls13],
@@ -205,7 +201,7 @@ extension AuditPolicy {
         certificateKeyTypes: ["rsa"],
         certificateCurves: ["secp256r1", "secp384r1"],
         certificateSignatures: ["sha256WithRSAEncryption"],
-        minimumRSABits: 2048, minimumECBits: 224, minimumDHBits: 1024,
+        minimumRSABits: 2048, minimumECBits: 224, minimumDHBits: 2048,
         maximumCertificateLifetimeDays: 366,
         severities: severityColumn(\.old)
     )

@@ -1,4 +1,5 @@
 import TLSWire
+import TextFormatting
 import X509Inspection
 
 /// Audits one connection against `policy`: every finding that applies, each id at most once, worst first
@@ -25,16 +26,28 @@ struct FindingCollector {
         var message: String
         /// This instance is broken crypto whatever the id's usual severity (DH < 1024, MD5 signature...).
         var forceCritical: Bool
+        /// It reports something the active policy does not allow: never below medium.
+        var outsidePolicy: Bool
     }
     private(set) var raw: [Raw] = []
 
-    mutating func add(_ id: String, _ message: String, critical: Bool = false) {
+    /// Adds `id` once (a later add keeps the first message, but a critical instance wins and being
+    /// outside the policy sticks). Linear in the few ids collected (at most the catalog's ~45).
+    mutating func add(_ id: String, _ message: String, critical: Bool = false, outsidePolicy: Bool = false) {
         if let index = raw.firstIndex(where: { $0.id == id }) {
-            // Each id once: keep the first message, but a critical instance wins.
-            if critical && !raw[index].forceCritical { raw[index] = Raw(id: id, message: message, forceCritical: true) }
+            if critical && !raw[index].forceCritical {
+                raw[index].message = message
+                raw[index].forceCritical = true
+            }
+            raw[index].outsidePolicy = raw[index].outsidePolicy || outsidePolicy
             return
         }
-        raw.append(Raw(id: id, message: message, forceCritical: critical))
+        raw.append(Raw(id: id, message: message, forceCritical: critical, outsidePolicy: outsidePolicy))
+    }
+
+    /// Marks the collected findings among `ids` as describing something the policy does not allow.
+    mutating func markOutsidePolicy(_ ids: Set<String>) {
+        for index in raw.indices where ids.contains(raw[index].id) { raw[index].outsidePolicy = true }
     }
 
     func has(_ id: String) -> Bool { raw.contains { $0.id == id } }
@@ -45,8 +58,10 @@ struct FindingCollector {
             if policy.exceptions.contains(where: { $0.id == item.id && $0.matches(input) }) { return nil }
             let broken = item.forceCritical || FindingCatalog.brokenCryptoIDs.contains(item.id)
             if !broken && policy.disabled.contains(item.id) { return nil }
-            return Finding(
-                id: item.id, severity: broken ? .critical : policy.severity(of: item.id), message: item.message)
+            var severity = broken ? .critical : policy.severity(of: item.id)
+            // What the profile does not allow fails `--fail-on medium` whichever id reports it.
+            if item.outsidePolicy { severity = max(severity, .medium) }
+            return Finding(id: item.id, severity: severity, message: item.message)
         }
         return kept.sorted { lhs, rhs in
             lhs.severity != rhs.severity ? lhs.severity > rhs.severity : lhs.id < rhs.id
@@ -77,10 +92,13 @@ func policyEquivalent(_ version: TLSVersion) -> TLSVersion {
 
 private func checkVersion(_ input: AuditInput, _ policy: AuditPolicy, _ out: inout FindingCollector) {
     guard let version = input.negotiatedVersion else { return }
+    let allowed = policy.versions.contains(policyEquivalent(version))
     if let rule = versionRules[version] {
-        out.add(rule.id, "server negotiated \(version.name) (\(rule.why))")
-    } else if !policy.versions.contains(policyEquivalent(version)) {
-        out.add("policy-version", "server negotiated \(version.name), which policy \(policy.name) does not allow")
+        out.add(rule.id, "server negotiated \(version.name) (\(rule.why))", outsidePolicy: !allowed)
+    } else if !allowed {
+        out.add(
+            "policy-version", "server negotiated \(version.name), which policy \(policy.name) does not allow",
+            outsidePolicy: true)
     }
 }
 
@@ -135,7 +153,7 @@ private func checkCipherSuite(_ input: AuditInput, _ policy: AuditPolicy, _ out:
             ? "the GREASE value \(hex(suite.rawValue)) (RFC 8701 forbids selecting it)"
             : suite.ianaName.map { "\($0), a signalling value rather than a cipher suite" }
                 ?? "\(hex(suite.rawValue)), which is not a registered cipher suite"
-        out.add("cipher-unknown", "server selected \(what)")
+        out.add("cipher-unknown", "server selected \(what)", outsidePolicy: !policy.cipherSuites.contains(suite))
         return
     }
     for weakness in suiteWeaknesses(parts) {
@@ -156,8 +174,14 @@ private func checkCipherSuite(_ input: AuditInput, _ policy: AuditPolicy, _ out:
         let bits = input.dhPrimeBits.map { " (\($0)-bit prime)" } ?? input.negotiatedGroup.map { " (\($0.name))" } ?? ""
         out.add("kex-ffdhe", "server chose finite-field DHE\(bits); ECDHE is faster and better supported")
     }
-    if !policy.cipherSuites.contains(suite) && !out.hasAny(suiteSpecificIDs) {
-        out.add("policy-cipher", "server negotiated \(suite.name), which policy \(policy.name) does not allow")
+    guard !policy.cipherSuites.contains(suite) else { return }
+    if out.hasAny(suiteSpecificIDs) {
+        // e.g. DHE under intermediate: kex-ffdhe (low) is what says so, so it is at least medium.
+        out.markOutsidePolicy(suiteSpecificIDs)
+    } else {
+        out.add(
+            "policy-cipher", "server negotiated \(suite.name), which policy \(policy.name) does not allow",
+            outsidePolicy: true)
     }
 }
 
@@ -186,13 +210,18 @@ private func ffdhePrimeBits(_ group: NamedGroup) -> Int? {
     }
 }
 
+/// Findings that describe the negotiated group itself; policy-group only fires when none of them did.
+private let groupSpecificIDs: Set<String> = ["kex-ffdhe", "dh-weak", "iana-discouraged", "pq-obsolete-draft"]
+
 private func checkKeyExchange(_ input: AuditInput, _ policy: AuditPolicy, _ out: inout FindingCollector) {
     let group = input.negotiatedGroup
     let dhBits = input.dhPrimeBits ?? group.flatMap(ffdhePrimeBits)
     if let dhBits {
         let floor = max(2048, policy.minimumDHBits)
         if dhBits < floor {
-            out.add("dh-weak", "DH prime is \(dhBits) bits (< \(floor))", critical: dhBits < 1024)
+            out.add(
+                "dh-weak", "DH prime is \(dhBits) bits (< \(floor))", critical: dhBits < 1024,
+                outsidePolicy: dhBits < policy.minimumDHBits)
         }
         if let leaf = input.certificates.first, leaf.keyType == "RSA", let rsaBits = leaf.keyBits, dhBits < rsaBits {
             out.add(
@@ -206,8 +235,13 @@ private func checkKeyExchange(_ input: AuditInput, _ policy: AuditPolicy, _ out:
         out.add("iana-discouraged", "server chose group \(group.name), which IANA marks discouraged (Recommended = D)")
         covered = true
     }
-    if !policy.groups.contains(group) && !covered {
-        out.add("policy-group", "server chose group \(group.name), which policy \(policy.name) does not allow")
+    guard !policy.groups.contains(group) else { return }
+    if covered {
+        out.markOutsidePolicy(groupSpecificIDs)
+    } else {
+        out.add(
+            "policy-group", "server chose group \(group.name), which policy \(policy.name) does not allow",
+            outsidePolicy: true)
     }
 }
 
@@ -300,7 +334,8 @@ private func checkCertificates(_ input: AuditInput, _ policy: AuditPolicy, _ out
     if !reasons.isEmpty {
         out.add(
             "policy-cert",
-            "leaf certificate \(reasons.joined(separator: " and ")) not allowed by policy \(policy.name)")
+            "leaf certificate \(reasons.joined(separator: " and ")) not allowed by policy \(policy.name)",
+            outsidePolicy: true)
     }
 }
 
@@ -349,28 +384,11 @@ private func days(_ seconds: Int64) -> String {
     return whole == 1 ? "1 day" : "\(whole) days"
 }
 
-/// "2024-03-01" for seconds since 1970 (UTC), by Howard Hinnant's civil-from-days; clamped to years
-/// 0001–9999 (what X.509 times can express), so the arithmetic cannot overflow.
-func utcDate(_ unclamped: Int64) -> String {
-    let seconds = min(max(unclamped, -62_135_596_800), 253_402_300_799)
-    let z = (seconds >= 0 ? seconds / secondsPerDay : (seconds - secondsPerDay + 1) / secondsPerDay) + 719_468
-    let era = (z >= 0 ? z : z - 146_096) / 146_097
-    let dayOfEra = z - era * 146_097
-    let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-    let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-    let monthIndex = (5 * dayOfYear + 2) / 153
-    let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
-    let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-    let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-    func two(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
-    let yearText = String(year)
-    return String(repeating: "0", count: max(0, 4 - yearText.count)) + yearText + "-\(two(month))-\(two(day))"
-}
+/// "2024-03-01" for seconds since 1970 (UTC).
+func utcDate(_ seconds: Int64) -> String { CivilDate.dateString(epochSeconds: seconds) }
 
-func hex(_ value: UInt16) -> String {
-    let digits = String(value, radix: 16)
-    return "0x" + String(repeating: "0", count: max(0, 4 - digits.count)) + digits
-}
+/// "0x00ff": an unnamed code point.
+func hex(_ value: UInt16) -> String { Hex.codePoint(value) }
 
 // MARK: - Extensions in the ServerHello
 
@@ -452,17 +470,22 @@ private func checkClientOffer(_ input: AuditInput, _ policy: AuditPolicy, _ out:
             weakVersions.append(version.name)
         }
     }
-    var weakSuites: [String] = []
-    for suite in hello.cipherSuites where !suite.isGREASE {
+    // Each distinct suite judged once, and only the first four named: a crafted hello repeats tens of
+    // thousands of suites, and the rule must stay linear with a bounded message.
+    var judged = Set<CipherSuite>()
+    var weakSuiteCount = 0
+    var weakSuiteNames: [String] = []
+    for suite in hello.cipherSuites where !suite.isGREASE && judged.insert(suite).inserted {
         guard let parts = suite.parts, suiteWeaknesses(parts).contains(where: { serious($0.id) }) else { continue }
-        weakSuites.append(suite.name)
+        weakSuiteCount += 1
+        if weakSuiteNames.count < 4 { weakSuiteNames.append(suite.name) }
     }
-    guard !weakVersions.isEmpty || !weakSuites.isEmpty else { return }
+    guard !weakVersions.isEmpty || weakSuiteCount > 0 else { return }
     var pieces: [String] = []
-    if !weakSuites.isEmpty {
-        let shown = weakSuites.prefix(4).joined(separator: ", ")
-        let more = weakSuites.count > 4 ? " and \(weakSuites.count - 4) more" : ""
-        pieces.append("\(weakSuites.count) weak suite\(weakSuites.count == 1 ? "" : "s") (\(shown)\(more))")
+    if weakSuiteCount > 0 {
+        let shown = weakSuiteNames.joined(separator: ", ")
+        let more = weakSuiteCount > 4 ? " and \(weakSuiteCount - 4) more" : ""
+        pieces.append("\(weakSuiteCount) weak suite\(weakSuiteCount == 1 ? "" : "s") (\(shown)\(more))")
     }
     if !weakVersions.isEmpty { pieces.append(weakVersions.joined(separator: ", ")) }
     out.add("client-offers-weak", "client offered " + pieces.joined(separator: " and "))
@@ -490,14 +513,23 @@ private func checkPostQuantum(_ input: AuditInput, _ out: inout FindingCollector
         out.add("pq-obsolete-draft", "server chose \(selected.name), an obsolete pre-standard Kyber code point")
     }
     guard let hello = input.clientHello else { return }
-    let offered = hello.supportedGroups + hello.keyShareGroups.filter { !hello.supportedGroups.contains($0) }
-    let drafts = offered.filter(isKyberDraft)
+    // The distinct groups offered (supported_groups, then key shares), first-seen order, in one pass
+    // with a set: comparing each key share with the whole supported_groups list was quadratic in a
+    // crafted hello (tens of thousands of entries).
+    var seen = Set<NamedGroup>()
+    var drafts: [NamedGroup] = []
+    var postQuantum: [NamedGroup] = []
+    for list in [hello.supportedGroups, hello.keyShareGroups] {
+        for group in list where (isMLKEM(group) || isKyberDraft(group)) && seen.insert(group).inserted {
+            postQuantum.append(group)
+            if isKyberDraft(group) { drafts.append(group) }
+        }
+    }
     if !drafts.isEmpty {
         out.add(
             "pq-obsolete-draft",
             "client offered \(drafts.map(\.name).joined(separator: ", ")), an obsolete pre-standard Kyber code point")
     }
-    let postQuantum = offered.filter { isMLKEM($0) || isKyberDraft($0) }
     let selectedPostQuantum = selected.map { isMLKEM($0) || isKyberDraft($0) } ?? false
     if postQuantum.isEmpty {
         out.add("pq-not-offered", "client offered no post-quantum key exchange (e.g. X25519MLKEM768)")

@@ -10,10 +10,10 @@ import Testing
         #expect(AuditPolicy.old.versions == [.tls10, .tls11, .tls12, .tls13])
         #expect(AuditPolicy.modern.cipherSuites.count == 3)
         #expect(AuditPolicy.intermediate.cipherSuites.count == 9)
-        #expect(AuditPolicy.old.cipherSuites.count == 29)
+        #expect(AuditPolicy.old.cipherSuites.count == 24, "Mozilla 5.8 old: 3 TLS 1.3 + 21 TLS 1.2 suites")
         #expect(AuditPolicy.modern.maximumCertificateLifetimeDays == 90)
         #expect(AuditPolicy.intermediate.maximumCertificateLifetimeDays == 366)
-        #expect(AuditPolicy.old.minimumDHBits == 1024)
+        #expect(AuditPolicy.old.minimumDHBits == 2048, "Mozilla 5.8 old dh_param_size")
         #expect(AuditPolicy.builtIn(named: "Modern") == .modern)
         #expect(AuditPolicy.builtIn(named: "strict") == nil)
     }

@@ -1,0 +1,34 @@
+/// The verdict on one connection under every built-in profile at once, whatever policy is active: the
+/// contract's `compliance` object. A profile fails when a finding of medium severity or worse applies
+/// under it (what `audit --policy P --fail-on medium` fails on); since whatever a profile does not allow
+/// is never below medium, anything outside the profile fails it.
+public struct Compliance: Sendable, Hashable {
+    /// One built-in profile's verdict.
+    public struct Verdict: Sendable, Hashable {
+        /// "modern", "intermediate" or "old".
+        public var profile: String
+        public var passes: Bool
+        /// "pass" or "fail", as the record writes it.
+        public var text: String { passes ? "pass" : "fail" }
+    }
+
+    /// modern, intermediate, old: the contract's key order.
+    public var verdicts: [Verdict]
+
+    /// Judges `input` under each built-in profile.
+    public init(_ input: AuditInput) {
+        verdicts = [AuditPolicy.modern, .intermediate, .old].map { policy in
+            Verdict(profile: policy.name, passes: Self.passes(audit(input, policy: policy)))
+        }
+    }
+
+    /// The verdict under `profile` ("modern", "intermediate", "old"); nil for another name.
+    public func passes(_ profile: String) -> Bool? {
+        verdicts.first { $0.profile == profile }?.passes
+    }
+
+    /// Whether findings already judged under a profile pass it: none is medium or worse.
+    public static func passes(_ findings: [Finding]) -> Bool {
+        !findings.contains { $0.severity >= .medium }
+    }
+}
