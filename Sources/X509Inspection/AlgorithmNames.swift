@@ -30,6 +30,19 @@ let signatureAlgorithmNames: [ASN1ObjectIdentifier: String] = [
     [2, 16, 840, 1, 101, 3, 4, 3, 17]: "ML-DSA-44",
     [2, 16, 840, 1, 101, 3, 4, 3, 18]: "ML-DSA-65",
     [2, 16, 840, 1, 101, 3, 4, 3, 19]: "ML-DSA-87",
+    // FIPS 205 (NIST CSOR sigAlgs 20-31); the signature OID is also the key's.
+    [2, 16, 840, 1, 101, 3, 4, 3, 20]: "SLH-DSA-SHA2-128s",
+    [2, 16, 840, 1, 101, 3, 4, 3, 21]: "SLH-DSA-SHA2-128f",
+    [2, 16, 840, 1, 101, 3, 4, 3, 22]: "SLH-DSA-SHA2-192s",
+    [2, 16, 840, 1, 101, 3, 4, 3, 23]: "SLH-DSA-SHA2-192f",
+    [2, 16, 840, 1, 101, 3, 4, 3, 24]: "SLH-DSA-SHA2-256s",
+    [2, 16, 840, 1, 101, 3, 4, 3, 25]: "SLH-DSA-SHA2-256f",
+    [2, 16, 840, 1, 101, 3, 4, 3, 26]: "SLH-DSA-SHAKE-128s",
+    [2, 16, 840, 1, 101, 3, 4, 3, 27]: "SLH-DSA-SHAKE-128f",
+    [2, 16, 840, 1, 101, 3, 4, 3, 28]: "SLH-DSA-SHAKE-192s",
+    [2, 16, 840, 1, 101, 3, 4, 3, 29]: "SLH-DSA-SHAKE-192f",
+    [2, 16, 840, 1, 101, 3, 4, 3, 30]: "SLH-DSA-SHAKE-256s",
+    [2, 16, 840, 1, 101, 3, 4, 3, 31]: "SLH-DSA-SHAKE-256f",
 ]
 
 enum PublicKeyKind {
@@ -48,6 +61,25 @@ let publicKeyAlgorithms: [ASN1ObjectIdentifier: PublicKeyKind] = [
     [1, 3, 101, 111]: .fixed(name: "X448", bits: 448),
     [1, 3, 101, 112]: .fixed(name: "Ed25519", bits: 256),
     [1, 3, 101, 113]: .fixed(name: "Ed448", bits: 456),
+    // FIPS 204 ML-DSA, FIPS 205 SLH-DSA, FIPS 203 ML-KEM (NIST CSOR): security categories, not bit sizes.
+    [2, 16, 840, 1, 101, 3, 4, 3, 17]: .fixed(name: "ML-DSA-44", bits: nil),
+    [2, 16, 840, 1, 101, 3, 4, 3, 18]: .fixed(name: "ML-DSA-65", bits: nil),
+    [2, 16, 840, 1, 101, 3, 4, 3, 19]: .fixed(name: "ML-DSA-87", bits: nil),
+    [2, 16, 840, 1, 101, 3, 4, 3, 20]: .fixed(name: "SLH-DSA-SHA2-128s", bits: nil),
+    [2, 16, 840, 1, 101, 3, 4, 3, 21]: .fixed(name: "SLH-DSA-SHA2-128f", bits: nil),
+    [2, 16, 840, 1, 101, 3, 4, 3, 22]: .fixed(name: "SLH-DSA-SHA2-192s", bits: nil),
+    [2, 16, 840, 1, 101, 3, 4, 3, 23]: .fixed(name: "SLH-DSA-SHA2-192f", bits: nil),
+    [2, 16, 840, 1, 101, 3, 4, 3, 24]: .fixed(name: "SLH-DSA-SHA2-256s", bits: nil),
+    [2, 16, 840, 1, 101, 3, 4, 3, 25]: .fixed(name: "SLH-DSA-SHA2-256f", bits: nil),
+    [2, 16, 840, 1, 101, 3, 4, 3, 26]: .fixed(name: "SLH-DSA-SHAKE-128s", bits: nil),
+    [2, 16, 840, 1, 101, 3, 4, 3, 27]: .fixed(name: "SLH-DSA-SHAKE-128f", bits: nil),
+    [2, 16, 840, 1, 101, 3, 4, 3, 28]: .fixed(name: "SLH-DSA-SHAKE-192s", bits: nil),
+    [2, 16, 840, 1, 101, 3, 4, 3, 29]: .fixed(name: "SLH-DSA-SHAKE-192f", bits: nil),
+    [2, 16, 840, 1, 101, 3, 4, 3, 30]: .fixed(name: "SLH-DSA-SHAKE-256s", bits: nil),
+    [2, 16, 840, 1, 101, 3, 4, 3, 31]: .fixed(name: "SLH-DSA-SHAKE-256f", bits: nil),
+    [2, 16, 840, 1, 101, 3, 4, 4, 1]: .fixed(name: "ML-KEM-512", bits: nil),
+    [2, 16, 840, 1, 101, 3, 4, 4, 2]: .fixed(name: "ML-KEM-768", bits: nil),
+    [2, 16, 840, 1, 101, 3, 4, 4, 3]: .fixed(name: "ML-KEM-1024", bits: nil),
 ]
 
 /// Named curves (RFC 5480 §2.1.1.1, RFC 5639) → SEC 2 name and field size.

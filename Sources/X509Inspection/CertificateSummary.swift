@@ -1,5 +1,6 @@
 import Crypto
 import SwiftASN1
+import TextFormatting
 import X509
 
 /// What tlsscope reports of one X.509 certificate (the contract's certificate object).
@@ -9,21 +10,28 @@ public struct CertificateSummary: Sendable, Hashable {
     /// RFC 4514 string forms.
     public var subject: String
     public var issuer: String
-    /// Lowercase hex, no separators.
+    /// Lowercase hex of the serial's value, no separators; a negative serial (which RFC 5280 §4.1.2.2
+    /// forbids but asks to be handled) as "-" and the hex of its magnitude.
     public var serial: String
     /// Seconds since 1970 (UTC).
     public var notBefore: Int64
     public var notAfter: Int64
-    /// "RSA", "EC", "Ed25519", "Ed448", "DSA", or the OID text for anything else.
+    /// "RSA", "EC", "Ed25519", "Ed448", "DSA", "DH", "X25519", "X448", "ML-DSA-44/65/87", "SLH-DSA-…",
+    /// "ML-KEM-512/768/1024", or the OID text for anything else.
     public var keyType: String
+    /// Modulus or prime size; an EC key's order size (also with explicit parameters); nil where no bit
+    /// size applies (ML-DSA, SLH-DSA, ML-KEM) or it could not be read.
     public var keyBits: Int?
-    /// Named curve of an EC key ("secp256r1"...).
+    /// Named curve of an EC key ("secp256r1"...), "explicit" when the key carries its own curve
+    /// parameters (RFC 3279 specifiedCurve), "implicit" for implicitlyCA, or the OID of an unknown curve.
     public var curve: String?
     /// "sha256WithRSAEncryption", "ecdsa-with-SHA256", ...
     public var signatureAlgorithm: String
     /// DNS names, IP addresses, e-mail addresses and URIs, in certificate order.
     public var subjectAlternativeNames: [String]
-    /// Subject equals issuer and the signature verifies with the certificate's own key.
+    /// Issuer matches subject under RFC 5280 §7.1 and the signature verifies with the certificate's own
+    /// key; where the key cannot be checked here (DSA, Ed448, explicit-curve EC, MD5...), issuer matches
+    /// subject and, when both are present, the authority key identifier equals the subject key identifier.
     public var isSelfSigned: Bool
 
     public init(
@@ -46,7 +54,7 @@ public struct CertificateSummary: Sendable, Hashable {
     }
 }
 
-/// A certificate that swift-certificates could not parse.
+/// A certificate whose structure could not be read at all (the contract's `certificate_unparsable`).
 public struct CertificateParseError: Error, Sendable, CustomStringConvertible {
     public var reason: String
     public var description: String { reason }
@@ -54,9 +62,10 @@ public struct CertificateParseError: Error, Sendable, CustomStringConvertible {
 }
 
 extension CertificateSummary {
-    /// Parses DER with swift-asn1 and swift-certificates' name and extension types; verifies the
-    /// self-signature with swift-certificates when it supports the key and algorithm. Never traps on
-    /// hostile input: anything malformed throws.
+    /// Walks the DER with swift-asn1 (leniently where real certificates bend RFC 5280, see
+    /// CertificateStructure) and swift-certificates' name and extension types, and checks the
+    /// self-signature with swift-crypto where the key type allows. Never traps on hostile input: a
+    /// structure that cannot be read throws.
     public init(derEncoded der: [UInt8]) throws(CertificateParseError) {
         let structure: CertificateStructure
         do {
@@ -67,7 +76,7 @@ extension CertificateSummary {
         let key = describePublicKey(algorithm: structure.publicKeyAlgorithm, key: structure.publicKey)
         let signatureOID = structure.signatureAlgorithm.algorithm
         self.init(
-            sha256: hexString(SHA256.hash(data: der)),
+            sha256: Hex.string(SHA256.hash(data: der)),
             subject: rfc4514String(structure.subject),
             issuer: rfc4514String(structure.issuer),
             serial: serialString(structure.serialNumber),
@@ -78,33 +87,94 @@ extension CertificateSummary {
             curve: key.curve,
             signatureAlgorithm: signatureAlgorithmNames[signatureOID] ?? signatureOID.description,
             subjectAlternativeNames: alternativeNames(structure.extensions),
-            isSelfSigned: selfSignatureHolds(der, structure)
+            isSelfSigned: judgeSelfSigned(structure)
         )
     }
 }
 
-/// Lowercase hex of the serial's magnitude: DER adds a 0x00 before a high bit, which is not part of it.
-private func serialString(_ bytes: ArraySlice<UInt8>) -> String {
-    let significant = bytes.drop(while: { $0 == 0 })
-    return significant.isEmpty ? "00" : hexString(significant)
+/// Lowercase hex of a two's complement INTEGER's value: leading zero bytes dropped (DER adds one before
+/// a high bit), a negative value as "-" and its magnitude.
+func serialString(_ bytes: ArraySlice<UInt8>) -> String {
+    guard let first = bytes.first, first & 0x80 != 0 else {
+        let significant = bytes.drop(while: { $0 == 0 })
+        return significant.isEmpty ? "00" : Hex.string(significant)
+    }
+    // Magnitude = two's complement negation: invert, then add one from the last byte up.
+    var magnitude = bytes.map { ~$0 }
+    var index = magnitude.count - 1
+    while index >= 0 {
+        let (sum, carry) = magnitude[index].addingReportingOverflow(1)
+        magnitude[index] = sum
+        if !carry { break }
+        index -= 1
+    }
+    let significant = magnitude.drop(while: { $0 == 0 })
+    return "-" + (significant.isEmpty ? "00" : Hex.string(significant))
 }
 
-/// subject == issuer, and — when swift-certificates can check it (RSA PKCS #1 v1.5 with SHA-1/2, ECDSA
-/// P-256/384/521, Ed25519) — the signature verifies under the certificate's own key. Other keys and
-/// algorithms (DSA, Ed448, RSA-PSS, MD5...) fall back to the name comparison alone.
-private func selfSignatureHolds(_ der: [UInt8], _ structure: CertificateStructure) -> Bool {
-    guard structure.subject == structure.issuer else { return false }
-    guard verifiableSignatureAlgorithms.contains(structure.signatureAlgorithm.algorithm),
-        let certificate = try? Certificate(derEncoded: der)
-    else { return true }
-    return certificate.publicKey.isValidSignature(certificate.signature, for: certificate)
+// MARK: - Self-signed
+
+/// RFC 5280 §3.2, §6.1: self-issued (issuer matches subject, §7.1) and signed with its own key. The
+/// signature decides when this build can check it; otherwise matching key identifiers (AKI = SKI, when
+/// both are there) stand in for it.
+func judgeSelfSigned(_ structure: CertificateStructure) -> Bool {
+    guard namesMatch(structure.issuer, structure.subject) else { return false }
+    if let verified = ownSignatureVerifies(structure) { return verified }
+    let identifiers = keyIdentifiers(structure.extensions)
+    if let authority = identifiers.authority, let subject = identifiers.subject { return authority == subject }
+    return true
 }
 
-private let verifiableSignatureAlgorithms: Set<ASN1ObjectIdentifier> = [
-    [1, 2, 840, 113_549, 1, 1, 5], [1, 2, 840, 113_549, 1, 1, 11], [1, 2, 840, 113_549, 1, 1, 12],
-    [1, 2, 840, 113_549, 1, 1, 13], [1, 2, 840, 10045, 4, 3, 2], [1, 2, 840, 10045, 4, 3, 3],
-    [1, 2, 840, 10045, 4, 3, 4], [1, 3, 101, 112],
-]
+/// The authority and subject key identifiers, where present and readable.
+private func keyIdentifiers(
+    _ extensions: [Certificate.Extension]
+) -> (authority: ArraySlice<UInt8>?, subject: ArraySlice<UInt8>?) {
+    var authority: ArraySlice<UInt8>?
+    var subject: ArraySlice<UInt8>?
+    for item in extensions {
+        if item.oid == .X509ExtensionID.authorityKeyIdentifier {
+            authority = (try? AuthorityKeyIdentifier(item))?.keyIdentifier
+        } else if item.oid == .X509ExtensionID.subjectKeyIdentifier {
+            subject = (try? SubjectKeyIdentifier(item))?.keyIdentifier
+        }
+    }
+    return (authority, subject)
+}
+
+/// RFC 5280 §7.1 (with RFC 4518's preparation, simplified): the same RDNs in the same order, each with
+/// the same attributes, string values equal after case folding and whitespace normalisation whatever
+/// their string type (PrintableString vs UTF8String), other values equal byte for byte.
+func namesMatch(_ lhs: DistinguishedName, _ rhs: DistinguishedName) -> Bool {
+    if lhs == rhs { return true }
+    guard lhs.count == rhs.count else { return false }
+    for (left, right) in zip(lhs, rhs) {
+        guard left.count == right.count else { return false }
+        // A multi-valued RDN is a set: every attribute on the left has a partner on the right. RDNs
+        // hold one to a few attributes, so the nested loop stays small.
+        var unmatched = Array(right)
+        for attribute in left {
+            guard let index = unmatched.firstIndex(where: { attributesMatch(attribute, $0) }) else { return false }
+            unmatched.remove(at: index)
+        }
+    }
+    return true
+}
+
+private func attributesMatch(
+    _ lhs: RelativeDistinguishedName.Attribute, _ rhs: RelativeDistinguishedName.Attribute
+) -> Bool {
+    guard lhs.type == rhs.type else { return false }
+    if lhs.value == rhs.value { return true }
+    guard let left = decodedString(ASN1Any(lhs.value)), let right = decodedString(ASN1Any(rhs.value)) else {
+        return false
+    }
+    return preparedForMatching(left) == preparedForMatching(right)
+}
+
+/// Case folded, leading and trailing white space removed, inner runs of white space as one space.
+private func preparedForMatching(_ text: String) -> String {
+    text.lowercased().split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
+}
 
 // MARK: - Subject public key
 
@@ -114,25 +184,18 @@ struct PublicKeyDescription: Equatable {
     var curve: String?
 }
 
-func describePublicKey(algorithm: AlgorithmIdentifierFields, key: ASN1BitString) -> PublicKeyDescription {
+func describePublicKey(algorithm: AlgorithmIdentifierFields, key: ArraySlice<UInt8>) -> PublicKeyDescription {
     switch publicKeyAlgorithms[algorithm.algorithm] {
     case .rsa:
         // RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER } (RFC 8017 §A.1.1)
-        let modulus = try? DER.sequence(DER.parse(key.bytes), identifier: .sequence) { nodes in
+        let modulus = try? DER.sequence(DER.parse(key), identifier: .sequence) { nodes in
             let modulus = try ArraySlice<UInt8>(derEncoded: &nodes)
             _ = try ArraySlice<UInt8>(derEncoded: &nodes)
             return modulus
         }
         return PublicKeyDescription(type: "RSA", bits: modulus.map(bitLength))
     case .ec:
-        // ECParameters ::= CHOICE { namedCurve OBJECT IDENTIFIER, ... } (RFC 5480 §2.1.1)
-        guard let parameters = algorithm.parameters,
-            let oid = try? ASN1ObjectIdentifier(derEncoded: parameters)
-        else { return PublicKeyDescription(type: "EC") }
-        guard let curve = namedCurves[oid] else {
-            return PublicKeyDescription(type: "EC", curve: oid.description)
-        }
-        return PublicKeyDescription(type: "EC", bits: curve.bits, curve: curve.name)
+        return describeECParameters(algorithm.parameters)
     case .dsa:
         // Dss-Parms ::= SEQUENCE { p INTEGER, q INTEGER, g INTEGER } (RFC 3279 §2.3.2)
         return PublicKeyDescription(type: "DSA", bits: primeBits(algorithm.parameters))
@@ -144,6 +207,53 @@ func describePublicKey(algorithm: AlgorithmIdentifierFields, key: ASN1BitString)
     case nil:
         return PublicKeyDescription(type: algorithm.algorithm.description)
     }
+}
+
+/// ECParameters ::= CHOICE { namedCurve OBJECT IDENTIFIER, implicitCurve NULL, specifiedCurve
+/// SpecifiedECDomain } (RFC 5480 §2.1.1, RFC 3279 §2.3.5).
+private func describeECParameters(_ parameters: ASN1Node?) -> PublicKeyDescription {
+    guard let parameters else { return PublicKeyDescription(type: "EC") }
+    switch parameters.identifier {
+    case .objectIdentifier:
+        guard let oid = try? ASN1ObjectIdentifier(derEncoded: parameters) else { return PublicKeyDescription(type: "EC") }
+        guard let curve = namedCurves[oid] else { return PublicKeyDescription(type: "EC", curve: oid.description) }
+        return PublicKeyDescription(type: "EC", bits: curve.bits, curve: curve.name)
+    case .null:
+        return PublicKeyDescription(type: "EC", curve: "implicit")
+    default:
+        return PublicKeyDescription(type: "EC", bits: explicitCurveBits(parameters), curve: "explicit")
+    }
+}
+
+/// The key size of explicit curve parameters: the order's bits (what OpenSSL reports), else the field's.
+///
+///   SpecifiedECDomain ::= SEQUENCE { version INTEGER, fieldID FieldID, curve Curve, base ECPoint,
+///                                    order INTEGER, cofactor INTEGER OPTIONAL, ... }
+///   FieldID ::= SEQUENCE { fieldType OBJECT IDENTIFIER, parameters ANY }   -- prime p, or Characteristic-two
+///   Characteristic-two ::= SEQUENCE { m INTEGER, basis OBJECT IDENTIFIER, parameters ANY }
+private func explicitCurveBits(_ node: ASN1Node) -> Int? {
+    guard node.identifier == .sequence, case .constructed(let fields) = node.content else { return nil }
+    var iterator = fields.makeIterator()
+    _ = iterator.next()  // version
+    let fieldID = iterator.next()
+    _ = iterator.next()  // curve
+    _ = iterator.next()  // base
+    if let order = iterator.next(), let value = try? ArraySlice<UInt8>(derEncoded: order) {
+        return bitLength(value)
+    }
+    guard let fieldID, case .constructed(let fieldParts) = fieldID.content else { return nil }
+    var parts = fieldParts.makeIterator()
+    guard let typeNode = parts.next(), let type = try? ASN1ObjectIdentifier(derEncoded: typeNode),
+        let fieldParameters = parts.next()
+    else { return nil }
+    if type == [1, 2, 840, 10045, 1, 1] {  // prime-field: p
+        return (try? ArraySlice<UInt8>(derEncoded: fieldParameters)).map(bitLength)
+    }
+    // characteristic-two-field: the degree m.
+    guard case .constructed(let binary) = fieldParameters.content else { return nil }
+    var binaryParts = binary.makeIterator()
+    guard let degree = binaryParts.next() else { return nil }
+    return try? Int(derEncoded: degree)
 }
 
 /// Size of p, the first INTEGER of DSA and DH domain parameters.
@@ -166,8 +276,8 @@ private func bitLength(_ bytes: ArraySlice<UInt8>) -> Int {
 
 // MARK: - Subject alternative names
 
-/// DNS names, IP addresses (RFC 5952 for IPv6), e-mail addresses and URIs from the first
-/// subjectAltName extension, in certificate order. Other GeneralName forms are not shown.
+/// DNS names, IP addresses (RFC 5952 for IPv6, as flow addresses are written), e-mail addresses and URIs
+/// from the first subjectAltName extension, in certificate order. Other GeneralName forms are not shown.
 private func alternativeNames(_ extensions: [Certificate.Extension]) -> [String] {
     guard let san = extensions.first(where: { $0.oid == .X509ExtensionID.subjectAlternativeName }),
         let names = try? SubjectAlternativeNames(san)
@@ -184,37 +294,8 @@ private func alternativeNames(_ extensions: [Certificate.Extension]) -> [String]
     }
 }
 
-/// Dotted IPv4, RFC 5952 IPv6 (lowercase, longest run of two or more zero groups as "::", the first on
-/// a tie, IPv4-mapped addresses as "::ffff:192.0.2.1"); any other length as hex.
+/// The shared address formatter for 4 and 16 bytes; any other length (a name-constraint style
+/// address/mask) as hex.
 func ipAddressString(_ bytes: ArraySlice<UInt8>) -> String {
-    if bytes.count == 4 {
-        return bytes.map(String.init).joined(separator: ".")
-    }
-    guard bytes.count == 16 else { return hexString(bytes) }
-    if bytes.prefix(10).allSatisfy({ $0 == 0 }), bytes.dropFirst(10).prefix(2).allSatisfy({ $0 == 0xff }) {
-        return "::ffff:" + ipAddressString(bytes.suffix(4))
-    }
-    let groups = stride(from: bytes.startIndex, to: bytes.endIndex, by: 2).map {
-        // 16 bytes: every `$0 + 1` is inside the slice.
-        UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1])
-    }
-    var bestStart = -1
-    var bestLength = 1
-    var index = 0
-    while index < groups.count {
-        guard groups[index] == 0 else {
-            index += 1
-            continue
-        }
-        var end = index
-        while end < groups.count, groups[end] == 0 { end += 1 }
-        if end - index > bestLength {
-            bestStart = index
-            bestLength = end - index
-        }
-        index = end
-    }
-    let text = { (range: ArraySlice<UInt16>) in range.map { String($0, radix: 16) }.joined(separator: ":") }
-    guard bestStart >= 0 else { return text(groups[...]) }
-    return text(groups[..<bestStart]) + "::" + text(groups[(bestStart + bestLength)...])
+    IPAddressText.string(bytes: bytes) ?? Hex.string(bytes)
 }

@@ -1,4 +1,5 @@
 import SwiftASN1
+import TextFormatting
 import X509
 
 // RFC 4514 string forms. swift-certificates' `DistinguishedName.description` is close but not RFC 4514:
@@ -51,7 +52,7 @@ private func rfc4514String(_ attribute: RelativeDistinguishedName.Attribute) -> 
     guard let name = attributeTypeNames[attribute.type], let text = decodedString(any) else {
         // RFC 4514 §2.4: an unknown type is written as its dotted OID, and its value as "#" + hex of the
         // value's BER encoding (also used when a known type holds a non-string value).
-        return "\(attribute.type)=#" + hexString(derBytes(any))
+        return "\(attribute.type)=#" + Hex.string(derBytes(any))
     }
     return name + "=" + escapedValue(text)
 }
@@ -68,7 +69,7 @@ private func derBytes(_ any: ASN1Any) -> [UInt8] {
 
 /// The text of a directory string (X.520 DirectoryString and the IA5/Visible/Numeric types), or nil
 /// for any other ASN.1 type.
-private func decodedString(_ any: ASN1Any) -> String? {
+func decodedString(_ any: ASN1Any) -> String? {
     guard let node = try? DER.parse(derBytes(any)), case .primitive(let bytes) = node.content else { return nil }
     switch node.identifier {
     case ASN1UTF8String.defaultIdentifier, ASN1PrintableString.defaultIdentifier, ASN1IA5String.defaultIdentifier,
@@ -115,7 +116,7 @@ func escapedValue(_ text: String) -> String {
         case " " where index == 0 || index == scalars.count - 1, "#" where index == 0:
             out += "\\" + String(scalar)
         case _ where scalar.value < 0x20 || scalar.value == 0x7f:
-            out += "\\" + hexString([UInt8(scalar.value)])
+            out += "\\" + Hex.string([UInt8(scalar.value)])
         default:
             out.unicodeScalars.append(scalar)
         }
@@ -125,16 +126,4 @@ func escapedValue(_ text: String) -> String {
 
 extension ASN1Identifier {
     fileprivate static let numericString = ASN1Identifier(tagWithNumber: 18, tagClass: .universal)
-}
-
-private let hexDigits = Array("0123456789abcdef".utf8)
-
-/// Lowercase hex, no separators.
-func hexString<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
-    var out: [UInt8] = []
-    for byte in bytes {
-        out.append(hexDigits[Int(byte >> 4)])
-        out.append(hexDigits[Int(byte & 0x0f)])
-    }
-    return String(decoding: out, as: UTF8.self)
 }

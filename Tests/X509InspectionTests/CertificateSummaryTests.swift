@@ -134,6 +134,77 @@ private let expectations: [String: CertificateSummary] = [
         keyType: "EC", keyBits: 256, curve: "secp256r1", signatureAlgorithm: "ecdsa-with-SHA256",
         subjectAlternativeNames: [], isSelfSigned: true
     ),
+    // make-edge-certs.sh / make-pq-certs.py (issue #9).
+    "negative-serial.der": CertificateSummary(
+        sha256: "39766a6de5b289b5040ebfcd9776afd0cbd15d162fb639cbb2e4b13bf71e53e3",
+        subject: "CN=negative-serial.example.test", issuer: "CN=negative-serial.example.test",
+        serial: "-1234", notBefore: 1_796_214_841, notAfter: 1_827_750_841,
+        keyType: "EC", keyBits: 256, curve: "secp256r1", signatureAlgorithm: "ecdsa-with-SHA256",
+        subjectAlternativeNames: [], isSelfSigned: true
+    ),
+    "ed448-name-collision-not-self-signed.der": CertificateSummary(
+        sha256: "10cf4e5bf2a3a05def102e02c7e1671cf40ef9f4f32137ef6481d1c76f2677fa",
+        subject: "CN=Same Name ed448", issuer: "CN=Same Name ed448",
+        serial: "0b", notBefore: 1_796_214_841, notAfter: 1_827_750_841,
+        keyType: "Ed448", keyBits: 456, curve: nil, signatureAlgorithm: "ed448",
+        subjectAlternativeNames: [], isSelfSigned: false
+    ),
+    "dsa-name-collision-not-self-signed.der": CertificateSummary(
+        sha256: "e397f5a8927b797e48134df6818f7575b57afdc24e31d038fb0defed41abae4d",
+        subject: "CN=Same Name dsa", issuer: "CN=Same Name dsa",
+        serial: "0b", notBefore: 1_796_214_842, notAfter: 1_827_750_842,
+        keyType: "DSA", keyBits: 2048, curve: nil, signatureAlgorithm: "dsa_with_SHA256",
+        subjectAlternativeNames: [], isSelfSigned: false
+    ),
+    "rsa-pss-name-collision-not-self-signed.der": CertificateSummary(
+        sha256: "95cf958461880497c9ca234931c5fcc57bca883809f144e101a735b20d222e98",
+        subject: "CN=Same Name rsa-pss", issuer: "CN=Same Name rsa-pss",
+        serial: "0b", notBefore: 1_796_214_843, notAfter: 1_827_750_843,
+        keyType: "RSA", keyBits: 2048, curve: nil, signatureAlgorithm: "rsassaPss",
+        subjectAlternativeNames: [], isSelfSigned: false
+    ),
+    "rsa-self-signed-name-variant.der": CertificateSummary(
+        sha256: "30fdc9af90dbe2bde2fb356d6ad327a585bad12305c80adc23182f582e18f661",
+        subject: "CN=self signed   EXAMPLE,O=EXAMPLE  org", issuer: "CN=Self Signed Example,O=Example Org",
+        serial: "0d", notBefore: 1_796_214_844, notAfter: 1_827_750_844,
+        keyType: "RSA", keyBits: 2048, curve: nil, signatureAlgorithm: "sha256WithRSAEncryption",
+        subjectAlternativeNames: [], isSelfSigned: true
+    ),
+    "ed448-self-signed-name-variant.der": CertificateSummary(
+        sha256: "f8143b0f26184295b7587bf3d16bec715296ee77a4047a946f9866cb962bed8d",
+        subject: "CN=self signed   EXAMPLE,O=EXAMPLE  org", issuer: "CN=Self Signed Example,O=Example Org",
+        serial: "0d", notBefore: 1_796_214_844, notAfter: 1_827_750_844,
+        keyType: "Ed448", keyBits: 456, curve: nil, signatureAlgorithm: "ed448",
+        subjectAlternativeNames: [], isSelfSigned: true
+    ),
+    "ec-explicit-prime256v1.der": CertificateSummary(
+        sha256: "ab2e80cfec8f39b7a5e6cb96cd09855bed30d518e3f8d50e5c2cc0db798fc193",
+        subject: "CN=explicit-prime256v1.example.test", issuer: "CN=explicit-prime256v1.example.test",
+        serial: "0e", notBefore: 1_796_214_844, notAfter: 1_827_750_844,
+        keyType: "EC", keyBits: 256, curve: "explicit", signatureAlgorithm: "ecdsa-with-SHA256",
+        subjectAlternativeNames: [], isSelfSigned: true
+    ),
+    "ec-explicit-secp160r1.der": CertificateSummary(
+        sha256: "aeaa2bd848b1cb2d615c561946b47d6650795913790c36ab6ec6511fb138c121",
+        subject: "CN=explicit-secp160r1.example.test", issuer: "CN=explicit-secp160r1.example.test",
+        serial: "0e", notBefore: 1_796_214_844, notAfter: 1_827_750_844,
+        keyType: "EC", keyBits: 161, curve: "explicit", signatureAlgorithm: "ecdsa-with-SHA256",
+        subjectAlternativeNames: [], isSelfSigned: true
+    ),
+    "ml-dsa-44.der": CertificateSummary(
+        sha256: "98cd41a4081c52779c8034af21b09030a6453d16741912b0474f729e1b6fc274",
+        subject: "CN=ml-dsa-44.example.test", issuer: "CN=ml-dsa-44.example.test",
+        serial: "0123", notBefore: 1_767_225_600, notAfter: 1_798_761_600,
+        keyType: "ML-DSA-44", keyBits: nil, curve: nil, signatureAlgorithm: "ML-DSA-44",
+        subjectAlternativeNames: [], isSelfSigned: true
+    ),
+    "slh-dsa-sha2-128s.der": CertificateSummary(
+        sha256: "dce2726ee40c186b90c7e3aeec03d9d784b16216c03a19b36e16c3756736bf44",
+        subject: "CN=slh-dsa-sha2-128s.example.test", issuer: "CN=slh-dsa-sha2-128s.example.test",
+        serial: "0123", notBefore: 1_767_225_600, notAfter: 1_798_761_600,
+        keyType: "SLH-DSA-SHA2-128s", keyBits: nil, curve: nil, signatureAlgorithm: "SLH-DSA-SHA2-128s",
+        subjectAlternativeNames: [], isSelfSigned: true
+    ),
 ]
 
 @Test(arguments: expectations.keys.sorted())
@@ -162,8 +233,11 @@ func summaryMatchesOpenSSL(name: String) throws {
 }
 
 /// A self-signed certificate whose signature no longer verifies is not self-signed, for each key type
-/// swift-certificates verifies. The last byte of the DER is the signature's last byte.
-@Test(arguments: ["ed25519.der", "v1-selfsigned.der", "ec-p384.der", "sha1-signed.der"])
+/// and padding checked here. The last byte of the DER is the signature's last byte.
+@Test(arguments: [
+    "ed25519.der", "v1-selfsigned.der", "ec-p384.der", "sha1-signed.der", "rsa-pss-signed.der",
+    "negative-serial.der",
+])
 func corruptedSelfSignatureIsNotSelfSigned(name: String) throws {
     var der = try fixture(name)
     #expect(try CertificateSummary(derEncoded: der).isSelfSigned)
@@ -171,6 +245,92 @@ func corruptedSelfSignatureIsNotSelfSigned(name: String) throws {
     let summary = try CertificateSummary(derEncoded: der)
     #expect(summary.subject == summary.issuer)
     #expect(!summary.isSelfSigned)
+}
+
+// MARK: - Self-signed (RFC 5280 §7.1 names, signature, AKI/SKI)
+
+/// Issue #9: the same name but another key's signature is not self-signed, whether the signature can
+/// be checked here (RSA-PSS) or not (DSA, Ed448: AKI ≠ SKI decides); and a certificate signed by its own
+/// key whose issuer differs from its subject only in case, spacing and string type is self-signed,
+/// checked (RSA) or not (Ed448: names plus AKI = SKI).
+@Test func selfSignedIsDecidedBySignatureOrKeyIdentifiers() throws {
+    for name in [
+        "dsa-name-collision-not-self-signed.der", "ed448-name-collision-not-self-signed.der",
+        "rsa-pss-name-collision-not-self-signed.der",
+    ] {
+        let summary = try CertificateSummary(derEncoded: try fixture(name))
+        #expect(summary.subject == summary.issuer, "\(name)")
+        #expect(!summary.isSelfSigned, "\(name)")
+    }
+    for name in ["rsa-self-signed-name-variant.der", "ed448-self-signed-name-variant.der"] {
+        let summary = try CertificateSummary(derEncoded: try fixture(name))
+        #expect(summary.subject != summary.issuer, "\(name)")
+        #expect(summary.isSelfSigned, "\(name)")
+    }
+}
+
+@Test func namesMatchUnderRFC5280Preparation() throws {
+    let printable = DistinguishedName([
+        RelativeDistinguishedName(try .init(type: [2, 5, 4, 10], printableString: "Example Org")),
+        RelativeDistinguishedName(try .init(type: [2, 5, 4, 3], printableString: "Self Signed Example")),
+    ])
+    let utf8 = DistinguishedName([
+        RelativeDistinguishedName(.init(type: [2, 5, 4, 10], utf8String: "  EXAMPLE   org ")),
+        RelativeDistinguishedName(.init(type: [2, 5, 4, 3], utf8String: "self signed\tEXAMPLE")),
+    ])
+    let other = DistinguishedName([
+        RelativeDistinguishedName(.init(type: [2, 5, 4, 10], utf8String: "Example Org")),
+        RelativeDistinguishedName(.init(type: [2, 5, 4, 3], utf8String: "Self-Signed Example")),
+    ])
+    let reordered = DistinguishedName(printable.reversed())
+    #expect(namesMatch(printable, utf8))
+    #expect(!namesMatch(printable, other))
+    #expect(!namesMatch(printable, reordered), "RDN order matters")
+}
+
+// MARK: - RFC 5280 deviations (§4.1.2.2: handled gracefully)
+
+@Test(arguments: [
+    ([0x12, 0x34], "1234"), ([0x00, 0xc0, 0xff, 0xee], "c0ffee"), ([0x00], "00"), ([0xed, 0xcc], "-1234"),
+    ([0xff], "-01"), ([0x80], "-80"), ([0xff, 0x00], "-0100"), ([0xff, 0x7f], "-81"),
+] as [([UInt8], String)])
+func serialsAreSignedHex(bytes: [UInt8], text: String) {
+    #expect(serialString(bytes[...]) == text)
+}
+
+/// v1 written out as `[0] { INTEGER 0 }` is a DER error (DEFAULT values must be omitted) that real
+/// certificates make; it used to reject the whole certificate. The TBS changes, so the self-signature
+/// no longer verifies.
+@Test func explicitlyEncodedDefaultVersionIsRead() throws {
+    var der = try fixture("v1-selfsigned.der")
+    // 30 82 LL LL (certificate) 30 82 LL LL (tbsCertificate), then the first TBS field.
+    #expect(der[0] == 0x30 && der[1] == 0x82 && der[4] == 0x30 && der[5] == 0x82)
+    func grow(_ at: Int) {
+        let length = Int(der[at]) << 8 | Int(der[at + 1]) + 5
+        der[at] = UInt8(length >> 8)
+        der[at + 1] = UInt8(length & 0xff)
+    }
+    grow(2)
+    grow(6)
+    der.insert(contentsOf: [0xa0, 0x03, 0x02, 0x01, 0x00], at: 8)
+    let summary = try CertificateSummary(derEncoded: der)
+    #expect(summary.serial == "01")
+    #expect(summary.subject == "CN=www.example.test+OU=Web,O=Example,ST=CA,C=US")
+    #expect(summary.keyBits == 2048)
+    #expect(!summary.isSelfSigned)
+}
+
+@Test func lenientTimes() {
+    // 2026-01-01T00:00:00Z = 1767225600
+    #expect(lenientTime(Array("2601010000Z".utf8), generalized: false) == 1_767_225_600)
+    #expect(lenientTime(Array("260101010000+0100".utf8), generalized: false) == 1_767_225_600)
+    #expect(lenientTime(Array("20260101000000.250Z".utf8), generalized: true) == 1_767_225_600)
+    #expect(lenientTime(Array("20251231190000-0500".utf8), generalized: true) == 1_767_225_600)
+    #expect(lenientTime(Array("20260101000000".utf8), generalized: true) == 1_767_225_600)
+    #expect(lenientTime(Array("491231235959Z".utf8), generalized: false) == 2_524_607_999)
+    #expect(lenientTime(Array("20250231000000Z".utf8), generalized: true) == nil)
+    #expect(lenientTime(Array("2601010000X".utf8), generalized: false) == nil)
+    #expect(lenientTime(Array("26010100".utf8), generalized: false) == nil)
 }
 
 // MARK: - Hostile input
@@ -246,6 +406,7 @@ func ipAddressesUseRFC5952(bytes: [UInt8], text: String) {
 }
 
 @Test func epochSecondsAgreesWithKnownDates() {
+    #expect(epochSeconds(year: 2025, month: 2, day: 31, hours: 0, minutes: 0, seconds: 0) == nil)
     #expect(epochSeconds(year: 1970, month: 1, day: 1, hours: 0, minutes: 0, seconds: 0) == 0)
     #expect(epochSeconds(year: 2000, month: 2, day: 29, hours: 12, minutes: 0, seconds: 1) == 951_825_601)
     #expect(epochSeconds(year: 1950, month: 1, day: 1, hours: 0, minutes: 0, seconds: 0) == -631_152_000)
