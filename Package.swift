@@ -1,6 +1,7 @@
 // swift-tools-version: 6.0
 // tlsscope: a passive TLS handshake analyzer. The targets form a one-way pipeline:
 // CPcap → PcapCapture; WireCursor → PacketDecoding → TCPReassembly; WireCursor → TLSWire;
+// TextFormatting (dates, hex, addresses) is shared by every stage and depends on nothing;
 // X509Inspection, Fingerprints, TLSAudit → HandshakeAnalysis → Reporting → tlsscope (CLI).
 import PackageDescription
 
