@@ -61,7 +61,10 @@ let package = Package(
         ),
         .target(
             name: "HandshakeAnalysis",
-            dependencies: ["PacketDecoding", "TCPReassembly", "TLSWire", "X509Inspection", "Fingerprints", "TLSAudit"],
+            dependencies: [
+                "PacketDecoding", "TCPReassembly", "TLSWire", "X509Inspection", "Fingerprints", "TLSAudit",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: strict
         ),
         .target(

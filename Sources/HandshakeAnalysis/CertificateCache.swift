@@ -1,21 +1,27 @@
+import Crypto
 import X509Inspection
 
 /// Summaries of certificates already parsed, so a server's chain seen on thousands of connections is
-/// parsed once. Bounded: when full it is emptied (a simple, allocation-light policy; real traffic has
-/// few distinct chains).
+/// parsed once. Keyed by the DER's SHA-256 (32 bytes, whatever the certificate's size: keying on the DER
+/// itself let 4,096 entries hold gigabytes of hostile certificates), and bounded both in entries and in
+/// the bytes its summaries hold; when either bound is reached it is emptied (a simple, allocation-light
+/// policy: real traffic has few distinct chains).
 public struct CertificateCache {
     public let capacity: Int
-    private var entries: [DERKey: Result<CertificateSummary, CertificateParseError>] = [:]
+    public let maxBytes: Int
+    private var entries: [DigestKey: Result<CertificateSummary, CertificateParseError>] = [:]
+    /// Bytes the cached summaries hold (their strings), estimated.
+    public private(set) var bytes = 0
     public private(set) var hits = 0
     public private(set) var misses = 0
 
-    public init(capacity: Int = 4096) {
+    public init(capacity: Int = 4096, maxBytes: Int = 16 * 1024 * 1024) {
         self.capacity = capacity
+        self.maxBytes = maxBytes
     }
 
-
     public mutating func summary(of der: [UInt8]) -> Result<CertificateSummary, CertificateParseError> {
-        let key = DERKey(der: der)
+        let key = DigestKey(SHA256.hash(data: der))
         if let known = entries[key] {
             hits += 1
             return known
@@ -27,17 +33,57 @@ public struct CertificateCache {
         } catch {
             result = .failure(error)
         }
-        if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+        let size = Self.estimatedBytes(of: result)
+        if entries.count >= capacity || bytes + size > maxBytes {
+            entries.removeAll(keepingCapacity: true)
+            bytes = 0
+        }
+        // A summary larger than the whole cache (a certificate with tens of thousands of names) is not kept.
+        guard size <= maxBytes else { return result }
         entries[key] = result
+        bytes += size
         return result
+    }
+
+    /// What one entry costs: its key, the dictionary's overhead, and the summary's strings.
+    static func estimatedBytes(of result: Result<CertificateSummary, CertificateParseError>) -> Int {
+        var size = 160
+        switch result {
+        case .success(let summary):
+            size += summary.sha256.utf8.count + summary.subject.utf8.count + summary.issuer.utf8.count
+                + summary.serial.utf8.count + summary.keyType.utf8.count + summary.signatureAlgorithm.utf8.count
+                + (summary.curve?.utf8.count ?? 0)
+            for name in summary.subjectAlternativeNames { size += 16 + name.utf8.count }
+        case .failure(let error):
+            size += error.reason.utf8.count
+        }
+        return size
     }
 }
 
-/// A DER certificate as a dictionary key, hashed in one bulk call (the synthesised `[UInt8]` hash
-/// combines byte by byte, which cost more than the lookup saved).
-private struct DERKey: Hashable {
-    let der: [UInt8]
+/// A SHA-256 digest as a dictionary key: four words, hashed in one call.
+private struct DigestKey: Hashable {
+    let words: (UInt64, UInt64, UInt64, UInt64)
+
+    init(_ digest: SHA256.Digest) {
+        var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        digest.withUnsafeBytes { bytes in
+            withUnsafeMutableBytes(of: &words) { target in
+                target.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes.prefix(target.count)))
+            }
+        }
+        self.words = words
+    }
+
+    static func == (lhs: DigestKey, rhs: DigestKey) -> Bool {
+        lhs.words.0 == rhs.words.0 && lhs.words.1 == rhs.words.1 && lhs.words.2 == rhs.words.2
+            && lhs.words.3 == rhs.words.3
+    }
+
     func hash(into hasher: inout Hasher) {
-        der.withUnsafeBytes { hasher.combine(bytes: $0) }
+        hasher.combine(words.0)
+        hasher.combine(words.1)
+        hasher.combine(words.2)
+        hasher.combine(words.3)
     }
 }

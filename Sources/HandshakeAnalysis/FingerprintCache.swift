@@ -4,11 +4,16 @@ import TLSWire
 /// JA3/JA4 of hellos already seen. Clients send the same hello shape again and again (a browser, a
 /// library), and fingerprinting costs tens of thousands of instructions per hello (string building, four
 /// SHA-256 and an MD5), so the fingerprints are keyed by exactly the fields they are computed from.
-/// Bounded: emptied when full.
+/// Bounded: emptied when full, and a hello whose shape is longer than `maxShapeWords` (no real client
+/// offers hundreds of suites; a hostile one offers tens of thousands) is fingerprinted but not kept, so
+/// the cache holds at most `capacity` × `maxShapeWords` words.
 struct FingerprintCache {
     let capacity: Int
+    static let maxShapeWords = 1024
     private var clients: [HelloShape: (JA3, JA4)] = [:]
     private var servers: [HelloShape: JA3] = [:]
+
+    var cachedClients: Int { clients.count }
 
     init(capacity: Int = 4096) {
         self.capacity = capacity
@@ -18,6 +23,7 @@ struct FingerprintCache {
         let shape = HelloShape(hello)
         if let known = clients[shape] { return known }
         let computed = (JA3(clientHello: hello), JA4(clientHello: hello, transport: .tcp))
+        guard shape.count <= Self.maxShapeWords else { return computed }
         if clients.count >= capacity { clients.removeAll(keepingCapacity: true) }
         clients[shape] = computed
         return computed
@@ -27,6 +33,7 @@ struct FingerprintCache {
         let shape = HelloShape(hello)
         if let known = servers[shape] { return known }
         let computed = JA3(serverHello: hello)
+        guard shape.count <= Self.maxShapeWords else { return computed }
         if servers.count >= capacity { servers.removeAll(keepingCapacity: true) }
         servers[shape] = computed
         return computed
@@ -38,6 +45,7 @@ struct FingerprintCache {
 /// different hellos can never flatten to the same words.
 struct HelloShape: Hashable {
     private var words: [UInt16] = []
+    var count: Int { words.count }
 
     init(_ hello: ClientHello) {
         words.reserveCapacity(hello.cipherSuites.count + hello.extensions.count + 48)

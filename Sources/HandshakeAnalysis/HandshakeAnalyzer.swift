@@ -34,6 +34,9 @@ public struct AnalysisCounters: Sendable, Hashable {
     public var ignoredFrames = 0
     /// Frames whose headers were truncated or malformed.
     public var undecodableFrames = 0
+    /// `undecodableFrames` by reason ("truncated IPv4 header", ...: the decoder's error and what it was
+    /// reading, a small fixed set).
+    public var undecodableFrameReasons: [String: Int] = [:]
     /// TCP connections seen (TLS or not).
     public var connections = 0
     public init() {}
@@ -87,6 +90,7 @@ public struct HandshakeAnalyzer {
             packet = decoded
         } catch {
             counters.undecodableFrames += 1
+            counters.undecodableFrameReasons["\(error.code) \(error.context)", default: 0] += 1
             return
         }
         guard packet.transport == .tcp else {
@@ -97,6 +101,7 @@ public struct HandshakeAnalyzer {
             packet.payloadOffset <= frame.count - packet.payloadLength
         else {
             counters.undecodableFrames += 1
+            counters.undecodableFrameReasons["malformed payload bounds", default: 0] += 1
             return
         }
         let payload = UnsafeRawBufferPointer(
@@ -154,7 +159,8 @@ public struct HandshakeAnalyzer {
             session.ended(
                 FlowExtent(
                     firstTimestamp: end.firstTimestamp, lastTimestamp: end.lastTimestamp, packets: end.packets,
-                    bytes: end.bytes)))
+                    bytes: end.bytes),
+                endReason: end.reason))
     }
 }
 

@@ -60,11 +60,41 @@ public enum KeyExchangeGroup: Sendable, Hashable {
     }
 }
 
-/// Something odd seen while analysing a connection, kept in the record (Zeek's weird).
-public enum Anomaly: Sendable, Hashable {
-    case gapBeforeHandshakeEnd(Peer?)
-    case parserStopped(Peer?, String)
-    case certificateUnparsable(String)
+/// Something that kept the analyzer from seeing all of a connection (the contract's `anomalies`), so a
+/// reader can tell a lossy capture or a cap from a failed handshake, and why a field is null.
+public struct Anomaly: Sendable, Hashable {
+    /// The contract's `kind` values.
+    public enum Kind: String, Sendable, Hashable, CaseIterable {
+        /// The connection's start was not seen (no SYN and no ClientHello).
+        case midstream
+        /// Bytes lost in the capture (reassembly skipped them).
+        case gap
+        /// A segment or RST outside the receiver's window was ignored.
+        case outOfWindow = "out_of_window"
+        /// The bytes were not valid TLS: that direction was not followed further.
+        case parseError = "parse_error"
+        /// A message or list past a cap (or past the run's memory budget) was skipped or cut.
+        case tooLarge = "too_large"
+        /// More handshake steps than `messages` keeps.
+        case messagesTruncated = "messages_truncated"
+        /// A certificate could not be parsed at all.
+        case certificateUnparsable = "certificate_unparsable"
+        /// The flow was pushed out of a full flow table (or ended by its idle timeout) mid-handshake.
+        case evicted
+        /// Keys were given but did not open the connection.
+        case decryptFailed = "decrypt_failed"
+    }
+
+    public var kind: Kind
+    /// The peer whose bytes were affected, when known.
+    public var from: Peer?
+    public var detail: String
+
+    public init(_ kind: Kind, from: Peer?, _ detail: String) {
+        self.kind = kind
+        self.from = from
+        self.detail = detail
+    }
 }
 
 /// Everything tlsscope reports about one TLS connection.

@@ -4,10 +4,20 @@ import TLSAudit
 import TLSWire
 
 /// Occurrences of each name, reported most frequent first (ties by name) so output is stable.
+/// Bounded: past `maxNames` distinct names (a hostile capture or a months-long `monitor` run can bring
+/// any number of ALPN strings or unregistered code points), new names are counted under `other`.
 public struct CountTable: Sendable, Hashable {
+    public static let other = "other"
+    public let maxNames: Int
     public private(set) var counts: [String: Int] = [:]
-    public init() {}
-    public mutating func add(_ name: String) { counts[name, default: 0] += 1 }
+    public init(maxNames: Int = 1000) { self.maxNames = maxNames }
+    public mutating func add(_ name: String, count: Int = 1) {
+        if counts[name] == nil && counts.count >= maxNames {
+            counts[Self.other, default: 0] += count
+        } else {
+            counts[name, default: 0] += count
+        }
+    }
     /// (name, count), most frequent first, ties in name order.
     public var sorted: [(name: String, count: Int)] {
         counts.map { (name: $0.key, count: $0.value) }
@@ -43,6 +53,10 @@ public struct RunSummary: Sendable {
     public var groups = CountTable()
     public var alpn = CountTable()
     public var findings: [Severity: Int] = [:]
+    /// Anomalies of the records, by kind.
+    public var anomalies = CountTable()
+    /// Frames that could not be decoded, by reason.
+    public var framesUndecodable = CountTable()
     public var errors: [String] = []
     public var elapsedSeconds = 0.0
     public var capture: LiveCaptureCounters?
@@ -61,6 +75,7 @@ public struct RunSummary: Sendable {
         if let group = record.group { groups.add(group.name) }
         if let alpn = record.alpn { self.alpn.add(String(decoding: alpn, as: UTF8.self)) }
         for finding in record.findings { findings[finding.severity, default: 0] += 1 }
+        for anomaly in record.anomalies { anomalies.add(anomaly.kind.rawValue) }
         if audit != nil {
             audit?.add(
                 record.findings,
@@ -75,5 +90,7 @@ public struct RunSummary: Sendable {
         packets = counters.packets
         bytes = counters.bytes
         connections = counters.connections
+        framesUndecodable = CountTable()
+        for (reason, count) in counters.undecodableFrameReasons { framesUndecodable.add(reason, count: count) }
     }
 }

@@ -13,31 +13,27 @@ struct TLSSession: TCPStreamConsumer {
     static let maxMessages = 64
     /// Heartbeat records kept per connection (enough to see request/response pairs).
     static let maxHeartbeats = 16
-    /// Longest TLS 1.3 record taken for an encrypted alert rather than the client's Finished, whose
-    /// smallest form (SHA-256 verify_data) is 32 + 1 + 16 = 49 bytes.
-    static let maxEncryptedAlertLength = 2 + 1 + 16 + 8
+    /// Anomalies kept per connection; later ones are counted in the last entry's place.
+    static let maxAnomalies = 16
 
     let start: FlowStart
     var fromInitiator: TLSStreamParser
     var fromResponder: TLSStreamParser
-    /// Which flow direction the client sends in; nil until known.
+    /// Which flow direction the client sends in: decided by the first ClientHello (or ServerHello), whatever
+    /// the SYN said (an FTPS active-mode data connection is opened by the TLS server). nil until then.
     var clientDirection: FlowDirection?
     var record: HandshakeRecord
-    /// The server's handshake flight in clear included certificate / key exchange (a full handshake).
-    var serverSentFullHandshake = false
-    var clientChangedCipherSpec = false
-    var serverChangedCipherSpec = false
-    var clientFinished = false
-    var serverFinished = false
-    var isTLS13 = false
+    /// Where the handshake stands; decides `established`, `resumed` and when it is over.
+    var state = HandshakeState()
     /// Last step kind appended per peer, to collapse runs of application data records.
     var lastStep: HandshakeStep?
-    /// The ServerHello carried the heartbeat extension (RFC 6520).
-    var heartbeatNegotiated: Bool {
-        record.serverHello?.extensions.contains { $0.type == .heartbeat } ?? false
-    }
     var serverChain: [[UInt8]] = []
     var clientChain: [[UInt8]] = []
+    /// What kept the analyzer from seeing all of the connection, by flow direction (the peer is known only
+    /// once a hello was seen); turned into the record's `anomalies` when it is written.
+    var anomalies: [(kind: Anomaly.Kind, direction: FlowDirection?, detail: String)] = []
+    /// Anomalies past `maxAnomalies`, not listed.
+    var anomaliesOverCap = 0
     var done = false
     /// The record was already emitted when the handshake ended (`AnalysisOptions.reportAtHandshakeEnd`).
     var reported = false
@@ -64,7 +60,6 @@ struct TLSSession: TCPStreamConsumer {
         self.start = start
         fromInitiator = TLSStreamParser(limits: limits)
         fromResponder = TLSStreamParser(limits: limits)
-        clientDirection = start.sawSYN ? .fromInitiator : nil
         record = HandshakeRecord(
             firstTimestamp: start.timestamp, lastTimestamp: start.timestamp, transport: .tcp,
             clientAddress: start.initiatorAddress, clientPort: start.initiatorPort,
@@ -150,20 +145,37 @@ struct TLSSession: TCPStreamConsumer {
         case .fromInitiator: fromInitiator.feed(bytes) { events.append($0) }
         case .fromResponder: fromResponder.feed(bytes) { events.append($0) }
         }
-        for event in events { handle(event, direction: direction) }
+        for event in events {
+            // Once the handshake is over, what else the same bytes held changes nothing.
+            if done { break }
+            handle(event, direction: direction)
+        }
         if bothDirectionsOver { done = true }
         return done ? .stopCollecting : .keepCollecting
     }
 
     mutating func gap(direction: FlowDirection, length: Int?, timestamp: Int64) {
+        let offset = direction == .fromInitiator ? fromInitiator.streamOffset : fromResponder.streamOffset
         switch direction {
         case .fromInitiator: fromInitiator.noteGap()
         case .fromResponder: fromResponder.noteGap()
         }
         // Lost cleartext: where TLS would start can no longer be known.
         if stage(direction) != .tls { setStage(.off, direction) }
-        if !done && isTLS { record.anomalies.append(.gapBeforeHandshakeEnd(peer(for: direction))) }
+        if !done {
+            let what = length.map { "\($0) bytes missing" } ?? "bytes missing"
+            noteAnomaly(.gap, direction, "\(what) after byte \(offset) of the stream; the rest of this direction is not followed")
+        }
         if bothDirectionsOver { done = true }
+    }
+
+    /// Keeps an anomaly (the first `maxAnomalies`; the rest are only counted).
+    mutating func noteAnomaly(_ kind: Anomaly.Kind, _ direction: FlowDirection?, _ detail: String) {
+        if anomalies.count < Self.maxAnomalies {
+            anomalies.append((kind, direction, detail))
+        } else {
+            anomaliesOverCap += 1
+        }
     }
 
     private mutating func append(_ kind: HandshakeStep.Kind, from peer: Peer) {
@@ -173,21 +185,29 @@ struct TLSSession: TCPStreamConsumer {
         lastStep = step
         if record.messages.count < Self.maxMessages {
             record.messages.append(step)
-        } else {
+        } else if !record.messagesTruncated {
             record.messagesTruncated = true
+            noteAnomaly(.messagesTruncated, nil, "more than \(Self.maxMessages) handshake steps; the first \(Self.maxMessages) are listed")
         }
     }
 
+    /// Moves to the state an event led to, and copies what it decides into the record.
+    private mutating func enter(_ next: HandshakeState) {
+        state = next
+        record.established = next.established
+        record.resumed = next.resumed
+        if next.isOver { done = true }
+    }
+
     private mutating func handle(_ event: TLSEvent, direction: FlowDirection) {
-        // Until the client is known, a ClientHello decides it.
+        // Until the client is known, a ClientHello (or a ServerHello) decides it.
         if clientDirection == nil {
-            if case .handshake(.clientHello) = event {
-                clientDirection = direction
-            } else if case .handshake(.serverHello) = event {
-                clientDirection = direction.reversed
-            } else if case .stopped = event {
-                return
-            } else {
+            switch event {
+            case .handshake(.clientHello): clientDirection = direction
+            case .handshake(.serverHello): clientDirection = direction.reversed
+            case .stopped(let error):
+                return noteStop(error, direction)
+            default:
                 return  // nothing attributable before the first hello
             }
             if clientDirection == .fromResponder {
@@ -201,34 +221,21 @@ struct TLSSession: TCPStreamConsumer {
             handleHandshake(message, from: peer)
         case .encryptedHandshake:
             append(.encryptedHandshake, from: peer)
-            noteFinished(from: peer)
+            enter(state.encryptedHandshake(from: peer))
         case .changeCipherSpec:
             append(.changeCipherSpec, from: peer)
-            if peer == .client { clientChangedCipherSpec = true } else { serverChangedCipherSpec = true }
-            if peer == .server && !isTLS13 && !serverSentFullHandshake && record.serverHello != nil {
-                record.resumed = true
-            }
+            enter(state.changeCipherSpec(from: peer))
         case .alert(let alert):
             append(.alert, from: peer)
             if record.alert == nil { record.alert = AlertSighting(from: peer, alert: alert) }
-            if alert.isFatal && !record.established { done = true }
+            enter(state.alert(fatal: alert.isFatal))
         case .encryptedAlert:
             append(.alert, from: peer)
         case .applicationData(let length):
-            if isTLS13 && !record.established {
-                // TLS 1.3: after the ServerHello, handshake messages travel as application_data records.
-                // A client record too short to hold any Finished (RFC 8446 §5.2: 2-byte alert + content
-                // type + 16-byte tag, a little padding) is an encrypted alert: the handshake failed.
-                if peer == .client && length <= Self.maxEncryptedAlertLength {
-                    append(.alert, from: peer)
-                    done = true
-                    return
-                }
-                append(.encryptedHandshake, from: peer)
-                if peer == .client { record.established = true; done = !heartbeatNegotiated }
-            } else {
-                append(.applicationData, from: peer)
-            }
+            let (next, meaning, decidedHeld) = state.applicationData(from: peer, length: length)
+            if let decidedHeld { append(Self.step(decidedHeld), from: .client) }
+            if meaning != .held { append(Self.step(meaning), from: peer) }
+            enter(next)
         case .heartbeat(let type, let payloadLength, let recordLength):
             append(.heartbeat, from: peer)
             if record.heartbeats.count < Self.maxHeartbeats {
@@ -239,20 +246,23 @@ struct TLSSession: TCPStreamConsumer {
                         recordLength: recordLength, fromClient: peer == .client))
             }
         case .stopped(let error):
-            if isTLS && !done {
-                record.anomalies.append(.parserStopped(peer, error.description))
-            }
+            noteStop(error, direction)
         }
     }
 
-    private mutating func noteFinished(from peer: Peer) {
-        guard !isTLS13 else { return }
-        if peer == .client && clientChangedCipherSpec { clientFinished = true }
-        if peer == .server && serverChangedCipherSpec { serverFinished = true }
-        if clientFinished && serverFinished && record.alert?.alert.isFatal != true {
-            record.established = true
-            // With heartbeat negotiated, records are still watched for the Heartbleed pattern.
-            done = !heartbeatNegotiated
+    /// A direction's parser stopped: what it could not read is said in the record.
+    private mutating func noteStop(_ error: DecodeError, _ direction: FlowDirection) {
+        guard !done else { return }
+        let kind: Anomaly.Kind = error.code == .tooLarge ? .tooLarge : .parseError
+        noteAnomaly(kind, direction, error.description + "; the rest of this direction is not followed")
+    }
+
+    /// How a record the state machine classified is listed in `messages`.
+    private static func step(_ meaning: HandshakeState.RecordMeaning) -> HandshakeStep.Kind {
+        switch meaning {
+        case .applicationData: .applicationData
+        case .encryptedHandshake, .held: .encryptedHandshake
+        case .encryptedAlert: .alert
         }
     }
 
@@ -264,6 +274,7 @@ struct TLSSession: TCPStreamConsumer {
                 record.clientHello = hello
                 record.serverName = hello.serverName
             }
+            enter(state.clientHello(offeringEarlyData: hello.extensions.contains { $0.type == .earlyData }))
         case .serverHello(let hello) where peer == .server:
             // The client's parser cannot know the server's answer: a TLS 1.3 ChangeCipherSpec is a
             // dummy, and after a TLS 1.3 ServerHello the client's handshake is encrypted.
@@ -275,6 +286,7 @@ struct TLSSession: TCPStreamConsumer {
             if hello.isHelloRetryRequest {
                 append(.helloRetryRequest, from: peer)
                 if record.helloRetryRequest == nil { record.helloRetryRequest = hello }
+                enter(state.helloRetryRequest())
                 return
             }
             append(.handshake(.serverHello), from: peer)
@@ -283,11 +295,14 @@ struct TLSSession: TCPStreamConsumer {
             record.version = hello.negotiatedVersion
             record.cipherSuite = hello.cipherSuite
             record.alpn = hello.alpn
-            let version = hello.negotiatedVersion
-            isTLS13 = version == .tls13 || version.tls13Draft != nil
-            if isTLS13 {
-                let pskAccepted = hello.extensions.contains { $0.type == .preSharedKey }
-                record.resumed = pskAccepted
+            let pskAccepted = hello.extensions.contains { $0.type == .preSharedKey }
+            let sessionIDEchoed =
+                record.clientHello.map { !$0.sessionID.isEmpty && $0.sessionID == hello.sessionID } ?? false
+            enter(
+                state.serverHello(
+                    selecting: hello.negotiatedVersion, pskAccepted: pskAccepted, sessionIDEchoed: sessionIDEchoed,
+                    heartbeat: hello.extensions.contains { $0.type == .heartbeat }))
+            if state.isTLS13 {
                 if let group = hello.selectedGroup {
                     record.group = .named(group)
                     let kx = Self.tls13KeyExchange(group)
@@ -295,23 +310,19 @@ struct TLSSession: TCPStreamConsumer {
                 } else if pskAccepted {
                     record.keyExchange = "PSK"
                 }
-            } else if let clientHello = record.clientHello, !clientHello.sessionID.isEmpty,
-                clientHello.sessionID == hello.sessionID
-            {
-                record.resumed = true
             }
         case .certificate(let chain):
             append(.handshake(.certificate), from: peer)
             // Kept as DER; summarised once per distinct certificate when the record is emitted.
             if peer == .server {
-                serverSentFullHandshake = true
+                enter(state.serverFullFlightMessage())
                 if serverChain.isEmpty { serverChain = chain.certificates }
             } else if clientChain.isEmpty {
                 clientChain = chain.certificates
             }
         case .serverKeyExchange(let exchange):
             append(.handshake(.serverKeyExchange), from: peer)
-            if peer == .server { serverSentFullHandshake = true }
+            if peer == .server { enter(state.serverFullFlightMessage()) }
             if let group = exchange.ecdheNamedGroup {
                 record.group = .named(group)
             } else if let bits = exchange.dhPrimeBits,
@@ -322,7 +333,7 @@ struct TLSSession: TCPStreamConsumer {
             }
         case .other(let type, _):
             append(.handshake(type), from: peer)
-            if peer == .server && type == .serverHelloDone { serverSentFullHandshake = true }
+            if peer == .server && type == .serverHelloDone { enter(state.serverFullFlightMessage()) }
         case .clientHello, .serverHello:
             // A hello from the wrong side: listed, not trusted.
             append(.handshake(message.type), from: peer)
@@ -349,13 +360,33 @@ struct TLSSession: TCPStreamConsumer {
 
     /// What the record needs from this session, with the flow table's view of the connection's extent
     /// (`RecordCompletion` summarises the certificates, computes fingerprints and judges findings).
-    func ended(_ extent: FlowExtent) -> EndedConnection {
-        var result = record
+    /// `endReason` is nil when the record goes out before the flow ends (`reportAtHandshakeEnd`).
+    func ended(_ extent: FlowExtent, endReason: FlowEndReason? = nil) -> EndedConnection {
+        var session = self
+        // What was held for want of what follows is decided now: nothing followed.
+        if endReason != nil || done {
+            let (next, decidedHeld) = session.state.connectionEnded()
+            if let decidedHeld { session.append(Self.step(decidedHeld), from: .client) }
+            session.enter(next)
+        }
+        if endReason == .evicted && !state.isOver {
+            session.noteAnomaly(.evicted, nil, "the flow table was full: the connection was ended before its handshake was")
+        }
+        if !start.sawSYN && session.record.clientHello == nil {
+            session.noteAnomaly(.midstream, nil, "the connection's start (SYN and ClientHello) was not captured")
+        }
+        var result = session.record
         result.firstTimestamp = extent.firstTimestamp
         result.lastTimestamp = extent.lastTimestamp
         result.packets = extent.packets
         result.bytes = extent.bytes
-        return EndedConnection(record: result, serverChain: serverChain, clientChain: clientChain, isTLS13: isTLS13)
+        result.anomalies = session.anomalies.map { Anomaly($0.kind, from: $0.direction.flatMap(session.peer(for:)), $0.detail) }
+        if session.anomaliesOverCap > 0, var last = result.anomalies.popLast() {
+            last.detail += " (and \(session.anomaliesOverCap) more anomalies not listed)"
+            result.anomalies.append(last)
+        }
+        return EndedConnection(
+            record: result, serverChain: serverChain, clientChain: clientChain, isTLS13: session.state.isTLS13)
     }
 
     /// Marks the record emitted and drops what it was built from: the flow may stay in the table
@@ -364,6 +395,7 @@ struct TLSSession: TCPStreamConsumer {
         reported = true
         serverChain = []
         clientChain = []
+        anomalies = []
         record.messages = []
         record.clientHello = nil
         record.serverHello = nil
@@ -393,7 +425,9 @@ public struct EndedConnection: Sendable {
             for der in chain {
                 switch certificates.summary(of: der) {
                 case .success(let summary): summaries.append(summary)
-                case .failure(let error): result.anomalies.append(.certificateUnparsable(error.reason))
+                case .failure(let error):
+                    result.anomalies.append(
+                        Anomaly(.certificateUnparsable, from: isServer ? .server : .client, error.reason))
                 }
             }
             if isServer {

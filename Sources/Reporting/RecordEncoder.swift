@@ -47,7 +47,7 @@ public enum RecordEncoder {
         if let sighting = record.alert {
             json.beginObject()
             json.key("from"); json.string(sighting.from.name)
-            json.key("level"); json.string(sighting.alert.isFatal ? "fatal" : (sighting.alert.level == 1 ? "warning" : "unknown"))
+            json.key("level"); json.string(sighting.alert.isFatal ? "fatal" : "warning")
             json.key("description"); json.string(sighting.alert.description.name)
             json.endObject()
         } else {
@@ -57,7 +57,7 @@ public enum RecordEncoder {
         if let hello = record.clientHello { encode(hello, into: &json) } else { json.null() }
         json.key("server_hello")
         if let hello = record.serverHello ?? record.helloRetryRequest {
-            encode(hello, into: &json)
+            encode(hello, helloRetryRequest: record.helloRetryRequest != nil, into: &json)
         } else {
             json.null()
         }
@@ -78,6 +78,16 @@ public enum RecordEncoder {
             json.key("id"); json.string(finding.id)
             json.key("severity"); json.string(finding.severity.description)
             json.key("message"); json.string(finding.message)
+            json.endObject()
+        }
+        json.endArray()
+        json.key("anomalies")
+        json.beginArray()
+        for anomaly in record.anomalies {
+            json.beginObject()
+            json.key("kind"); json.string(anomaly.kind.rawValue)
+            json.key("from"); json.string(anomaly.from?.name)
+            json.key("detail"); json.string(anomaly.detail)
             json.endObject()
         }
         json.endArray()
@@ -124,7 +134,9 @@ public enum RecordEncoder {
         json.endObject()
     }
 
-    static func encode(_ hello: ServerHello, into json: inout JSONWriter) {
+    /// `helloRetryRequest`: the server sent one in this handshake (it stays true when a real ServerHello
+    /// followed, whose fields these are).
+    static func encode(_ hello: ServerHello, helloRetryRequest: Bool, into json: inout JSONWriter) {
         json.beginObject()
         json.key("version"); json.string(hello.version.name)
         json.key("random"); json.hexString(bytes: hello.random)
@@ -138,7 +150,7 @@ public enum RecordEncoder {
         json.key("selected_group"); json.string(hello.selectedGroup?.name)
         json.key("alpn")
         if let alpn = hello.alpn { json.string(bytes: alpn) } else { json.null() }
-        json.key("hello_retry_request"); json.bool(hello.isHelloRetryRequest)
+        json.key("hello_retry_request"); json.bool(helloRetryRequest || hello.isHelloRetryRequest)
         json.endObject()
     }
 
@@ -187,6 +199,8 @@ public enum RecordEncoder {
             }
         }
         json.endObject()
+        json.key("anomalies"); encode(summary.anomalies, into: &json)
+        json.key("frames_undecodable"); encode(summary.framesUndecodable, into: &json)
         json.key("errors"); json.beginArray()
         for error in summary.errors { json.string(error) }
         json.endArray()
