@@ -182,9 +182,11 @@ public final class RecordCompletion {
             (record.ja3, record.ja4) = fingerprints.client(hello)
         }
         if let hello = record.serverHello { record.ja3s = fingerprints.server(hello) }
+        let input = record.auditInput(now: options.auditTime)
         if let policy = options.auditPolicy {
-            record.findings = audit(record.auditInput(now: options.auditTime), policy: policy)
+            record.findings = audit(input, policy: policy)
         }
+        record.compliance = Compliance(input)
         return record
     }
 }

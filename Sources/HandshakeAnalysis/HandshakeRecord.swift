@@ -130,6 +130,8 @@ public struct HandshakeRecord: Sendable {
     public var ja3s: JA3?
     public var ja4: JA4?
     public var findings: [Finding]
+    /// The verdict under every built-in profile, whatever the active policy (set when the record is completed).
+    public var compliance: Compliance?
     public var anomalies: [Anomaly]
     /// DH prime size from a ServerKeyExchange (TLS 1.2 and older DHE).
     public var dhPrimeBits: Int?

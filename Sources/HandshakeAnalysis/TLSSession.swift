@@ -67,7 +67,7 @@ struct TLSSession: TCPStreamConsumer {
             startTLS: nil, version: nil, cipherSuite: nil, keyExchange: nil, authentication: nil, group: nil,
             serverName: nil, alpn: nil, resumed: false, established: false, alert: nil, clientHello: nil,
             serverHello: nil, helloRetryRequest: nil, certificates: [], clientCertificates: [], messages: [],
-            messagesTruncated: false, ja3: nil, ja3s: nil, ja4: nil, findings: [], anomalies: [],
+            messagesTruncated: false, ja3: nil, ja3s: nil, ja4: nil, findings: [], compliance: nil, anomalies: [],
             dhPrimeBits: nil, heartbeats: [], packets: 0, bytes: 0)
     }
 

@@ -81,6 +81,16 @@ public enum RecordEncoder {
             json.endObject()
         }
         json.endArray()
+        json.key("compliance")
+        if let compliance = record.compliance {
+            json.beginObject()
+            for verdict in compliance.verdicts {
+                json.key(dynamic: verdict.profile); json.string(verdict.text)
+            }
+            json.endObject()
+        } else {
+            json.null()
+        }
         json.key("anomalies")
         json.beginArray()
         for anomaly in record.anomalies {
