@@ -1,6 +1,7 @@
 // swift-tools-version: 6.0
 // tlsscope: a passive TLS handshake analyzer. The targets form a one-way pipeline:
 // CPcap → PcapCapture; WireCursor → PacketDecoding → TCPReassembly; WireCursor → TLSWire;
+// WireCursor → Preambles (cleartext before TLS: STARTTLS, proxies; fuzzed alone);
 // X509Inspection, Fingerprints, TLSAudit → HandshakeAnalysis → Reporting → tlsscope (CLI).
 import PackageDescription
 
@@ -34,6 +35,7 @@ let package = Package(
         .target(name: "PacketDecoding", dependencies: ["WireCursor"], swiftSettings: strict),
         .target(name: "TCPReassembly", dependencies: ["PacketDecoding"], swiftSettings: strict),
         .target(name: "TLSWire", dependencies: ["WireCursor"], swiftSettings: strict),
+        .target(name: "Preambles", dependencies: ["WireCursor"], swiftSettings: strict),
         .target(
             name: "X509Inspection",
             dependencies: [
@@ -55,7 +57,9 @@ let package = Package(
         ),
         .target(
             name: "HandshakeAnalysis",
-            dependencies: ["PacketDecoding", "TCPReassembly", "TLSWire", "X509Inspection", "Fingerprints", "TLSAudit"],
+            dependencies: [
+                "PacketDecoding", "TCPReassembly", "TLSWire", "Preambles", "X509Inspection", "Fingerprints", "TLSAudit",
+            ],
             swiftSettings: strict
         ),
         .target(
@@ -74,11 +78,15 @@ let package = Package(
         .testTarget(name: "WireCursorTests", dependencies: ["WireCursor"]),
         .testTarget(name: "PacketDecodingTests", dependencies: ["PacketDecoding", "TCPReassembly"]),
         .testTarget(name: "TLSWireTests", dependencies: ["TLSWire"]),
+        .testTarget(name: "PreamblesTests", dependencies: ["Preambles"]),
         .testTarget(name: "X509InspectionTests", dependencies: ["X509Inspection"]),
         .testTarget(name: "FingerprintsTests", dependencies: ["Fingerprints", "TLSWire"]),
         .testTarget(name: "PcapCaptureTests", dependencies: ["PcapCapture"]),
         .testTarget(name: "TLSAuditTests", dependencies: ["TLSAudit", "TLSWire", "X509Inspection"]),
-        .testTarget(name: "HandshakeAnalysisTests", dependencies: ["HandshakeAnalysis", "PacketDecoding", "TCPReassembly", "TLSWire"]),
+        .testTarget(
+            name: "HandshakeAnalysisTests",
+            dependencies: ["HandshakeAnalysis", "PacketDecoding", "TCPReassembly", "TLSWire", "Preambles"]
+        ),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "HandshakeAnalysis"]),
         .testTarget(name: "CommandLineToolTests", dependencies: ["tlsscope", "HandshakeAnalysis", "PcapCapture", "PacketDecoding"]),
         .testTarget(name: "EndToEndTests", dependencies: ["HandshakeAnalysis", "Reporting", "PcapCapture"]),

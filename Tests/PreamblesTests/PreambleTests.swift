@@ -1,5 +1,4 @@
-import HandshakeAnalysis
-import TCPReassembly
+import Preambles
 import Testing
 
 // MARK: - Dialogue harness
@@ -12,10 +11,10 @@ func ascii(_ text: String) -> [UInt8] { Array(text.utf8) }
 
 /// One segment of a connection: who sent it and what.
 struct Segment {
-    var direction: FlowDirection
+    var direction: PreambleSide
     var bytes: [UInt8]
-    static func c(_ bytes: [UInt8]) -> Segment { Segment(direction: .fromInitiator, bytes: bytes) }
-    static func s(_ bytes: [UInt8]) -> Segment { Segment(direction: .fromResponder, bytes: bytes) }
+    static func c(_ bytes: [UInt8]) -> Segment { Segment(direction: .initiator, bytes: bytes) }
+    static func s(_ bytes: [UInt8]) -> Segment { Segment(direction: .responder, bytes: bytes) }
     static func c(_ text: String) -> Segment { c(ascii(text)) }
     static func s(_ text: String) -> Segment { s(ascii(text)) }
 }
@@ -33,8 +32,8 @@ enum Feeding: CaseIterable {
 /// (everything from the verdict's offset on) or nil when the direction was given up.
 struct Outcome {
     var machine = Preamble()
-    var tls: [FlowDirection: [UInt8]] = [:]
-    var gaveUp: Set<FlowDirection> = []
+    var tls: [PreambleSide: [UInt8]] = [:]
+    var gaveUp: Set<PreambleSide> = []
     var feeds = 0
 }
 
@@ -74,14 +73,14 @@ func run(_ segments: [Segment], _ feeding: Feeding) -> Outcome {
 /// Runs the dialogue every way it can be split and checks each direction got exactly its TLS bytes.
 func expectUpgrade(
     _ segments: [Segment], _ expected: PreambleProtocol, startTLS: String?,
-    client: FlowDirection = .fromInitiator, sourceLocation: SourceLocation = #_sourceLocation
+    client: PreambleSide = .initiator, sourceLocation: SourceLocation = #_sourceLocation
 ) {
-    let server = client.reversed
+    let server = client.other
     for feeding in Feeding.allCases {
         let outcome = run(segments, feeding)
         #expect(outcome.machine.detected == expected, "\(feeding)", sourceLocation: sourceLocation)
         #expect(outcome.machine.detected?.startTLSName == startTLS, sourceLocation: sourceLocation)
-        #expect(outcome.machine.clientDirection == client, "\(feeding)", sourceLocation: sourceLocation)
+        #expect(outcome.machine.clientSide == client, "\(feeding)", sourceLocation: sourceLocation)
         #expect(outcome.tls[client] == clientTLS, "\(feeding): client", sourceLocation: sourceLocation)
         #expect(outcome.tls[server] == serverTLS, "\(feeding): server", sourceLocation: sourceLocation)
         #expect(outcome.gaveUp.isEmpty, "\(feeding)", sourceLocation: sourceLocation)
@@ -96,7 +95,7 @@ func expectUpgrade(
 
 /// Every feeding gives up on `direction` (and no direction starts TLS).
 func expectNotTLS(
-    _ segments: [Segment], givingUp direction: FlowDirection = .fromInitiator,
+    _ segments: [Segment], givingUp direction: PreambleSide = .initiator,
     sourceLocation: SourceLocation = #_sourceLocation
 ) {
     for feeding in Feeding.allCases {
@@ -120,7 +119,7 @@ func expectNotTLS(
                 .s("220 2.0.0 Ready to start TLS\r\n"),
                 .c(clientTLS),
                 .s(serverTLS),
-            ], .smtp, startTLS: "smtp", client: .fromInitiator)
+            ], .smtp, startTLS: "smtp", client: .initiator)
     }
 
     @Test func smtpWithTLSInTheSameSegmentAsTheLine() {
@@ -146,7 +145,7 @@ func expectNotTLS(
                 .c("220 ok\r\n"),
                 .s(clientTLS),
                 .c(serverTLS),
-            ], .smtp, startTLS: "smtp", client: .fromResponder)
+            ], .smtp, startTLS: "smtp", client: .responder)
     }
 
     @Test func imap() {
@@ -361,16 +360,16 @@ func expectNotTLS(
         // SOCKS4 request rejected (0x5B).
         expectNotTLS(
             [.c([0x04, 0x01, 0x01, 0xbb, 1, 2, 3, 4, 0x00]), .s([0x00, 0x5b, 0, 0, 0, 0, 0, 0])],
-            givingUp: .fromResponder)
+            givingUp: .responder)
         // SOCKS5: no acceptable method.
-        expectNotTLS([.c([0x05, 0x01, 0x02]), .s([0x05, 0xff])], givingUp: .fromResponder)
+        expectNotTLS([.c([0x05, 0x01, 0x02]), .s([0x05, 0xff])], givingUp: .responder)
         // SOCKS5: connection refused (REP 5).
         expectNotTLS(
             [
                 .c([0x05, 0x01, 0x00]), .s([0x05, 0x00]),
                 .c([0x05, 0x01, 0x00, 0x01, 1, 2, 3, 4, 0x01, 0xbb]),
                 .s([0x05, 0x05, 0x00, 0x01, 0, 0, 0, 0, 0, 0]),
-            ], givingUp: .fromResponder)
+            ], givingUp: .responder)
         // SOCKS5: bad address type, zero methods, wrong command byte.
         expectNotTLS([.c([0x05, 0x01, 0x00]), .c([0x05, 0x01, 0x00, 0x09, 1, 2])])
         expectNotTLS([.c([0x05, 0x00])])
@@ -385,7 +384,7 @@ func expectNotTLS(
 @Suite struct PreambleGiveUpTests {
     @Test func httpGetStopsAtTheFirstLine() {
         let outcome = run([.c("GET / HTTP/1.1\r\nHost: example.com\r\n\r\n")], .blast)
-        #expect(outcome.gaveUp == [.fromInitiator])
+        #expect(outcome.gaveUp == [.initiator])
         #expect(outcome.machine.detected == nil)
         expectNotTLS([.c("GET / HTTP/1.1\r\n")])
         expectNotTLS([.c("POST /x HTTP/1.1\r\n")])
@@ -400,13 +399,13 @@ func expectNotTLS(
         expectNotTLS([.s("+OK ready\r\n"), .c("USER bob\r\n")])
         expectNotTLS([.s("220 FTP ready\r\n"), .c("USER anonymous\r\n")])
         // The IMAP server that is pre-authenticated cannot STARTTLS.
-        expectNotTLS([.s("* PREAUTH welcome\r\n")], givingUp: .fromResponder)
+        expectNotTLS([.s("* PREAUTH welcome\r\n")], givingUp: .responder)
         // A proxy's HTTP answer that is not HTTP.
-        expectNotTLS([.c("CONNECT a:443 HTTP/1.1\r\n\r\n"), .s("hello\r\n")], givingUp: .fromResponder)
+        expectNotTLS([.c("CONNECT a:443 HTTP/1.1\r\n\r\n"), .s("hello\r\n")], givingUp: .responder)
         // XMPP refused.
         expectNotTLS(
             [.c("<stream:stream>"), .s("<stream:stream>"), .c("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"),
-             .s("<failure xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")], givingUp: .fromResponder)
+             .s("<failure xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")], givingUp: .responder)
     }
 
     @Test func refusedSTARTTLSDisarms() {
@@ -416,14 +415,14 @@ func expectNotTLS(
                 .s("220 mx ESMTP\r\n"), .c("EHLO a\r\n"), .s("250 STARTTLS\r\n"), .c("STARTTLS\r\n"),
                 .s("454 TLS not available\r\n"), .c("QUIT\r\n"),
             ], .blast)
-        #expect(outcome.gaveUp.contains(.fromInitiator))
+        #expect(outcome.gaveUp.contains(.initiator))
         #expect(outcome.tls.isEmpty)
     }
 
     @Test func binaryJunkIsNotTLS() {
         expectNotTLS([.c([0x01, 0x02, 0x03])])
         expectNotTLS([.c([0x0b, 0x00])])
-        expectNotTLS([.c("220 ok\u{1}\r\n")], givingUp: .fromInitiator)  // control byte in a line
+        expectNotTLS([.c("220 ok\u{1}\r\n")], givingUp: .initiator)  // control byte in a line
     }
 
     @Test func anEndlessLineIsNotWaitedFor() {
@@ -431,7 +430,7 @@ func expectNotTLS(
         let chunk = [UInt8](repeating: UInt8(ascii: "a"), count: 1000)
         var verdicts: [PreambleVerdict] = []
         for _ in 0..<20 {
-            verdicts.append(chunk.withUnsafeBytes { machine.feed($0, from: .fromInitiator) })
+            verdicts.append(chunk.withUnsafeBytes { machine.feed($0, from: .initiator) })
         }
         // Given up once the line is longer than maxMessage, and then for good.
         let first = verdicts.firstIndex(of: .notTLS)
@@ -442,12 +441,12 @@ func expectNotTLS(
     @Test func cleartextIsCappedPerDirection() {
         // Well-formed header lines forever: CONNECT with 1 MiB of headers is given up at the cap.
         var machine = Preamble()
-        _ = ascii("CONNECT a:443 HTTP/1.1\r\n").withUnsafeBytes { machine.feed($0, from: .fromInitiator) }
+        _ = ascii("CONNECT a:443 HTTP/1.1\r\n").withUnsafeBytes { machine.feed($0, from: .initiator) }
         let header = ascii("X-Padding: " + String(repeating: "p", count: 100) + "\r\n")
         var taken = 0
         var verdict = PreambleVerdict.pending
         while verdict == .pending && taken < 1 << 20 {
-            verdict = header.withUnsafeBytes { machine.feed($0, from: .fromInitiator) }
+            verdict = header.withUnsafeBytes { machine.feed($0, from: .initiator) }
             taken += header.count
         }
         #expect(verdict == .notTLS)
@@ -455,19 +454,19 @@ func expectNotTLS(
         // Same for a huge single segment.
         var other = Preamble()
         let big = ascii("+OK hi\r\n") + [UInt8](repeating: UInt8(ascii: "x"), count: 100_000)
-        #expect(big.withUnsafeBytes { other.feed($0, from: .fromResponder) } == .notTLS)
+        #expect(big.withUnsafeBytes { other.feed($0, from: .responder) } == .notTLS)
     }
 
     @Test func socksUserIDWithoutEndIsNotWaitedFor() {
         var machine = Preamble()
         let request: [UInt8] = [0x04, 0x01, 0x01, 0xbb, 1, 2, 3, 4] + [UInt8](repeating: 0x41, count: 5000)
-        #expect(request.withUnsafeBytes { machine.feed($0, from: .fromInitiator) } == .notTLS)
+        #expect(request.withUnsafeBytes { machine.feed($0, from: .initiator) } == .notTLS)
     }
 
     @Test func emptyFeedsChangeNothing() {
         var machine = Preamble()
         let empty: [UInt8] = []
-        #expect(empty.withUnsafeBytes { machine.feed($0, from: .fromInitiator) } == .pending)
+        #expect(empty.withUnsafeBytes { machine.feed($0, from: .initiator) } == .pending)
         #expect(machine.detected == nil)
     }
 
@@ -483,10 +482,10 @@ func expectNotTLS(
         ]
         for _ in 0..<400 {
             var machine = Preamble()
-            var fed: [FlowDirection: Int] = [:]
-            var done: Set<FlowDirection> = []
+            var fed: [PreambleSide: Int] = [:]
+            var done: Set<PreambleSide> = []
             for round in 0..<12 {
-                let direction: FlowDirection = rng.next() % 2 == 0 ? .fromInitiator : .fromResponder
+                let direction: PreambleSide = rng.next() % 2 == 0 ? .initiator : .responder
                 var piece = round < 2 ? openings[Int(rng.next() % UInt64(openings.count))] : []
                 let extra = Int(rng.next() % 64)
                 for _ in 0..<extra {
@@ -532,7 +531,7 @@ func expectNotTLS(
                         let bytes = Array(mutated.prefix(cut))
                         for feeding in [Feeding.blast, .drip] {
                             let outcome = run([.c(bytes)], feeding)
-                            if let tls = outcome.tls[.fromInitiator] {
+                            if let tls = outcome.tls[.initiator] {
                                 #expect(bytes.count >= tls.count)
                                 #expect(Array(bytes.suffix(tls.count)) == tls)
                                 #expect(tls.isEmpty || Preamble.beginsTLS(tls[0]))
