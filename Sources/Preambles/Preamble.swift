@@ -134,6 +134,8 @@ public struct Preamble: Sendable {
         case needMore
         case message(length: Int, Outcome)
         case notTLS
+        /// TLS starts right here, with no message before it.
+        case tlsStarts
     }
 
     enum Outcome {
@@ -188,6 +190,8 @@ public struct Preamble: Sendable {
                 return .pending
             case .notTLS:
                 return giveUp(&state)
+            case .tlsStarts:
+                return startTLS(&state, position: position, chunkStart: chunkStart)
             case .message(let length, let outcome):
                 position += length
                 state.searched = position
@@ -291,6 +295,10 @@ public struct Preamble: Sendable {
     /// The first message of the connection (after a PROXY header, if any): what kind it can be.
     private mutating func detect(_ state: inout DirectionState, _ buffer: [UInt8], _ p: Int, _ side: PreambleSide) -> Framed {
         let first = buffer[p]
+        // Behind a PROXY header the server has nothing to say in clear: it answers in TLS.
+        if detected == .proxyProtocol && !isClient(side) && state.messages == 0 && Self.beginsTLS(first) {
+            return .tlsStarts
+        }
         switch first {
         case 0x00: return startBinary(.postgres, client: side, &state, p, side)
         case 0x03: return startRDP(&state, buffer, p, side)
@@ -310,11 +318,10 @@ public struct Preamble: Sendable {
         case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
             UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: ":"), UInt8(ascii: "0")...UInt8(ascii: "9"):
             switch textLine(&state, buffer, from: p, terminator: UInt8(ascii: "\n")) {
-            case .needMore: return .needMore
-            case .notTLS: return .notTLS
             case .message(let length, _):
                 let line = Line(buffer: buffer, start: p, length: length)
                 return .message(length: length, classifyFirstLine(line, side: side, &state))
+            case let other: return other
             }
         default:
             return .notTLS

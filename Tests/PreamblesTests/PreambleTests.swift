@@ -26,6 +26,8 @@ enum Feeding: CaseIterable {
     case drip
     /// Segments of three bytes (splits land everywhere, lines and TLS headers included).
     case threes
+    /// Pieces of 1 to 8 bytes, sizes drawn from a fixed seed (so a failure replays).
+    case random
 }
 
 /// What a preamble run produced: the protocol, and per direction either the bytes handed to TLS
@@ -39,17 +41,20 @@ struct Outcome {
 
 func run(_ segments: [Segment], _ feeding: Feeding) -> Outcome {
     var outcome = Outcome()
+    var rng = SplitMix(seed: 0x5eed_0f_5917)
     for segment in segments {
         let size =
             switch feeding {
             case .blast: max(1, segment.bytes.count)
             case .drip: 1
             case .threes: 3
+            case .random: 0
             }
         var start = 0
         while start < segment.bytes.count {
-            let piece = Array(segment.bytes[start..<min(start + size, segment.bytes.count)])
-            start += size
+            let step = size > 0 ? size : 1 + Int(rng.next() % 8)
+            let piece = Array(segment.bytes[start..<min(start + step, segment.bytes.count)])
+            start += step
             let direction = segment.direction
             if outcome.tls[direction] != nil {
                 outcome.tls[direction, default: []] += piece
@@ -479,6 +484,10 @@ func expectNotTLS(
             [0x04, 0x01], [0x05, 0x01, 0x00], [0x00, 0x00, 0x00, 0x08, 0x04, 0xd2, 0x16], [0x30, 0x81],
             ascii("<stream:stream>"), ascii("220 x\r\n"), ascii("* OK\r\n"), ascii("+OK\r\n"),
             ascii("CONNECT a HTTP/1.1\r\n"), [0x16, 0x03, 0x01], [],
+            ascii("PROXY TCP4 1.2.3.4 5.6.7.8 1 2\r\n"), ascii("PROXY TCP6 ::1 "), ascii("PROXY UNKNOWN"),
+            [0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a, 0x21],
+            ascii(":irc NOTICE * :x\r\n"), ascii("STARTTLS\r\n"), ascii("200 news\r\n"),
+            [0x4a, 0x00, 0x00, 0x00, 0x0a], [0x20, 0x00, 0x00, 0x01], [0x03, 0x00, 0x00, 0x13, 0x0e, 0xe0],
         ]
         for _ in 0..<400 {
             var machine = Preamble()
@@ -521,10 +530,18 @@ func expectNotTLS(
             [0x00, 0x00, 0x00, 0x08, 0x04, 0xd2, 0x16, 0x2f] + clientTLS,
             ascii("CONNECT a:1 HTTP/1.1\r\n\r\n") + clientTLS,
             ascii("<stream:stream to='a'><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>") + clientTLS,
+            ascii("PROXY TCP6 2001:db8::1 1.2.3.4 1 2\r\n") + clientTLS,
+            proxyV2(proxyV2IPv4Block + proxyTLVs) + clientTLS,
+            proxyV2(family: 0x21, [UInt8](repeating: 1, count: 36)) + ascii("STARTTLS\r\n") + clientTLS,
+            mysqlSSLRequest + clientTLS,
+            rdpConnectionRequest(protocols: 3) + clientTLS,
+            ascii("CAP LS\r\nSTARTTLS\r\n") + clientTLS,
+            mysqlGreeting() + serverTLS,
+            rdpConnectionConfirm(selected: 2) + serverTLS,
         ]
         for dialogue in dialogues {
             for index in dialogue.indices {
-                for value: UInt8 in [0x00, 0x01, 0x05, 0x0a, 0x16, 0x30, 0x3e, 0x7f, 0x80, 0xff] {
+                for value: UInt8 in [0x00, 0x01, 0x05, 0x0a, 0x0d, 0x16, 0x20, 0x30, 0x3a, 0x3e, 0x7f, 0x80, 0xff] {
                     var mutated = dialogue
                     mutated[index] = value
                     for cut in [mutated.count, index + 1] {
