@@ -1,3 +1,4 @@
+import PacketDecoding
 import Testing
 import TLSWire
 
@@ -5,8 +6,7 @@ import TLSWire
 @testable import TCPReassembly
 
 // The new preambles through a whole TLSSession: the record must come out with its hello and the
-// right `starttls`. (Only the record is looked at, so these tests also build against the code from
-// before the Preambles module, where each of them fails.)
+// right `starttls`.
 
 private func le16(_ value: Int) -> [UInt8] { [UInt8(truncatingIfNeeded: value), UInt8(truncatingIfNeeded: value >> 8)] }
 private func le32(_ value: Int) -> [UInt8] { le16(value) + le16(value >> 16) }
@@ -53,6 +53,10 @@ private func tpkt(_ tpdu: [UInt8]) -> [UInt8] { [0x03, 0x00] + u16(5 + tpdu.coun
         #expect(flow.record.startTLS == nil)
         #expect(flow.record.serverHello?.cipherSuite == CipherSuite(rawValue: 0xc02f))
         #expect(flow.record.anomalies.isEmpty)
+        // The original client behind the load balancer, in the flow table's address type.
+        let original = flow.preamble?.proxyHeader?.source
+        #expect(original.map { IPAddress($0.address).description } == "192.0.2.1")
+        #expect(original?.port == 51000)
     }
 
     @Test func proxyV2HeaderThenSMTPSTARTTLS() {
