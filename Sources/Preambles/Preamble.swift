@@ -10,7 +10,7 @@ public enum PreambleSide: Sendable, Hashable {
 
 /// The cleartext protocol seen before a connection's TLS: a STARTTLS upgrade or a proxy handshake.
 public enum PreambleProtocol: Sendable, Hashable {
-    case smtp, ftp, imap, pop3, xmpp, ldap, postgres, irc, nntp, mysql, rdp
+    case smtp, ftp, imap, pop3, xmpp, ldap, postgres, irc, nntp, mysql, rdp, manageSieve
     /// A "220" banner: SMTP or FTP, until the client's commands tell which.
     case smtpOrFTP
     case httpConnect, socks4, socks5
@@ -33,6 +33,7 @@ public enum PreambleProtocol: Sendable, Hashable {
         case .nntp: "nntp"
         case .mysql: "mysql"
         case .rdp: "rdp"
+        case .manageSieve: "managesieve"
         case .smtpOrFTP: "smtp"
         case .httpConnect, .socks4, .socks5, .proxyProtocol: nil
         }
@@ -51,7 +52,7 @@ public enum PreambleVerdict: Sendable, Hashable {
 
 /// Finds where TLS begins in a connection that opens with cleartext: STARTTLS in SMTP, IMAP, POP3,
 /// FTP (AUTH TLS), XMPP, LDAP (StartTLS extended operation), PostgreSQL (SSLRequest), IRC, NNTP,
-/// MySQL (SSLRequest) and RDP (X.224 negotiation selecting TLS or CredSSP), or a proxy preamble
+/// ManageSieve, MySQL (SSLRequest) and RDP (X.224 negotiation selecting TLS or CredSSP), or a proxy preamble
 /// (HTTP CONNECT, SOCKS4/4a, SOCKS5, and the HAProxy PROXY protocol v1/v2 header, alone or in front
 /// of any of the others).
 ///
@@ -281,7 +282,7 @@ public struct Preamble: Sendable {
                 return .message(length: length, xmpp(client: client, line))
             case let other: return other
             }
-        case .smtp, .ftp, .smtpOrFTP, .imap, .pop3, .httpConnect, .irc, .nntp, .proxyProtocol:
+        case .smtp, .ftp, .smtpOrFTP, .imap, .pop3, .httpConnect, .irc, .nntp, .manageSieve, .proxyProtocol:
             switch textLine(&state, buffer, from: position, terminator: UInt8(ascii: "\n")) {
             case .message(let length, _):
                 let line = Line(buffer: buffer, start: position, length: length)
@@ -316,7 +317,8 @@ public struct Preamble: Sendable {
         case 0x30: return startBinary(.ldap, client: side, &state, p, side)
         case UInt8(ascii: "<"): return startBinary(.xmpp, client: side, &state, p, side)
         case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-            UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: ":"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: ":"), UInt8(ascii: "\""),
+            UInt8(ascii: "0")...UInt8(ascii: "9"):
             switch textLine(&state, buffer, from: p, terminator: UInt8(ascii: "\n")) {
             case .message(let length, _):
                 let line = Line(buffer: buffer, start: p, length: length)

@@ -94,6 +94,9 @@ extension Preamble {
             // An IRC server's first words: a prefixed message (":irc.example NOTICE * :*** Looking up
             // your hostname") or an unprefixed NOTICE/PING (RFC 2812 §2.3.1).
             proto = .irc
+        } else if line.matches("\"IMPLEMENTATION\"") || line.matches("\"SIEVE\"") {
+            // RFC 5804 §1.7: a ManageSieve server opens with its capabilities, quoted.
+            proto = .manageSieve
         } else if line.isWord("CONNECT") {
             proto = .httpConnect
             speaksAsClient = true
@@ -182,6 +185,15 @@ extension Preamble {
                 return .giveUp
             }
             return .proceed
+        case .manageSieve:
+            // RFC 5804 §2.2: "STARTTLS", answered by OK.
+            if line.isWord("STARTTLS") { return .arm }
+            if line.isWord("AUTHENTICATE") || line.isWord("LOGOUT") || line.isWord("LISTSCRIPTS")
+                || line.isWord("GETSCRIPT") || line.isWord("PUTSCRIPT")
+            {
+                return .giveUp
+            }
+            return .proceed
         case .httpConnect:
             return httpRequestLine(line, &state)
         default:
@@ -228,6 +240,9 @@ extension Preamble {
             if line.isWord("670", at: command) { return .arm }
             if line.isWord("001", at: command) { return .giveUp }
             return .proceed
+        case .manageSieve:
+            // Every OK arms (the greeting ends with one too): only the one before TLS is followed by it.
+            return line.isWord("OK") ? .arm : .proceed
         case .nntp:
             // RFC 4642 §2.2.2: 382 "Continue with TLS negotiation"; 580 refuses, the session goes on.
             return line.isWord("382") ? .arm : .proceed

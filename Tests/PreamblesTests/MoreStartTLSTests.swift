@@ -111,6 +111,47 @@ func rdpConnectionConfirm(type: UInt8 = 2, selected: Int) -> [UInt8] {
     }
 }
 
+// MARK: - ManageSieve, LMTP
+
+@Suite struct ManageSieveAndLMTPTests {
+    /// Dovecot Pigeonhole's greeting, then STARTTLS.
+    static let sieveGreeting =
+        "\"IMPLEMENTATION\" \"Dovecot Pigeonhole\"\r\n\"SIEVE\" \"fileinto reject envelope\"\r\n"
+        + "\"NOTIFY\" \"mailto\"\r\n\"SASL\" \"\"\r\n\"STARTTLS\"\r\n\"VERSION\" \"1.0\"\r\nOK \"Dovecot ready.\"\r\n"
+
+    @Test func manageSieve() {
+        expectUpgrade(
+            [
+                .s(Self.sieveGreeting), .c("STARTTLS\r\n"), .s("OK \"Begin TLS negotiation now.\"\r\n"),
+                .c(clientTLS), .s(serverTLS),
+            ], .manageSieve, startTLS: "managesieve")
+        // A CAPABILITY round first: the greeting's OK and this one arm and disarm harmlessly.
+        expectUpgrade(
+            [
+                .s(Self.sieveGreeting), .c("CAPABILITY\r\n"), .s(Self.sieveGreeting), .c("STARTTLS\r\n"),
+                .s("OK\r\n"), .c(clientTLS), .s(serverTLS),
+            ], .manageSieve, startTLS: "managesieve")
+    }
+
+    @Test func manageSieveRefused() {
+        expectNotTLS(
+            [
+                .s(Self.sieveGreeting), .c("STARTTLS\r\n"), .s("NO \"TLS unavailable\"\r\n"),
+                .c("AUTHENTICATE \"PLAIN\" \"AGFsaWNlAHNlY3JldA==\"\r\n"),
+            ])
+    }
+
+    @Test func lmtpIsNamedSMTP() {
+        // RFC 2033: an SMTP dialogue with LHLO; the banner names neither SMTP nor FTP.
+        expectUpgrade(
+            [
+                .s("220 mda.example LMTP Server ready\r\n"), .c("LHLO relay.example\r\n"),
+                .s("250-mda.example\r\n250-PIPELINING\r\n250 STARTTLS\r\n"), .c("STARTTLS\r\n"),
+                .s("220 2.0.0 Begin TLS\r\n"), .c(clientTLS), .s(serverTLS),
+            ], .smtp, startTLS: "smtp")
+    }
+}
+
 // MARK: - MySQL, RDP
 
 @Suite struct MySQLAndRDPTests {
