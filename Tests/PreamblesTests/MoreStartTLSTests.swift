@@ -215,3 +215,26 @@ func rdpConnectionConfirm(type: UInt8 = 2, selected: Int) -> [UInt8] {
         expectNotTLS([.c(tpkt([0xe0, 0, 0, 0, 0, 0] + [0x01, 0x00] + le16(9) + le32(1)))])
     }
 }
+
+// MARK: - Where a stream's first bytes are TLS
+
+@Suite struct BeginsTLSTests {
+    private func begins(_ bytes: [UInt8]) -> Bool { bytes.withUnsafeBytes { Preamble.beginsTLS($0) } }
+
+    @Test func recordHeadersAndSSL2Hellos() {
+        #expect(begins(clientTLS) && begins(serverTLS))
+        #expect(begins([0x15, 0x03, 0x03, 0x00, 0x02]))  // an alert
+        #expect(begins([0x80, 0x2e, 0x01, 0x00, 0x02]))  // SSL 2.0 ClientHello
+        #expect(begins([0x80, 0x2e, 0x04]))  // SSL 2.0 ServerHello
+        // Too short to tell: the first byte decides, as it does inside the machine.
+        #expect(begins([0x16]) && begins([0x80, 0x2e]))
+    }
+
+    @Test func cleartextWithATLSLikeFirstByte() {
+        #expect(!begins([]))
+        #expect(!begins(Array(mysqlGreeting(version: String(repeating: "9", count: 80)).prefix(5))))  // length ≥ 0x80
+        #expect(!begins([0x16, 0x00, 0x00, 0x00, 0x0a]))  // a 22-byte MySQL packet
+        #expect(!begins([0x80, 0x2e, 0x02]))  // high bit, but no SSL 2.0 hello
+        #expect(!begins(ascii("PROXY ")) && !begins(proxyV2Signature))
+    }
+}
