@@ -83,7 +83,10 @@ let package = Package(
         .testTarget(name: "FingerprintsTests", dependencies: ["Fingerprints", "TLSWire"]),
         .testTarget(name: "PcapCaptureTests", dependencies: ["PcapCapture"]),
         .testTarget(name: "TLSAuditTests", dependencies: ["TLSAudit", "TLSWire", "X509Inspection"]),
-        .testTarget(name: "HandshakeAnalysisTests", dependencies: ["HandshakeAnalysis", "PacketDecoding", "TCPReassembly", "TLSWire"]),
+        .testTarget(
+            name: "HandshakeAnalysisTests",
+            dependencies: ["HandshakeAnalysis", "PacketDecoding", "TCPReassembly", "TLSWire", "Preambles"]
+        ),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "HandshakeAnalysis"]),
         .testTarget(name: "CommandLineToolTests", dependencies: ["tlsscope", "HandshakeAnalysis", "PcapCapture", "PacketDecoding"]),
         .testTarget(name: "EndToEndTests", dependencies: ["HandshakeAnalysis", "Reporting", "PcapCapture"]),

@@ -1,6 +1,7 @@
 import WireCursor
 
-// The line-based protocols: SMTP, FTP, IMAP, POP3, IRC, NNTP, HTTP CONNECT, and XMPP (cut at each '>').
+// The line-based protocols: SMTP/LMTP, FTP, IMAP, POP3, IRC, NNTP, ManageSieve, HTTP CONNECT, and XMPP
+// (cut at each '>').
 extension Preamble {
     /// A message of a text protocol without its line end: case-insensitive matching helpers.
     struct Line {

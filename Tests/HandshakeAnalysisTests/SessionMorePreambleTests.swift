@@ -1,4 +1,5 @@
 import PacketDecoding
+import Preambles
 import Testing
 import TLSWire
 

@@ -1,3 +1,4 @@
+import Preambles
 import Testing
 import TLSWire
 
