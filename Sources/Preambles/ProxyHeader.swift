@@ -339,7 +339,8 @@ public struct ProxyHeader: Sendable, Hashable {
         var destination: ProxyEndpoint?
         switch familyAndTransport >> 4 {
         case 0:
-            break  // AF_UNSPEC: no addresses
+            // AF_UNSPEC: the block is to be ignored (as HAProxy does, TLVs are not looked for).
+            block.skipToEnd()
         case 1:
             let sourceAddress = ProxyAddress(ipv4: try block.readUInt32("PROXY v2 IPv4 source"))
             let destinationAddress = ProxyAddress(ipv4: try block.readUInt32("PROXY v2 IPv4 destination"))

@@ -135,6 +135,11 @@ func expectProxyHeader(
         let local: [Segment] = [.c(proxyV2(command: 0x20, family: 0x00, [1, 2, 3])), .c(clientTLS), .s(serverTLS)]
         expectUpgrade(local, .proxyProtocol, startTLS: nil)
         expectProxyHeader(local, ProxyHeader(version: 2, command: .local, transport: .unspecified, source: nil, destination: nil))
+        // AF_UNSPEC with PROXY: whatever the block holds is ignored.
+        let unspecified: [Segment] = [.c(proxyV2(family: 0x00, [0xff, 0xff])), .c(clientTLS), .s(serverTLS)]
+        expectUpgrade(unspecified, .proxyProtocol, startTLS: nil)
+        expectProxyHeader(
+            unspecified, ProxyHeader(version: 2, command: .proxy, transport: .unspecified, source: nil, destination: nil))
         // Unix sockets: addresses skipped, not kept.
         let unix: [Segment] = [.c(proxyV2(family: 0x31, [UInt8](repeating: 0x61, count: 216))), .c(clientTLS), .s(serverTLS)]
         expectUpgrade(unix, .proxyProtocol, startTLS: nil)
