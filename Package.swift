@@ -1,6 +1,7 @@
 // swift-tools-version: 6.0
 // tlsscope: a passive TLS handshake analyzer. The targets form a one-way pipeline:
 // CPcap → PcapCapture; WireCursor → PacketDecoding → TCPReassembly; WireCursor → TLSWire;
+// WireCursor → Preambles (cleartext before TLS: STARTTLS, proxies; fuzzed alone);
 // TextFormatting (dates, hex, addresses) is shared by every stage and depends on nothing;
 // X509Inspection, Fingerprints, TLSAudit → HandshakeAnalysis → Reporting → tlsscope (CLI).
 import PackageDescription
@@ -37,6 +38,7 @@ let package = Package(
         .target(name: "PacketDecoding", dependencies: ["WireCursor", "TextFormatting"], swiftSettings: strict),
         .target(name: "TCPReassembly", dependencies: ["PacketDecoding"], swiftSettings: strict),
         .target(name: "TLSWire", dependencies: ["WireCursor"], swiftSettings: strict),
+        .target(name: "Preambles", dependencies: ["WireCursor"], swiftSettings: strict),
         .target(
             name: "X509Inspection",
             dependencies: [
@@ -62,8 +64,8 @@ let package = Package(
         .target(
             name: "HandshakeAnalysis",
             dependencies: [
-                "PacketDecoding", "TCPReassembly", "TLSWire", "X509Inspection", "Fingerprints", "TLSAudit",
-                .product(name: "Crypto", package: "swift-crypto"),
+                "PacketDecoding", "TCPReassembly", "TLSWire", "Preambles", "X509Inspection", "Fingerprints",
+                "TLSAudit", .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
         ),
@@ -87,11 +89,15 @@ let package = Package(
         .testTarget(name: "TextFormattingTests", dependencies: ["TextFormatting"]),
         .testTarget(name: "PacketDecodingTests", dependencies: ["PacketDecoding", "TCPReassembly"]),
         .testTarget(name: "TLSWireTests", dependencies: ["TLSWire"]),
+        .testTarget(name: "PreamblesTests", dependencies: ["Preambles"]),
         .testTarget(name: "X509InspectionTests", dependencies: ["X509Inspection"]),
         .testTarget(name: "FingerprintsTests", dependencies: ["Fingerprints", "TLSWire"]),
         .testTarget(name: "PcapCaptureTests", dependencies: ["PcapCapture"]),
         .testTarget(name: "TLSAuditTests", dependencies: ["TLSAudit", "TLSWire", "X509Inspection"]),
-        .testTarget(name: "HandshakeAnalysisTests", dependencies: ["HandshakeAnalysis", "PacketDecoding", "TCPReassembly", "TLSWire"]),
+        .testTarget(
+            name: "HandshakeAnalysisTests",
+            dependencies: ["HandshakeAnalysis", "PacketDecoding", "TCPReassembly", "TLSWire", "Preambles"]
+        ),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "HandshakeAnalysis"]),
         .testTarget(name: "CommandLineToolTests", dependencies: ["tlsscope", "HandshakeAnalysis", "PcapCapture", "PacketDecoding"]),
         .testTarget(name: "EndToEndTests", dependencies: ["HandshakeAnalysis", "Reporting", "PcapCapture"]),

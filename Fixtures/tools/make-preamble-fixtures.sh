@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Records the preamble fixture captures (TLS after FTP / XMPP / PostgreSQL / LDAP STARTTLS, and through an
-# HTTP CONNECT or SOCKS5 proxy) on loopback, ports 44340-44345, with tools/preamble_server.py as the server.
+# Records the preamble fixture captures (TLS after FTP / XMPP / PostgreSQL / LDAP / IRC / MySQL / NNTP /
+# ManageSieve STARTTLS, through an HTTP CONNECT or SOCKS5 proxy, behind a HAProxy PROXY header, and after RDP's
+# X.224 negotiation) on loopback, ports 44340-44345 and 44360-44366, with tools/preamble_server.py as the
+# server and tools/preamble_client.py as the client for what openssl and curl do not speak.
 # Run from the repository root, as root:  Fixtures/tools/make-preamble-fixtures.sh [NAME...]
 # Like Fixtures/make-fixtures.sh: fresh randoms every run, so golden tests pin the committed files.
 set -euo pipefail
@@ -59,3 +61,10 @@ capture starttls-postgres 44342 postgres s_client 44342 -starttls postgres -tls1
 capture starttls-ldap 44343 ldap s_client 44343 -starttls ldap -tls1_2
 capture proxy-http-connect 44344 connect "${CURL[@]}" -x http://127.0.0.1:44344
 capture proxy-socks5 44345 socks5 "${CURL[@]}" --socks5-hostname 127.0.0.1:44345
+capture starttls-irc 44360 irc s_client 44360 -starttls irc -tls1_3
+capture starttls-mysql 44361 mysql s_client 44361 -starttls mysql -tls1_2
+capture starttls-nntp 44362 nntp s_client 44362 -starttls nntp -tls1_3
+capture starttls-sieve 44363 sieve s_client 44363 -starttls sieve -tls1_3
+capture proxy-protocol-v1 44364 proxy1 timeout 10 python3 "$T/preamble_client.py" proxy1 127.0.0.1 44364 "$C/root.pem"
+capture proxy-protocol-v2-smtp 44365 proxy2smtp timeout 10 python3 "$T/preamble_client.py" proxy2smtp 127.0.0.1 44365 "$C/root.pem"
+capture starttls-rdp 44366 rdp timeout 10 python3 "$T/preamble_client.py" rdp 127.0.0.1 44366 "$C/root.pem"

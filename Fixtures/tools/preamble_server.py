@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """Minimal one-connection server for the preamble fixtures (stdlib only): just enough FTP, XMPP,
-PostgreSQL or LDAP for `openssl s_client -starttls PROTO` to upgrade, or of an HTTP CONNECT / SOCKS5
-proxy for curl (`-x http://...` / `--socks5-hostname ...`); the "proxy" then terminates TLS itself
-(python ssl). After TLS: one line (or one HTTP request) answered, then close_notify.
+PostgreSQL, LDAP, IRC, MySQL, NNTP or ManageSieve for `openssl s_client -starttls PROTO` to upgrade, of
+an HTTP CONNECT / SOCKS5 proxy for curl (`-x http://...` / `--socks5-hostname ...`), or of a backend
+behind a HAProxy PROXY header (v1; v2 then SMTP STARTTLS) or of RDP's X.224 negotiation for
+tools/preamble_client.py; the "proxy" then terminates TLS itself (python ssl). After TLS: one line (or
+one HTTP request) answered, then close_notify.
 
-usage: preamble_server.py ftp|xmpp|postgres|ldap|connect|socks5 HOST PORT CERTCHAIN KEY
+usage: preamble_server.py ftp|xmpp|postgres|ldap|irc|mysql|nntp|sieve|connect|socks5|proxy1|proxy2smtp|rdp
+                          HOST PORT CERTCHAIN KEY
 """
 import socket
 import ssl
@@ -111,6 +114,58 @@ elif proto == 'socks5':
         recv_exact(recv_exact(1)[0] + 2)
     send(b'\x05\x00\x00\x01\x7f\x00\x00\x01\x9c\x40')
     http = True
+elif proto == 'irc':
+    # s_client sends STARTTLS at once and reads numerics (IRCv3 tls: 670 RPL_STARTTLS).
+    while recv_line().upper() != 'STARTTLS':
+        send(':irc.example.test 421 * :Unknown command\r\n')
+    send(':irc.example.test 670 * :STARTTLS successful, proceed with TLS handshake\r\n')
+elif proto == 'mysql':
+    # Initial Handshake v10 offering CLIENT_SSL (0x0800); s_client answers with the 32-byte SSLRequest.
+    payload = (b'\x0a' + b'8.0.36-tlsscope-fixture\x00' + (7).to_bytes(4, 'little') + b'A' * 8 + b'\x00'
+               + (0xffff).to_bytes(2, 'little') + b'\xff' + (2).to_bytes(2, 'little') + (0xdfff).to_bytes(2, 'little')
+               + bytes([21]) + b'\x00' * 10 + b'B' * 12 + b'\x00' + b'caching_sha2_password\x00')
+    send(len(payload).to_bytes(3, 'little') + b'\x00' + payload)
+    request = recv_exact(36)
+    if request[:4] != b'\x20\x00\x00\x01' or not (request[4] | request[5] << 8) & 0x0800:
+        sys.exit('not an SSLRequest: ' + request.hex())
+elif proto == 'nntp':
+    send('200 news.example.test tlsscope fixture NNTP server ready (posting ok)\r\n')
+    while recv_line().upper() != 'STARTTLS':
+        send('500 Unknown command\r\n')
+    send('382 Continue with TLS negotiation\r\n')
+elif proto == 'sieve':
+    send('"IMPLEMENTATION" "tlsscope fixture"\r\n"SIEVE" "fileinto reject"\r\n"STARTTLS"\r\n'
+         '"VERSION" "1.0"\r\nOK "ready"\r\n')
+    while recv_line().upper() != 'STARTTLS':
+        send('NO "unknown command"\r\n')
+    send('OK "Begin TLS negotiation now"\r\n')
+elif proto == 'proxy1':
+    header = recv_line()
+    if not header.startswith('PROXY '):
+        sys.exit('not a PROXY v1 header: %r' % header)
+elif proto == 'proxy2smtp':
+    head = recv_exact(16)
+    if head[:12] != bytes.fromhex('0d0a0d0a000d0a515549540a'):
+        sys.exit('not a PROXY v2 header: ' + head.hex())
+    recv_exact(int.from_bytes(head[14:16], 'big'))
+    send('220 mail.example.test ESMTP tlsscope fixture\r\n')
+    while True:
+        cmd = recv_line().upper()
+        if cmd.startswith('EHLO'):
+            send('250-mail.example.test\r\n250 STARTTLS\r\n')
+        elif cmd == 'STARTTLS':
+            send('220 2.0.0 Ready to start TLS\r\n')
+            break
+        else:
+            send('502 5.5.2 Error: command not recognized\r\n')
+elif proto == 'rdp':
+    head = recv_exact(4)
+    request = recv_exact(int.from_bytes(head[2:4], 'big') - 4)
+    if head[0] != 3 or request[1] & 0xf0 != 0xe0:
+        sys.exit('not an X.224 Connection Request: ' + (head + request).hex())
+    # Connection Confirm with RDP_NEG_RSP selecting PROTOCOL_SSL (1).
+    tpdu = bytes([0xd0, 0, 0, 0x12, 0x34, 0, 0x02, 0x1f, 0x08, 0x00, 0x01, 0x00, 0x00, 0x00])
+    send(bytes([3, 0]) + (5 + len(tpdu)).to_bytes(2, 'big') + bytes([len(tpdu)]) + tpdu)
 else:
     sys.exit('unknown protocol ' + proto)
 

@@ -1,5 +1,6 @@
 import Fingerprints
 import PacketDecoding
+import Preambles
 import TCPReassembly
 import TLSAudit
 import TLSWire
@@ -99,11 +100,11 @@ struct TLSSession: TCPStreamConsumer {
         if done { return .stopCollecting }
         // The one check a TLS connection pays: its first byte starts a TLS record.
         if stage(direction) != .tls {
-            guard let first = bytes.first else { return .keepCollecting }
+            guard !bytes.isEmpty else { return .keepCollecting }
             // Cleartext against a peer that spoke TLS from its first byte is no preamble: the parser
             // stops on it as before (a plaintext error answer to a ClientHello is an anomaly).
             if stage(direction) == .unknown
-                && (Preamble.beginsTLS(first) || (preambleStorage.isEmpty && stage(direction.reversed) == .tls))
+                && (Preamble.beginsTLS(bytes) || (preambleStorage.isEmpty && stage(direction.reversed) == .tls))
             {
                 setStage(.tls, direction)
             } else {
@@ -119,7 +120,7 @@ struct TLSSession: TCPStreamConsumer {
         setStage(.cleartext, direction)
         if preambleStorage.isEmpty { preambleStorage.append(Preamble()) }
         // Mutated in place through the array's storage (no copy of its buffers).
-        let verdict = preambleStorage[0].feed(bytes, from: direction)
+        let verdict = preambleStorage[0].feed(bytes, from: direction.preambleSide)
         let name = preambleStorage[0].detected?.startTLSName
         switch verdict {
         case .pending:

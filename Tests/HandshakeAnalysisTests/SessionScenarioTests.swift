@@ -8,10 +8,6 @@ import TLSWire
 // Handshakes built byte by byte and fed to one TLSSession, for the cases where today's captures are
 // too polite: the TLS server opened the TCP connection, 0-RTT, a HelloRetryRequest, lost bytes.
 
-private func u16(_ value: Int) -> [UInt8] { [UInt8(truncatingIfNeeded: value >> 8), UInt8(truncatingIfNeeded: value)] }
-private func lp8(_ body: [UInt8]) -> [UInt8] { [UInt8(truncatingIfNeeded: body.count)] + body }
-private func lp16(_ body: [UInt8]) -> [UInt8] { u16(body.count) + body }
-private func lp24(_ body: [UInt8]) -> [UInt8] { [UInt8(truncatingIfNeeded: body.count >> 16)] + u16(body.count) + body }
 private func record(_ type: UInt8, _ body: [UInt8]) -> [UInt8] { [type, 0x03, 0x03] + u16(body.count) + body }
 private func ext(_ type: Int, _ body: [UInt8]) -> [UInt8] { u16(type) + lp16(body) }
 

@@ -1,5 +1,4 @@
-import HandshakeAnalysis
-import TCPReassembly
+import Preambles
 import Testing
 
 // MARK: - Dialogue harness
@@ -12,10 +11,10 @@ func ascii(_ text: String) -> [UInt8] { Array(text.utf8) }
 
 /// One segment of a connection: who sent it and what.
 struct Segment {
-    var direction: FlowDirection
+    var direction: PreambleSide
     var bytes: [UInt8]
-    static func c(_ bytes: [UInt8]) -> Segment { Segment(direction: .fromInitiator, bytes: bytes) }
-    static func s(_ bytes: [UInt8]) -> Segment { Segment(direction: .fromResponder, bytes: bytes) }
+    static func c(_ bytes: [UInt8]) -> Segment { Segment(direction: .initiator, bytes: bytes) }
+    static func s(_ bytes: [UInt8]) -> Segment { Segment(direction: .responder, bytes: bytes) }
     static func c(_ text: String) -> Segment { c(ascii(text)) }
     static func s(_ text: String) -> Segment { s(ascii(text)) }
 }
@@ -27,30 +26,35 @@ enum Feeding: CaseIterable {
     case drip
     /// Segments of three bytes (splits land everywhere, lines and TLS headers included).
     case threes
+    /// Pieces of 1 to 8 bytes, sizes drawn from a fixed seed (so a failure replays).
+    case random
 }
 
 /// What a preamble run produced: the protocol, and per direction either the bytes handed to TLS
 /// (everything from the verdict's offset on) or nil when the direction was given up.
 struct Outcome {
     var machine = Preamble()
-    var tls: [FlowDirection: [UInt8]] = [:]
-    var gaveUp: Set<FlowDirection> = []
+    var tls: [PreambleSide: [UInt8]] = [:]
+    var gaveUp: Set<PreambleSide> = []
     var feeds = 0
 }
 
 func run(_ segments: [Segment], _ feeding: Feeding) -> Outcome {
     var outcome = Outcome()
+    var rng = SplitMix(seed: 0x5eed_0f_5917)
     for segment in segments {
         let size =
             switch feeding {
             case .blast: max(1, segment.bytes.count)
             case .drip: 1
             case .threes: 3
+            case .random: 0
             }
         var start = 0
         while start < segment.bytes.count {
-            let piece = Array(segment.bytes[start..<min(start + size, segment.bytes.count)])
-            start += size
+            let step = size > 0 ? size : 1 + Int(rng.next() % 8)
+            let piece = Array(segment.bytes[start..<min(start + step, segment.bytes.count)])
+            start += step
             let direction = segment.direction
             if outcome.tls[direction] != nil {
                 outcome.tls[direction, default: []] += piece
@@ -74,14 +78,14 @@ func run(_ segments: [Segment], _ feeding: Feeding) -> Outcome {
 /// Runs the dialogue every way it can be split and checks each direction got exactly its TLS bytes.
 func expectUpgrade(
     _ segments: [Segment], _ expected: PreambleProtocol, startTLS: String?,
-    client: FlowDirection = .fromInitiator, sourceLocation: SourceLocation = #_sourceLocation
+    client: PreambleSide = .initiator, sourceLocation: SourceLocation = #_sourceLocation
 ) {
-    let server = client.reversed
+    let server = client.other
     for feeding in Feeding.allCases {
         let outcome = run(segments, feeding)
         #expect(outcome.machine.detected == expected, "\(feeding)", sourceLocation: sourceLocation)
         #expect(outcome.machine.detected?.startTLSName == startTLS, sourceLocation: sourceLocation)
-        #expect(outcome.machine.clientDirection == client, "\(feeding)", sourceLocation: sourceLocation)
+        #expect(outcome.machine.clientSide == client, "\(feeding)", sourceLocation: sourceLocation)
         #expect(outcome.tls[client] == clientTLS, "\(feeding): client", sourceLocation: sourceLocation)
         #expect(outcome.tls[server] == serverTLS, "\(feeding): server", sourceLocation: sourceLocation)
         #expect(outcome.gaveUp.isEmpty, "\(feeding)", sourceLocation: sourceLocation)
@@ -96,7 +100,7 @@ func expectUpgrade(
 
 /// Every feeding gives up on `direction` (and no direction starts TLS).
 func expectNotTLS(
-    _ segments: [Segment], givingUp direction: FlowDirection = .fromInitiator,
+    _ segments: [Segment], givingUp direction: PreambleSide = .initiator,
     sourceLocation: SourceLocation = #_sourceLocation
 ) {
     for feeding in Feeding.allCases {
@@ -120,7 +124,7 @@ func expectNotTLS(
                 .s("220 2.0.0 Ready to start TLS\r\n"),
                 .c(clientTLS),
                 .s(serverTLS),
-            ], .smtp, startTLS: "smtp", client: .fromInitiator)
+            ], .smtp, startTLS: "smtp", client: .initiator)
     }
 
     @Test func smtpWithTLSInTheSameSegmentAsTheLine() {
@@ -146,7 +150,7 @@ func expectNotTLS(
                 .c("220 ok\r\n"),
                 .s(clientTLS),
                 .c(serverTLS),
-            ], .smtp, startTLS: "smtp", client: .fromResponder)
+            ], .smtp, startTLS: "smtp", client: .responder)
     }
 
     @Test func imap() {
@@ -361,16 +365,16 @@ func expectNotTLS(
         // SOCKS4 request rejected (0x5B).
         expectNotTLS(
             [.c([0x04, 0x01, 0x01, 0xbb, 1, 2, 3, 4, 0x00]), .s([0x00, 0x5b, 0, 0, 0, 0, 0, 0])],
-            givingUp: .fromResponder)
+            givingUp: .responder)
         // SOCKS5: no acceptable method.
-        expectNotTLS([.c([0x05, 0x01, 0x02]), .s([0x05, 0xff])], givingUp: .fromResponder)
+        expectNotTLS([.c([0x05, 0x01, 0x02]), .s([0x05, 0xff])], givingUp: .responder)
         // SOCKS5: connection refused (REP 5).
         expectNotTLS(
             [
                 .c([0x05, 0x01, 0x00]), .s([0x05, 0x00]),
                 .c([0x05, 0x01, 0x00, 0x01, 1, 2, 3, 4, 0x01, 0xbb]),
                 .s([0x05, 0x05, 0x00, 0x01, 0, 0, 0, 0, 0, 0]),
-            ], givingUp: .fromResponder)
+            ], givingUp: .responder)
         // SOCKS5: bad address type, zero methods, wrong command byte.
         expectNotTLS([.c([0x05, 0x01, 0x00]), .c([0x05, 0x01, 0x00, 0x09, 1, 2])])
         expectNotTLS([.c([0x05, 0x00])])
@@ -385,7 +389,7 @@ func expectNotTLS(
 @Suite struct PreambleGiveUpTests {
     @Test func httpGetStopsAtTheFirstLine() {
         let outcome = run([.c("GET / HTTP/1.1\r\nHost: example.com\r\n\r\n")], .blast)
-        #expect(outcome.gaveUp == [.fromInitiator])
+        #expect(outcome.gaveUp == [.initiator])
         #expect(outcome.machine.detected == nil)
         expectNotTLS([.c("GET / HTTP/1.1\r\n")])
         expectNotTLS([.c("POST /x HTTP/1.1\r\n")])
@@ -400,13 +404,13 @@ func expectNotTLS(
         expectNotTLS([.s("+OK ready\r\n"), .c("USER bob\r\n")])
         expectNotTLS([.s("220 FTP ready\r\n"), .c("USER anonymous\r\n")])
         // The IMAP server that is pre-authenticated cannot STARTTLS.
-        expectNotTLS([.s("* PREAUTH welcome\r\n")], givingUp: .fromResponder)
+        expectNotTLS([.s("* PREAUTH welcome\r\n")], givingUp: .responder)
         // A proxy's HTTP answer that is not HTTP.
-        expectNotTLS([.c("CONNECT a:443 HTTP/1.1\r\n\r\n"), .s("hello\r\n")], givingUp: .fromResponder)
+        expectNotTLS([.c("CONNECT a:443 HTTP/1.1\r\n\r\n"), .s("hello\r\n")], givingUp: .responder)
         // XMPP refused.
         expectNotTLS(
             [.c("<stream:stream>"), .s("<stream:stream>"), .c("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"),
-             .s("<failure xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")], givingUp: .fromResponder)
+             .s("<failure xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")], givingUp: .responder)
     }
 
     @Test func refusedSTARTTLSDisarms() {
@@ -416,14 +420,14 @@ func expectNotTLS(
                 .s("220 mx ESMTP\r\n"), .c("EHLO a\r\n"), .s("250 STARTTLS\r\n"), .c("STARTTLS\r\n"),
                 .s("454 TLS not available\r\n"), .c("QUIT\r\n"),
             ], .blast)
-        #expect(outcome.gaveUp.contains(.fromInitiator))
+        #expect(outcome.gaveUp.contains(.initiator))
         #expect(outcome.tls.isEmpty)
     }
 
     @Test func binaryJunkIsNotTLS() {
         expectNotTLS([.c([0x01, 0x02, 0x03])])
         expectNotTLS([.c([0x0b, 0x00])])
-        expectNotTLS([.c("220 ok\u{1}\r\n")], givingUp: .fromInitiator)  // control byte in a line
+        expectNotTLS([.c("220 ok\u{1}\r\n")], givingUp: .initiator)  // control byte in a line
     }
 
     @Test func anEndlessLineIsNotWaitedFor() {
@@ -431,7 +435,7 @@ func expectNotTLS(
         let chunk = [UInt8](repeating: UInt8(ascii: "a"), count: 1000)
         var verdicts: [PreambleVerdict] = []
         for _ in 0..<20 {
-            verdicts.append(chunk.withUnsafeBytes { machine.feed($0, from: .fromInitiator) })
+            verdicts.append(chunk.withUnsafeBytes { machine.feed($0, from: .initiator) })
         }
         // Given up once the line is longer than maxMessage, and then for good.
         let first = verdicts.firstIndex(of: .notTLS)
@@ -442,12 +446,12 @@ func expectNotTLS(
     @Test func cleartextIsCappedPerDirection() {
         // Well-formed header lines forever: CONNECT with 1 MiB of headers is given up at the cap.
         var machine = Preamble()
-        _ = ascii("CONNECT a:443 HTTP/1.1\r\n").withUnsafeBytes { machine.feed($0, from: .fromInitiator) }
+        _ = ascii("CONNECT a:443 HTTP/1.1\r\n").withUnsafeBytes { machine.feed($0, from: .initiator) }
         let header = ascii("X-Padding: " + String(repeating: "p", count: 100) + "\r\n")
         var taken = 0
         var verdict = PreambleVerdict.pending
         while verdict == .pending && taken < 1 << 20 {
-            verdict = header.withUnsafeBytes { machine.feed($0, from: .fromInitiator) }
+            verdict = header.withUnsafeBytes { machine.feed($0, from: .initiator) }
             taken += header.count
         }
         #expect(verdict == .notTLS)
@@ -455,19 +459,19 @@ func expectNotTLS(
         // Same for a huge single segment.
         var other = Preamble()
         let big = ascii("+OK hi\r\n") + [UInt8](repeating: UInt8(ascii: "x"), count: 100_000)
-        #expect(big.withUnsafeBytes { other.feed($0, from: .fromResponder) } == .notTLS)
+        #expect(big.withUnsafeBytes { other.feed($0, from: .responder) } == .notTLS)
     }
 
     @Test func socksUserIDWithoutEndIsNotWaitedFor() {
         var machine = Preamble()
         let request: [UInt8] = [0x04, 0x01, 0x01, 0xbb, 1, 2, 3, 4] + [UInt8](repeating: 0x41, count: 5000)
-        #expect(request.withUnsafeBytes { machine.feed($0, from: .fromInitiator) } == .notTLS)
+        #expect(request.withUnsafeBytes { machine.feed($0, from: .initiator) } == .notTLS)
     }
 
     @Test func emptyFeedsChangeNothing() {
         var machine = Preamble()
         let empty: [UInt8] = []
-        #expect(empty.withUnsafeBytes { machine.feed($0, from: .fromInitiator) } == .pending)
+        #expect(empty.withUnsafeBytes { machine.feed($0, from: .initiator) } == .pending)
         #expect(machine.detected == nil)
     }
 
@@ -480,13 +484,18 @@ func expectNotTLS(
             [0x04, 0x01], [0x05, 0x01, 0x00], [0x00, 0x00, 0x00, 0x08, 0x04, 0xd2, 0x16], [0x30, 0x81],
             ascii("<stream:stream>"), ascii("220 x\r\n"), ascii("* OK\r\n"), ascii("+OK\r\n"),
             ascii("CONNECT a HTTP/1.1\r\n"), [0x16, 0x03, 0x01], [],
+            ascii("PROXY TCP4 1.2.3.4 5.6.7.8 1 2\r\n"), ascii("PROXY TCP6 ::1 "), ascii("PROXY UNKNOWN"),
+            [0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a, 0x21],
+            ascii(":irc NOTICE * :x\r\n"), ascii("STARTTLS\r\n"), ascii("200 news\r\n"),
+            [0x4a, 0x00, 0x00, 0x00, 0x0a], [0x20, 0x00, 0x00, 0x01], [0x03, 0x00, 0x00, 0x13, 0x0e, 0xe0],
+            ascii("\"IMPLEMENTATION\" \"x\"\r\nOK\r\n"),
         ]
         for _ in 0..<400 {
             var machine = Preamble()
-            var fed: [FlowDirection: Int] = [:]
-            var done: Set<FlowDirection> = []
+            var fed: [PreambleSide: Int] = [:]
+            var done: Set<PreambleSide> = []
             for round in 0..<12 {
-                let direction: FlowDirection = rng.next() % 2 == 0 ? .fromInitiator : .fromResponder
+                let direction: PreambleSide = rng.next() % 2 == 0 ? .initiator : .responder
                 var piece = round < 2 ? openings[Int(rng.next() % UInt64(openings.count))] : []
                 let extra = Int(rng.next() % 64)
                 for _ in 0..<extra {
@@ -522,17 +531,25 @@ func expectNotTLS(
             [0x00, 0x00, 0x00, 0x08, 0x04, 0xd2, 0x16, 0x2f] + clientTLS,
             ascii("CONNECT a:1 HTTP/1.1\r\n\r\n") + clientTLS,
             ascii("<stream:stream to='a'><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>") + clientTLS,
+            ascii("PROXY TCP6 2001:db8::1 1.2.3.4 1 2\r\n") + clientTLS,
+            proxyV2(proxyV2IPv4Block + proxyTLVs) + clientTLS,
+            proxyV2(family: 0x21, [UInt8](repeating: 1, count: 36)) + ascii("STARTTLS\r\n") + clientTLS,
+            mysqlSSLRequest + clientTLS,
+            rdpConnectionRequest(protocols: 3) + clientTLS,
+            ascii("CAP LS\r\nSTARTTLS\r\n") + clientTLS,
+            mysqlGreeting() + serverTLS,
+            rdpConnectionConfirm(selected: 2) + serverTLS,
         ]
         for dialogue in dialogues {
             for index in dialogue.indices {
-                for value: UInt8 in [0x00, 0x01, 0x05, 0x0a, 0x16, 0x30, 0x3e, 0x7f, 0x80, 0xff] {
+                for value: UInt8 in [0x00, 0x01, 0x05, 0x0a, 0x0d, 0x16, 0x20, 0x30, 0x3a, 0x3e, 0x7f, 0x80, 0xff] {
                     var mutated = dialogue
                     mutated[index] = value
                     for cut in [mutated.count, index + 1] {
                         let bytes = Array(mutated.prefix(cut))
                         for feeding in [Feeding.blast, .drip] {
                             let outcome = run([.c(bytes)], feeding)
-                            if let tls = outcome.tls[.fromInitiator] {
+                            if let tls = outcome.tls[.initiator] {
                                 #expect(bytes.count >= tls.count)
                                 #expect(Array(bytes.suffix(tls.count)) == tls)
                                 #expect(tls.isEmpty || Preamble.beginsTLS(tls[0]))
