@@ -38,22 +38,34 @@ public struct AuditSummary: Sendable, Hashable {
         public var worst: Severity? { findings.first?.severity }
     }
 
+    /// Servers and client fingerprints kept apart; past this many (a scan, or a months-long `monitor`),
+    /// further ones are tallied together under `otherServer` / `otherClient`, so memory stays bounded.
+    public let maxGroups: Int
+    /// Where servers past `maxGroups` are tallied.
+    public static let otherServer = Server(address: "other", port: 0, serverName: nil)
+    public static let otherClient = "other"
     private var serverTable: [Server: Group<Server>] = [:]
     private var clientTable: [String: Group<String>] = [:]
     /// Findings by severity over every connection added.
     public private(set) var severityCounts: [Severity: Int] = [:]
     public private(set) var connections = 0
 
-    public init() {}
+    public init(maxGroups: Int = 10_000) {
+        self.maxGroups = maxGroups
+    }
 
     /// Adds one connection's findings. `clientFingerprint` is its JA3 or JA4 (nil: not grouped by client).
     public mutating func add(_ findings: [Finding], server: Server, clientFingerprint: String?) {
         connections += 1
         for finding in findings { severityCounts[finding.severity, default: 0] += 1 }
+        let server = serverTable[server] == nil && serverTable.count >= maxGroups ? Self.otherServer : server
         var serverGroup = serverTable[server] ?? Group(key: server, connections: 0, findings: [])
         Self.merge(findings, into: &serverGroup)
         serverTable[server] = serverGroup
-        if let clientFingerprint {
+        if var clientFingerprint {
+            if clientTable[clientFingerprint] == nil && clientTable.count >= maxGroups {
+                clientFingerprint = Self.otherClient
+            }
             var clientGroup =
                 clientTable[clientFingerprint] ?? Group(key: clientFingerprint, connections: 0, findings: [])
             Self.merge(findings, into: &clientGroup)

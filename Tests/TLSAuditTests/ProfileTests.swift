@@ -155,3 +155,20 @@ private func names(_ suites: Set<CipherSuite>) -> Set<String> { Set(suites.compa
         #expect(findings.allSatisfy { $0.message.count < 300 })
     }
 }
+
+@Suite struct AuditSummaryBoundsTests {
+    /// Past `maxGroups` servers and clients, the rest are tallied under "other": memory stays bounded.
+    @Test func groupsPastTheBoundGoUnderOther() {
+        var summary = AuditSummary(maxGroups: 3)
+        for index in 0..<10 {
+            summary.add(
+                [], server: AuditSummary.Server(address: "10.0.0.\(index)", port: 443, serverName: nil),
+                clientFingerprint: "fp\(index)")
+        }
+        #expect(summary.servers.count == 4)
+        #expect(summary.clients.count == 4)
+        #expect(summary.servers.first { $0.key == AuditSummary.otherServer }?.connections == 7)
+        #expect(summary.clients.first { $0.key == AuditSummary.otherClient }?.connections == 7)
+        #expect(summary.connections == 10)
+    }
+}
