@@ -216,6 +216,7 @@ func rewrappedCapturesDecodeAlike(_ index: Int) throws {
             }
             var shifted = expected
             shifted.payloadOffset = packet.payloadOffset
+            shifted.segment = packet.segment  // the tunnel's ids (`segmentFoldsVLANAndTunnelIds`)
             #expect(packet == shifted, "\(context)")
             let payload = wrapped[packet.payloadOffset..<packet.payloadOffset + packet.payloadLength]
             #expect(payload == record.bytes[expected.payloadOffset..<expected.payloadOffset + expected.payloadLength],
