@@ -59,8 +59,11 @@ struct FlowIndex {
         let ports = UInt64(key.lowPort) << 32 | UInt64(key.highPort) << 16 | UInt64(key.transport.rawValue)
         let family: UInt64 = (key.lowAddress.isIPv6 ? 1 : 0) << 8 | (key.highAddress.isIPv6 ? 1 : 0) << 9
         let first = Self.fold(key.lowAddress.low ^ seeds.first, key.highAddress.low ^ seeds.second)
-        let second = Self.fold(
+        var second = Self.fold(
             first ^ key.lowAddress.high ^ ports ^ family, key.highAddress.high ^ seeds.third)
+        // The segment (VLANs, tunnel ids) gets its own seeded multiply, not an XOR into a word the capture
+        // also controls (which would let it cancel out): a branch, and a multiply only for tagged frames.
+        if key.segment != 0 { second = Self.fold(second ^ key.segment, seeds.first ^ seeds.third) }
         return UInt32(truncatingIfNeeded: second ^ second >> 32)
     }
 
@@ -123,6 +126,9 @@ struct FlowIndex {
         buckets[hole] = .empty
         count -= 1
     }
+
+    /// Buckets allocated (tests: the index stays within its bound).
+    var capacity: Int { buckets.count }
 
     /// Every slot number in the index, in no particular order.
     var slots: [Int] { buckets.compactMap { $0.slot >= 0 ? Int($0.slot) : nil } }

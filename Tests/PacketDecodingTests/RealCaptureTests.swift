@@ -76,7 +76,8 @@ private struct FirstBytesConsumer: TCPStreamConsumer {
         if direction == .fromInitiator, initiatorBytes.count < 16 { initiatorBytes += bytes.prefix(16) }
         return .keepCollecting
     }
-    mutating func gap(direction: FlowDirection, length: Int?, timestamp: Int64) { gaps += 1 }
+    mutating func gap(direction: FlowDirection, offset: Int64, length: Int?, timestamp: Int64) { gaps += 1 }
+    mutating func resetIgnored(direction: FlowDirection, timestamp: Int64) {}
 }
 
 @Test(.enabled(if: captureDirectory != nil, "../shared/fixtures not found"), arguments: expectations.indices)
