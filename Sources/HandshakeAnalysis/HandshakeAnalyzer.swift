@@ -7,6 +7,8 @@ import WireCursor
 /// Caps and switches for one analysis run.
 public struct AnalysisOptions: Sendable {
     public var reassembly = ReassemblyLimits()
+    /// Caps on IP fragment reassembly.
+    public var fragments = IPFragmentLimits()
     public var tls = TLSLimits()
     /// The policy findings are judged under; nil: no findings (`--no-findings`).
     public var auditPolicy: AuditPolicy? = .intermediate
@@ -34,6 +36,9 @@ public struct AnalysisCounters: Sendable, Hashable {
     public var ignoredFrames = 0
     /// Frames whose headers were truncated or malformed.
     public var undecodableFrames = 0
+    /// `undecodableFrames` by `DecodeError.frameReason` ("ipv4-truncated", "tcp-malformed", ...): a few
+    /// dozen names at most.
+    public var undecodableFramesByReason: [String: Int] = [:]
     /// TCP connections seen (TLS or not).
     public var connections = 0
     public init() {}
@@ -48,6 +53,7 @@ public struct HandshakeAnalyzer {
     public let options: AnalysisOptions
     public private(set) var counters = AnalysisCounters()
     private var reassembler: TCPReassembler<TLSSession>
+    private var fragments: IPFragmentReassembler
     /// Completes the records of the `emit:` methods (monitor, tests); `analyze` hands `EndedConnection`s to
     /// its own `RecordCompletion` on a writer thread instead.
     private let completion: RecordCompletion
@@ -55,6 +61,7 @@ public struct HandshakeAnalyzer {
     public init(options: AnalysisOptions = AnalysisOptions()) {
         self.options = options
         reassembler = TCPReassembler(limits: options.reassembly)
+        fragments = IPFragmentReassembler(limits: options.fragments)
         completion = RecordCompletion(options: options)
     }
 
@@ -78,17 +85,71 @@ public struct HandshakeAnalyzer {
     ) {
         counters.packets += 1
         counters.bytes += frame.count
-        let packet: DecodedPacket
+        let content: DecodedFrame?
         do {
-            guard let decoded = try decoder.decode(frame) else {
+            content = try decoder.decodeFrame(frame)
+        } catch {
+            countUndecodable(error)
+            return
+        }
+        switch content {
+        case .packet(let packet):
+            process(packet, in: frame, timestamp: timestamp, ended: ended)
+        case .fragment(let fragment):
+            reassemble(fragment, in: frame, timestamp: timestamp, decoder: decoder, ended: ended)
+        case nil:
+            counters.ignoredFrames += 1
+        }
+    }
+
+    private mutating func countUndecodable(_ error: DecodeError) {
+        counters.undecodableFrames += 1
+        counters.undecodableFramesByReason[error.frameReason, default: 0] += 1
+    }
+
+    /// A fragment goes to the fragment reassembler; a datagram it completes goes through the decoder's
+    /// transport step (a tunnel inside may hold fragments of its own: at most `maxTunnelDepth` rounds).
+    private mutating func reassemble(
+        _ first: IPFragment, in frame: UnsafeRawBufferPointer, timestamp: Int64, decoder: PacketDecoder,
+        ended: (EndedConnection) -> Void
+    ) {
+        guard var datagram = fragments.add(first, frame: frame, timestamp: timestamp) else { return }
+        for _ in 0...DecodingLimits.maxTunnelDepth {
+            let payload = datagram.payload
+            let fragment = datagram.fragment
+            let decoded = payload.withUnsafeBytes { bytes in
+                Result { () throws(DecodeError) in try decoder.decodeDatagram(bytes, of: fragment) }
+            }
+            let content: DecodedFrame?
+            switch decoded {
+            case .success(let decodedContent): content = decodedContent
+            case .failure(let error):
+                countUndecodable(error)
+                return
+            }
+            switch content {
+            case .packet(let packet):
+                payload.withUnsafeBytes { process(packet, in: $0, timestamp: timestamp, ended: ended) }
+                return
+            case .fragment(let inner):
+                let next = payload.withUnsafeBytes { fragments.add(inner, frame: $0, timestamp: timestamp) }
+                guard let next else { return }
+                datagram = next
+            case nil:
                 counters.ignoredFrames += 1
                 return
             }
-            packet = decoded
-        } catch {
-            counters.undecodableFrames += 1
-            return
         }
+    }
+
+    /// IP fragment reassembly counters (fragments seen, datagrams reassembled, timed out, dropped).
+    public var fragmentStatistics: IPFragmentStatistics { fragments.statistics }
+
+    /// A decoded packet (its payload in `frame`: the captured frame, or a reassembled datagram) into the
+    /// flow table.
+    private mutating func process(
+        _ packet: DecodedPacket, in frame: UnsafeRawBufferPointer, timestamp: Int64, ended: (EndedConnection) -> Void
+    ) {
         guard packet.transport == .tcp else {
             counters.ignoredFrames += 1
             return
@@ -97,6 +158,7 @@ public struct HandshakeAnalyzer {
             packet.payloadOffset <= frame.count - packet.payloadLength
         else {
             counters.undecodableFrames += 1
+            counters.undecodableFramesByReason["payload-out-of-frame", default: 0] += 1
             return
         }
         let payload = UnsafeRawBufferPointer(
