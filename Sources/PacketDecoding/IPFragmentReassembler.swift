@@ -116,6 +116,8 @@ public struct IPFragmentStatistics: Sendable, Hashable {
 ///   `limits.timeoutNanoseconds` of its first fragment is dropped (checked on every `add`, or by `expire`).
 ///   Memory is thus at most `maxBytesTotal` plus ~150 bytes per datagram and 16 per fragment.
 /// - A fragment the capture cut short (snaplen) drops its datagram: it can never be complete.
+/// - Completed datagrams are forgotten at once: a fragment repeated after that starts a new datagram, which
+///   holds its bytes until the timeout or the caps drop it.
 ///
 /// Unfragmented packets never come here (the decoder hands out fragments only), so they pay nothing.
 public struct IPFragmentReassembler {

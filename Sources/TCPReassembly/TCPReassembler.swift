@@ -204,8 +204,8 @@ public struct ReassemblyStatistics: Sendable, Hashable {
 /// Memory, worst case: at most `limits.maxFlows` flows are live (one is evicted before another is made), so
 /// `slots` holds at most `maxFlows` entries (capacity at most twice that, as arrays grow), `freeSlots` as
 /// many `Int`s, and the index at most max(256, 4 × `maxFlows`) 8-byte buckets (it doubles past a load of
-/// 1/2 and never shrinks). With S = `MemoryLayout<FlowSlot<Consumer>>.stride` (about 350 bytes plus the
-/// consumer's inline size) and C the consumer's own heap, the table costs at most
+/// 1/2 and never shrinks). With S = `MemoryLayout<FlowSlot<Consumer>>.stride` (264 bytes plus the
+/// consumer's inline size, measured on x86-64) and C the consumer's own heap, the table costs at most
 /// `maxFlows × (2 × S + 8 + 32 + C)` bytes; buffered data adds at most `maxBufferedBytesTotal` plus
 /// ~80 bytes per segment for at most `maxBufferedSegmentsTotal` segments (≈ 32 MiB + 5 MiB by default).
 public struct TCPReassembler<Consumer: TCPStreamConsumer> {

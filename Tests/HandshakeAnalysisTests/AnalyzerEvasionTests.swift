@@ -80,6 +80,10 @@ private struct Side {
 }
 
 private func analyze(_ frames: [[UInt8]]) throws -> [HandshakeRecord] {
+    try analyzeKeepingCounters(frames).records
+}
+
+private func analyzeKeepingCounters(_ frames: [[UInt8]]) throws -> (records: [HandshakeRecord], analyzer: HandshakeAnalyzer) {
     let decoder = try PacketDecoder(linkType: .ethernet)
     var options = AnalysisOptions()
     options.auditPolicy = nil
@@ -91,7 +95,7 @@ private func analyze(_ frames: [[UInt8]]) throws -> [HandshakeRecord] {
         }
     }
     analyzer.finish { records.append($0) }
-    return records
+    return (records, analyzer)
 }
 
 private let client = Side(fromServer: false)
@@ -113,15 +117,22 @@ func aClientHelloInIPFragmentsIsReassembled(ipv6: Bool) throws {
     var server = server
     client.ipv6 = ipv6
     server.ipv6 = ipv6
+    var count = 0
     let frames = handshake(client, server, name: "fragmented.example") { side, sequence, bytes in
-        // Three fragments, the last first (as Linux sends them), the first duplicated.
+        // Fragments of 128 bytes, the last first (as Linux sends them), the first one twice.
         let pieces = side.fragments(sequence, 5000, psh | ack, bytes, size: 128)
-        return [pieces[pieces.count - 1]] + pieces.dropLast() + [pieces[0]]
+        count = pieces.count
+        return [pieces[pieces.count - 1], pieces[0], pieces[0]] + pieces[1..<(pieces.count - 1)]
     }
-    let records = try analyze(frames)
+    let (records, analyzer) = try analyzeKeepingCounters(frames)
     #expect(records.count == 1)
     #expect(records.first?.serverName == "fragmented.example")
     #expect(records.first?.serverHello != nil)
+    let fragments = analyzer.fragmentStatistics
+    #expect(count >= 3)
+    #expect(fragments.fragments == count + 1 && fragments.duplicateFragments == 1)
+    #expect(fragments.datagramsReassembled == 1)
+    #expect(fragments.bufferedBytes == 0 && analyzer.counters.ignoredFrames == 0)
 }
 
 @Test func equalFourTuplesOnDifferentVLANsAreDifferentConnections() throws {
@@ -142,7 +153,8 @@ func aClientHelloInIPFragmentsIsReassembled(ipv6: Bool) throws {
 @Test func aSpoofedResetOutsideTheWindowDoesNotSplitTheConnection() throws {
     var frames = handshake(client, server, name: "evasion.example")
     frames.insert(server.frame(0x9000_0000, 0, rst), at: 3)  // after the ClientHello, before the ServerHello
-    let records = try analyze(frames)
+    let (records, analyzer) = try analyzeKeepingCounters(frames)
+    #expect(analyzer.reassemblyStatistics.rstIgnored == 1)
     #expect(records.count == 1)
     #expect(records.first?.serverName == "evasion.example")
     #expect(records.first?.serverHello != nil)
@@ -155,4 +167,14 @@ func aClientHelloInIPFragmentsIsReassembled(ipv6: Bool) throws {
     let records = try analyze(first + second)
     #expect(records.map(\.serverName) == ["first.example", "second.example"])
     #expect(records.allSatisfy { $0.serverHello != nil })
+}
+
+@Test func undecodableFramesAreCountedByReason() throws {
+    let whole = client.frame(999, 0, syn)
+    let truncatedIP = Array(whole.prefix(14 + 12))
+    var badTCP = whole
+    badTCP[14 + 20 + 12] = 0x30  // data offset 3 words
+    let (_, analyzer) = try analyzeKeepingCounters([truncatedIP, badTCP, badTCP, whole])
+    #expect(analyzer.counters.undecodableFrames == 3)
+    #expect(analyzer.counters.undecodableFramesByReason == ["ipv4-truncated": 1, "tcp-malformed": 2])
 }
