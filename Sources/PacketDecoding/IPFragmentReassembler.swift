@@ -114,7 +114,9 @@ public struct IPFragmentStatistics: Sendable, Hashable {
 ///   datagrams are dropped to make room: they are the likeliest never to complete), each datagram takes at
 ///   most `limits.maxFragmentsPerDatagram` fragments and 65,535 bytes, and one not complete within
 ///   `limits.timeoutNanoseconds` of its first fragment is dropped (checked on every `add`, or by `expire`).
-///   Memory is thus at most `maxBytesTotal` plus ~150 bytes per datagram and 16 per fragment.
+///   Fragment data is kept piece by piece (nothing is allocated for the holes, so a fragment far into a
+///   datagram costs its own length, not its offset) and laid out once, when the datagram completes. Memory
+///   is thus at most `maxBytesTotal` plus ~150 bytes per datagram and ~80 per fragment.
 /// - A fragment the capture cut short (snaplen) drops its datagram: it can never be complete.
 /// - Completed datagrams are forgotten at once: a fragment repeated after that starts a new datagram, which
 ///   holds its bytes until the timeout or the caps drop it.
@@ -131,11 +133,22 @@ public struct IPFragmentReassembler {
         var first: IPFragment?
         /// The payload length, once the last fragment (MF clear) came.
         var totalLength: Int?
-        var bytes: [UInt8] = []
+        /// The data held, as disjoint pieces in arrival order (IPv4 overlaps: only the new parts are kept).
+        var pieces: [(offset: Int, bytes: [UInt8])] = []
+        var heldBytes = 0
         /// Byte ranges held, sorted and disjoint (adjacent ones merged).
         var ranges: [Range<Int>] = []
         /// Each fragment's range as it came (to tell an exact duplicate from an overlap).
-        var pieces: [Range<Int>] = []
+        var arrivals: [Range<Int>] = []
+
+        /// The payload, laid out (once, on completion).
+        func assembled(length: Int) -> [UInt8] {
+            var payload = [UInt8](repeating: 0, count: length)
+            for piece in pieces {
+                payload.replaceSubrange(piece.offset..<(piece.offset + piece.bytes.count), with: piece.bytes)
+            }
+            return payload
+        }
 
         var isComplete: Bool {
             guard let totalLength, first != nil else { return false }
@@ -182,15 +195,16 @@ public struct IPFragmentReassembler {
         // Moved out of the table so its arrays are changed in place; put back unless dropped or complete.
         switch take(fragment, frame: frame, into: &datagram) {
         case .keep:
-            datagrams[key] = datagram
-            guard datagram.isComplete, let first = datagram.first else { return nil }
-            datagrams[key] = nil
-            statistics.bufferedBytes -= datagram.bytes.count
+            guard datagram.isComplete, let first = datagram.first, let length = datagram.totalLength else {
+                datagrams[key] = datagram
+                return nil
+            }
+            statistics.bufferedBytes -= datagram.heldBytes
             statistics.datagramsReassembled += 1
             compactOrder()
-            return ReassembledDatagram(fragment: first, payload: datagram.bytes)
+            return ReassembledDatagram(fragment: first, payload: datagram.assembled(length: length))
         case .drop:
-            statistics.bufferedBytes -= datagram.bytes.count
+            statistics.bufferedBytes -= datagram.heldBytes
             compactOrder()
             return nil
         }
@@ -204,7 +218,7 @@ public struct IPFragmentReassembler {
                 guard Self.isExpired(first: datagram.firstTimestamp, now: now, timeout: limits.timeoutNanoseconds)
                 else { break }
                 datagrams[key] = nil
-                statistics.bufferedBytes -= datagram.bytes.count
+                statistics.bufferedBytes -= datagram.heldBytes
                 statistics.datagramsTimedOut += 1
             }
             orderStart += 1
@@ -246,7 +260,7 @@ public struct IPFragmentReassembler {
             return .drop
         }
         // RFC 8200 §4.5 lets exact duplicates (a frame captured twice) be dropped rather than taken for overlaps.
-        if datagram.pieces.contains(start..<end) {
+        if datagram.arrivals.contains(start..<end) {
             statistics.duplicateFragments += 1
             return .keep
         }
@@ -255,47 +269,35 @@ public struct IPFragmentReassembler {
             statistics.datagramsDroppedForOverlap += 1
             return .drop
         }
-        guard datagram.pieces.count < limits.maxFragmentsPerDatagram else {
+        guard datagram.arrivals.count < limits.maxFragmentsPerDatagram else {
             statistics.datagramsDroppedForCaps += 1
             return .drop
         }
-        datagram.pieces.append(start..<end)
-        let growth = max(0, end - datagram.bytes.count)
+        datagram.arrivals.append(start..<end)
+        // The parts no held range covers (first arrival wins): all of it unless it overlaps (IPv4).
+        var parts: [Range<Int>] = []
+        var cursor = start
+        for held in datagram.ranges where held.upperBound > cursor && held.lowerBound < end {
+            if held.lowerBound > cursor { parts.append(cursor..<held.lowerBound) }
+            cursor = max(cursor, held.upperBound)
+        }
+        if cursor < end { parts.append(cursor..<end) }
+        let growth = parts.reduce(0) { $0 + $1.count }
         while growth > 0, statistics.bufferedBytes + growth > limits.maxBytesTotal, dropOldest(sparing: datagram.serial) {}
         guard statistics.bufferedBytes + growth <= limits.maxBytesTotal else {
             statistics.datagramsDroppedForCaps += 1
             return .drop
         }
-        if growth > 0 {
-            datagram.bytes.append(contentsOf: repeatElement(0, count: growth))
-            statistics.bufferedBytes += growth
-            statistics.peakBufferedBytes = max(statistics.peakBufferedBytes, statistics.bufferedBytes)
+        for part in parts {
+            let from = fragment.payloadOffset + part.lowerBound - start
+            datagram.pieces.append((part.lowerBound, Array(frame[from..<(from + part.count)])))
         }
-        // Copy the parts no held range covers (first arrival wins), then merge the new range in.
-        let data = UnsafeRawBufferPointer(
-            rebasing: frame[fragment.payloadOffset..<(fragment.payloadOffset + fragment.payloadLength)])
-        var cursor = start
-        let ranges = datagram.ranges
-        datagram.bytes.withUnsafeMutableBytes { bytes in
-            for held in ranges where held.upperBound > cursor && held.lowerBound < end {
-                if held.lowerBound > cursor {
-                    copy(data, from: cursor - start, to: bytes, at: cursor, count: held.lowerBound - cursor)
-                }
-                cursor = max(cursor, held.upperBound)
-            }
-            if cursor < end { copy(data, from: cursor - start, to: bytes, at: cursor, count: end - cursor) }
-        }
-        Self.merge(start..<end, into: &datagram.ranges)
+        datagram.heldBytes += growth
+        statistics.bufferedBytes += growth
+        statistics.peakBufferedBytes = max(statistics.peakBufferedBytes, statistics.bufferedBytes)
+        if start < end { Self.merge(start..<end, into: &datagram.ranges) }
         if start == 0 { datagram.first = fragment }
         return .keep
-    }
-
-    private func copy(
-        _ source: UnsafeRawBufferPointer, from sourceOffset: Int, to target: UnsafeMutableRawBufferPointer,
-        at targetOffset: Int, count: Int
-    ) {
-        UnsafeMutableRawBufferPointer(rebasing: target[targetOffset..<(targetOffset + count)])
-            .copyMemory(from: UnsafeRawBufferPointer(rebasing: source[sourceOffset..<(sourceOffset + count)]))
     }
 
     /// Adds `range` to sorted disjoint `ranges`, merging overlapping and adjacent ones.
@@ -333,7 +335,7 @@ public struct IPFragmentReassembler {
             orderStart += 1
             if let datagram = datagrams[key], datagram.serial == serial {
                 datagrams[key] = nil
-                statistics.bufferedBytes -= datagram.bytes.count
+                statistics.bufferedBytes -= datagram.heldBytes
                 statistics.datagramsDroppedForCaps += 1
                 return true
             }

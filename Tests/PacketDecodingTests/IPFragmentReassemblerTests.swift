@@ -110,12 +110,12 @@ func anExactDuplicateIsIgnored(ipv6: Bool) throws {
     let result = try reassemble([
         fragment(0..<16, more: true, id: 1), fragment(0..<32, more: true, id: 2),  // 16 + 32 bytes > 40: 1 goes
         fragment(32..<40, more: false, id: 2),
-        fragment(16..<40, more: false, id: 1),  // a new datagram (its buffer reaches its end: 40 bytes)
+        fragment(16..<40, more: false, id: 1),  // a new datagram, holding its 24 bytes (nothing for the hole)
     ], limits: limits)
     #expect(result.datagrams == [datagram])
     #expect(result.statistics.datagramsDroppedForCaps == 1)
     #expect(result.statistics.peakBufferedBytes == 40)
-    #expect(result.statistics.bufferedBytes == 40 && result.inFlight == 1)
+    #expect(result.statistics.bufferedBytes == 24 && result.inFlight == 1)
 }
 
 @Test func fragmentsPerDatagramAreCapped() throws {
@@ -155,4 +155,65 @@ func anExactDuplicateIsIgnored(ipv6: Bool) throws {
         #expect(frame.withUnsafeBytes { reassembler.add(piece, frame: $0, timestamp: 0) } == nil)
     }
     #expect(reassembler.datagramsInFlight == 2)
+}
+
+@Test(arguments: [false, true])
+func randomFragmentationReassemblesTheDatagram(ipv6: Bool) throws {
+    var generator = SeededGenerator(seed: ipv6 ? 6 : 4)
+    for round in 0..<100 {
+        let length = Int.random(in: 1...3000, using: &generator)
+        let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        var frames: [[UInt8]] = []
+        var start = 0
+        while start < length {
+            let end = min(length, start + 8 * Int.random(in: 1...40, using: &generator))
+            frames.append(fragment(start..<end, more: end < length, ipv6: ipv6, data: Array(bytes[start..<end])))
+            start = end
+        }
+        guard frames.count >= 2 else { continue }  // one piece is no fragment
+        frames += (0..<Int.random(in: 0...2, using: &generator)).compactMap { _ in frames.randomElement(using: &generator) }
+        frames.shuffle(using: &generator)
+        var reassembler = IPFragmentReassembler()
+        var completed: [[UInt8]] = []
+        for frame in frames {
+            let piece = try #require(decodeFrame(.raw, frame).fragment)
+            if let whole = frame.withUnsafeBytes({ reassembler.add(piece, frame: $0, timestamp: 0) }) {
+                completed.append(whole.payload)
+            }
+        }
+        // A duplicate arriving after the last piece starts a datagram of its own; the first one is whole.
+        #expect(completed.first == bytes, "round \(round)")
+        #expect(reassembler.statistics.datagramsDroppedForOverlap == 0, "round \(round)")
+    }
+}
+
+@Test func garbageFragmentsNeverTrapAndStayWithinTheCaps() {
+    var generator = SeededGenerator(seed: 0xF4A6)
+    var limits = IPFragmentLimits()
+    limits.maxBytesTotal = 200_000
+    limits.maxDatagrams = 16
+    var reassembler = IPFragmentReassembler(limits: limits)
+    for step in 0..<3000 {
+        let ipv6 = Bool.random(using: &generator)
+        let offset = Int.random(in: 0...8191, using: &generator) * 8
+        let count = Int.random(in: 0...200, using: &generator)
+        let id = UInt16.random(in: 0...20, using: &generator)
+        let more = Bool.random(using: &generator)
+        var frame: [UInt8]
+        if ipv6 {
+            let header = Frame.ipv6Fragment(next: 6, offset: UInt16(offset / 8), more: more)
+            frame = Frame.ipv6(nextHeader: 44, payloadLength: header.count + count) + header
+        } else {
+            frame = Frame.ipv4(payloadLength: count, flagsFragment: (more ? 0x2000 : 0) | UInt16(offset / 8))
+            frame[5] = UInt8(id)
+        }
+        frame += [UInt8](repeating: UInt8(truncatingIfNeeded: step), count: count)
+        if Bool.random(using: &generator) { frame.removeLast(Int.random(in: 0...min(count, 8), using: &generator)) }
+        guard case .success(.fragment(let piece)) = decodeFrame(.raw, frame) else { continue }
+        _ = frame.withUnsafeBytes { reassembler.add(piece, frame: $0, timestamp: Int64(step)) }
+        #expect(reassembler.statistics.bufferedBytes <= limits.maxBytesTotal)
+        #expect(reassembler.datagramsInFlight <= limits.maxDatagrams)
+    }
+    reassembler.expire(now: Int64.max)
+    #expect(reassembler.datagramsInFlight == 0 && reassembler.statistics.bufferedBytes == 0)
 }
