@@ -270,7 +270,8 @@ public enum DecodingLimits {
 /// stack of ids gives a different value except by a 64-bit accident.
 ///
 /// Only ids both directions of a connection share are folded: 802.1Q/802.1ad VLAN ids (0, a priority tag,
-/// is skipped: one side may tag and the other not), VXLAN and VXLAN-GPE VNIs, GENEVE VNIs and GRE keys.
+/// is skipped: one side may tag and the other not), VXLAN and VXLAN-GPE VNIs, GENEVE VNIs and GRE keys
+/// (NVGRE's: the virtual subnet id without the FlowID byte).
 /// Not MPLS labels (each direction has its own label switched path, with its own labels) and not ERSPAN
 /// session ids (switches commonly mirror a port's received and sent traffic in separate sessions): both
 /// would split a connection into two one-way flows.

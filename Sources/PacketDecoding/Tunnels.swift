@@ -85,7 +85,9 @@ extension PacketDecoder {
     //
     // The protocol type is an ethertype: 0x0800 IPv4, 0x86DD IPv6, MPLS, ... (via `decodeEtherType`);
     // 0x6558 transparent Ethernet bridging (an Ethernet frame); 0x88BE and 0x22EB ERSPAN.
-    // The key (RFC 2890: it tells flows of different contexts apart) is folded into the segment.
+    // The key (RFC 2890: it tells flows of different contexts apart) is folded into the segment; with an
+    // Ethernet payload it is NVGRE's (RFC 7637 §3.2): a 24-bit virtual subnet id and an 8-bit FlowID for
+    // entropy, which may differ by direction, so only the subnet id is folded.
     func decodeGRE(_ cursor: inout ByteCursor, depth: Int, segment outer: UInt64) throws(DecodeError) -> DecodedPacket? {
         var segment = outer
         let flagsVersion = try cursor.readUInt16("GRE.flags_version")
@@ -97,7 +99,9 @@ extension PacketDecoder {
         guard flagsVersion & 0x0007 == 0, flagsVersion & routingPresent == 0 else { return nil }
         if flagsVersion & checksumPresent != 0 { try cursor.skip(4, "GRE.checksum") }
         if flagsVersion & keyPresent != 0 {
-            segment = NetworkSegment.adding(.greKey, try cursor.readUInt32("GRE.key"), to: segment)
+            let key = try cursor.readUInt32("GRE.key")
+            let context = protocolType == EtherType.transparentEthernetBridging ? key >> 8 : key
+            segment = NetworkSegment.adding(.greKey, context, to: segment)
         }
         if flagsVersion & sequencePresent != 0 { try cursor.skip(4, "GRE.sequence_number") }
         switch protocolType {

@@ -411,6 +411,9 @@ func tunnelNestingIsCapped(_ index: Int) {
     #expect(try segment(.ethernet, overIPv4(47, e.gre(0x0800, key: true) + e.innerV4))
             == NetworkSegment.adding(.greKey, 0x0102_0304, to: 0))
     #expect(try segment(.ethernet, overIPv4(47, e.gre(0x0800) + e.innerV4)) == 0)
+    // NVGRE (Ethernet over GRE with a key): the virtual subnet id only, not the per-flow FlowID byte.
+    #expect(try segment(.ethernet, overIPv4(47, e.gre(0x6558, key: true) + e.innerEthernetV4))
+            == NetworkSegment.adding(.greKey, 0x01_0203, to: 0))
     let vlanInVXLAN = udp4(4789, e.vxlan() + e.ethernet(etherType: 0x0800, tags: [(0x8100, 7)]) + e.innerV4)
     #expect(try segment(.raw, vlanInVXLAN)
             == NetworkSegment.adding(.vlan, 7, to: NetworkSegment.adding(.vxlanNetwork, 42, to: 0)))
