@@ -192,6 +192,7 @@ public struct HandshakeAnalyzer {
 
     /// `expireIdleFlows(now:emit:)`, handing over the connections still to be completed.
     public mutating func expireIdleFlows(now: Int64, ended: (EndedConnection) -> Void) {
+        fragments.expire(now: now)
         reassembler.expireIdleFlows(now: now) { session, end in Self.report(session, end, to: ended) }
     }
 

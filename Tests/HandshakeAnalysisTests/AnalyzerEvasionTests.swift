@@ -178,3 +178,13 @@ func aClientHelloInIPFragmentsIsReassembled(ipv6: Bool) throws {
     #expect(analyzer.counters.undecodableFrames == 3)
     #expect(analyzer.counters.undecodableFramesByReason == ["ipv4-truncated": 1, "tcp-malformed": 2])
 }
+
+@Test func aQuietLiveCaptureStillExpiresPartialDatagrams() throws {
+    let decoder = try PacketDecoder(linkType: .ethernet)
+    var analyzer = HandshakeAnalyzer()
+    let head = client.fragments(1000, 5000, psh | ack, clientHello("quiet.example"), size: 128)[0]
+    head.withUnsafeBytes { analyzer.process(frame: $0, timestamp: 0, decoder: decoder, emit: { _ in }) }
+    #expect(analyzer.fragmentStatistics.bufferedBytes == 128)
+    analyzer.expireIdleFlows(now: 31_000_000_000, emit: { _ in })
+    #expect(analyzer.fragmentStatistics.datagramsTimedOut == 1 && analyzer.fragmentStatistics.bufferedBytes == 0)
+}
