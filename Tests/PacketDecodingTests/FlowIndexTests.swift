@@ -70,3 +70,23 @@ func flowIndexMatchesADictionaryUnderRandomOperations(zeroSeeds: Bool) {
         #expect(index.find(known) { keys[$0] } == slot)
     }
 }
+
+/// Keys that differ only in their segment (one 4-tuple on many VLANs or VNIs) spread over the table: the
+/// segment is hashed, not only compared, so no probe sequence grows long and nothing is reseeded.
+@Test func keysDifferingOnlyInTheirSegmentHashApart() {
+    var index = FlowIndex()
+    var keys: [FlowKey] = []
+    for number in 0..<4096 {
+        let packet = DecodedPacket(
+            source: IPAddress(ipv4: 0x0A00_0001), destination: IPAddress(ipv4: 0x0A00_0002), sourcePort: 40000,
+            destinationPort: 443, transport: .tcp, payloadOffset: 0, payloadLength: 0,
+            segment: NetworkSegment.adding(.vlan, UInt32(number), to: 0))
+        keys.append(FlowKey(packet))
+        index.insert(keys[number], slot: number) { keys[$0] }
+    }
+    #expect(index.reseeds == 0)
+    #expect(Set(keys.indices.map { index.hash(keys[$0]) }).count > 4000)
+    for (slot, known) in keys.enumerated() {
+        #expect(index.find(known) { keys[$0] } == slot)
+    }
+}
