@@ -90,3 +90,24 @@ func flowIndexMatchesADictionaryUnderRandomOperations(zeroSeeds: Bool) {
         #expect(index.find(known) { keys[$0] } == slot)
     }
 }
+
+/// IPv6 keys built so that the high half of the low address and the ports change together (the high half
+/// carries the port in bits 32–47): a hash that XORs the two into one word gives them all one value,
+/// whatever the seeds, and every insert would then reseed and rebuild the table. They must spread.
+@Test func ipv6KeysCannotCancelTheirPortsOut() {
+    var index = FlowIndex()
+    var keys: [FlowKey] = []
+    for number in 0..<4096 {
+        let packet = DecodedPacket(
+            source: IPAddress(high: 0x2001_0000_0000_0000 | UInt64(number) << 32, low: 1, isIPv6: true),
+            destination: IPAddress(high: 0xFD00_0000_0000_0000, low: 1, isIPv6: true),
+            sourcePort: UInt16(number), destinationPort: 443, transport: .tcp, payloadOffset: 0, payloadLength: 0)
+        keys.append(FlowKey(packet))
+        index.insert(keys[number], slot: number) { keys[$0] }
+    }
+    #expect(index.reseeds == 0)
+    #expect(Set(keys.indices.map { index.hash(keys[$0]) }).count > 4000)
+    for (slot, known) in keys.enumerated() {
+        #expect(index.find(known) { keys[$0] } == slot)
+    }
+}
