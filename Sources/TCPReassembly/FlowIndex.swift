@@ -67,7 +67,9 @@ struct FlowIndex {
         let first = Self.fold(key.lowAddress.low ^ seeds.first, key.highAddress.low ^ seeds.second)
         let second = Self.fold(first ^ key.lowAddress.high, key.highAddress.high ^ seeds.third)
         let third = Self.fold(second ^ ports ^ family, key.segment ^ seeds.fourth)
-        return UInt32(truncatingIfNeeded: third ^ third >> 32)
+        // Keys differing only in the low bits of one operand give products differing in a regular way;
+        // the bucket comes from the low bits of the hash, so a Fibonacci multiply moves every bit into them.
+        return UInt32(truncatingIfNeeded: (third ^ third >> 32) &* 0x9E37_79B9_7F4A_7C15 >> 32)
     }
 
     /// The slot of `key`; `keyOf` gives the key held by a slot, to confirm a hash match.
