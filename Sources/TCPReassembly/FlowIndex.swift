@@ -69,7 +69,7 @@ struct FlowIndex {
         let third = Self.fold(second ^ ports ^ family, key.segment ^ seeds.fourth)
         // Keys differing only in the low bits of one operand give products differing in a regular way;
         // the bucket comes from the low bits of the hash, so a Fibonacci multiply moves every bit into them.
-        return UInt32(truncatingIfNeeded: (third ^ third >> 32) &* 0x9E37_79B9_7F4A_7C15 >> 32)
+        return UInt32(truncatingIfNeeded: ((third ^ third >> 32) &* 0x9E37_79B9_7F4A_7C15) >> 32)
     }
 
     /// The slot of `key`; `keyOf` gives the key held by a slot, to confirm a hash match.
