@@ -7,6 +7,8 @@ import WireCursor
 /// Caps and switches for one analysis run.
 public struct AnalysisOptions: Sendable {
     public var reassembly = ReassemblyLimits()
+    /// Caps on IP fragment reassembly.
+    public var fragments = IPFragmentLimits()
     public var tls = TLSLimits()
     /// The policy findings are judged under; nil: no findings (`--no-findings`).
     public var auditPolicy: AuditPolicy? = .intermediate
@@ -34,11 +36,24 @@ public struct AnalysisCounters: Sendable, Hashable {
     public var ignoredFrames = 0
     /// Frames whose headers were truncated or malformed.
     public var undecodableFrames = 0
-    /// `undecodableFrames` by reason ("truncated IPv4 header", ...: the decoder's error and what it was
-    /// reading, a small fixed set).
-    public var undecodableFrameReasons: [String: Int] = [:]
+    /// `undecodableFrames` by `DecodeError.frameReason` ("ipv4-truncated", "tcp-malformed", ...): a few
+    /// dozen names at most.
+    public var undecodableFramesByReason: [String: Int] = [:]
     /// TCP connections seen (TLS or not).
     public var connections = 0
+    /// Flows pushed out of the full table, ended for idleness, or ended by a new SYN on their 4-tuple.
+    public var flowsEvicted = 0
+    public var flowsTimedOut = 0
+    public var flowsReused = 0
+    /// RSTs outside the receiver's window, ignored.
+    public var rstIgnored = 0
+    /// Holes in the reassembled streams, and the bytes they covered where known.
+    public var gaps = 0
+    public var gapBytes = 0
+    /// IP fragments seen, datagrams rebuilt from them, and datagrams given up (timeout, caps, overlap).
+    public var fragments = 0
+    public var datagramsReassembled = 0
+    public var datagramsDropped = 0
     public init() {}
 }
 
@@ -49,8 +64,27 @@ public struct AnalysisCounters: Sendable, Hashable {
 /// Nothing here reads files or prints.
 public struct HandshakeAnalyzer {
     public let options: AnalysisOptions
-    public private(set) var counters = AnalysisCounters()
+    /// The run's counters, with the flow table's and the fragment reassembler's figures of what could
+    /// not be followed.
+    public var counters: AnalysisCounters {
+        var result = frameCounters
+        let reassembly = reassembler.statistics
+        result.flowsEvicted = reassembly.flowsEvicted
+        result.flowsTimedOut = reassembly.flowsTimedOut
+        result.flowsReused = reassembly.flowsReused
+        result.rstIgnored = reassembly.rstIgnored
+        result.gaps = reassembly.gaps
+        result.gapBytes = reassembly.gapBytes
+        let fragments = fragmentStatistics
+        result.fragments = fragments.fragments
+        result.datagramsReassembled = fragments.datagramsReassembled
+        result.datagramsDropped = fragments.datagramsTimedOut + fragments.datagramsDroppedForCaps
+            + fragments.datagramsDroppedForOverlap + fragments.datagramsDroppedMalformed
+        return result
+    }
+    private var frameCounters = AnalysisCounters()
     private var reassembler: TCPReassembler<TLSSession>
+    private var fragments: IPFragmentReassembler
     /// Completes the records of the `emit:` methods (monitor, tests); `analyze` hands `EndedConnection`s to
     /// its own `RecordCompletion` on a writer thread instead.
     private let completion: RecordCompletion
@@ -58,6 +92,7 @@ public struct HandshakeAnalyzer {
     public init(options: AnalysisOptions = AnalysisOptions()) {
         self.options = options
         reassembler = TCPReassembler(limits: options.reassembly)
+        fragments = IPFragmentReassembler(limits: options.fragments)
         completion = RecordCompletion(options: options)
     }
 
@@ -79,29 +114,82 @@ public struct HandshakeAnalyzer {
         frame: UnsafeRawBufferPointer, timestamp: Int64, decoder: PacketDecoder,
         ended: (EndedConnection) -> Void
     ) {
-        counters.packets += 1
-        counters.bytes += frame.count
-        let packet: DecodedPacket
+        frameCounters.packets += 1
+        frameCounters.bytes += frame.count
+        let content: DecodedFrame?
         do {
-            guard let decoded = try decoder.decode(frame) else {
-                counters.ignoredFrames += 1
-                return
-            }
-            packet = decoded
+            content = try decoder.decodeFrame(frame)
         } catch {
-            counters.undecodableFrames += 1
-            counters.undecodableFrameReasons["\(error.code) \(error.context)", default: 0] += 1
+            countUndecodable(error)
             return
         }
+        switch content {
+        case .packet(let packet):
+            process(packet, in: frame, timestamp: timestamp, ended: ended)
+        case .fragment(let fragment):
+            reassemble(fragment, in: frame, timestamp: timestamp, decoder: decoder, ended: ended)
+        case nil:
+            frameCounters.ignoredFrames += 1
+        }
+    }
+
+    private mutating func countUndecodable(_ error: DecodeError) {
+        frameCounters.undecodableFrames += 1
+        frameCounters.undecodableFramesByReason[error.frameReason, default: 0] += 1
+    }
+
+    /// A fragment goes to the fragment reassembler; a datagram it completes goes through the decoder's
+    /// transport step (a tunnel inside may hold fragments of its own: at most `maxTunnelDepth` rounds).
+    private mutating func reassemble(
+        _ first: IPFragment, in frame: UnsafeRawBufferPointer, timestamp: Int64, decoder: PacketDecoder,
+        ended: (EndedConnection) -> Void
+    ) {
+        guard var datagram = fragments.add(first, frame: frame, timestamp: timestamp) else { return }
+        for _ in 0...DecodingLimits.maxTunnelDepth {
+            let payload = datagram.payload
+            let fragment = datagram.fragment
+            let decoded = payload.withUnsafeBytes { bytes in
+                Result { () throws(DecodeError) in try decoder.decodeDatagram(bytes, of: fragment) }
+            }
+            let content: DecodedFrame?
+            switch decoded {
+            case .success(let decodedContent): content = decodedContent
+            case .failure(let error):
+                countUndecodable(error)
+                return
+            }
+            switch content {
+            case .packet(let packet):
+                payload.withUnsafeBytes { process(packet, in: $0, timestamp: timestamp, ended: ended) }
+                return
+            case .fragment(let inner):
+                let next = payload.withUnsafeBytes { fragments.add(inner, frame: $0, timestamp: timestamp) }
+                guard let next else { return }
+                datagram = next
+            case nil:
+                frameCounters.ignoredFrames += 1
+                return
+            }
+        }
+    }
+
+    /// IP fragment reassembly counters (fragments seen, datagrams reassembled, timed out, dropped).
+    public var fragmentStatistics: IPFragmentStatistics { fragments.statistics }
+
+    /// A decoded packet (its payload in `frame`: the captured frame, or a reassembled datagram) into the
+    /// flow table.
+    private mutating func process(
+        _ packet: DecodedPacket, in frame: UnsafeRawBufferPointer, timestamp: Int64, ended: (EndedConnection) -> Void
+    ) {
         guard packet.transport == .tcp else {
-            counters.ignoredFrames += 1
+            frameCounters.ignoredFrames += 1
             return
         }
         guard packet.payloadOffset >= 0, packet.payloadLength >= 0,
             packet.payloadOffset <= frame.count - packet.payloadLength
         else {
-            counters.undecodableFrames += 1
-            counters.undecodableFrameReasons["malformed payload bounds", default: 0] += 1
+            frameCounters.undecodableFrames += 1
+            frameCounters.undecodableFramesByReason["payload-out-of-frame", default: 0] += 1
             return
         }
         let payload = UnsafeRawBufferPointer(
@@ -122,7 +210,7 @@ public struct HandshakeAnalyzer {
                 session.markReported()
             },
             finished: { session, end in Self.report(session, end, to: ended) })
-        counters.connections += newConnections
+        frameCounters.connections += newConnections
     }
 
     /// Ends connections idle for longer than `options.reassembly.idleTimeoutNanoseconds` before `now`
@@ -135,6 +223,7 @@ public struct HandshakeAnalyzer {
 
     /// `expireIdleFlows(now:emit:)`, handing over the connections still to be completed.
     public mutating func expireIdleFlows(now: Int64, ended: (EndedConnection) -> Void) {
+        fragments.expire(now: now)
         reassembler.expireIdleFlows(now: now) { session, end in Self.report(session, end, to: ended) }
     }
 

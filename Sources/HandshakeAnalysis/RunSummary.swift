@@ -57,6 +57,8 @@ public struct RunSummary: Sendable {
     public var anomalies = CountTable()
     /// Frames that could not be decoded, by reason.
     public var framesUndecodable = CountTable()
+    /// What the flow table and the fragment reassembler could not follow (the counters' figures).
+    public var reassembly = AnalysisCounters()
     public var errors: [String] = []
     public var elapsedSeconds = 0.0
     public var capture: LiveCaptureCounters?
@@ -90,7 +92,8 @@ public struct RunSummary: Sendable {
         packets = counters.packets
         bytes = counters.bytes
         connections = counters.connections
+        reassembly = counters
         framesUndecodable = CountTable()
-        for (reason, count) in counters.undecodableFrameReasons { framesUndecodable.add(reason, count: count) }
+        for (reason, count) in counters.undecodableFramesByReason { framesUndecodable.add(reason, count: count) }
     }
 }

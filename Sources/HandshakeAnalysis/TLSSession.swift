@@ -155,8 +155,7 @@ struct TLSSession: TCPStreamConsumer {
         return done ? .stopCollecting : .keepCollecting
     }
 
-    mutating func gap(direction: FlowDirection, length: Int?, timestamp: Int64) {
-        let offset = direction == .fromInitiator ? fromInitiator.streamOffset : fromResponder.streamOffset
+    mutating func gap(direction: FlowDirection, offset: Int64, length: Int?, timestamp: Int64) {
         switch direction {
         case .fromInitiator: fromInitiator.noteGap()
         case .fromResponder: fromResponder.noteGap()
@@ -165,9 +164,14 @@ struct TLSSession: TCPStreamConsumer {
         if stage(direction) != .tls { setStage(.off, direction) }
         if !done {
             let what = length.map { "\($0) bytes missing" } ?? "bytes missing"
-            noteAnomaly(.gap, direction, "\(what) after byte \(offset) of the stream; the rest of this direction is not followed")
+            noteAnomaly(.gap, direction, "\(what) at stream offset \(offset); the rest of this direction is not followed")
         }
         if bothDirectionsOver { done = true }
+    }
+
+    /// A RST outside the window was ignored (RFC 5961's defence against blind resets): the connection goes on.
+    mutating func resetIgnored(direction: FlowDirection, timestamp: Int64) {
+        noteAnomaly(.outOfWindow, direction, "a RST outside the receiver's window was ignored")
     }
 
     /// Keeps an anomaly (the first `maxAnomalies`; the rest are only counted).

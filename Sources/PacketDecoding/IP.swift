@@ -19,9 +19,46 @@ enum IPProtocolNumber {
 struct NetworkHeader {
     var source: IPAddress
     var destination: IPAddress
-    var isFragment: Bool
+    /// `DecodedPacket.segment` so far (VLANs and tunnel ids outside this header).
+    var segment: UInt64
     /// Declared payload bytes that were not captured.
     var missingPayloadLength: Int
+}
+
+/// What an IP header says about the fragment it heads (kept in `DecodedPacket.fragmentHeader`).
+struct FragmentHeader: Sendable, Hashable {
+    var identification: UInt32
+    /// Of this fragment's data in the datagram's payload, in bytes (a multiple of 8).
+    var offset: Int
+    var moreFragments: Bool
+    /// What the datagram's payload is: the IPv4 protocol, or the next header after the IPv6 fragment header.
+    var protocolNumber: UInt8
+    var isIPv6: Bool
+    var depth: UInt8
+
+    /// Protocols the decoder follows, hence worth reassembling; other fragments are nil like other
+    /// unfollowed packets. IPv6 also lists the extension headers that may follow a fragment header.
+    static func isFollowed(_ protocolNumber: UInt8, isIPv6: Bool) -> Bool {
+        switch protocolNumber {
+        case IPProtocolNumber.tcp, IPProtocolNumber.udp, IPProtocolNumber.gre, IPProtocolNumber.ipv4Encapsulation,
+            IPProtocolNumber.ipv6Encapsulation:
+            true
+        case IPProtocolNumber.routing, IPProtocolNumber.destinationOptions, IPProtocolNumber.authenticationHeader:
+            isIPv6
+        default:
+            false
+        }
+    }
+
+    /// The packet `decodeFrame` hands out as `.fragment`: addresses, segment, and where the fragment's data lies.
+    func packet(_ network: NetworkHeader, _ payload: ByteCursor) -> DecodedPacket {
+        var packet = DecodedPacket(
+            source: network.source, destination: network.destination, sourcePort: 0, destinationPort: 0,
+            transport: .tcp, payloadOffset: payload.position, payloadLength: payload.remaining,
+            missingPayloadLength: network.missingPayloadLength, segment: network.segment)
+        packet.fragmentHeader = self
+        return packet
+    }
 }
 
 extension PacketDecoder {
@@ -29,7 +66,9 @@ extension PacketDecoder {
     /// (GRE, VXLAN, IP-in-IP) calls back into this with `depth + 1`, bounded by `DecodingLimits.maxTunnelDepth`.
     /// Every path from one IP header to another passes through here, so the check bounds the recursion.
     @inline(__always)
-    func decodeIP(_ cursor: inout ByteCursor, network: NetworkLayer, depth: Int) throws(DecodeError) -> DecodedPacket? {
+    func decodeIP(
+        _ cursor: inout ByteCursor, network: NetworkLayer, depth: Int, segment: UInt64
+    ) throws(DecodeError) -> DecodedPacket? {
         guard depth <= DecodingLimits.maxTunnelDepth else {
             throw DecodeError(.tooLarge, at: cursor.position, "tunnel depth")
         }
@@ -45,16 +84,18 @@ extension PacketDecoder {
             }
         }
         switch version {
-        case .ipv4, .ipAnyVersion: return try decodeIPv4(&cursor, depth: depth)
-        case .ipv6: return try decodeIPv6(&cursor, depth: depth)
+        case .ipv4, .ipAnyVersion: return try decodeIPv4(&cursor, depth: depth, segment: segment)
+        case .ipv6: return try decodeIPv6(&cursor, depth: depth, segment: segment)
         }
     }
 
     /// `decodeIP` for an IP header inside a tunnel: a call, where the outermost one is inlined into
     /// `decode` (the common frame decodes in one function; the recursion through tunnels stays bounded).
     @inline(never)
-    func decodeTunnelledIP(_ cursor: inout ByteCursor, network: NetworkLayer, depth: Int) throws(DecodeError) -> DecodedPacket? {
-        try decodeIP(&cursor, network: network, depth: depth)
+    func decodeTunnelledIP(
+        _ cursor: inout ByteCursor, network: NetworkLayer, depth: Int, segment: UInt64
+    ) throws(DecodeError) -> DecodedPacket? {
+        try decodeIP(&cursor, network: network, depth: depth, segment: segment)
     }
 
     /// Dispatches on the IP protocol number once the IP headers are done. `payload` spans exactly the
@@ -63,23 +104,15 @@ extension PacketDecoder {
     func decodeTransport(
         _ payload: inout ByteCursor, protocolNumber: UInt8, network: NetworkHeader, depth: Int
     ) throws(DecodeError) -> DecodedPacket? {
-        do {
-            switch protocolNumber {
-            case IPProtocolNumber.tcp: return try decodeTCP(&payload, network: network)
-            case IPProtocolNumber.udp: return try decodeUDP(&payload, network: network, depth: depth)
-            case IPProtocolNumber.gre:
-                return Self.tunnelled(try decodeGRE(&payload, depth: depth), outer: network)
-            case IPProtocolNumber.ipv4Encapsulation:
-                return Self.tunnelled(try decodeTunnelledIP(&payload, network: .ipv4, depth: depth + 1), outer: network)
-            case IPProtocolNumber.ipv6Encapsulation:
-                return Self.tunnelled(try decodeTunnelledIP(&payload, network: .ipv6, depth: depth + 1), outer: network)
-            default: return nil
-            }
-        } catch {
-            // A first fragment too short for the transport header (RFC 1858's tiny fragments) is not a
-            // damaged capture: the header went into the next fragment, which we do not reassemble.
-            if network.isFragment, network.missingPayloadLength == 0, error.code == .truncated { return nil }
-            throw error
+        switch protocolNumber {
+        case IPProtocolNumber.tcp: return try decodeTCP(&payload, network: network)
+        case IPProtocolNumber.udp: return try decodeUDP(&payload, network: network, depth: depth)
+        case IPProtocolNumber.gre: return try decodeGRE(&payload, depth: depth, segment: network.segment)
+        case IPProtocolNumber.ipv4Encapsulation:
+            return try decodeTunnelledIP(&payload, network: .ipv4, depth: depth + 1, segment: network.segment)
+        case IPProtocolNumber.ipv6Encapsulation:
+            return try decodeTunnelledIP(&payload, network: .ipv6, depth: depth + 1, segment: network.segment)
+        default: return nil
         }
     }
 
@@ -94,11 +127,10 @@ extension PacketDecoder {
     //   |                    Destination Address                        |
     //   |                    Options                    |    Padding    |
     //
-    // Fragments: a non-first fragment (offset != 0) has no transport header → nil. A first fragment with MF
-    // set is decoded: its TCP header is complete, and the payload it carries is delivered; the bytes in the
-    // later fragments become a hole the reassembler reports as a gap. `isFragment` says so.
+    // Fragments (MF set, or a non-zero offset) of a datagram carrying what the decoder follows are handed out
+    // whole (`fragmentHeader`), the payload being the fragment's data; others are nil. Identification is 16 bits.
     @inline(__always)
-    func decodeIPv4(_ cursor: inout ByteCursor, depth: Int) throws(DecodeError) -> DecodedPacket? {
+    func decodeIPv4(_ cursor: inout ByteCursor, depth: Int, segment: UInt64) throws(DecodeError) -> DecodedPacket? {
         let start = cursor.position
         let header = try cursor.readHeader(20, "IPv4.header")
         let versionIHL = header.uint8(at: 0)
@@ -121,13 +153,19 @@ extension PacketDecoder {
             guard totalLength >= headerLength else { throw DecodeError(.malformed, at: start, "IPv4.total_length") }
             declaredPayload = totalLength - headerLength
         }
-        if flagsFragment & 0x1FFF != 0 { return nil }
-        let isFragment = flagsFragment & 0x2000 != 0
         let captured = min(declaredPayload, cursor.remaining)
         var payload = try cursor.readCursor(count: captured, "IPv4.payload")
         let network = NetworkHeader(
-            source: source, destination: destination, isFragment: isFragment,
+            source: source, destination: destination, segment: segment,
             missingPayloadLength: declaredPayload - captured)
+        if flagsFragment & 0x3FFF != 0 {
+            guard FragmentHeader.isFollowed(protocolNumber, isIPv6: false) else { return nil }
+            let fragment = FragmentHeader(
+                identification: UInt32(header.uint16(at: 4)), offset: Int(flagsFragment & 0x1FFF) * 8,
+                moreFragments: flagsFragment & 0x2000 != 0, protocolNumber: protocolNumber, isIPv6: false,
+                depth: UInt8(truncatingIfNeeded: depth))
+            return fragment.packet(network, payload)
+        }
         return try decodeTransport(&payload, protocolNumber: protocolNumber, network: network, depth: depth)
     }
 
@@ -140,7 +178,7 @@ extension PacketDecoder {
     //   Next Header (1) | Hdr Ext Len (1, 8-octet units beyond the first 8) | ...
     // fragment (44) — Next Header (1) | Reserved (1) | Fragment Offset (13 bits) Res (2) M (1) | Identification (4)
     // AH (51, RFC 4302 §2) — Next Header (1) | Payload Len (1, 4-octet units minus 2) | ...
-    func decodeIPv6(_ cursor: inout ByteCursor, depth: Int) throws(DecodeError) -> DecodedPacket? {
+    func decodeIPv6(_ cursor: inout ByteCursor, depth: Int, segment: UInt64) throws(DecodeError) -> DecodedPacket? {
         let start = cursor.position
         let header = try cursor.readHeader(40, "IPv6.header")
         guard header.uint8(at: 0) >> 4 == 6 else { throw DecodeError(.malformed, at: start, "IPv6.version") }
@@ -153,8 +191,23 @@ extension PacketDecoder {
         let declaredPayload = payloadLength == 0 ? cursor.remaining : payloadLength
         let captured = min(declaredPayload, cursor.remaining)
         var payload = try cursor.readCursor(count: captured, "IPv6.payload")
-        var isFragment = false
-        var extensionHeaders = 0
+        let network = NetworkHeader(
+            source: source, destination: destination, segment: segment,
+            missingPayloadLength: declaredPayload - captured)
+        return try decodeIPv6Payload(&payload, nextHeader: nextHeader, network: network, depth: depth,
+                                     extensionHeaders: 0)
+    }
+
+    /// The extension headers and what follows them, from `nextHeader` on: the rest of `decodeIPv6`, and the
+    /// transport step of a reassembled IPv6 datagram (whose fragment header counts as one extension header).
+    /// A fragment header with a non-zero offset or M set makes the rest a fragment (`fragmentHeader`);
+    /// an atomic fragment (RFC 6946: offset 0, M clear) is read through.
+    func decodeIPv6Payload(
+        _ payload: inout ByteCursor, nextHeader first: UInt8, network: NetworkHeader, depth: Int,
+        extensionHeaders alreadySeen: Int
+    ) throws(DecodeError) -> DecodedPacket? {
+        var nextHeader = first
+        var extensionHeaders = alreadySeen
         // Extension headers are counted into the declared payload, so the missing part stays the same.
         while true {
             switch nextHeader {
@@ -169,9 +222,15 @@ extension PacketDecoder {
                 switch nextHeader {
                 case IPProtocolNumber.fragment:
                     let offsetFlags = try payload.readUInt16("IPv6.fragment.offset")
-                    try payload.skip(4, "IPv6.fragment.identification")
-                    if offsetFlags >> 3 != 0 { return nil }
-                    if offsetFlags & 1 != 0 { isFragment = true }
+                    let identification = try payload.readUInt32("IPv6.fragment.identification")
+                    if offsetFlags & 0xFFF9 != 0 {
+                        guard FragmentHeader.isFollowed(following, isIPv6: true) else { return nil }
+                        let fragment = FragmentHeader(
+                            identification: identification, offset: Int(offsetFlags >> 3) * 8,
+                            moreFragments: offsetFlags & 1 != 0, protocolNumber: following, isIPv6: true,
+                            depth: UInt8(truncatingIfNeeded: depth))
+                        return fragment.packet(network, payload)
+                    }
                 case IPProtocolNumber.authenticationHeader:
                     try payload.skip((lengthField + 2) * 4 - 2, "IPv6.ah")
                 default:
@@ -181,9 +240,6 @@ extension PacketDecoder {
             case IPProtocolNumber.noNextHeader:
                 return nil
             default:
-                let network = NetworkHeader(
-                    source: source, destination: destination, isFragment: isFragment,
-                    missingPayloadLength: declaredPayload - captured)
                 return try decodeTransport(&payload, protocolNumber: nextHeader, network: network, depth: depth)
             }
         }

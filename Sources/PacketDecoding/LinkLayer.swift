@@ -2,11 +2,12 @@ import WireCursor
 
 extension PacketDecoder {
     /// Reads the link-layer header; nil when the frame does not carry IPv4/IPv6.
-    func decodeLinkLayer(_ cursor: inout ByteCursor) throws(DecodeError) -> NetworkLayer? {
+    /// VLAN ids are folded into `segment`.
+    func decodeLinkLayer(_ cursor: inout ByteCursor, segment: inout UInt64) throws(DecodeError) -> NetworkLayer? {
         switch framing {
-        case .ethernet: try decodeEthernet(&cursor)
-        case .linuxSLL: try decodeLinuxSLL(&cursor)
-        case .linuxSLL2: try decodeLinuxSLL2(&cursor)
+        case .ethernet: try decodeEthernet(&cursor, segment: &segment)
+        case .linuxSLL: try decodeLinuxSLL(&cursor, segment: &segment)
+        case .linuxSLL2: try decodeLinuxSLL2(&cursor, segment: &segment)
         case .bsdLoopback: try decodeBSDLoopback(&cursor)
         case .rawAnyIP: .ipAnyVersion
         case .rawIPv4: .ipv4
@@ -17,14 +18,17 @@ extension PacketDecoder {
     // Ethernet II (IEEE 802.3 clause 3.1.1):
     //   destination MAC (6) | source MAC (6) | ethertype (2) | payload
     // An ethertype below 0x0600 is an 802.3 length (LLC follows): not IP for our purposes.
-    func decodeEthernet(_ cursor: inout ByteCursor) throws(DecodeError) -> NetworkLayer? {
+    func decodeEthernet(_ cursor: inout ByteCursor, segment: inout UInt64) throws(DecodeError) -> NetworkLayer? {
         let etherType = try cursor.readHeader(14, "Ethernet.header").uint16(at: 12)
-        return try decodeEtherType(etherType, &cursor)
+        return try decodeEtherType(etherType, &cursor, segment: &segment)
     }
 
     /// Follows stacked VLAN tags (802.1Q, 802.1ad QinQ and the legacy 0x9100), then maps the ethertype.
     //   tag: TCI (PCP 3 | DEI 1 | VID 12) (2) | inner ethertype (2)
-    func decodeEtherType(_ first: UInt16, _ cursor: inout ByteCursor) throws(DecodeError) -> NetworkLayer? {
+    // Each VLAN id but 0 (a priority tag) is folded into `segment`.
+    func decodeEtherType(
+        _ first: UInt16, _ cursor: inout ByteCursor, segment: inout UInt64
+    ) throws(DecodeError) -> NetworkLayer? {
         var etherType = first
         var tags = 0
         while etherType == EtherType.vlan || etherType == EtherType.qinq || etherType == EtherType.qinqLegacy {
@@ -32,7 +36,8 @@ extension PacketDecoder {
             guard tags <= DecodingLimits.maxVLANTags else {
                 throw DecodeError(.tooLarge, at: cursor.position, "802.1Q tags")
             }
-            try cursor.skip(2, "802.1Q.tci")
+            let vlan = try cursor.readUInt16("802.1Q.tci") & 0x0FFF
+            if vlan != 0 { segment = NetworkSegment.adding(.vlan, UInt32(vlan), to: segment) }
             etherType = try cursor.readUInt16("802.1Q.ethertype")
         }
         switch etherType {
@@ -86,19 +91,19 @@ extension PacketDecoder {
     // Linux cooked capture v1 (LINKTYPE_LINUX_SLL, 16 bytes):
     //   packet type (2) | ARPHRD type (2) | link-layer address length (2) | address (8, padded) | protocol (2)
     // The address length is not trusted: the address field is always 8 bytes.
-    func decodeLinuxSLL(_ cursor: inout ByteCursor) throws(DecodeError) -> NetworkLayer? {
+    func decodeLinuxSLL(_ cursor: inout ByteCursor, segment: inout UInt64) throws(DecodeError) -> NetworkLayer? {
         try cursor.skip(14, "SLL.header")
         let proto = try cursor.readUInt16("SLL.protocol")
-        return try decodeEtherType(proto, &cursor)
+        return try decodeEtherType(proto, &cursor, segment: &segment)
     }
 
     // Linux cooked capture v2 (LINKTYPE_LINUX_SLL2, 20 bytes):
     //   protocol (2) | reserved (2) | interface index (4) | ARPHRD type (2) | packet type (1) |
     //   link-layer address length (1) | address (8, padded)
-    func decodeLinuxSLL2(_ cursor: inout ByteCursor) throws(DecodeError) -> NetworkLayer? {
+    func decodeLinuxSLL2(_ cursor: inout ByteCursor, segment: inout UInt64) throws(DecodeError) -> NetworkLayer? {
         let proto = try cursor.readUInt16("SLL2.protocol")
         try cursor.skip(18, "SLL2.header")
-        return try decodeEtherType(proto, &cursor)
+        return try decodeEtherType(proto, &cursor, segment: &segment)
     }
 
     // BSD loopback: NULL (0) has a 4-byte address family in the writer's byte order, LOOP (108) in network

@@ -54,15 +54,19 @@ public struct DecodedPacket: Sendable, Hashable {
     /// Payload bytes the IP header declares but the capture does not hold (snaplen truncation); 0 normally.
     /// The reassembler reports them as a gap right after the captured part.
     public var missingPayloadLength: Int
-    /// The IP datagram is the first fragment of a fragmented one (IPv4 MF, or an IPv6 fragment header with M set):
-    /// the payload is only the part carried by this fragment. Later fragments are not decoded (nil).
-    public var isFragment: Bool
+    /// The network segment the packet was seen on: its VLAN ids and tunnel ids (VXLAN / VXLAN-GPE VNI, GENEVE
+    /// VNI, GRE key) folded into one value, 0 when there are none, so that equal 4-tuples of different
+    /// tenants are different flows. See `NetworkSegment`.
+    public var segment: UInt64
+    /// Set (by the decoder only) when the frame holds an IP fragment rather than a whole datagram:
+    /// `decodeFrame` hands it out as `.fragment`, `decode` as nil.
+    var fragmentHeader: FragmentHeader?
 
     public init(
         source: IPAddress, destination: IPAddress, sourcePort: UInt16, destinationPort: UInt16,
         transport: TransportProtocol, sequenceNumber: UInt32 = 0, acknowledgmentNumber: UInt32 = 0,
         flags: TCPFlags = [], payloadOffset: Int, payloadLength: Int,
-        missingPayloadLength: Int = 0, isFragment: Bool = false
+        missingPayloadLength: Int = 0, segment: UInt64 = 0
     ) {
         self.source = source
         self.destination = destination
@@ -75,8 +79,17 @@ public struct DecodedPacket: Sendable, Hashable {
         self.payloadOffset = payloadOffset
         self.payloadLength = payloadLength
         self.missingPayloadLength = missingPayloadLength
-        self.isFragment = isFragment
+        self.segment = segment
+        self.fragmentHeader = nil
     }
+}
+
+/// What one frame holds, as `PacketDecoder.decodeFrame` tells it.
+public enum DecodedFrame: Sendable, Hashable {
+    /// A whole TCP/UDP packet (its payload lies in the frame).
+    case packet(DecodedPacket)
+    /// A piece of a fragmented IP datagram, for an `IPFragmentReassembler`.
+    case fragment(IPFragment)
 }
 
 /// Decodes frames of one link type down to TCP/UDP.
@@ -122,18 +135,56 @@ public struct PacketDecoder: Sendable {
         }
     }
 
-    /// nil when the frame carries no IPv4/IPv6 TCP or UDP (ARP, ICMP, a non-first IP fragment...);
-    /// throws when a header is truncated or malformed.
+    /// nil when the frame carries no whole IPv4/IPv6 TCP or UDP packet (ARP, ICMP, an IP fragment...);
+    /// throws when a header is truncated or malformed. `decodeFrame` also hands out fragments.
     public func decode(_ frame: UnsafeRawBufferPointer) throws(DecodeError) -> DecodedPacket? {
         if let packet = decodePlainIPv4TCP(frame) { return packet }
-        return try decodeLayers(frame)
+        guard let packet = try decodeLayers(frame), packet.fragmentHeader == nil else { return nil }
+        return packet
+    }
+
+    /// `decode`, but an IP fragment (of a datagram carrying something the decoder follows: TCP, UDP or a
+    /// tunnel) comes out as `.fragment`, to be put back together by an `IPFragmentReassembler` and the
+    /// whole datagram decoded by `decodeDatagram`. Unfragmented frames cost what `decode` costs.
+    @inline(__always)
+    public func decodeFrame(_ frame: UnsafeRawBufferPointer) throws(DecodeError) -> DecodedFrame? {
+        if let packet = decodePlainIPv4TCP(frame) { return .packet(packet) }
+        return Self.frame(try decodeLayers(frame))
+    }
+
+    /// The transport step for a reassembled datagram: decodes what `datagram` (the IP payload put back
+    /// together from `fragment` and its siblings) carries, as the IP header said. The packet's payload
+    /// offset is into `datagram`. A tunnel inside may hold a fragment of its own (`.fragment`, with offsets
+    /// into `datagram`).
+    public func decodeDatagram(_ datagram: UnsafeRawBufferPointer, of fragment: IPFragment) throws(DecodeError)
+        -> DecodedFrame?
+    {
+        var cursor = ByteCursor(datagram)
+        let network = NetworkHeader(
+            source: fragment.source, destination: fragment.destination, segment: fragment.segment,
+            missingPayloadLength: 0)
+        let depth = Int(fragment.depth)
+        if fragment.isIPv6 {
+            return Self.frame(
+                try decodeIPv6Payload(&cursor, nextHeader: fragment.protocolNumber, network: network, depth: depth,
+                                      extensionHeaders: 1))
+        }
+        return Self.frame(
+            try decodeTransport(&cursor, protocolNumber: fragment.protocolNumber, network: network, depth: depth))
+    }
+
+    static func frame(_ packet: DecodedPacket?) -> DecodedFrame? {
+        guard let packet else { return nil }
+        guard let header = packet.fragmentHeader else { return .packet(packet) }
+        return .fragment(IPFragment(packet, header))
     }
 
     /// The general decoder: every link layer, tunnel, IPv6 extension header and defect.
     func decodeLayers(_ frame: UnsafeRawBufferPointer) throws(DecodeError) -> DecodedPacket? {
         var cursor = ByteCursor(frame)
-        guard let network = try decodeLinkLayer(&cursor) else { return nil }
-        return try decodeIP(&cursor, network: network, depth: 0)
+        var segment: UInt64 = 0
+        guard let network = try decodeLinkLayer(&cursor, segment: &segment) else { return nil }
+        return try decodeIP(&cursor, network: network, depth: 0, segment: segment)
     }
 
     /// The shape of nearly every frame on a wire, decoded with one bounds check: a plain link header, an
@@ -212,4 +263,25 @@ public enum DecodingLimits {
     public static let maxTunnelDepth = 4
     /// MPLS label stack entries followed before giving up (`.tooLarge`).
     public static let maxMPLSLabels = 8
+}
+
+/// Folds VLAN ids and tunnel ids into `DecodedPacket.segment`, outermost first:
+/// `segment = segment × K + (kind << 32 | id)`, so one VLAN 100 alone is `1 << 32 | 100` and a different
+/// stack of ids gives a different value except by a 64-bit accident.
+///
+/// Only ids both directions of a connection share are folded: 802.1Q/802.1ad VLAN ids (0, a priority tag,
+/// is skipped: one side may tag and the other not), VXLAN and VXLAN-GPE VNIs, GENEVE VNIs and GRE keys
+/// (NVGRE's: the virtual subnet id without the FlowID byte).
+/// Not MPLS labels (each direction has its own label switched path, with its own labels) and not ERSPAN
+/// session ids (switches commonly mirror a port's received and sent traffic in separate sessions): both
+/// would split a connection into two one-way flows.
+public enum NetworkSegment {
+    public enum Kind: UInt64, Sendable {
+        case vlan = 1, vxlanNetwork = 2, geneveNetwork = 3, greKey = 4
+    }
+
+    @inline(__always)
+    public static func adding(_ kind: Kind, _ id: UInt32, to segment: UInt64) -> UInt64 {
+        segment &* 0x9E37_79B9_7F4A_7C15 &+ (kind.rawValue << 32 | UInt64(id))
+    }
 }

@@ -26,7 +26,7 @@ extension PacketDecoder {
             sourcePort: sourcePort, destinationPort: destinationPort, transport: .tcp,
             sequenceNumber: sequence, acknowledgmentNumber: acknowledgment, flags: flags,
             payloadOffset: cursor.position, payloadLength: cursor.remaining,
-            missingPayloadLength: network.missingPayloadLength, isFragment: network.isFragment)
+            missingPayloadLength: network.missingPayloadLength, segment: network.segment)
     }
 
     // UDP header (RFC 768):
@@ -59,14 +59,14 @@ extension PacketDecoder {
         if let tunnel = UDPTunnel(sourcePort: sourcePort, destinationPort: destinationPort) {
             var rest = cursor
             var inner = try rest.readCursor(count: payloadLength, "UDP.payload")
-            if case .decoded(let packet) = try decodeUDPTunnel(tunnel, &inner, depth: depth) {
-                return Self.tunnelled(packet, outer: network)
+            if case .decoded(let packet) = try decodeUDPTunnel(tunnel, &inner, depth: depth, segment: network.segment) {
+                return packet
             }
         }
         return DecodedPacket(
             source: network.source, destination: network.destination,
             sourcePort: sourcePort, destinationPort: destinationPort, transport: .udp,
             payloadOffset: cursor.position, payloadLength: payloadLength,
-            missingPayloadLength: missing, isFragment: network.isFragment)
+            missingPayloadLength: missing, segment: network.segment)
     }
 }

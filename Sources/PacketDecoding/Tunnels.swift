@@ -47,34 +47,28 @@ enum TunnelPayload {
 
 /// What a UDP tunnel header announces.
 enum UDPTunnelHeader {
-    case carries(TunnelPayload)
+    /// The payload, and the segment with the tunnel's network id folded in.
+    case carries(TunnelPayload, segment: UInt64)
     /// A payload the decoder does not follow (NSH, ARP over GENEVE...): no packet.
     case unfollowed
     case notATunnel
 }
 
 extension PacketDecoder {
-    /// A packet found inside a tunnel was carried by the outer datagram: if that was only the first
-    /// fragment, the inner packet is incomplete as well.
-    static func tunnelled(_ inner: DecodedPacket?, outer: NetworkHeader) -> DecodedPacket? {
-        guard var inner else { return nil }
-        if outer.isFragment { inner.isFragment = true }
-        return inner
-    }
-
     /// Decodes what follows a tunnel header, one tunnel level deeper.
     func decodeTunnelPayload(
-        _ payload: TunnelPayload, _ cursor: inout ByteCursor, depth: Int
+        _ payload: TunnelPayload, _ cursor: inout ByteCursor, depth: Int, segment outer: UInt64
     ) throws(DecodeError) -> DecodedPacket? {
+        var segment = outer
         let network: NetworkLayer
         switch payload {
         case .ethernet:
-            guard let inner = try decodeEthernet(&cursor) else { return nil }
+            guard let inner = try decodeEthernet(&cursor, segment: &segment) else { return nil }
             network = inner
         case .network(let inner):
             network = inner
         }
-        return try decodeTunnelledIP(&cursor, network: network, depth: depth + 1)
+        return try decodeTunnelledIP(&cursor, network: network, depth: depth + 1, segment: segment)
     }
 
     // GRE header (RFC 2784 §2.1, with RFC 2890 §2's key and sequence number; bit 1 is RFC 1701's routing):
@@ -91,7 +85,11 @@ extension PacketDecoder {
     //
     // The protocol type is an ethertype: 0x0800 IPv4, 0x86DD IPv6, MPLS, ... (via `decodeEtherType`);
     // 0x6558 transparent Ethernet bridging (an Ethernet frame); 0x88BE and 0x22EB ERSPAN.
-    func decodeGRE(_ cursor: inout ByteCursor, depth: Int) throws(DecodeError) -> DecodedPacket? {
+    // The key (RFC 2890: it tells flows of different contexts apart) is folded into the segment; with an
+    // Ethernet payload it is NVGRE's (RFC 7637 §3.2): a 24-bit virtual subnet id and an 8-bit FlowID for
+    // entropy, which may differ by direction, so only the subnet id is folded.
+    func decodeGRE(_ cursor: inout ByteCursor, depth: Int, segment outer: UInt64) throws(DecodeError) -> DecodedPacket? {
+        var segment = outer
         let flagsVersion = try cursor.readUInt16("GRE.flags_version")
         let protocolType = try cursor.readUInt16("GRE.protocol_type")
         let checksumPresent: UInt16 = 0x8000
@@ -100,20 +98,24 @@ extension PacketDecoder {
         let sequencePresent: UInt16 = 0x1000
         guard flagsVersion & 0x0007 == 0, flagsVersion & routingPresent == 0 else { return nil }
         if flagsVersion & checksumPresent != 0 { try cursor.skip(4, "GRE.checksum") }
-        if flagsVersion & keyPresent != 0 { try cursor.skip(4, "GRE.key") }
+        if flagsVersion & keyPresent != 0 {
+            let key = try cursor.readUInt32("GRE.key")
+            let context = protocolType == EtherType.transparentEthernetBridging ? key >> 8 : key
+            segment = NetworkSegment.adding(.greKey, context, to: segment)
+        }
         if flagsVersion & sequencePresent != 0 { try cursor.skip(4, "GRE.sequence_number") }
         switch protocolType {
         case EtherType.transparentEthernetBridging:
-            return try decodeTunnelPayload(.ethernet, &cursor, depth: depth)
+            return try decodeTunnelPayload(.ethernet, &cursor, depth: depth, segment: segment)
         case EtherType.erspan where flagsVersion & sequencePresent == 0:
             // ERSPAN type I (e.g. Broadcom Trident 2): no sequence number and no ERSPAN header, the mirrored
             // frame follows the GRE header (Wireshark's packet-erspan.c makes the same distinction).
-            return try decodeTunnelPayload(.ethernet, &cursor, depth: depth)
+            return try decodeTunnelPayload(.ethernet, &cursor, depth: depth, segment: segment)
         case EtherType.erspan, EtherType.erspanTypeIII:
-            return try decodeERSPAN(&cursor, depth: depth)
+            return try decodeERSPAN(&cursor, depth: depth, segment: segment)
         default:
-            guard let network = try decodeEtherType(protocolType, &cursor) else { return nil }
-            return try decodeTunnelPayload(.network(network), &cursor, depth: depth)
+            guard let network = try decodeEtherType(protocolType, &cursor, segment: &segment) else { return nil }
+            return try decodeTunnelPayload(.network(network), &cursor, depth: depth, segment: segment)
         }
     }
 
@@ -127,7 +129,8 @@ extension PacketDecoder {
     // The mirrored Ethernet frame (without FCS) follows. As in Wireshark, the version field decides which
     // header this is whatever the GRE protocol type (0x88BE or 0x22EB) said; an unknown version is not
     // followed (nil).
-    func decodeERSPAN(_ cursor: inout ByteCursor, depth: Int) throws(DecodeError) -> DecodedPacket? {
+    // The session id is not folded into the segment (see `NetworkSegment`).
+    func decodeERSPAN(_ cursor: inout ByteCursor, depth: Int, segment: UInt64) throws(DecodeError) -> DecodedPacket? {
         let versionVLAN = try cursor.readUInt16("ERSPAN.version_vlan")
         switch versionVLAN >> 12 {
         case 1:
@@ -139,24 +142,25 @@ extension PacketDecoder {
         default:
             return nil
         }
-        return try decodeTunnelPayload(.ethernet, &cursor, depth: depth)
+        return try decodeTunnelPayload(.ethernet, &cursor, depth: depth, segment: segment)
     }
 
     /// Reads the header of the tunnel the UDP port announced, then what it carries. `cursor` spans the UDP
     /// payload. A header cut short throws `.truncated` (the port is taken at its word, as Wireshark does);
     /// a header that contradicts the port gives `.notATunnel`.
     func decodeUDPTunnel(
-        _ tunnel: UDPTunnel, _ cursor: inout ByteCursor, depth: Int
+        _ tunnel: UDPTunnel, _ cursor: inout ByteCursor, depth: Int, segment: UInt64
     ) throws(DecodeError) -> UDPTunnelResult {
         let header: UDPTunnelHeader = switch tunnel {
-        case .vxlan: try readVXLAN(&cursor)
-        case .vxlanGPE: try readVXLANGPE(&cursor)
-        case .geneve: try readGENEVE(&cursor)
+        case .vxlan: try readVXLAN(&cursor, segment: segment)
+        case .vxlanGPE: try readVXLANGPE(&cursor, segment: segment)
+        case .geneve: try readGENEVE(&cursor, segment: segment)
         }
         switch header {
         case .notATunnel: return .notATunnel
         case .unfollowed: return .decoded(nil)
-        case .carries(let payload): return .decoded(try decodeTunnelPayload(payload, &cursor, depth: depth))
+        case .carries(let payload, let inner):
+            return .decoded(try decodeTunnelPayload(payload, &cursor, depth: depth, segment: inner))
         }
     }
 
@@ -165,10 +169,12 @@ extension PacketDecoder {
     //   |                VXLAN Network Identifier (VNI) |   Reserved    |
     // then an Ethernet frame. The I flag must be set (a valid VNI); the other bits are left to extensions
     // (GBP, GPE) and not checked.
-    func readVXLAN(_ cursor: inout ByteCursor) throws(DecodeError) -> UDPTunnelHeader {
+    func readVXLAN(_ cursor: inout ByteCursor, segment: UInt64) throws(DecodeError) -> UDPTunnelHeader {
         let flags = try cursor.readUInt8("VXLAN.flags")
-        try cursor.skip(7, "VXLAN.vni")
-        return flags & 0x08 != 0 ? .carries(.ethernet) : .notATunnel
+        try cursor.skip(3, "VXLAN.reserved")
+        let network = try cursor.readUInt32("VXLAN.vni") >> 8
+        guard flags & 0x08 != 0 else { return .notATunnel }
+        return .carries(.ethernet, segment: NetworkSegment.adding(.vxlanNetwork, network, to: segment))
     }
 
     // VXLAN-GPE header (draft-ietf-nvo3-vxlan-gpe-12 §3.3):
@@ -176,20 +182,21 @@ extension PacketDecoder {
     //   |                VXLAN Network Identifier (VNI) |   Reserved    |
     // Next protocol 1 IPv4, 2 IPv6, 3 Ethernet, 5 MPLS are followed (4 NSH and others are not). Without the
     // P bit the payload is Ethernet, as in plain VXLAN. A version other than 0 is not VXLAN-GPE.
-    func readVXLANGPE(_ cursor: inout ByteCursor) throws(DecodeError) -> UDPTunnelHeader {
+    func readVXLANGPE(_ cursor: inout ByteCursor, segment outer: UInt64) throws(DecodeError) -> UDPTunnelHeader {
         let flags = try cursor.readUInt8("VXLAN-GPE.flags")
         try cursor.skip(2, "VXLAN-GPE.reserved")
         let nextProtocol = try cursor.readUInt8("VXLAN-GPE.next_protocol")
-        try cursor.skip(4, "VXLAN-GPE.vni")
+        let network = try cursor.readUInt32("VXLAN-GPE.vni") >> 8
         guard flags & 0x30 == 0 else { return .notATunnel }
-        guard flags & 0x04 != 0 else { return .carries(.ethernet) }
+        let segment = NetworkSegment.adding(.vxlanNetwork, network, to: outer)
+        guard flags & 0x04 != 0 else { return .carries(.ethernet, segment: segment) }
         switch nextProtocol {
-        case 1: return .carries(.network(.ipv4))
-        case 2: return .carries(.network(.ipv6))
-        case 3: return .carries(.ethernet)
+        case 1: return .carries(.network(.ipv4), segment: segment)
+        case 2: return .carries(.network(.ipv6), segment: segment)
+        case 3: return .carries(.ethernet, segment: segment)
         case 5:
-            guard let network = try decodeMPLS(&cursor) else { return .unfollowed }
-            return .carries(.network(network))
+            guard let inner = try decodeMPLS(&cursor) else { return .unfollowed }
+            return .carries(.network(inner), segment: segment)
         default: return .unfollowed
         }
     }
@@ -200,15 +207,16 @@ extension PacketDecoder {
     //   |                    Variable-Length Options                    |
     // Opt Len counts 4-byte words of options. The protocol type is an ethertype; 0x6558 (transparent Ethernet
     // bridging) means an Ethernet frame. A version other than 0 is not GENEVE.
-    func readGENEVE(_ cursor: inout ByteCursor) throws(DecodeError) -> UDPTunnelHeader {
+    func readGENEVE(_ cursor: inout ByteCursor, segment outer: UInt64) throws(DecodeError) -> UDPTunnelHeader {
         let versionLength = try cursor.readUInt8("GENEVE.version_opt_len")
         try cursor.skip(1, "GENEVE.flags")
         let protocolType = try cursor.readUInt16("GENEVE.protocol_type")
-        try cursor.skip(4, "GENEVE.vni")
+        let network = try cursor.readUInt32("GENEVE.vni") >> 8
         guard versionLength >> 6 == 0 else { return .notATunnel }
         try cursor.skip(Int(versionLength & 0x3F) * 4, "GENEVE.options")
-        if protocolType == EtherType.transparentEthernetBridging { return .carries(.ethernet) }
-        guard let network = try decodeEtherType(protocolType, &cursor) else { return .unfollowed }
-        return .carries(.network(network))
+        var segment = NetworkSegment.adding(.geneveNetwork, network, to: outer)
+        if protocolType == EtherType.transparentEthernetBridging { return .carries(.ethernet, segment: segment) }
+        guard let inner = try decodeEtherType(protocolType, &cursor, segment: &segment) else { return .unfollowed }
+        return .carries(.network(inner), segment: segment)
     }
 }

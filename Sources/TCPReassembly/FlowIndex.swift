@@ -3,7 +3,7 @@ import PacketDecoding
 /// The flow table's index: `FlowKey` → slot number, by open addressing with linear probing.
 ///
 /// Every packet of every flow, bulk data included, costs one lookup here, so it is built for that: the
-/// key is hashed by two folded 64×64→128-bit multiplies (foldhash's construction, as hashbrown uses) instead
+/// key is hashed by three folded 64×64→128-bit multiplies (foldhash's construction, as hashbrown uses) instead
 /// of SipHash through `Hasher` (which cost more than the rest of the per-packet path), and a bucket is 8
 /// bytes (32 bits of hash, the slot number) so a probe touches one cache line; the key itself is compared
 /// in the slot a matching hash points to.
@@ -32,9 +32,11 @@ struct FlowIndex {
         var first: UInt64
         var second: UInt64
         var third: UInt64
+        var fourth: UInt64 = 0
         static func random() -> Seeds {
             var generator = SystemRandomNumberGenerator()
-            return Seeds(first: generator.next(), second: generator.next(), third: generator.next())
+            return Seeds(first: generator.next(), second: generator.next(), third: generator.next(),
+                         fourth: generator.next())
         }
     }
 
@@ -58,10 +60,16 @@ struct FlowIndex {
     func hash(_ key: FlowKey) -> UInt32 {
         let ports = UInt64(key.lowPort) << 32 | UInt64(key.highPort) << 16 | UInt64(key.transport.rawValue)
         let family: UInt64 = (key.lowAddress.isIPv6 ? 1 : 0) << 8 | (key.highAddress.isIPv6 ? 1 : 0) << 9
+        // Each word the capture chooses enters a multiply either next to a seed or next to a seeded product,
+        // never XORed with another chosen word: two chosen words in one operand (an IPv6 address half and
+        // the ports, say) could be varied together to keep the operand, hence the hash, the same whatever
+        // the seeds, and reseeding could not help.
         let first = Self.fold(key.lowAddress.low ^ seeds.first, key.highAddress.low ^ seeds.second)
-        let second = Self.fold(
-            first ^ key.lowAddress.high ^ ports ^ family, key.highAddress.high ^ seeds.third)
-        return UInt32(truncatingIfNeeded: second ^ second >> 32)
+        let second = Self.fold(first ^ key.lowAddress.high, key.highAddress.high ^ seeds.third)
+        let third = Self.fold(second ^ ports ^ family, key.segment ^ seeds.fourth)
+        // Keys differing only in the low bits of one operand give products differing in a regular way;
+        // the bucket comes from the low bits of the hash, so a Fibonacci multiply moves every bit into them.
+        return UInt32(truncatingIfNeeded: ((third ^ third >> 32) &* 0x9E37_79B9_7F4A_7C15) >> 32)
     }
 
     /// The slot of `key`; `keyOf` gives the key held by a slot, to confirm a hash match.
@@ -123,6 +131,9 @@ struct FlowIndex {
         buckets[hole] = .empty
         count -= 1
     }
+
+    /// Buckets allocated (tests: the index stays within its bound).
+    var capacity: Int { buckets.count }
 
     /// Every slot number in the index, in no particular order.
     var slots: [Int] { buckets.compactMap { $0.slot >= 0 ? Int($0.slot) : nil } }

@@ -25,6 +25,16 @@ struct DirectionState {
     var finSeen = false
     /// Stream offset of the FIN, when known.
     var finOffset: Int64?
+    /// Where this side's stream is known to be, for the RST and port-reuse checks; kept in every flow state
+    /// (collecting or not). `sentEnd`: the sequence number after the furthest segment it sent (SYN and FIN
+    /// included); `acknowledged`: the furthest acknowledgment it sent (of the other side's stream).
+    var sentSeen = false
+    var sentEnd: UInt32 = 0
+    var acknowledgedSeen = false
+    var acknowledged: UInt32 = 0
+    /// The ISN of this side's SYN, when one was seen.
+    var synSeen = false
+    var initialSequence: UInt32 = 0
 
     mutating func start(at sequence: UInt32) {
         started = true
@@ -35,6 +45,33 @@ struct DirectionState {
     /// Stream offset of a sequence number (meaningful within 2^31 of `nextSequence`).
     func offset(of sequence: UInt32) -> Int64 {
         nextOffset + Int64(Int32(bitPattern: sequence &- nextSequence))
+    }
+
+    /// Notes a (non-RST) segment this side sent: a few compares, no allocation.
+    @inline(__always)
+    mutating func noteSent(_ packet: DecodedPacket, payloadLength: Int) {
+        let flags = packet.flags
+        if flags.contains(.syn), !synSeen {
+            synSeen = true
+            initialSequence = packet.sequenceNumber
+        }
+        let length = payloadLength + max(0, packet.missingPayloadLength)
+            + (flags.contains(.syn) ? 1 : 0) + (flags.contains(.fin) ? 1 : 0)
+        let end = packet.sequenceNumber &+ UInt32(truncatingIfNeeded: length)
+        if !sentSeen || Int32(bitPattern: end &- sentEnd) > 0 {
+            sentSeen = true
+            sentEnd = end
+        }
+        if flags.contains(.ack), !acknowledgedSeen || Int32(bitPattern: packet.acknowledgmentNumber &- acknowledged) > 0 {
+            acknowledgedSeen = true
+            acknowledged = packet.acknowledgmentNumber
+        }
+    }
+
+    /// `sequence` is within `tolerance` of `anchor`, either way, in serial-number arithmetic.
+    @inline(__always)
+    static func isNear(_ sequence: UInt32, _ anchor: UInt32, tolerance: UInt32) -> Bool {
+        Int64(Int32(bitPattern: sequence &- anchor)).magnitude <= UInt64(tolerance)
     }
 
     mutating func advance(to offset: Int64) {
@@ -96,6 +133,28 @@ struct FlowSlot<Consumer: TCPStreamConsumer> {
         self.lastTimestamp = timestamp
     }
 
+    /// Whether a RST from `direction` lies in the window (see `TCPReassembler`, "Resets"): near the end of
+    /// what its sender sent, or near what the receiver acknowledged; taken when neither is known.
+    func acceptsReset(_ packet: DecodedPacket, direction: FlowDirection, tolerance: UInt32) -> Bool {
+        let sender = direction == .fromInitiator ? initiator : responder
+        let receiver = direction == .fromInitiator ? responder : initiator
+        let sequence = packet.sequenceNumber
+        if sender.sentSeen, DirectionState.isNear(sequence, sender.sentEnd, tolerance: tolerance) { return true }
+        if receiver.acknowledgedSeen, DirectionState.isNear(sequence, receiver.acknowledged, tolerance: tolerance) {
+            return true
+        }
+        return !sender.sentSeen && !receiver.acknowledgedSeen
+    }
+
+    /// Whether a SYN (without ACK) opens a new connection on this flow's 4-tuple: its sender's stream is
+    /// known, the ISN is not the one it used, and it lies outside the tolerance of where that stream is.
+    func isNewConnection(syn packet: DecodedPacket, fromLow: Bool, tolerance: UInt32) -> Bool {
+        let sender = fromLow == initiatorIsLow ? initiator : responder
+        guard sender.sentSeen else { return false }
+        if sender.synSeen, sender.initialSequence == packet.sequenceNumber { return false }
+        return !DirectionState.isNear(packet.sequenceNumber &+ 1, sender.sentEnd, tolerance: tolerance)
+    }
+
     mutating func ingest(
         _ packet: DecodedPacket, payload: UnsafeRawBufferPointer, fromLow: Bool, timestamp: Int64,
         limits: ReassemblyLimits, statistics: inout ReassemblyStatistics
@@ -106,6 +165,18 @@ struct FlowSlot<Consumer: TCPStreamConsumer> {
         if timestamp < firstTimestamp { firstTimestamp = timestamp }
         let direction: FlowDirection = fromLow == initiatorIsLow ? .fromInitiator : .fromResponder
         let flags = packet.flags
+        if flags.contains(.rst) {
+            guard acceptsReset(packet, direction: direction, tolerance: limits.sequenceWindowTolerance) else {
+                statistics.rstIgnored += 1
+                consumer?.resetIgnored(direction: direction, timestamp: timestamp)
+                return .open
+            }
+        } else {
+            switch direction {
+            case .fromInitiator: initiator.noteSent(packet, payloadLength: payload.count)
+            case .fromResponder: responder.noteSent(packet, payloadLength: payload.count)
+            }
+        }
         if case .collecting = state {
             let keepGoing: Bool
             switch direction {
@@ -134,6 +205,7 @@ struct FlowSlot<Consumer: TCPStreamConsumer> {
     mutating func stopCollecting(statistics: inout ReassemblyStatistics) {
         state = .stopped
         statistics.bufferedBytes -= initiator.pendingBytes + responder.pendingBytes
+        statistics.bufferedSegments -= initiator.pending.count + responder.pending.count
         initiator.pending = []
         initiator.pendingBytes = 0
         responder.pending = []
@@ -158,6 +230,7 @@ struct FlowSlot<Consumer: TCPStreamConsumer> {
     /// Frees the slot's buffers and consumer.
     mutating func release(statistics: inout ReassemblyStatistics) {
         statistics.bufferedBytes -= initiator.pendingBytes + responder.pendingBytes
+        statistics.bufferedSegments -= initiator.pending.count + responder.pending.count
         initiator = DirectionState()
         responder = DirectionState()
         consumer = nil
@@ -226,6 +299,7 @@ struct FlowSlot<Consumer: TCPStreamConsumer> {
                 if state.pendingBytes + piece.count > limits.maxBufferedBytesPerDirection
                     || statistics.bufferedBytes + piece.count > limits.maxBufferedBytesTotal
                     || state.pending.count >= limits.maxBufferedSegmentsPerDirection
+                    || statistics.bufferedSegments >= limits.maxBufferedSegmentsTotal
                 {
                     // Over a cap: give up on the hole before the earliest data we have.
                     let target = min(cursor, state.pending.first?.offset ?? cursor)
@@ -237,6 +311,7 @@ struct FlowSlot<Consumer: TCPStreamConsumer> {
                     PendingSegment(offset: cursor, bytes: Array(piece), missingTail: tail), at: pendingIndex)
                 state.pendingBytes += piece.count
                 statistics.bufferedBytes += piece.count
+                statistics.bufferedSegments += 1
                 statistics.peakBufferedBytes = max(statistics.peakBufferedBytes, statistics.bufferedBytes)
             }
             cursor = pieceEnd
@@ -254,6 +329,7 @@ struct FlowSlot<Consumer: TCPStreamConsumer> {
             let segment = state.pending.removeFirst()
             state.pendingBytes -= segment.bytes.count
             statistics.bufferedBytes -= segment.bytes.count
+            statistics.bufferedSegments -= 1
             let segmentEnd = segment.end
             if segmentEnd > state.nextOffset {
                 let skip = Int(state.nextOffset - segment.offset)
@@ -278,11 +354,12 @@ struct FlowSlot<Consumer: TCPStreamConsumer> {
         timestamp: Int64, statistics: inout ReassemblyStatistics
     ) {
         guard offset > state.nextOffset else { return }
-        let length = Int(offset - state.nextOffset)
+        let start = state.nextOffset
+        let length = Int(offset - start)
         state.advance(to: offset)
         statistics.gaps += 1
         statistics.gapBytes += length
-        consumer?.gap(direction: direction, length: length, timestamp: timestamp)
+        consumer?.gap(direction: direction, offset: start, length: length, timestamp: timestamp)
     }
 
     /// Reports and skips every hole, delivering the buffered data between them, then the hole before a FIN.

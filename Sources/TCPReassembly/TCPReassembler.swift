@@ -8,13 +8,16 @@ public enum FlowDirection: Sendable, Hashable {
     public var reversed: FlowDirection { self == .fromInitiator ? .fromResponder : .fromInitiator }
 }
 
-/// A connection's identity regardless of direction: endpoints in canonical order.
+/// A connection's identity regardless of direction: endpoints in canonical order, and the network segment
+/// (VLANs, tunnel ids: `DecodedPacket.segment`) they were seen on, so overlapping tenant 4-tuples stay apart.
 public struct FlowKey: Hashable, Sendable {
     public var lowAddress: IPAddress
     public var highAddress: IPAddress
     public var lowPort: UInt16
     public var highPort: UInt16
     public var transport: TransportProtocol
+    /// `DecodedPacket.segment`: 0 for a frame without VLAN tags or tunnel ids.
+    public var segment: UInt64
     public init(_ packet: DecodedPacket) {
         self = Self.canonical(packet).key
     }
@@ -27,17 +30,23 @@ public struct FlowKey: Hashable, Sendable {
         let senderIsLow =
             source == destination ? packet.sourcePort <= packet.destinationPort : source < destination
         return senderIsLow
-            ? (FlowKey(low: source, packet.sourcePort, high: destination, packet.destinationPort, packet.transport), true)
-            : (FlowKey(low: destination, packet.destinationPort, high: source, packet.sourcePort, packet.transport), false)
+            ? (FlowKey(low: source, packet.sourcePort, high: destination, packet.destinationPort, packet.transport,
+                       segment: packet.segment), true)
+            : (FlowKey(low: destination, packet.destinationPort, high: source, packet.sourcePort, packet.transport,
+                       segment: packet.segment), false)
     }
 
     @inline(__always)
-    init(low: IPAddress, _ lowPort: UInt16, high: IPAddress, _ highPort: UInt16, _ transport: TransportProtocol) {
+    init(
+        low: IPAddress, _ lowPort: UInt16, high: IPAddress, _ highPort: UInt16, _ transport: TransportProtocol,
+        segment: UInt64
+    ) {
         lowAddress = low
         self.lowPort = lowPort
         highAddress = high
         self.highPort = highPort
         self.transport = transport
+        self.segment = segment
     }
 }
 
@@ -52,6 +61,13 @@ public struct ReassemblyLimits: Sendable, Hashable {
     /// Out-of-order segments buffered per direction: bounds the per-segment overhead and the cost of
     /// keeping the buffer sorted when a peer sends many tiny segments.
     public var maxBufferedSegmentsPerDirection: Int = 1024
+    /// Out-of-order segments buffered over all flows: each costs a heap block (~80 bytes with its header)
+    /// whatever its length, so one-byte segments under the byte caps could otherwise hold gigabytes.
+    public var maxBufferedSegmentsTotal: Int = 65_536
+    /// How far (in sequence numbers, either way) a RST may lie from where its sender's stream is known to
+    /// be and still end the flow; see `TCPReassembler` ("Resets"). Also how far a SYN's ISN must lie from
+    /// the flow's to be taken for a new connection on a reused 4-tuple.
+    public var sequenceWindowTolerance: UInt32 = 65_536
     /// A flow with no packet for this long (capture time, nanoseconds) is closed.
     public var idleTimeoutNanoseconds: Int64 = 300 * 1_000_000_000
     public init() {}
@@ -67,11 +83,16 @@ public struct FlowStart: Sendable, Hashable {
     /// The initiator is known from a SYN (not guessed from the first packet).
     public var sawSYN: Bool
     public var timestamp: Int64
+    /// The network segment (VLANs, tunnel ids) the flow was seen on: `key.segment`.
+    public var segment: UInt64 { key.segment }
 }
 
 /// Why a flow ended.
 public enum FlowEndReason: Sendable, Hashable {
     case fin, rst, idle, evicted, endOfInput
+    /// A SYN with a new ISN came on the flow's 4-tuple (the old connection's end was not captured): a new
+    /// flow starts with that SYN.
+    case reused
 }
 
 /// What the flow table knew of a connection when it ended.
@@ -111,8 +132,12 @@ public enum StreamVerdict: Sendable {
 /// A per-connection consumer of ordered bytes (gopacket's Stream).
 public protocol TCPStreamConsumer {
     mutating func receive(_ bytes: UnsafeRawBufferPointer, direction: FlowDirection, timestamp: Int64) -> StreamVerdict
-    /// `length` bytes were lost in that direction (nil when unknown).
-    mutating func gap(direction: FlowDirection, length: Int?, timestamp: Int64)
+    /// `length` bytes were lost in that direction (nil when unknown), starting at stream offset `offset`
+    /// (bytes delivered in that direction before the gap, earlier gaps included; 0 is the first data byte).
+    mutating func gap(direction: FlowDirection, offset: Int64, length: Int?, timestamp: Int64)
+    /// A RST from that direction was ignored: its sequence number lies outside the window (spoofed, or
+    /// stale). Also called once the consumer has stopped collecting, as long as the flow is open.
+    mutating func resetIgnored(direction: FlowDirection, timestamp: Int64)
 }
 
 /// Counters for the run summary.
@@ -127,12 +152,18 @@ public struct ReassemblyStatistics: Sendable, Hashable {
     public var flowsEvicted = 0
     /// Flows closed for idleness.
     public var flowsTimedOut = 0
+    /// Flows ended by a SYN with a new ISN on their 4-tuple (`FlowEndReason.reused`).
+    public var flowsReused = 0
+    /// RSTs ignored because their sequence number lay outside the window.
+    public var rstIgnored = 0
     /// Gaps reported to consumers, and the bytes they covered (where known).
     public var gaps = 0
     public var gapBytes = 0
     /// Out-of-order bytes held now, and the most ever held at once.
     public var bufferedBytes = 0
     public var peakBufferedBytes = 0
+    /// Out-of-order segments held now (each one heap block).
+    public var bufferedSegments = 0
     public init() {}
 }
 
@@ -152,9 +183,31 @@ public struct ReassemblyStatistics: Sendable, Hashable {
 /// - A FIN with a hole before it does not close the hole at once (the missing segment may still arrive
 ///   reordered); holes are reported as gaps when the flow ends (both FINs, RST, idle, eviction, end of input)
 ///   or when a buffer cap is hit.
-/// - Buffer caps: when buffering a segment would exceed the per-direction or global cap, the direction skips
-///   ahead (reporting a gap) to its earliest buffered data, or, with nothing buffered, to the new segment.
+/// - Buffer caps: when buffering a segment would exceed the per-direction or global caps (bytes or segments),
+///   the direction skips ahead (reporting a gap) to its earliest buffered data, or, with nothing buffered, to
+///   the new segment.
+/// - Resets (RFC 5961 §3 in spirit, as Zeek and Suricata guard against the classic evasion): a RST ends a
+///   flow only when its sequence number lies within `limits.sequenceWindowTolerance` (64 Ki by default),
+///   either way, of where its sender's stream is known to be: the end of the furthest segment the sender was
+///   seen sending, or the furthest acknowledgment the other side sent (which still holds when the capture
+///   lost the sender's data). Advertised windows are not tracked (window scaling lives in SYN options, which
+///   the decoder skips), so the tolerance stands in for them: 64 Ki is the largest unscaled window, and an
+///   honest RST carries exactly its sender's next sequence number. A RST from a side whose stream is not
+///   known at all (a closed port answering a SYN) is taken. Any other RST is ignored: counted in
+///   `statistics.rstIgnored`, told to the consumer (`resetIgnored`), and its payload is not delivered.
+/// - Port reuse: a SYN without ACK whose ISN differs from what its sender used and lies outside the tolerance
+///   of where that sender's stream is ends the flow (`.reused`) and starts a new one with it, so a 4-tuple
+///   reused before the old connection's end was captured gives two flows. A retransmitted SYN (same ISN) and
+///   the other side's SYN in a simultaneous open (its stream unknown) do not.
 /// - Timestamps are taken as they come; a capture whose clock runs backwards delays idle expiry.
+///
+/// Memory, worst case: at most `limits.maxFlows` flows are live (one is evicted before another is made), so
+/// `slots` holds at most `maxFlows` entries (capacity at most twice that, as arrays grow), `freeSlots` as
+/// many `Int`s, and the index at most max(256, 4 × `maxFlows`) 8-byte buckets (it doubles past a load of
+/// 1/2 and never shrinks). With S = `MemoryLayout<FlowSlot<Consumer>>.stride` (264 bytes plus the
+/// consumer's inline size, measured on x86-64) and C the consumer's own heap, the table costs at most
+/// `maxFlows × (2 × S + 8 + 32 + C)` bytes; buffered data adds at most `maxBufferedBytesTotal` plus
+/// ~80 bytes per segment for at most `maxBufferedSegmentsTotal` segments (≈ 32 MiB + 5 MiB by default).
 public struct TCPReassembler<Consumer: TCPStreamConsumer> {
     public let limits: ReassemblyLimits
     /// Counters for the summary.
@@ -200,9 +253,20 @@ public struct TCPReassembler<Consumer: TCPStreamConsumer> {
         expireIdleFlows(now: timestamp, finished: finished)
         guard packet.transport == .tcp else { return }
         let (key, fromLow) = FlowKey.canonical(packet)
-        let slotIndex: Int
+        var slotIndex: Int
         if let existing = index.find(key, keyOf: { slots[$0].key }) {
             slotIndex = existing
+            if packet.flags.contains(.syn), !packet.flags.contains(.ack),
+                slots[existing].isNewConnection(syn: packet, fromLow: fromLow, tolerance: limits.sequenceWindowTolerance)
+            {
+                statistics.flowsReused += 1
+                endFlow(existing, reason: .reused, finished: finished)
+                guard let created = createFlow(key: key, packet: packet, payloadLength: payload.count,
+                                               fromLow: fromLow, timestamp: timestamp, makeConsumer: makeConsumer,
+                                               finished: finished)
+                else { return }
+                slotIndex = created
+            }
         } else {
             guard let created = createFlow(key: key, packet: packet, payloadLength: payload.count,
                                            fromLow: fromLow, timestamp: timestamp, makeConsumer: makeConsumer,

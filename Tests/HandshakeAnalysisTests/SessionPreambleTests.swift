@@ -75,7 +75,7 @@ import TLSWire
     @Test func aGapInTheCleartextEndsTheSearch() {
         var flow = session()
         _ = flow.send("220 mx ESMTP\r\n", .fromResponder)
-        flow.gap(direction: .fromResponder, length: 100, timestamp: 0)
+        flow.gap(direction: .fromResponder, offset: 0, length: 100, timestamp: 0)
         #expect(flow.responderStage == .off)
         #expect(!isStop(flow.send("EHLO a\r\n", .fromInitiator)))
         #expect(isStop(flow.send("MAIL FROM:<a@b>\r\n", .fromInitiator)))

@@ -135,12 +135,12 @@ private extension TLSSession {
     @Test func aGapIsAnAnomalyOfThePeerThatLostBytes() {
         var flow = makeSession()
         flow.feed(clientHello13(), .fromInitiator)
-        flow.gap(direction: .fromResponder, length: 1448, timestamp: 0)
+        flow.gap(direction: .fromResponder, offset: 517, length: 1448, timestamp: 0)
         let anomalies = flow.endedRecord.anomalies
         #expect(anomalies.count == 1)
         #expect(anomalies.first?.kind == .gap)
         #expect(anomalies.first?.from == .server)
-        #expect(anomalies.first?.detail.contains("1448 bytes missing") == true)
+        #expect(anomalies.first?.detail.hasPrefix("1448 bytes missing at stream offset 517") == true)
     }
 
     /// A connection seen from its ServerHello on, without a SYN, says its start was not seen.

@@ -70,3 +70,46 @@ func flowIndexMatchesADictionaryUnderRandomOperations(zeroSeeds: Bool) {
         #expect(index.find(known) { keys[$0] } == slot)
     }
 }
+
+/// Inserts 4,096 keys into ten tables (ten random seed sets): no table may need a reseed, the hashes must be
+/// nearly all distinct, and every key must be found.
+private func expectSpread(_ makeKey: (Int) -> FlowKey, sourceLocation: SourceLocation = #_sourceLocation) {
+    let keys = (0..<4096).map(makeKey)
+    for _ in 0..<10 {
+        var index = FlowIndex()
+        for slot in keys.indices { index.insert(keys[slot], slot: slot) { keys[$0] } }
+        #expect(index.reseeds == 0, sourceLocation: sourceLocation)
+        #expect(Set(keys.map { index.hash($0) }).count > 4000, sourceLocation: sourceLocation)
+        #expect(keys.indices.allSatisfy { slot in index.find(keys[slot]) { keys[$0] } == slot },
+                sourceLocation: sourceLocation)
+    }
+}
+
+/// Keys that differ only in their segment (one 4-tuple on many VLANs or VNIs) spread over the table: the
+/// segment is hashed, not only compared.
+@Test func keysDifferingOnlyInTheirSegmentHashApart() {
+    expectSpread { number in
+        FlowKey(DecodedPacket(
+            source: IPAddress(ipv4: 0x0A00_0001), destination: IPAddress(ipv4: 0x0A00_0002), sourcePort: 40000,
+            destinationPort: 443, transport: .tcp, payloadOffset: 0, payloadLength: 0,
+            segment: NetworkSegment.adding(.vlan, UInt32(number), to: 0)))
+    }
+}
+
+/// IPv6 keys built so that the high half of the low address and the ports change together (the high half
+/// carries the port in bits 32–47): a hash that XORs the two into one word gives them all one value,
+/// whatever the seeds, and every insert would then reseed and rebuild the table. They must spread.
+@Test func ipv6KeysCannotCancelTheirPortsOut() {
+    expectSpread { number in
+        FlowKey(DecodedPacket(
+            source: IPAddress(high: 0x2001_0000_0000_0000 | UInt64(number) << 32, low: 1, isIPv6: true),
+            destination: IPAddress(high: 0xFD00_0000_0000_0000, low: 1, isIPv6: true),
+            sourcePort: UInt16(number), destinationPort: 443, transport: .tcp, payloadOffset: 0, payloadLength: 0))
+    }
+}
+
+/// Ordinary neighbours: consecutive client addresses and ports, IPv4 and IPv6.
+@Test func neighbouringKeysSpread() {
+    expectSpread { key($0) }
+    expectSpread { key($0, ipv6: true) }
+}

@@ -97,6 +97,25 @@ func decode(_ linkType: LinkType, _ frame: [UInt8]) -> Result<DecodedPacket?, De
     }
 }
 
+/// Decodes `frame` as `linkType` with `decodeFrame` (fragments handed out).
+func decodeFrame(_ linkType: LinkType, _ frame: [UInt8]) -> Result<DecodedFrame?, DecodeError> {
+    let decoder: PacketDecoder
+    do { decoder = try PacketDecoder(linkType: linkType) } catch { return .failure(error) }
+    return frame.withUnsafeBytes { buffer in
+        Result { () throws(DecodeError) in try decoder.decodeFrame(buffer) }
+    }
+}
+
+extension Result where Success == DecodedFrame?, Failure == DecodeError {
+    var packet: DecodedPacket? { if case .success(.packet(let packet)) = self { packet } else { nil } }
+    var fragment: IPFragment? { if case .success(.fragment(let fragment)) = self { fragment } else { nil } }
+    var isNil: Bool { if case .success(nil) = self { true } else { false } }
+}
+
+extension DecodedFrame {
+    var packet: DecodedPacket? { if case .packet(let packet) = self { packet } else { nil } }
+}
+
 extension Result where Success == DecodedPacket?, Failure == DecodeError {
     var packet: DecodedPacket? { if case .success(let packet) = self { packet } else { nil } }
     var errorCode: DecodeError.Code? { if case .failure(let error) = self { error.code } else { nil } }

@@ -22,7 +22,7 @@ private func expectHelloV4(_ result: Result<DecodedPacket?, DecodeError>, frame:
     #expect(packet.sequenceNumber == 1000 && packet.acknowledgmentNumber == 2000, sourceLocation: sourceLocation)
     #expect(packet.flags == [.ack, .psh], sourceLocation: sourceLocation)
     #expect(packet.payloadLength == payload.count, sourceLocation: sourceLocation)
-    #expect(packet.missingPayloadLength == 0 && !packet.isFragment, sourceLocation: sourceLocation)
+    #expect(packet.missingPayloadLength == 0, sourceLocation: sourceLocation)
     let end = packet.payloadOffset + packet.payloadLength
     #expect(end <= frame.count && Array(frame[packet.payloadOffset..<end]) == payload, sourceLocation: sourceLocation)
 }
@@ -177,18 +177,22 @@ func decodesIPv6OverEveryLinkType(_ index: Int) throws {
 }
 
 @Test func ipv4Fragments() throws {
-    // First fragment (MF set, offset 0): decoded, flagged.
+    // Every fragment, the first included, is handed out as a fragment by `decodeFrame` and is nil to `decode`.
     let first = Frame.ipv4(payloadLength: 20 + 8, flagsFragment: 0x2000) + Frame.tcp() + [UInt8](repeating: 1, count: 8)
-    let packet = try #require(decode(.raw, first).packet)
-    #expect(packet.isFragment)
-    #expect(packet.payloadLength == 8)
-    // Later fragments carry no TCP header: nil, with or without MF.
     let middle = Frame.ipv4(payloadLength: 16, flagsFragment: 0x2000 | 3) + [UInt8](repeating: 1, count: 16)
     let last = Frame.ipv4(payloadLength: 16, flagsFragment: 6) + [UInt8](repeating: 1, count: 16)
-    #expect(decode(.raw, middle).isNil)
-    #expect(decode(.raw, last).isNil)
+    for (frame, offset, more) in [(first, 0, true), (middle, 24, true), (last, 48, false)] {
+        #expect(decode(.raw, frame).isNil)
+        let fragment = try #require(decodeFrame(.raw, frame).fragment)
+        #expect(fragment.offset == offset && fragment.moreFragments == more && fragment.identification == 0x1234)
+        #expect(fragment.protocolNumber == 6 && !fragment.isIPv6 && fragment.source == IPAddress(ipv4: 0x0A00_0001))
+        #expect(fragment.payloadOffset == 20 && fragment.payloadLength == frame.count - 20)
+    }
+    // Fragments of a protocol the decoder does not follow (ICMP) are nil either way.
+    #expect(decodeFrame(.raw, Frame.ipv4(proto: 1, payloadLength: 16, flagsFragment: 6) + [UInt8](repeating: 1, count: 16))
+        .isNil)
     // DF alone is not a fragment.
-    #expect(decode(.raw, Frame.ipv4TCP(payload)).packet?.isFragment == false)
+    #expect(decodeFrame(.raw, Frame.ipv4TCP(payload)).packet != nil)
 }
 
 // MARK: IPv6 extension headers
@@ -205,16 +209,22 @@ func decodesIPv6OverEveryLinkType(_ index: Int) throws {
     let packet = try #require(decode(.rawIPv6, frame).packet)
     #expect(packet.sourcePort == 40000 && packet.payloadLength == payload.count)
     #expect(Array(frame[packet.payloadOffset...]) == payload)
-    #expect(!packet.isFragment)
+    #expect(decodeFrame(.rawIPv6, frame).packet == packet)  // an atomic fragment (RFC 6946) is read through
 }
 
 @Test func ipv6Fragments() throws {
     let tcpHeader = Frame.tcp()
     let firstBody = Frame.ipv6Fragment(next: 6, offset: 0, more: true) + tcpHeader + payload
-    let first = try #require(decode(.rawIPv6, Frame.ipv6(nextHeader: 44, payloadLength: firstBody.count) + firstBody).packet)
-    #expect(first.isFragment && first.payloadLength == payload.count)
+    let firstFrame = Frame.ipv6(nextHeader: 44, payloadLength: firstBody.count) + firstBody
+    #expect(decode(.rawIPv6, firstFrame).isNil)
+    let first = try #require(decodeFrame(.rawIPv6, firstFrame).fragment)
+    #expect(first.isIPv6 && first.offset == 0 && first.moreFragments && first.identification == 0xCAFE)
+    #expect(first.protocolNumber == 6 && first.payloadOffset == 48 && first.payloadLength == tcpHeader.count + payload.count)
     let laterBody = Frame.ipv6Fragment(next: 6, offset: 3, more: false) + payload
-    #expect(decode(.rawIPv6, Frame.ipv6(nextHeader: 44, payloadLength: laterBody.count) + laterBody).isNil)
+    let laterFrame = Frame.ipv6(nextHeader: 44, payloadLength: laterBody.count) + laterBody
+    #expect(decode(.rawIPv6, laterFrame).isNil)
+    let later = try #require(decodeFrame(.rawIPv6, laterFrame).fragment)
+    #expect(later.offset == 24 && !later.moreFragments && later.payloadLength == payload.count)
 }
 
 @Test func ipv6ExtensionHeadersAreCapped() {
@@ -379,11 +389,32 @@ func ipv6Text(_ groups: [UInt16], _ text: String) {
     #expect(IPAddress(ipv4: 0xFFFF_FFFF) < IPAddress(high: 0, low: 0, isIPv6: true))
 }
 
-@Test func tinyFirstFragmentIsNil() {
-    // RFC 1858: a first fragment holding only 8 bytes of the TCP header.
+@Test func tinyFirstFragmentIsAFragment() {
+    // RFC 1858: a first fragment holding only 8 bytes of the TCP header: not damaged, just incomplete.
     let tcpStart = Array(Frame.tcp().prefix(8))
     let frame = Frame.ipv4(payloadLength: 8, flagsFragment: 0x2000) + tcpStart
     #expect(decode(.raw, frame).isNil)
+    #expect(decodeFrame(.raw, frame).fragment?.payloadLength == 8)
     // Not a fragment: the same bytes are a truncated header.
     #expect(decode(.raw, Frame.ipv4(payloadLength: 8) + tcpStart).errorCode == .truncated)
+}
+
+@Test func undecodableFramesHaveAStableReason() throws {
+    func reason(_ linkType: LinkType, _ frame: [UInt8]) -> String? {
+        if case .failure(let error) = decode(linkType, frame) { error.frameReason } else { nil }
+    }
+    let tcp = Frame.tcp()
+    #expect(reason(.raw, Array(Frame.ipv4TCP(payload).prefix(12))) == "ipv4-truncated")
+    #expect(reason(.raw, Frame.ipv4(payloadLength: 20) + Frame.tcp(dataOffset: 4)) == "tcp-malformed")
+    #expect(reason(.raw, Frame.ipv4(payloadLength: 10) + Array(tcp.prefix(10))) == "tcp-truncated")
+    #expect(reason(.rawIPv6, Array(Frame.ipv6TCP(payload).prefix(30))) == "ipv6-truncated")
+    #expect(reason(.ethernet, [0, 1, 2]) == "link-truncated")
+    let nine = [(tpid: UInt16, vid: UInt16)](repeating: (0x8100, 1), count: 9)
+    #expect(reason(.ethernet, Frame.ethernet(etherType: 0x0800, tags: nine) + Frame.ipv4TCP(payload)) == "vlan-too-large")
+    #expect(reason(.ethernet, Frame.ethernet(etherType: 0x0800) + [0x65] + [UInt8](repeating: 0, count: 39))
+            == "ipv4-malformed")
+    #expect(reason(LinkType(rawValue: 147), []) == "link-unsupported")
+    #expect(DecodeError(.tooLarge, at: 0, "tunnel depth").frameReason == "tunnel-too-large")
+    #expect(DecodeError(.truncated, at: 0, "GRE.key").frameReason == "tunnel-truncated")
+    #expect(DecodeError(.malformed, at: 0, "something else").frameReason == "other-malformed")
 }

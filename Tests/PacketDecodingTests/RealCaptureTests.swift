@@ -76,7 +76,8 @@ private struct FirstBytesConsumer: TCPStreamConsumer {
         if direction == .fromInitiator, initiatorBytes.count < 16 { initiatorBytes += bytes.prefix(16) }
         return .keepCollecting
     }
-    mutating func gap(direction: FlowDirection, length: Int?, timestamp: Int64) { gaps += 1 }
+    mutating func gap(direction: FlowDirection, offset: Int64, length: Int?, timestamp: Int64) { gaps += 1 }
+    mutating func resetIgnored(direction: FlowDirection, timestamp: Int64) {}
 }
 
 @Test(.enabled(if: captureDirectory != nil, "../shared/fixtures not found"), arguments: expectations.indices)
@@ -216,6 +217,7 @@ func rewrappedCapturesDecodeAlike(_ index: Int) throws {
             }
             var shifted = expected
             shifted.payloadOffset = packet.payloadOffset
+            shifted.segment = packet.segment  // the tunnel's ids (`segmentFoldsVLANAndTunnelIds`)
             #expect(packet == shifted, "\(context)")
             let payload = wrapped[packet.payloadOffset..<packet.payloadOffset + packet.payloadLength]
             #expect(payload == record.bytes[expected.payloadOffset..<expected.payloadOffset + expected.payloadLength],

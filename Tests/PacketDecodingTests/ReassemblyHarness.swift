@@ -7,6 +7,7 @@ enum Event: Equatable, CustomStringConvertible {
     case start(port: UInt16, initiatorIsClient: Bool, sawSYN: Bool)
     case data(FlowDirection, String)
     case gap(FlowDirection, Int?)
+    case resetIgnored(FlowDirection)
     case end(port: UInt16, FlowEndReason, packets: Int)
 
     var description: String {
@@ -15,6 +16,7 @@ enum Event: Equatable, CustomStringConvertible {
         case .data(let direction, let text): "\(direction == .fromInitiator ? "→" : "←")\"\(text)\""
         case .gap(let direction, let length): "\(direction == .fromInitiator ? "→" : "←")gap(\(length.map(String.init) ?? "?"))"
         case .end(let port, let reason, let packets): "end(\(port), \(reason), \(packets) pkts)"
+        case .resetIgnored(let direction): "\(direction == .fromInitiator ? "→" : "←")rst-ignored"
         }
     }
 }
@@ -22,6 +24,8 @@ enum Event: Equatable, CustomStringConvertible {
 final class EventLog {
     var events: [Event] = []
     var bytes: [FlowDirection: [UInt8]] = [:]
+    /// Stream offset of each gap, in order.
+    var gapOffsets: [Int64] = []
 }
 
 struct RecordingConsumer: TCPStreamConsumer {
@@ -44,8 +48,13 @@ struct RecordingConsumer: TCPStreamConsumer {
         return .keepCollecting
     }
 
-    mutating func gap(direction: FlowDirection, length: Int?, timestamp: Int64) {
+    mutating func gap(direction: FlowDirection, offset: Int64, length: Int?, timestamp: Int64) {
         log.events.append(.gap(direction, length))
+        log.gapOffsets.append(offset)
+    }
+
+    mutating func resetIgnored(direction: FlowDirection, timestamp: Int64) {
+        log.events.append(.resetIgnored(direction))
     }
 }
 
@@ -58,6 +67,9 @@ struct Segment {
     var time: Int64
     var missing: Int
     var port: UInt16
+    var acknowledgment: UInt32 = 0
+    /// `DecodedPacket.segment` (VLAN / tunnel ids).
+    var segment: UInt64 = 0
 
     var packet: DecodedPacket {
         let client = IPAddress(ipv4: 0x0A00_0001)
@@ -65,23 +77,24 @@ struct Segment {
         return DecodedPacket(
             source: fromServer ? server : client, destination: fromServer ? client : server,
             sourcePort: fromServer ? 443 : port, destinationPort: fromServer ? port : 443, transport: .tcp,
-            sequenceNumber: sequence, acknowledgmentNumber: 0, flags: flags, payloadOffset: 0,
-            payloadLength: data.count, missingPayloadLength: missing)
+            sequenceNumber: sequence, acknowledgmentNumber: acknowledgment, flags: flags, payloadOffset: 0,
+            payloadLength: data.count, missingPayloadLength: missing, segment: segment)
     }
 }
 
 /// Client segment.
 func c(_ sequence: UInt32, _ data: String = "", _ flags: TCPFlags = [.ack], t: Int64 = 0, missing: Int = 0,
-       port: UInt16 = 40000) -> Segment {
+       port: UInt16 = 40000, ack: UInt32 = 0, segment: UInt64 = 0) -> Segment {
     Segment(fromServer: false, sequence: sequence, data: Array(data.utf8), flags: flags, time: t, missing: missing,
-            port: port)
+            port: port, acknowledgment: ack, segment: segment)
 }
 
 /// Server segment.
-func s(_ sequence: UInt32, _ data: String = "", _ flags: TCPFlags = [.ack], t: Int64 = 0, port: UInt16 = 40000)
-    -> Segment
+func s(_ sequence: UInt32, _ data: String = "", _ flags: TCPFlags = [.ack], t: Int64 = 0, port: UInt16 = 40000,
+       ack: UInt32 = 0, segment: UInt64 = 0) -> Segment
 {
-    Segment(fromServer: true, sequence: sequence, data: Array(data.utf8), flags: flags, time: t, missing: 0, port: port)
+    Segment(fromServer: true, sequence: sequence, data: Array(data.utf8), flags: flags, time: t, missing: 0, port: port,
+            acknowledgment: ack, segment: segment)
 }
 
 /// Feeds segments through a reassembler whose consumers record into one log.

@@ -96,7 +96,7 @@ private func expectHello(
     #expect(packet.sourcePort == 40000 && packet.destinationPort == 443 && packet.transport == .tcp, "\(name)",
             sourceLocation: sourceLocation)
     #expect(packet.sequenceNumber == 1000 && packet.flags == [.ack, .psh], "\(name)", sourceLocation: sourceLocation)
-    #expect(packet.missingPayloadLength == 0 && !packet.isFragment, "\(name)", sourceLocation: sourceLocation)
+    #expect(packet.missingPayloadLength == 0, "\(name)", sourceLocation: sourceLocation)
     let end = packet.payloadOffset + packet.payloadLength
     #expect(end == frame.count && Array(frame[packet.payloadOffset..<end]) == payload, "\(name)",
             sourceLocation: sourceLocation)
@@ -327,15 +327,32 @@ func tunnelNestingIsCapped(_ index: Int) {
 
 // MARK: Fragments and garbage
 
-@Test func aFragmentedTunnelMarksTheInnerPacket() throws {
-    // The first fragment of an outer datagram (MF set) that still holds the whole inner packet.
-    let frame = Frame.outerIPv4(47, Frame.gre(0x0800) + Frame.innerV4, flagsFragment: 0x2000)
-    let packet = try #require(decode(.raw, frame).packet)
-    #expect(packet.isFragment && packet.sourcePort == 40000 && packet.payloadLength == payload.count)
-    // A first fragment that ends inside the inner TCP header: the rest is in the next fragment (RFC 1858).
-    let cut = Array((Frame.gre(0x0800) + Frame.innerV4).prefix(4 + 20 + 10))
-    #expect(decode(.raw, Frame.outerIPv4(47, cut, flagsFragment: 0x2000)).isNil)
-    #expect(decode(.raw, Frame.outerIPv4(47, cut)).errorCode == .truncated)
+@Test func aFragmentedTunnelIsReassembledBeforeItIsOpened() throws {
+    // An outer GRE datagram in two fragments, the cut inside the inner TCP header (RFC 1858's tiny fragment).
+    let body = Frame.gre(0x0800, key: true) + Frame.innerV4
+    let cut = 8 + 20 + 12  // a multiple of 8, as every fragment but the last
+    let first = Frame.outerIPv4(47, Array(body[..<cut]), flagsFragment: 0x2000)
+    let second = Frame.outerIPv4(47, Array(body[cut...]), flagsFragment: UInt16(cut / 8))
+    #expect(decode(.raw, first).isNil && decode(.raw, second).isNil)
+    let decoder = try PacketDecoder(linkType: .raw)
+    var fragments = IPFragmentReassembler()
+    var datagram: ReassembledDatagram?
+    for frame in [second, first] {
+        let fragment = try #require(decodeFrame(.raw, frame).fragment)
+        #expect(fragment.protocolNumber == 47 && fragment.source == IPAddress(ipv4: Frame.outerSource))
+        datagram = frame.withUnsafeBytes { fragments.add(fragment, frame: $0, timestamp: 0) }
+    }
+    let whole = try #require(datagram)
+    #expect(whole.payload == body)
+    let inner = try whole.payload.withUnsafeBytes { bytes throws(DecodeError) in
+        try decoder.decodeDatagram(bytes, of: whole.fragment)
+    }
+    let packet = try #require(inner?.packet)
+    #expect(packet.sourcePort == 40000 && packet.source == IPAddress(ipv4: 0x0A00_0001))
+    #expect(Array(whole.payload[packet.payloadOffset...]) == payload)
+    #expect(packet.segment == NetworkSegment.adding(.greKey, 0x0102_0304, to: 0))
+    // Not a fragment: the same cut is a truncated inner header.
+    #expect(decode(.raw, Frame.outerIPv4(47, Array(body[..<cut]))).errorCode == .truncated)
 }
 
 @Test func tunnelGarbageNeverTraps() {
@@ -364,4 +381,46 @@ func tunnelNestingIsCapped(_ index: Int) {
         }
     }
     #expect(decoded > 0)
+}
+
+// MARK: Network segment (VLANs and tunnel ids in the flow key)
+
+@Test func segmentFoldsVLANAndTunnelIds() throws {
+    let e = Frame.self
+    func segment(_ linkType: LinkType, _ frame: [UInt8]) throws -> UInt64 {
+        try #require(decode(linkType, frame).packet, "\(frame.count)-byte frame").segment
+    }
+    func vlans(_ ids: [UInt16]) -> UInt64 { ids.reduce(0) { NetworkSegment.adding(.vlan, UInt32($1), to: $0) } }
+    func tagged(_ tags: [(tpid: UInt16, vid: UInt16)]) -> [UInt8] { e.ethernet(etherType: 0x0800, tags: tags) + e.innerV4 }
+    // Untagged: 0 (the plain-frame shortcut's answer too).
+    #expect(try segment(.ethernet, e.innerEthernetV4) == 0)
+    // VLAN ids (the priority bits ignored), QinQ in order; VLAN 0 (priority tag only) is no segment.
+    #expect(try segment(.ethernet, tagged([(0x8100, 10)])) == vlans([10]))
+    #expect(try segment(.ethernet, tagged([(0x8100, 0xE00A)])) == vlans([10]))
+    #expect(try segment(.ethernet, tagged([(0x8100, 0x6000)])) == 0)
+    #expect(try segment(.ethernet, tagged([(0x88A8, 1), (0x8100, 2)])) == vlans([1, 2]))
+    #expect(try segment(.ethernet, tagged([(0x88A8, 2), (0x8100, 1)])) != vlans([1, 2]))
+    #expect(try segment(.ethernet, tagged([(0x8100, 10)])) != segment(.ethernet, tagged([(0x8100, 20)])))
+    // Tunnel ids: VXLAN VNI 42, GENEVE VNI 42, GRE key 0x01020304; and VLANs inside a tunnel.
+    let vxlan = ipv4Over(0x0800, udp4(4789, e.vxlan() + e.innerEthernetV4))
+    #expect(try segment(.ethernet, vxlan) == NetworkSegment.adding(.vxlanNetwork, 42, to: 0))
+    let vxlanGPE = udp4(4790, e.vxlanGPE(nextProtocol: 1) + e.innerV4)
+    #expect(try segment(.raw, vxlanGPE) == NetworkSegment.adding(.vxlanNetwork, 42, to: 0))
+    let geneve = udp4(6081, e.geneve(protocolType: 0x0800) + e.innerV4)
+    #expect(try segment(.raw, geneve) == NetworkSegment.adding(.geneveNetwork, 42, to: 0))
+    #expect(try segment(.ethernet, overIPv4(47, e.gre(0x0800, key: true) + e.innerV4))
+            == NetworkSegment.adding(.greKey, 0x0102_0304, to: 0))
+    #expect(try segment(.ethernet, overIPv4(47, e.gre(0x0800) + e.innerV4)) == 0)
+    // NVGRE (Ethernet over GRE with a key): the virtual subnet id only, not the per-flow FlowID byte.
+    #expect(try segment(.ethernet, overIPv4(47, e.gre(0x6558, key: true) + e.innerEthernetV4))
+            == NetworkSegment.adding(.greKey, 0x01_0203, to: 0))
+    let vlanInVXLAN = udp4(4789, e.vxlan() + e.ethernet(etherType: 0x0800, tags: [(0x8100, 7)]) + e.innerV4)
+    #expect(try segment(.raw, vlanInVXLAN)
+            == NetworkSegment.adding(.vlan, 7, to: NetworkSegment.adding(.vxlanNetwork, 42, to: 0)))
+    let outerVLAN = e.ethernet(etherType: 0x0800, tags: [(0x8100, 5)]) + udp4(4789, e.vxlan() + e.innerEthernetV4)
+    #expect(try segment(.ethernet, outerVLAN)
+            == NetworkSegment.adding(.vxlanNetwork, 42, to: vlans([5])))
+    // Not folded: MPLS labels (per direction) and ERSPAN session ids (often per direction).
+    #expect(try segment(.ethernet, ipv4Over(0x8847, e.mpls(labels: 2) + e.innerV4)) == 0)
+    #expect(try segment(.ethernet, overIPv4(47, e.gre(0x88BE, sequence: true) + e.erspanII + e.innerEthernetV4)) == 0)
 }
