@@ -35,6 +35,8 @@ struct TLSSession: TCPStreamConsumer {
     var anomalies: [(kind: Anomaly.Kind, direction: FlowDirection?, detail: String)] = []
     /// Anomalies past `maxAnomalies`, not listed.
     var anomaliesOverCap = 0
+    /// Heap bytes of the hellos and certificate chains kept for the record (estimated when each is kept).
+    var keptBytes = 0
     var done = false
     /// The record was already emitted when the handshake ended (`AnalysisOptions.reportAtHandshakeEnd`).
     var reported = false
@@ -278,6 +280,7 @@ struct TLSSession: TCPStreamConsumer {
             if record.clientHello == nil {
                 record.clientHello = hello
                 record.serverName = hello.serverName
+                keptBytes += Self.estimatedBytes(of: hello)
             }
             enter(state.clientHello(offeringEarlyData: hello.extensions.contains { $0.type == .earlyData }))
         case .serverHello(let hello) where peer == .server:
@@ -290,13 +293,17 @@ struct TLSSession: TCPStreamConsumer {
             }
             if hello.isHelloRetryRequest {
                 append(.helloRetryRequest, from: peer)
-                if record.helloRetryRequest == nil { record.helloRetryRequest = hello }
+                if record.helloRetryRequest == nil {
+                    record.helloRetryRequest = hello
+                    keptBytes += Self.estimatedBytes(of: hello)
+                }
                 enter(state.helloRetryRequest())
                 return
             }
             append(.handshake(.serverHello), from: peer)
             guard record.serverHello == nil else { return }
             record.serverHello = hello
+            keptBytes += Self.estimatedBytes(of: hello)
             record.version = hello.negotiatedVersion
             record.cipherSuite = hello.cipherSuite
             record.alpn = hello.alpn
@@ -321,9 +328,13 @@ struct TLSSession: TCPStreamConsumer {
             // Kept as DER; summarised once per distinct certificate when the record is emitted.
             if peer == .server {
                 enter(state.serverFullFlightMessage())
-                if serverChain.isEmpty { serverChain = chain.certificates }
+                if serverChain.isEmpty {
+                    serverChain = chain.certificates
+                    keptBytes += Self.estimatedBytes(of: serverChain)
+                }
             } else if clientChain.isEmpty {
                 clientChain = chain.certificates
+                keptBytes += Self.estimatedBytes(of: clientChain)
             }
         case .serverKeyExchange(let exchange):
             append(.handshake(.serverKeyExchange), from: peer)
@@ -394,10 +405,37 @@ struct TLSSession: TCPStreamConsumer {
             record: result, serverChain: serverChain, clientChain: clientChain, isTLS13: session.state.isTLS13)
     }
 
+    /// What the session holds on the heap, for the flow table's memory budget: messages being buffered by
+    /// the parsers, and the hellos and chains kept for the record.
+    var retainedBytes: Int { keptBytes }
+
+    /// Heap bytes of a kept hello: its lists and extension bodies (each array with its ~32-byte header).
+    static func estimatedBytes(of hello: ClientHello) -> Int {
+        var bytes = 12 * 32 + hello.random.count + hello.sessionID.count + hello.cipherSuites.count * 2
+            + hello.compressionMethods.count + hello.supportedGroups.count * 2 + hello.signatureAlgorithms.count * 2
+            + hello.keyShareGroups.count * 2 + hello.supportedVersions.count * 2 + hello.ecPointFormats.count
+            + hello.pskModes.count + (hello.serverName?.utf8.count ?? 0) + (hello.serverNameBytes?.count ?? 0)
+            + hello.sslv2CipherSpecs.count * 4
+        for protocolName in hello.alpn { bytes += 32 + protocolName.count }
+        for item in hello.extensions { bytes += 48 + item.body.count }
+        return bytes
+    }
+
+    static func estimatedBytes(of hello: ServerHello) -> Int {
+        var bytes = 4 * 32 + hello.random.count + hello.sessionID.count + (hello.alpn?.count ?? 0)
+        for item in hello.extensions { bytes += 48 + item.body.count }
+        return bytes
+    }
+
+    static func estimatedBytes(of chain: [[UInt8]]) -> Int {
+        chain.reduce(32) { $0 + 32 + $1.count }
+    }
+
     /// Marks the record emitted and drops what it was built from: the flow may stay in the table
     /// (quiet until FIN or idle) for a long time, and should cost little meanwhile.
     mutating func markReported() {
         reported = true
+        keptBytes = 0
         serverChain = []
         clientChain = []
         anomalies = []

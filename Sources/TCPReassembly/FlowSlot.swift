@@ -122,6 +122,8 @@ struct FlowSlot<Consumer: TCPStreamConsumer> {
     var older = -1
     var newer = -1
     var linked = false
+    /// The consumer's `retainedBytes` as last counted in `ReassemblyStatistics.consumerBytes`.
+    var accountedBytes = 0
 
     init(key: FlowKey, consumer: Consumer?, initiatorIsLow: Bool, serial: UInt64, timestamp: Int64) {
         self.key = key
@@ -229,6 +231,7 @@ struct FlowSlot<Consumer: TCPStreamConsumer> {
 
     /// Frees the slot's buffers and consumer.
     mutating func release(statistics: inout ReassemblyStatistics) {
+        accountedBytes = 0
         statistics.bufferedBytes -= initiator.pendingBytes + responder.pendingBytes
         statistics.bufferedSegments -= initiator.pending.count + responder.pending.count
         initiator = DirectionState()

@@ -70,6 +70,12 @@ public struct ReassemblyLimits: Sendable, Hashable {
     public var sequenceWindowTolerance: UInt32 = 65_536
     /// A flow with no packet for this long (capture time, nanoseconds) is closed.
     public var idleTimeoutNanoseconds: Int64 = 300 * 1_000_000_000
+    /// One budget over all flow state: the live flows' table entries, their out-of-order buffers and what
+    /// their consumers hold (`TCPStreamConsumer.retainedBytes`: unfinished handshake messages, certificate
+    /// chains, hellos). Past it the idlest flows are ended (`evicted`, counted in `flowsEvictedForMemory`),
+    /// so a capture crafted to leave thousands of flows each holding a large unfinished message cannot grow
+    /// memory without bound.
+    public var maxMemoryBytes: Int = 128 * 1024 * 1024
     public init() {}
 }
 
@@ -138,6 +144,13 @@ public protocol TCPStreamConsumer {
     /// A RST from that direction was ignored: its sequence number lies outside the window (spoofed, or
     /// stale). Also called once the consumer has stopped collecting, as long as the flow is open.
     mutating func resetIgnored(direction: FlowDirection, timestamp: Int64)
+    /// Heap bytes the consumer holds beyond its inline size (buffered messages, kept certificates), read
+    /// after each segment it is given, for `ReassemblyLimits.maxMemoryBytes`.
+    var retainedBytes: Int { get }
+}
+
+extension TCPStreamConsumer {
+    public var retainedBytes: Int { 0 }
 }
 
 /// Counters for the run summary.
@@ -164,6 +177,10 @@ public struct ReassemblyStatistics: Sendable, Hashable {
     public var peakBufferedBytes = 0
     /// Out-of-order segments held now (each one heap block).
     public var bufferedSegments = 0
+    /// What the consumers of live flows hold (`retainedBytes`), as last read.
+    public var consumerBytes = 0
+    /// Flows ended early because the memory budget was spent (also counted in `flowsEvicted`).
+    public var flowsEvictedForMemory = 0
     public init() {}
 }
 
@@ -289,9 +306,35 @@ public struct TCPReassembler<Consumer: TCPStreamConsumer> {
                 slots[slotIndex].consumer = consumer
             }
         }
+        if wasCollecting {
+            // What the consumer holds may have changed with these bytes: the budget counts it.
+            let retained = slots[slotIndex].consumer?.retainedBytes ?? 0
+            statistics.consumerBytes += retained - slots[slotIndex].accountedBytes
+            slots[slotIndex].accountedBytes = retained
+        }
         switch outcome {
         case .open: break
         case .closed(let reason): endFlow(slotIndex, reason: reason, finished: finished)
+        }
+        if memoryInUse > limits.maxMemoryBytes { enforceMemoryBudget(finished: finished) }
+    }
+
+    /// Bytes of flow state now: table entries of the live flows, buffered segments, consumers' heap.
+    public var memoryInUse: Int {
+        index.count * Self.flowEntryBytes + statistics.bufferedBytes + statistics.bufferedSegments * 80
+            + statistics.consumerBytes
+    }
+
+    /// A live flow's share of the table: its slot, its index bucket, its place in the free list.
+    static var flowEntryBytes: Int { MemoryLayout<FlowSlot<Consumer>>.stride + 8 + 8 }
+
+    /// Ends the idlest flows until the state fits `limits.maxMemoryBytes` again (the flow of the packet
+    /// just taken is the most recent one, so it goes last).
+    mutating func enforceMemoryBudget(finished: (Consumer, FlowEnd) -> Void) {
+        while memoryInUse > limits.maxMemoryBytes, index.count > 1, oldest >= 0 {
+            statistics.flowsEvicted += 1
+            statistics.flowsEvictedForMemory += 1
+            endFlow(oldest, reason: .evicted, finished: finished)
         }
     }
 
@@ -382,6 +425,7 @@ public struct TCPReassembler<Consumer: TCPStreamConsumer> {
             packets: slot.packets, bytes: slot.bytes)
         unlink(slotIndex)
         index.remove(slot.key, keyOf: { slots[$0].key })
+        statistics.consumerBytes -= slot.accountedBytes
         slots[slotIndex].release(statistics: &statistics)
         freeSlots.append(slotIndex)
         if let consumer = slot.consumer { finished(consumer, end) }

@@ -36,9 +36,13 @@ struct RecordingConsumer: TCPStreamConsumer {
     var receives = 0
     /// Keep raw bytes instead of events (property tests).
     var bytesOnly = false
+    /// Pretend to keep this many heap bytes per byte received (the memory budget's tests).
+    var retainFactor = 0
+    var retainedBytes = 0
 
     mutating func receive(_ bytes: UnsafeRawBufferPointer, direction: FlowDirection, timestamp: Int64) -> StreamVerdict {
         receives += 1
+        retainedBytes += bytes.count * retainFactor
         if bytesOnly {
             log.bytes[direction, default: []] += bytes
         } else {
@@ -103,6 +107,7 @@ struct Harness {
     let log = EventLog()
     var stopAfter: Int?
     var bytesOnly = false
+    var retainFactor = 0
     /// Ports whose flows `makeConsumer` refuses.
     var ignoredPorts: Set<UInt16> = []
 
@@ -119,6 +124,7 @@ struct Harness {
         let log = self.log
         let stopAfter = self.stopAfter
         let bytesOnly = self.bytesOnly
+        let retainFactor = self.retainFactor
         let ignored = ignoredPorts
         segment.data.withUnsafeBytes { payload in
             reassembler.process(
@@ -128,7 +134,8 @@ struct Harness {
                     log.events.append(.start(port: port, initiatorIsClient: start.initiatorPort != 443,
                                              sawSYN: start.sawSYN))
                     if ignored.contains(port) { return nil }
-                    return RecordingConsumer(log: log, port: port, stopAfter: stopAfter, bytesOnly: bytesOnly)
+                    return RecordingConsumer(
+                        log: log, port: port, stopAfter: stopAfter, bytesOnly: bytesOnly, retainFactor: retainFactor)
                 },
                 finished: { consumer, end in
                     log.events.append(.end(port: consumer.port, end.reason, packets: end.packets))

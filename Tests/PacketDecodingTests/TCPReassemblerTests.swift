@@ -163,6 +163,30 @@ func reassembly(_ testCase: ReassemblyCase) {
     #expect(ends == (1...1000).map { UInt16($0) })  // evicted oldest first, then the rest in creation order
 }
 
+/// One budget over all flows: consumers that each hold ~1 MiB cannot take more than `maxMemoryBytes`;
+/// the idlest flows are ended instead (evicted, oldest first), and what they held is given back.
+@Test func memoryBudgetEndsTheIdlestFlows() {
+    var limits = ReassemblyLimits()
+    limits.maxMemoryBytes = 8 * 1024 * 1024
+    var harness = Harness(limits: limits)
+    harness.retainFactor = 1024  // each 1,000-byte segment "keeps" ~1 MiB
+    let payload = String(repeating: "x", count: 1000)
+    for port in 1...40 {
+        harness.feed(c(1000, payload, t: Int64(port), port: UInt16(port)))
+        #expect(harness.reassembler.memoryInUse <= limits.maxMemoryBytes)
+    }
+    let statistics = harness.reassembler.statistics
+    #expect(statistics.flowsEvictedForMemory > 0)
+    #expect(statistics.flowsEvicted == statistics.flowsEvictedForMemory)
+    #expect(harness.reassembler.flowCount + statistics.flowsEvictedForMemory == 40)
+    let evicted = harness.log.events.compactMap { event -> UInt16? in
+        if case .end(let port, .evicted, _) = event { port } else { nil }
+    }
+    #expect(evicted == (1...UInt16(statistics.flowsEvictedForMemory)).map { $0 })  // oldest first
+    harness.finish()
+    #expect(harness.reassembler.statistics.consumerBytes == 0)
+}
+
 @Test func ignoredFlowsCostNothingAndEndQuietly() {
     var harness = Harness()
     harness.ignoredPorts = [40000]
