@@ -4,6 +4,8 @@
 // Sources (IANA registries, retrieval date):
 //   TLS Supported Groups: https://www.iana.org/assignments/tls-parameters/tls-parameters.xhtml#tls-parameters-8
 //     from scripts/registry-data/tls-supported-groups.csv, retrieved 2026-11-29
+//   TLS Supported Groups (unregistered draft code points, kind only): scripts/registry-data/README.md
+//     from scripts/registry-data/tls-supported-groups-drafts.csv, retrieved 2026-12-02
 //   TLS SignatureScheme: https://www.iana.org/assignments/tls-parameters/tls-parameters.xhtml#tls-signaturescheme
 //     from scripts/registry-data/tls-signature-schemes.csv, retrieved 2026-11-29
 //   TLS ExtensionType Values: https://www.iana.org/assignments/tls-extensiontype-values/tls-extensiontype-values.xhtml#tls-extensiontype-values-1
@@ -102,6 +104,37 @@ enum IANARegistry {
              0x11ed, 0x6399, 0x639a, 0xff01, 0xff02:
             .no
         default: nil
+        }
+    }
+
+    /// The class of a supported-groups code point (IANA's and the known unregistered drafts').
+    static func groupKind(_ value: UInt16) -> NamedGroupKind {
+        switch value {
+        case 0x0001, 0x0002, 0x0003, 0x0004, 0x0005, 0x0006, 0x0007, 0x0008,
+             0x0009, 0x000a, 0x000b, 0x000c, 0x000d, 0x000e, 0x000f, 0x0010,
+             0x0011, 0x0012, 0x0013, 0x0014, 0x0015, 0x0016, 0x0017, 0x0018,
+             0x0019, 0x001a, 0x001b, 0x001c, 0x001d, 0x001e, 0x001f, 0x0020,
+             0x0021, 0x0022, 0x0023, 0x0024, 0x0025, 0x0026, 0x0027, 0x0028,
+             0x0029, 0xff01, 0xff02:
+            .ecdhe
+        case 0x0100, 0x0101, 0x0102, 0x0103, 0x0104:
+            .ffdhe
+        case 0x11eb, 0x11ec, 0x11ed:
+            .pqHybrid
+        case 0x0200, 0x0201, 0x0202:
+            .purePQ
+        case 0x023a, 0x023d, 0x2f39, 0x2f3a, 0x2f3d, 0x6399, 0x639a, 0xfe30,
+             0xfe31, 0xfe32:
+            .obsoleteDraft
+        default: .unknown
+        }
+    }
+
+    /// The group combines a classical and a post-quantum key exchange (final or draft).
+    static func groupIsHybrid(_ value: UInt16) -> Bool {
+        switch value {
+        case 0x11eb, 0x11ec, 0x11ed, 0x2f39, 0x2f3a, 0x2f3d, 0x6399, 0x639a, 0xfe30, 0xfe31, 0xfe32: true
+        default: false
         }
     }
 
