@@ -238,6 +238,10 @@ struct TLSSession: TCPStreamConsumer {
                         payloadLength: payloadLength < 0 ? nil : payloadLength,
                         recordLength: recordLength, fromClient: peer == .client))
             }
+        case .skippedHandshake(let type, _):
+            // Listed as seen; the too_large anomaly is the coordinator's to add (issue #9).
+            append(.handshake(type), from: peer)
+            if peer == .server && type == .certificate { serverSentFullHandshake = true }
         case .stopped(let error):
             if isTLS && !done {
                 record.anomalies.append(.parserStopped(peer, error.description))
@@ -281,7 +285,8 @@ struct TLSSession: TCPStreamConsumer {
             guard record.serverHello == nil else { return }
             record.serverHello = hello
             record.version = hello.negotiatedVersion
-            record.cipherSuite = hello.cipherSuite
+            // An SSL 2.0 SERVER-HELLO names cipher specs, not a TLS suite (its cipherSuite is a placeholder).
+            if !hello.isSSLv2Format { record.cipherSuite = hello.cipherSuite }
             record.alpn = hello.alpn
             let version = hello.negotiatedVersion
             isTLS13 = version == .tls13 || version.tls13Draft != nil
@@ -290,8 +295,7 @@ struct TLSSession: TCPStreamConsumer {
                 record.resumed = pskAccepted
                 if let group = hello.selectedGroup {
                     record.group = .named(group)
-                    let kx = Self.tls13KeyExchange(group)
-                    record.keyExchange = pskAccepted ? "PSK-" + kx : kx
+                    record.keyExchange = group.tls13KeyExchangeName(pskAccepted: pskAccepted)
                 } else if pskAccepted {
                     record.keyExchange = "PSK"
                 }
@@ -312,13 +316,15 @@ struct TLSSession: TCPStreamConsumer {
         case .serverKeyExchange(let exchange):
             append(.handshake(.serverKeyExchange), from: peer)
             if peer == .server { serverSentFullHandshake = true }
-            if let group = exchange.ecdheNamedGroup {
-                record.group = .named(group)
-            } else if let bits = exchange.dhPrimeBits,
-                let kx = record.cipherSuite?.parts?.keyExchange, kx.hasPrefix("DH")
-            {
-                record.group = .explicitPrime(bits: bits)
-                record.dhPrimeBits = bits
+            // Read by the parser with the negotiated suite's layout; a problem there leaves the group
+            // unknown (the coordinator reports it, issue #9).
+            if case .success(let parameters) = exchange.parameters {
+                if let group = parameters.namedGroup {
+                    record.group = .named(group)
+                } else if let bits = parameters.dhPrimeBits {
+                    record.group = .explicitPrime(bits: bits)
+                    record.dhPrimeBits = bits
+                }
             }
         case .other(let type, _):
             append(.handshake(type), from: peer)
@@ -329,14 +335,9 @@ struct TLSSession: TCPStreamConsumer {
         }
     }
 
-    /// TLS 1.3 key exchange named from the group (RFC 8446 §4.2.7, draft-ietf-tls-ecdhe-mlkem).
+    /// TLS 1.3 key exchange named from the group (defined in TLSWire: `NamedGroup.tls13KeyExchangeName`).
     static func tls13KeyExchange(_ group: NamedGroup) -> String {
-        switch group.rawValue {
-        case 0x0100...0x01ff: "DHE"
-        case 0x0200...0x02ff: "MLKEM"
-        case 0x11eb...0x11ed, 0x6399, 0x639a: "ECDHE-MLKEM"
-        default: "ECDHE"
-        }
+        group.tls13KeyExchangeName()
     }
 
     static func authentication(of leaf: CertificateSummary) -> String {

@@ -47,7 +47,7 @@ public enum RecordEncoder {
         if let sighting = record.alert {
             json.beginObject()
             json.key("from"); json.string(sighting.from.name)
-            json.key("level"); json.string(sighting.alert.isFatal ? "fatal" : (sighting.alert.level == 1 ? "warning" : "unknown"))
+            json.key("level"); json.string(sighting.alert.isFatal ? "fatal" : "warning")
             json.key("description"); json.string(sighting.alert.description.name)
             json.endObject()
         } else {
