@@ -423,6 +423,49 @@ def group_kind_functions(kinds):
     return out
 
 
+# RFC 7919 Appendix A: p = 2^b - 2^{b-64} + {[2^{b-130} e] + X} * 2^64 - 1 for each group's b and X.
+FFDHE_GROUPS = [(0x0100, 2048, 560316), (0x0101, 3072, 2625351), (0x0102, 4096, 5736041),
+                (0x0103, 6144, 15705020), (0x0104, 8192, 10965728)]
+
+
+def floor_e_scaled(bits):
+    """floor(2^bits * e), from e = sum 1/n! in integers (64 guard bits cover the truncations)."""
+    guard = 64
+    term = 1 << (bits + guard)
+    total, n = 0, 0
+    while term:
+        total += term
+        n += 1
+        term //= n
+    return total >> guard
+
+
+def ffdhe_prime(bits, x):
+    p = (1 << bits) - (1 << (bits - 64)) + (floor_e_scaled(bits - 130) + x) * (1 << 64) - 1
+    # RFC 7919: the top and bottom 64 bits are all ones; a wrong X or e would break this first.
+    ones = (1 << 64) - 1
+    if p >> (bits - 64) != ones or p & ones != ones or p.bit_length() != bits:
+        raise RegistryError("ffdhe%d: computed prime has the wrong shape" % bits)
+    return p.to_bytes(bits // 8, "big")
+
+
+def ffdhe_prime_table():
+    out = ["    /// RFC 7919 Appendix A primes (generator 2), computed by the generator from the RFC's formula:",
+           "    /// a ServerDHParams with one of them is that named group.",
+           "    static func ffdhePrime(_ value: UInt16) -> [UInt8]? {",
+           "        switch value {"]
+    for value, bits, x in FFDHE_GROUPS:
+        prime = ffdhe_prime(bits, x)
+        out.append("        case %s:  // ffdhe%d" % (hex_literal(value, 16), bits))
+        for i in range(0, len(prime), 16):
+            chunk = ", ".join("0x%02x" % b for b in prime[i:i + 16])
+            prefix = "            [" if i == 0 else "             "
+            suffix = "]" if i + 16 >= len(prime) else ","
+            out.append(prefix + chunk + suffix)
+    out += ["        default: nil", "        }", "    }"]
+    return out
+
+
 def render_registries(tables):
     lines = [header(SOURCES[1:]).rstrip("\n"), "",
              "/// Names (and Recommended columns) of the IANA TLS registries, as generated switches:",
@@ -434,6 +477,8 @@ def render_registries(tables):
                                      "IANA \"TLS Supported Groups\" Recommended column.")
     lines.append("")
     lines += group_kind_functions(tables["groupkinds"])
+    lines.append("")
+    lines += ffdhe_prime_table()
     lines.append("")
     lines += name_function("signatureSchemeName", 16, tables["sigschemes"], "IANA \"TLS SignatureScheme\" name.")
     lines.append("")

@@ -37,6 +37,8 @@ public struct ServerKeyExchangeParameters: Sendable, Hashable {
     public var explicitCurveType: UInt8?
     /// Bit length of ServerDHParams.dh_p, leading zero bits not counted (DHE, DHE_EXPORT, DH_anon, DHE_PSK).
     public var dhPrimeBits: Int?
+    /// The RFC 7919 group (ffdhe2048...) whose prime and generator (2) the ServerDHParams carry, if any.
+    public var ffdheGroup: NamedGroup?
     /// Bit length of ServerRSAParams.rsa_modulus (RSA_EXPORT's temporary key).
     public var rsaModulusBits: Int?
     /// Bit length of ServerSRPParams.srp_N (SRP).
@@ -46,7 +48,7 @@ public struct ServerKeyExchangeParameters: Sendable, Hashable {
 
     public init(
         keyExchange: KeyExchangeAlgorithm, pskIdentityHint: [UInt8]? = nil, namedGroup: NamedGroup? = nil,
-        explicitCurveType: UInt8? = nil, dhPrimeBits: Int? = nil, rsaModulusBits: Int? = nil,
+        explicitCurveType: UInt8? = nil, dhPrimeBits: Int? = nil, ffdheGroup: NamedGroup? = nil, rsaModulusBits: Int? = nil,
         srpPrimeBits: Int? = nil, signatureAlgorithm: SignatureScheme? = nil
     ) {
         self.keyExchange = keyExchange
@@ -54,6 +56,7 @@ public struct ServerKeyExchangeParameters: Sendable, Hashable {
         self.namedGroup = namedGroup
         self.explicitCurveType = explicitCurveType
         self.dhPrimeBits = dhPrimeBits
+        self.ffdheGroup = ffdheGroup
         self.rsaModulusBits = rsaModulusBits
         self.srpPrimeBits = srpPrimeBits
         self.signatureAlgorithm = signatureAlgorithm
@@ -108,7 +111,7 @@ extension ServerKeyExchange {
         let signed: Bool
         switch kx {
         case .dhe, .dheExport, .dhAnon, .dhAnonExport:
-            result.dhPrimeBits = try readServerDHParams(&cursor)
+            try readServerDHParams(&cursor, into: &result)
             signed = kx == .dhe || kx == .dheExport
         case .ecdhe, .ecdhAnon:
             try readServerECDHParams(&cursor, into: &result)
@@ -125,7 +128,7 @@ extension ServerKeyExchange {
             signed = false
         case .dhePSK:
             result.pskIdentityHint = try cursor.readLengthPrefixed16("ServerKeyExchange.psk_identity_hint").remainingBytes
-            result.dhPrimeBits = try readServerDHParams(&cursor)
+            try readServerDHParams(&cursor, into: &result)
             signed = false
         case .ecdhePSK:
             result.pskIdentityHint = try cursor.readLengthPrefixed16("ServerKeyExchange.psk_identity_hint").remainingBytes
@@ -158,21 +161,44 @@ extension ServerKeyExchange {
         return result
     }
 
-    /// RFC 5246 §7.4.3; the bit length of dh_p.
+    /// RFC 5246 §7.4.3; the bit length of dh_p, and the RFC 7919 group it is, if any.
     ///
     ///     struct {
     ///         opaque dh_p<1..2^16-1>;
     ///         opaque dh_g<1..2^16-1>;
     ///         opaque dh_Ys<1..2^16-1>;
     ///     } ServerDHParams;     /* Ephemeral DH parameters */
-    private static func readServerDHParams(_ cursor: inout ByteCursor) throws(DecodeError) -> Int {
+    private static func readServerDHParams(
+        _ cursor: inout ByteCursor, into result: inout ServerKeyExchangeParameters
+    ) throws(DecodeError) {
         let prime = try cursor.readLengthPrefixed16("ServerDHParams.dh_p")
         let generator = try cursor.readLengthPrefixed16("ServerDHParams.dh_g")
         let publicValue = try cursor.readLengthPrefixed16("ServerDHParams.dh_Ys")
         guard !prime.isEmpty, !generator.isEmpty, !publicValue.isEmpty else {
             throw DecodeError(.malformed, at: prime.position, "ServerDHParams")
         }
-        return bitLength(prime)
+        let bits = bitLength(prime)
+        result.dhPrimeBits = bits
+        result.ffdheGroup = ffdheGroup(prime: prime, bits: bits, generator: generator)
+    }
+
+    /// The RFC 7919 group with this prime and generator 2 (leading zero bytes allowed on both).
+    private static func ffdheGroup(prime: ByteCursor, bits: Int, generator: ByteCursor) -> NamedGroup? {
+        let group: NamedGroup
+        switch bits {
+        case 2048: group = NamedGroup(rawValue: 0x0100)
+        case 3072: group = NamedGroup(rawValue: 0x0101)
+        case 4096: group = NamedGroup(rawValue: 0x0102)
+        case 6144: group = NamedGroup(rawValue: 0x0103)
+        case 8192: group = NamedGroup(rawValue: 0x0104)
+        default: return nil
+        }
+        guard let known = IANARegistry.ffdhePrime(group.rawValue) else { return nil }
+        let byteCount = bits / 8  // every size above is a whole number of bytes
+        guard generator.remainingBuffer.drop(while: { $0 == 0 }).elementsEqual([2]),
+            prime.remainingBuffer.suffix(byteCount).elementsEqual(known)
+        else { return nil }
+        return group
     }
 
     /// RFC 8422 §5.4 (named curves) and RFC 4492 §5.4 (explicit curves, deprecated):

@@ -167,6 +167,23 @@ import WireCursor
         #expect(isMalformed(ske(0x009e, u16(300) + [1, 2])))
         // An ECDHE body under a DHE suite is malformed, not a tiny prime.
         #expect(isMalformed(ske(0x009e, [3] + u16(29) + point + signature12)))
+        // RFC 7919 primes are recognised (generator 2), whatever their leading zero bytes. The generated
+        // ffdhe2048 is the RFC's (Appendix A.1 as OpenSSL encodes it: first and last 16 bytes).
+        let ffdhe2048 = try #require(IANARegistry.ffdhePrime(0x0100))
+        #expect(Array(ffdhe2048.prefix(16)) == [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xad, 0xf8, 0x54, 0x58, 0xa2, 0xbb, 0x4a, 0x9a])
+        #expect(Array(ffdhe2048.suffix(16)) == [0x88, 0x6b, 0x42, 0x38, 0x61, 0x28, 0x5c, 0x97, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff])
+        for (value, size) in [(0x0100, 256), (0x0101, 384), (0x0102, 512), (0x0103, 768), (0x0104, 1024)] {
+            let prime = try #require(IANARegistry.ffdhePrime(UInt16(value)))
+            #expect(prime.count == size)
+            let named = try ske(0x009e, lp16([0] + prime) + lp16([2]) + lp16([5]) + signature12).get()
+            #expect(named.ffdheGroup == NamedGroup(rawValue: UInt16(value)))
+            #expect(named.dhPrimeBits == size * 8)
+            // Another generator, or one bit changed: just a prime of that size.
+            #expect(try ske(0x009e, lp16(prime) + lp16([5]) + lp16([5]) + signature12).get().ffdheGroup == nil)
+            var changed = prime
+            changed[size / 2] ^= 1
+            #expect(try ske(0x009e, lp16(changed) + lp16([2]) + lp16([5]) + signature12).get().ffdheGroup == nil)
+        }
         // DH_anon: ServerDHParams alone.
         #expect(try ske(0x0034, lp16([0x80, 0]) + lp16([2]) + lp16([5])).get().dhPrimeBits == 16)
     }
