@@ -38,6 +38,8 @@ SOURCES = [
      "shared/registries/tls-parameters-4.csv", "2026-11-29"),
     ("TLS Supported Groups", "https://www.iana.org/assignments/tls-parameters/tls-parameters.xhtml#tls-parameters-8",
      "scripts/registry-data/tls-supported-groups.csv", "2026-11-29"),
+    ("TLS Supported Groups (unregistered draft code points, kind only)", "scripts/registry-data/README.md",
+     "scripts/registry-data/tls-supported-groups-drafts.csv", "2026-12-02"),
     ("TLS SignatureScheme", "https://www.iana.org/assignments/tls-parameters/tls-parameters.xhtml#tls-signaturescheme",
      "scripts/registry-data/tls-signature-schemes.csv", "2026-11-29"),
     ("TLS ExtensionType Values",
@@ -126,6 +128,39 @@ def read_registry(path, width):
     return [out[k] for k in sorted(out)]
 
 
+# Supported-group classes (the Kind column of tls-supported-groups.csv and tls-supported-groups-drafts.csv)
+# -> (Swift NamedGroupKind case, whether the group combines a classical and a post-quantum exchange).
+GROUP_KINDS = {
+    "ecdhe": ("ecdhe", False),
+    "ffdhe": ("ffdhe", False),
+    "pq": ("purePQ", False),
+    "pq-hybrid": ("pqHybrid", True),
+    "draft-pq": ("obsoleteDraft", False),
+    "draft-pq-hybrid": ("obsoleteDraft", True),
+}
+
+
+def read_group_kinds(paths):
+    """[(value, kind)] sorted by value, from the Kind column of each file; every named row needs one."""
+    out = {}
+    for path in paths:
+        with open(path, newline="", encoding="utf-8") as f:
+            for row in csv.DictReader(f):
+                if is_placeholder(row.get("Description") or ""):
+                    continue
+                value = parse_value(row.get("Value") or "", 16)
+                if value is None:
+                    continue
+                kind = (row.get("Kind") or "").strip()
+                if kind not in GROUP_KINDS:
+                    raise RegistryError("%s: value %s has Kind %r (one of %s)" % (path, row.get("Value"), kind,
+                                                                                 ", ".join(sorted(GROUP_KINDS))))
+                if value in out:
+                    raise RegistryError("%s: duplicate group value %s" % (path, row.get("Value")))
+                out[value] = kind
+    return [(k, out[k]) for k in sorted(out)]
+
+
 # --------------------------------------------------------------------------------------------
 # Cipher suite decomposition
 
@@ -205,6 +240,37 @@ def key_exchange_parts(kx, name):
     if m:
         return (m.group(1) + (m.group(3) or ""), m.group(2))
     raise RegistryError("%s: unknown key exchange %r (teach key_exchange_parts)" % (name, kx))
+
+
+# (key exchange, authentication) names -> the Swift `KeyExchangeAlgorithm` case. The anonymous DH and
+# ECDH suites are ephemeral (their ServerKeyExchange carries the parameters, unsigned), so they get
+# their own cases although their names ("DH", "ECDH") are those of the static forms.
+KEY_EXCHANGE_CASES = {
+    "NULL": "null", "RSA": "rsa", "RSA_EXPORT": "rsaExport", "DH": "dh", "DH_EXPORT": "dhExport",
+    "DHE": "dhe", "DHE_EXPORT": "dheExport", "ECDH": "ecdh", "ECDHE": "ecdhe", "KRB5": "krb5",
+    "KRB5_EXPORT": "krb5Export", "PSK": "psk", "DHE_PSK": "dhePSK", "ECDHE_PSK": "ecdhePSK",
+    "RSA_PSK": "rsaPSK", "SRP_SHA": "srp", "ECCPWD": "eccpwd", "GOSTR341112_256": "gost", "TLS13": "tls13",
+}
+ANONYMOUS_KEY_EXCHANGE_CASES = {"DH": "dhAnon", "DH_EXPORT": "dhAnonExport", "ECDH": "ecdhAnon"}
+AUTHENTICATION_CASES = {
+    "NULL": "null", "RSA": "rsa", "DSS": "dss", "ECDSA": "ecdsa", "anon": "anon", "PSK": "psk", "KRB5": "krb5",
+    "SRP": "srp", "ECCPWD": "eccpwd", "GOSTR341012": "gostR341012",
+}
+
+
+def key_exchange_case(kex, auth, name):
+    """The Swift enum cases for a suite's (key exchange, authentication) names."""
+    if auth == "anon" and kex in ANONYMOUS_KEY_EXCHANGE_CASES:
+        kex_case = ANONYMOUS_KEY_EXCHANGE_CASES[kex]
+    elif kex in KEY_EXCHANGE_CASES:
+        kex_case = KEY_EXCHANGE_CASES[kex]
+    else:
+        raise RegistryError("%s: key exchange %r has no KeyExchangeAlgorithm case" % (name, kex))
+    if auth is None:
+        return kex_case, None
+    if auth not in AUTHENTICATION_CASES:
+        raise RegistryError("%s: authentication %r has no AuthenticationAlgorithm case" % (name, auth))
+    return kex_case, AUTHENTICATION_CASES[auth]
 
 
 def split_encryption_mac(rest, name):
@@ -329,6 +395,77 @@ def recommendation_function(fn, entries, doc):
     return out
 
 
+def group_kind_functions(kinds):
+    out = ["    /// The class of a supported-groups code point (IANA's and the known unregistered drafts').",
+           "    static func groupKind(_ value: UInt16) -> NamedGroupKind {",
+           "        switch value {"]
+    by_case = {}
+    for value, kind in kinds:
+        by_case.setdefault(GROUP_KINDS[kind][0], []).append(value)
+    for case in ("ecdhe", "ffdhe", "pqHybrid", "purePQ", "obsoleteDraft"):
+        values = by_case.get(case)
+        if not values:
+            continue
+        chunks = [values[i:i + 8] for i in range(0, len(values), 8)]
+        for i, chunk in enumerate(chunks):
+            text = ", ".join(hex_literal(v, 16) for v in chunk)
+            prefix = "        case " if i == 0 else "             "
+            suffix = ":" if i == len(chunks) - 1 else ","
+            out.append(prefix + text + suffix)
+        out.append("            .%s" % case)
+    out += ["        default: .unknown", "        }", "    }", "",
+            "    /// The group combines a classical and a post-quantum key exchange (final or draft).",
+            "    static func groupIsHybrid(_ value: UInt16) -> Bool {",
+            "        switch value {"]
+    hybrids = [value for value, kind in kinds if GROUP_KINDS[kind][1]]
+    out.append("        case " + ", ".join(hex_literal(v, 16) for v in hybrids) + ": true")
+    out += ["        default: false", "        }", "    }"]
+    return out
+
+
+# RFC 7919 Appendix A: p = 2^b - 2^{b-64} + {[2^{b-130} e] + X} * 2^64 - 1 for each group's b and X.
+FFDHE_GROUPS = [(0x0100, 2048, 560316), (0x0101, 3072, 2625351), (0x0102, 4096, 5736041),
+                (0x0103, 6144, 15705020), (0x0104, 8192, 10965728)]
+
+
+def floor_e_scaled(bits):
+    """floor(2^bits * e), from e = sum 1/n! in integers (64 guard bits cover the truncations)."""
+    guard = 64
+    term = 1 << (bits + guard)
+    total, n = 0, 0
+    while term:
+        total += term
+        n += 1
+        term //= n
+    return total >> guard
+
+
+def ffdhe_prime(bits, x):
+    p = (1 << bits) - (1 << (bits - 64)) + (floor_e_scaled(bits - 130) + x) * (1 << 64) - 1
+    # RFC 7919: the top and bottom 64 bits are all ones; a wrong X or e would break this first.
+    ones = (1 << 64) - 1
+    if p >> (bits - 64) != ones or p & ones != ones or p.bit_length() != bits:
+        raise RegistryError("ffdhe%d: computed prime has the wrong shape" % bits)
+    return p.to_bytes(bits // 8, "big")
+
+
+def ffdhe_prime_table():
+    out = ["    /// RFC 7919 Appendix A primes (generator 2), computed by the generator from the RFC's formula:",
+           "    /// a ServerDHParams with one of them is that named group.",
+           "    static func ffdhePrime(_ value: UInt16) -> [UInt8]? {",
+           "        switch value {"]
+    for value, bits, x in FFDHE_GROUPS:
+        prime = ffdhe_prime(bits, x)
+        out.append("        case %s:  // ffdhe%d" % (hex_literal(value, 16), bits))
+        for i in range(0, len(prime), 16):
+            chunk = ", ".join("0x%02x" % b for b in prime[i:i + 16])
+            prefix = "            [" if i == 0 else "             "
+            suffix = "]" if i + 16 >= len(prime) else ","
+            out.append(prefix + chunk + suffix)
+    out += ["        default: nil", "        }", "    }"]
+    return out
+
+
 def render_registries(tables):
     lines = [header(SOURCES[1:]).rstrip("\n"), "",
              "/// Names (and Recommended columns) of the IANA TLS registries, as generated switches:",
@@ -338,6 +475,10 @@ def render_registries(tables):
     lines.append("")
     lines += recommendation_function("groupRecommendation", tables["groups"],
                                      "IANA \"TLS Supported Groups\" Recommended column.")
+    lines.append("")
+    lines += group_kind_functions(tables["groupkinds"])
+    lines.append("")
+    lines += ffdhe_prime_table()
     lines.append("")
     lines += name_function("signatureSchemeName", 16, tables["sigschemes"], "IANA \"TLS SignatureScheme\" name.")
     lines.append("")
@@ -373,9 +514,10 @@ def render_cipher_suites(suites):
         if parts is None:
             continue
         kex, auth, enc, bits, mac = parts
-        lines.append("        case %s: CipherSuiteParts(keyExchange: %s, authentication: %s, encryption: %s, "
-                     "encryptionBits: %d, mac: %s)" % (hex_literal(value, 16), swift_string(kex),
-                                                       "nil" if auth is None else swift_string(auth),
+        kex_case, auth_case = key_exchange_case(kex, auth, name)
+        lines.append("        case %s: CipherSuiteParts(keyExchange: .%s, authentication: %s, encryption: %s, "
+                     "encryptionBits: %d, mac: %s)" % (hex_literal(value, 16), kex_case,
+                                                       "nil" if auth_case is None else "." + auth_case,
                                                        swift_string(enc), bits, swift_string(mac)))
     lines += ["        default: nil", "        }", "    }", ""]
     lines += recommendation_function("cipherSuiteRecommendation", suites,
@@ -391,6 +533,8 @@ def generate(shared_dir):
     suites = read_cipher_suites(cipher_path)
     tables = {
         "groups": read_registry(os.path.join(DATA_DIR, "tls-supported-groups.csv"), 16),
+        "groupkinds": read_group_kinds([os.path.join(DATA_DIR, "tls-supported-groups.csv"),
+                                        os.path.join(DATA_DIR, "tls-supported-groups-drafts.csv")]),
         "sigschemes": read_registry(os.path.join(DATA_DIR, "tls-signature-schemes.csv"), 16),
         "extensions": read_registry(os.path.join(DATA_DIR, "tls-extension-types.csv"), 16),
         "alerts": read_registry(os.path.join(DATA_DIR, "tls-alerts.csv"), 8),

@@ -22,9 +22,10 @@ struct HandshakeState: Sendable, Hashable {
         case legacy(LegacyProgress)
         /// A ServerHello chose TLS 1.3 (or a draft of it).
         case tls13(TLS13Progress)
-        /// An SSL 2.0 server answered (SSL 2.0 has no ChangeCipherSpec: its handshake is encrypted after
-        /// SERVER-HELLO, so it is judged from the client's next record).
-        case sslv2
+        /// An SSL 2.0 server answered with SERVER-HELLO. What follows (CLIENT-MASTER-KEY, then encrypted
+        /// messages in SSL 2.0's own record format) is not followed: the server accepting the client's offer
+        /// counts as established, and `session_id_hit` as resumption.
+        case sslv2(sessionIDHit: Bool)
     }
 
     /// TLS 1.2 and older after the ServerHello.
@@ -67,6 +68,7 @@ struct HandshakeState: Sendable, Hashable {
     static let maxShortRecordLength = 2 + 1 + 16 + 8
 
     var isTLS13: Bool { if case .tls13 = phase { true } else { false } }
+    var isSSLv2: Bool { if case .sslv2 = phase { true } else { false } }
 
     var established: Bool { outcome == .established }
 
@@ -75,6 +77,7 @@ struct HandshakeState: Sendable, Hashable {
     var resumed: Bool {
         switch phase {
         case .tls13(let progress): progress.pskAccepted
+        case .sslv2(let sessionIDHit): sessionIDHit
         case .legacy(let progress):
             progress.sessionIDEchoed || (progress.serverChangedCipherSpec && !progress.serverSentFullFlight)
         default: false
@@ -117,7 +120,8 @@ struct HandshakeState: Sendable, Hashable {
         if version == .tls13 || version.tls13Draft != nil {
             next.phase = .tls13(TLS13Progress(pskAccepted: pskAccepted))
         } else if version == .ssl2 {
-            next.phase = .sslv2
+            next.phase = .sslv2(sessionIDHit: sessionIDEchoed)
+            next.outcome = .established
         } else {
             next.phase = .legacy(LegacyProgress(sessionIDEchoed: sessionIDEchoed))
         }
@@ -201,11 +205,6 @@ struct HandshakeState: Sendable, Hashable {
             }
             next.phase = .tls13(progress)
             return (next, meaning, decidedHeld)
-        case .sslv2 where outcome == .inProgress:
-            // SSL 2.0: after SERVER-HELLO the client's CLIENT-MASTER-KEY and everything after it are not
-            // parsed; a client record after the server's hello shows the handshake went on.
-            if peer == .client { next.outcome = .established }
-            return (next, .encryptedHandshake, nil)
         default:
             return (next, .applicationData, nil)
         }

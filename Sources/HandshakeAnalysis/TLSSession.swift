@@ -82,6 +82,19 @@ struct TLSSession: TCPStreamConsumer {
         return direction == clientDirection ? .client : .server
     }
 
+    func direction(of peer: Peer) -> FlowDirection? {
+        peer == .client ? clientDirection : clientDirection?.reversed
+    }
+
+    static func describe(_ problem: ServerKeyExchangeProblem) -> String {
+        switch problem {
+        case .noServerHello: "no ServerHello before it in that direction"
+        case .unknownSuite(let suite): "the negotiated suite \(suite.name) is unregistered, so its layout is unknown"
+        case .unexpected(let keyExchange): "\(keyExchange.name) key exchange sends none this parser reads"
+        case .malformed(let error): "the body does not fit the negotiated key exchange (\(error))"
+        }
+    }
+
     func stage(_ direction: FlowDirection) -> Stage {
         direction == .fromInitiator ? initiatorStage : responderStage
     }
@@ -149,8 +162,12 @@ struct TLSSession: TCPStreamConsumer {
         case .fromResponder: fromResponder.feed(bytes) { events.append($0) }
         }
         for event in events {
-            // Once the handshake is over, what else the same bytes held changes nothing.
-            if done { break }
+            // Once the handshake is over, what else the same bytes held changes nothing (so `messages` does not
+            // depend on segmentation), except an SSL 2.0 SERVER-HELLO's certificate, which the parser hands
+            // over as a second event of the same message.
+            if done {
+                guard state.isSSLv2, case .handshake(.certificate) = event else { break }
+            }
             handle(event, direction: direction)
         }
         if bothDirectionsOver { done = true }
@@ -252,6 +269,11 @@ struct TLSSession: TCPStreamConsumer {
                         payloadLength: payloadLength < 0 ? nil : payloadLength,
                         recordLength: recordLength, fromClient: peer == .client))
             }
+        case .skippedHandshake(let type, let length):
+            // Over its cap: listed as seen, skipped by its length, and the rest of the handshake followed.
+            append(.handshake(type), from: peer)
+            if peer == .server && type == .certificate { enter(state.serverFullFlightMessage()) }
+            noteAnomaly(.tooLarge, direction, "\(type.name) of \(length) bytes is over the cap and was skipped")
         case .stopped(let error):
             noteStop(error, direction)
         }
@@ -281,6 +303,12 @@ struct TLSSession: TCPStreamConsumer {
                 record.clientHello = hello
                 record.serverName = hello.serverName
                 keptBytes += Self.estimatedBytes(of: hello)
+                if !hello.truncatedLists.isEmpty {
+                    noteAnomaly(
+                        .tooLarge, direction(of: peer),
+                        "ClientHello lists cut to their first \(TLSLimits().maxListEntries) entries: "
+                            + hello.truncatedLists.names.joined(separator: ", "))
+                }
             }
             enter(state.clientHello(offeringEarlyData: hello.extensions.contains { $0.type == .earlyData }))
         case .serverHello(let hello) where peer == .server:
@@ -305,11 +333,17 @@ struct TLSSession: TCPStreamConsumer {
             record.serverHello = hello
             keptBytes += Self.estimatedBytes(of: hello)
             record.version = hello.negotiatedVersion
-            record.cipherSuite = hello.cipherSuite
+            // An SSL 2.0 SERVER-HELLO names cipher specs, not a TLS suite (its cipherSuite is a placeholder).
+            if !hello.isSSLv2Format { record.cipherSuite = hello.cipherSuite }
             record.alpn = hello.alpn
             let pskAccepted = hello.extensions.contains { $0.type == .preSharedKey }
             let sessionIDEchoed =
-                record.clientHello.map { !$0.sessionID.isEmpty && $0.sessionID == hello.sessionID } ?? false
+                hello.isSSLv2Format
+                ? hello.sslv2SessionIDHit
+                : record.clientHello.map { !$0.sessionID.isEmpty && $0.sessionID == hello.sessionID } ?? false
+            if hello.extensionsTruncated {
+                noteAnomaly(.tooLarge, direction(of: peer), "ServerHello extensions cut to the first \(hello.extensions.count)")
+            }
             enter(
                 state.serverHello(
                     selecting: hello.negotiatedVersion, pskAccepted: pskAccepted, sessionIDEchoed: sessionIDEchoed,
@@ -317,8 +351,7 @@ struct TLSSession: TCPStreamConsumer {
             if state.isTLS13 {
                 if let group = hello.selectedGroup {
                     record.group = .named(group)
-                    let kx = Self.tls13KeyExchange(group)
-                    record.keyExchange = pskAccepted ? "PSK-" + kx : kx
+                    record.keyExchange = group.tls13KeyExchangeName(pskAccepted: pskAccepted)
                 } else if pskAccepted {
                     record.keyExchange = "PSK"
                 }
@@ -339,13 +372,17 @@ struct TLSSession: TCPStreamConsumer {
         case .serverKeyExchange(let exchange):
             append(.handshake(.serverKeyExchange), from: peer)
             if peer == .server { enter(state.serverFullFlightMessage()) }
-            if let group = exchange.ecdheNamedGroup {
-                record.group = .named(group)
-            } else if let bits = exchange.dhPrimeBits,
-                let kx = record.cipherSuite?.parts?.keyExchange, kx.hasPrefix("DH")
-            {
-                record.group = .explicitPrime(bits: bits)
-                record.dhPrimeBits = bits
+            // Read by the parser with the negotiated suite's layout (never guessed).
+            switch exchange.parameters {
+            case .success(let parameters):
+                if let group = parameters.namedGroup {
+                    record.group = .named(group)
+                } else if let bits = parameters.dhPrimeBits {
+                    record.group = .explicitPrime(bits: bits)
+                    record.dhPrimeBits = bits
+                }
+            case .failure(let problem):
+                noteAnomaly(.parseError, direction(of: peer), "ServerKeyExchange not read: " + Self.describe(problem))
             }
         case .other(let type, _):
             append(.handshake(type), from: peer)
@@ -356,14 +393,9 @@ struct TLSSession: TCPStreamConsumer {
         }
     }
 
-    /// TLS 1.3 key exchange named from the group (RFC 8446 §4.2.7, draft-ietf-tls-ecdhe-mlkem).
+    /// TLS 1.3 key exchange named from the group (defined in TLSWire: `NamedGroup.tls13KeyExchangeName`).
     static func tls13KeyExchange(_ group: NamedGroup) -> String {
-        switch group.rawValue {
-        case 0x0100...0x01ff: "DHE"
-        case 0x0200...0x02ff: "MLKEM"
-        case 0x11eb...0x11ed, 0x6399, 0x639a: "ECDHE-MLKEM"
-        default: "ECDHE"
-        }
+        group.tls13KeyExchangeName()
     }
 
     static func authentication(of leaf: CertificateSummary) -> String {
@@ -407,7 +439,7 @@ struct TLSSession: TCPStreamConsumer {
 
     /// What the session holds on the heap, for the flow table's memory budget: messages being buffered by
     /// the parsers, and the hellos and chains kept for the record.
-    var retainedBytes: Int { keptBytes }
+    var retainedBytes: Int { keptBytes + fromInitiator.bufferedBytes + fromResponder.bufferedBytes }
 
     /// Heap bytes of a kept hello: its lists and extension bodies (each array with its ~32-byte header).
     static func estimatedBytes(of hello: ClientHello) -> Int {

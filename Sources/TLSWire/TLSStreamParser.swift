@@ -5,11 +5,16 @@ public struct TLSLimits: Sendable, Hashable {
     /// RFC 5246 §6.2.3: TLSCiphertext.length ≤ 2^14 + 2048.
     public var maxRecordLength: Int = 16384 + 2048
     /// A single handshake message other than Certificate (its body length, the Handshake.length field).
+    /// A longer message is skipped (`.skippedHandshake`), not parsed.
     public var maxHandshakeMessage: Int = 64 * 1024
-    /// A Certificate message (a whole chain; its body length).
-    public var maxCertificateMessage: Int = 256 * 1024
-    /// Extensions in one hello.
+    /// A Certificate message (a whole chain; its body length). Real chains with many intermediates and
+    /// big keys reach ~360 KB. The buffer grows as the bytes arrive, never reserved from the length field.
+    public var maxCertificateMessage: Int = 1024 * 1024
+    /// Extensions kept per hello (the rest are walked, not kept: `ClientHello.truncatedLists`).
     public var maxExtensions: Int = 256
+    /// Entries kept per list in a hello (cipher suites, groups, signature algorithms, key shares, ALPN,
+    /// supported versions, SSL 2.0 cipher specs). A real hello offers fewer than 100 suites.
+    public var maxListEntries: Int = 512
     /// Certificates in one chain.
     public var maxCertificates: Int = 16
     public init() {}
@@ -32,6 +37,10 @@ public enum TLSEvent: Sendable, Hashable {
     /// and the record's length (a response larger than its request is the Heartbleed pattern).
     /// When the record is encrypted, type is 0 and payloadLength is -1 (unknown).
     case heartbeat(type: UInt8, payloadLength: Int, recordLength: Int)
+    /// A handshake message over its cap (`maxHandshakeMessage`, `maxCertificateMessage`), or abandoned
+    /// by `abandonBufferedMessage()`: its bytes are skipped by its length and the stream followed on.
+    /// `length` is its Handshake.length. For an SSL 2.0 hello the type is client_hello / server_hello.
+    case skippedHandshake(type: HandshakeType, length: Int)
     /// The stream stopped parsing: the bytes were not TLS, or malformed, or over a cap.
     case stopped(DecodeError)
 }
@@ -60,8 +69,11 @@ public enum TLSEvent: Sendable, Hashable {
 /// - The first record must look like TLS: content type 20...24 and major version 3; its first byte
 ///   alone already decides for most non-TLS data (e.g. "GET /"), so such flows cost one `.stopped`
 ///   event and nothing after. An SSL 2.0-format ClientHello (high bit set in the first byte, message
-///   type 1) is accepted there; an SSL 2.0 ServerHello stops with `.unsupported`; SSL 2.0 records after
-///   that hello (an SSL 2.0 session) stop with `.malformed`.
+///   type 1) is accepted there, and so is an SSL 2.0 SERVER-HELLO (type 4): it gives a `ServerHello`
+///   with `isSSLv2Format` and, when it carries one, a `.certificate` event; after it the parser stops
+///   quietly (`isStopped`, no event: the rest of an SSL 2.0 session is SSL 2.0 records, mostly
+///   encrypted). SSL 2.0 records after an SSL 2.0-format ClientHello stop with `.malformed`, unless the
+///   session passed the peer's SSL 2.0 ServerHello to `notePeerServerHello(_:)`, which stops it quietly.
 /// - Later records: types 20...24 are reported, 25 (tls12_cid) and 26 (ack) are skipped silently,
 ///   anything else or a major version other than 3 stops with `.malformed`.
 /// - A record longer than `maxRecordLength` stops with `.tooLarge`.
@@ -72,13 +84,22 @@ public enum TLSEvent: Sendable, Hashable {
 ///   middlebox-compatibility dummy (RFC 8446 Appendix D.4): this direction's parser knows it is in
 ///   TLS 1.3 when it parsed a HelloRetryRequest or a ServerHello selecting TLS 1.3 (the server side;
 ///   after such a ServerHello it switches to encrypted by itself), or when the session calls
-///   `notePeerServerHello(_:)` (the client side).
+///   `notePeerServerHello(_:)` (the client side). A client's CCS is also the dummy when its own
+///   ClientHello offered TLS 1.3 and no TLS 1.2-or-older ServerHello was noted: D.4 lets it come
+///   right after the first ClientHello, before any answer, and a second ClientHello may follow a
+///   HelloRetryRequest. So the session must pass every ServerHello to `notePeerServerHello(_:)`.
 /// - A handshake message must not span a ChangeCipherSpec (RFC 8446 §5.1): `.malformed`.
+/// - A handshake message over its cap is skipped by its length (`.skippedHandshake`, emitted when its
+///   header is read), and parsing goes on with the next message. Only an incomplete message is buffered
+///   (`bufferedBytes`), the buffer growing with the bytes that arrive; a caller enforcing a global budget
+///   can turn it into a skip with `abandonBufferedMessage()`.
+/// - A ServerKeyExchange is read with the layout of the suite this direction's ServerHello chose
+///   (`ServerKeyExchange.parameters`; a failure there is reported in the value and does not stop).
 /// - `DecodeError.offset` is a stream offset for record-level errors and an offset within the
 ///   handshake body for message errors, so it does not depend on how the bytes were split.
 public struct TLSStreamParser: Sendable {
     public let limits: TLSLimits
-    /// True once the parser has stopped (not TLS, malformed, gap, or over a cap).
+    /// True once the parser has stopped (not TLS, malformed, gap, or an SSL 2.0 session after its hellos).
     public private(set) var isStopped: Bool = false
     /// True once this direction's handshake records are encrypted.
     public private(set) var isEncrypted: Bool = false
@@ -105,8 +126,22 @@ public struct TLSStreamParser: Sendable {
     private var partialCount = 0
     /// TLS 1.3: ChangeCipherSpec is the compatibility dummy and does not switch to encrypted.
     private var ccsIsDummy = false
+    /// This direction sent a ClientHello offering TLS 1.3 (or a draft): its CCS may be the dummy.
+    private var offeredTLS13 = false
+    /// The peer's ServerHello chose TLS 1.2 or older (`notePeerServerHello`): a CCS is real again.
+    private var peerChoseLegacyVersion = false
+    /// Handshake bytes still to skip of a message over its cap (or abandoned).
+    private var skipRemaining = 0
+    /// This direction's own ServerHello: the layout of its ServerKeyExchange.
+    private var keyExchangeContext: KeyExchangeContext?
     /// The incomplete handshake message (its 4-byte header first), or the SSL 2.0 hello being read.
     private var handshakeBuffer: [UInt8] = []
+
+    /// Bytes held for the incomplete handshake message being reassembled (0 when none). Its capacity
+    /// is at most twice this (the buffer grows as bytes arrive, up to the message's declared length).
+    public var bufferedBytes: Int { handshakeBuffer.count }
+    /// The buffer's capacity (tests check that a length field alone reserves nothing).
+    var bufferedCapacity: Int { handshakeBuffer.capacity }
 
     public init(limits: TLSLimits = TLSLimits()) {
         self.limits = limits
@@ -155,19 +190,48 @@ public struct TLSStreamParser: Sendable {
         isEncrypted = true
         if mode == .sslv2Hello { return }  // finish the SSL 2.0 hello being read; later records are encrypted
         handshakeBuffer = []
+        skipRemaining = 0
         if mode == .handshake { mode = .skip }
+    }
+
+    /// Drops the incomplete handshake message being buffered and skips the rest of it as it arrives
+    /// (for a caller whose global buffer budget is spent); returns the `.skippedHandshake` event for
+    /// the caller to handle as if the parser had emitted it, or nil when nothing is being buffered
+    /// (or only part of a 4-byte header, which is kept).
+    public mutating func abandonBufferedMessage() -> TLSEvent? {
+        guard let type = handshakeBuffer.first else { return nil }
+        if mode == .sslv2Hello {
+            // The rest of the SSL 2.0 record is skipped by the record layer.
+            let length = recordLength
+            handshakeBuffer = []
+            mode = .skip
+            return .skippedHandshake(type: type == 4 ? .serverHello : .clientHello, length: length)
+        }
+        guard handshakeBuffer.count >= 4 else { return nil }
+        let length = bufferedLength
+        skipRemaining = 4 + length - handshakeBuffer.count  // > 0: a complete message is never buffered
+        handshakeBuffer = []
+        return .skippedHandshake(type: HandshakeType(rawValue: type), length: length)
     }
 
     /// Tells the client direction's parser what the server answered (call it when the other direction
     /// emits a ServerHello). A HelloRetryRequest or a TLS 1.3 ServerHello makes ChangeCipherSpec the
     /// compatibility dummy (so a second ClientHello after it is still read in clear); a TLS 1.3 ServerHello
     /// also switches this direction to encrypted. Anything else changes nothing.
+    /// A TLS 1.2-or-older ServerHello makes a later ChangeCipherSpec real again (even if this side's
+    /// ClientHello offered TLS 1.3); an SSL 2.0 ServerHello stops this parser quietly (the client's next
+    /// message is an SSL 2.0 record).
     public mutating func notePeerServerHello(_ hello: ServerHello) {
-        if hello.isHelloRetryRequest {
+        if hello.isSSLv2Format {
+            isStopped = true
+            handshakeBuffer = []
+        } else if hello.isHelloRetryRequest {
             ccsIsDummy = true
         } else if hello.selectsTLS13 {
             ccsIsDummy = true
             encryptHandshake()
+        } else {
+            peerChoseLegacyVersion = true
         }
     }
 
@@ -175,6 +239,7 @@ public struct TLSStreamParser: Sendable {
     public mutating func noteGap() {
         isStopped = true
         handshakeBuffer = []
+        skipRemaining = 0
     }
 
     // MARK: - Records
@@ -267,11 +332,12 @@ public struct TLSStreamParser: Sendable {
         case .changeCipherSpec:
             // RFC 5246 §7.1: struct { enum { change_cipher_spec(1), (255) } type; } ChangeCipherSpec;
             guard chunk.first == 1 else { return stop(DecodeError(.malformed, at: streamOffset - 1, "ChangeCipherSpec.type"), emit) }
-            guard handshakeBuffer.isEmpty else {
+            guard handshakeBuffer.isEmpty, skipRemaining == 0 else {
                 return stop(DecodeError(.malformed, at: streamOffset - 1, "handshake message spans ChangeCipherSpec"), emit)
             }
             emit(.changeCipherSpec)
-            if !ccsIsDummy { isEncrypted = true }
+            // RFC 8446 D.4: a client that offered TLS 1.3 may send the dummy before any answer.
+            if !ccsIsDummy && !(offeredTLS13 && !peerChoseLegacyVersion) { isEncrypted = true }
         case .heartbeat:
             for byte in chunk where partialCount < 3 {
                 partial = partial << 8 | UInt32(byte)
@@ -298,36 +364,54 @@ public struct TLSStreamParser: Sendable {
         var index = 0
         let count = chunk.count
         while index < count, mode == .handshake, !isStopped {
+            if skipRemaining > 0 {
+                let take = min(skipRemaining, count - index)
+                skipRemaining -= take
+                index += take
+                continue
+            }
             if handshakeBuffer.isEmpty {
                 let available = count - index
-                if available >= 4 {  // so chunk[index...index + 3] exist
-                    let type = chunk[index]
-                    let length = Int(chunk[index + 1]) << 16 | Int(chunk[index + 2]) << 8 | Int(chunk[index + 3])
-                    guard length <= cap(type) else { return stop(Self.overCap(type), emit) }
-                    if available - 4 >= length {
-                        // The whole message is here: parse it in place.
-                        let body = UnsafeRawBufferPointer(rebasing: chunk[index + 4..<index + 4 + length])
-                        index += 4 + length
-                        deliver(type, body, emit)
-                        continue
-                    }
-                    handshakeBuffer.reserveCapacity(4 + length)
+                guard available >= 4 else {  // part of a header
+                    appendBuffered(UnsafeRawBufferPointer(rebasing: chunk[index..<count]), messageTotal: 4)
+                    return
                 }
-                handshakeBuffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[index..<count]))
+                // chunk[index...index + 3] exist.
+                let type = chunk[index]
+                let length = Int(chunk[index + 1]) << 16 | Int(chunk[index + 2]) << 8 | Int(chunk[index + 3])
+                index += 4
+                guard length <= cap(type) else {
+                    emit(.skippedHandshake(type: HandshakeType(rawValue: type), length: length))
+                    skipRemaining = length
+                    continue
+                }
+                if available - 4 >= length {
+                    // The whole message is here: parse it in place.
+                    let body = UnsafeRawBufferPointer(rebasing: chunk[index..<index + length])
+                    index += length
+                    deliver(type, body, emit)
+                    continue
+                }
+                appendBuffered(UnsafeRawBufferPointer(rebasing: chunk[index - 4..<count]), messageTotal: 4 + length)
                 return
             }
             if handshakeBuffer.count < 4 {
                 let take = min(4 - handshakeBuffer.count, count - index)
-                handshakeBuffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[index..<index + take]))
+                appendBuffered(UnsafeRawBufferPointer(rebasing: chunk[index..<index + take]), messageTotal: 4)
                 index += take
                 guard handshakeBuffer.count == 4 else { return }
                 let length = bufferedLength
-                guard length <= cap(handshakeBuffer[0]) else { return stop(Self.overCap(handshakeBuffer[0]), emit) }
-                handshakeBuffer.reserveCapacity(4 + length)
+                guard length <= cap(handshakeBuffer[0]) else {
+                    emit(.skippedHandshake(type: HandshakeType(rawValue: handshakeBuffer[0]), length: length))
+                    handshakeBuffer = []
+                    skipRemaining = length
+                    continue
+                }
             }
-            let needed = 4 + bufferedLength - handshakeBuffer.count
+            let total = 4 + bufferedLength
+            let needed = total - handshakeBuffer.count
             let take = min(needed, count - index)
-            handshakeBuffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[index..<index + take]))
+            appendBuffered(UnsafeRawBufferPointer(rebasing: chunk[index..<index + take]), messageTotal: total)
             index += take
             if take == needed {
                 let message = handshakeBuffer
@@ -340,6 +424,17 @@ public struct TLSStreamParser: Sendable {
         }
     }
 
+    /// Appends to the incomplete message, growing the buffer geometrically from what has arrived and
+    /// never past the message's declared size (`messageTotal` ≥ the bytes held after this append):
+    /// a length field alone never reserves memory, a 1 MiB Certificate costs ~20 reallocations.
+    private mutating func appendBuffered(_ bytes: UnsafeRawBufferPointer, messageTotal: Int) {
+        let needed = handshakeBuffer.count + bytes.count
+        if needed > handshakeBuffer.capacity {
+            handshakeBuffer.reserveCapacity(min(max(messageTotal, needed), max(needed, 2 * handshakeBuffer.capacity)))
+        }
+        handshakeBuffer.append(contentsOf: bytes)
+    }
+
     /// Handshake.length of the buffered message (its header is complete).
     private var bufferedLength: Int {
         handshakeBuffer.count >= 4
@@ -347,30 +442,33 @@ public struct TLSStreamParser: Sendable {
             : 0
     }
 
-    private static func overCap(_ type: UInt8) -> DecodeError {
-        type == HandshakeType.certificate.rawValue
-            ? DecodeError(.tooLarge, at: 1, "Handshake.length (maxCertificateMessage)")
-            : DecodeError(.tooLarge, at: 1, "Handshake.length (maxHandshakeMessage)")
-    }
-
     private mutating func deliver(_ type: UInt8, _ body: UnsafeRawBufferPointer, _ emit: (TLSEvent) -> Void) {
         var cursor = ByteCursor(body)
         let message: HandshakeMessage
         do throws(DecodeError) {
-            message = try HandshakeMessage(type: HandshakeType(rawValue: type), parsing: &cursor, limits: limits)
+            message = try HandshakeMessage(
+                type: HandshakeType(rawValue: type), parsing: &cursor, limits: limits, keyExchangeContext: keyExchangeContext)
         } catch {
             return stop(error, emit)
         }
         emit(.handshake(message))
-        if case .serverHello(let hello) = message {
+        switch message {
+        case .serverHello(let hello):
             // This is the server direction. After a HelloRetryRequest a dummy CCS may come before the
             // real ServerHello; after a TLS 1.3 ServerHello everything else this side sends is encrypted.
             if hello.isHelloRetryRequest {
                 ccsIsDummy = true
-            } else if hello.selectsTLS13 {
-                ccsIsDummy = true
-                encryptHandshake()
+            } else {
+                keyExchangeContext = hello.keyExchangeContext
+                if hello.selectsTLS13 {
+                    ccsIsDummy = true
+                    encryptHandshake()
+                }
             }
+        case .clientHello(let hello):
+            if hello.supportedVersions.contains(where: { $0 == .tls13 || $0.tls13Draft != nil }) { offeredTLS13 = true }
+        default:
+            break
         }
     }
 
@@ -381,15 +479,22 @@ public struct TLSStreamParser: Sendable {
         let length = Int(header >> 24 & 0x7fff)
         let messageType = UInt8(truncatingIfNeeded: header >> 16)
         let recordStart = streamOffset - 5
-        guard messageType == 1 else {
-            return messageType == 4
-                ? stop(DecodeError(.unsupported, at: recordStart + 2, "SSL 2.0 ServerHello"), emit)
-                : stop(DecodeError(.malformed, at: recordStart + 2, "not TLS (SSL 2.0 msg_type)"), emit)
-        }
-        // msg_type + version + three uint16 lengths.
-        guard length >= 9 else { return stop(DecodeError(.malformed, at: recordStart, "V2ClientHello.msg_length"), emit) }
-        guard length <= limits.maxHandshakeMessage else {
-            return stop(DecodeError(.tooLarge, at: recordStart, "V2ClientHello.msg_length (maxHandshakeMessage)"), emit)
+        switch messageType {
+        case 1:
+            // msg_type + version + three uint16 lengths.
+            guard length >= 9 else { return stop(DecodeError(.malformed, at: recordStart, "V2ClientHello.msg_length"), emit) }
+            guard length <= limits.maxHandshakeMessage else {
+                return stop(DecodeError(.tooLarge, at: recordStart, "V2ClientHello.msg_length (maxHandshakeMessage)"), emit)
+            }
+        case 4:
+            // msg_type, session_id_hit, certificate_type, version, three uint16 lengths. It carries the
+            // certificate, so the certificate cap applies (the 15-bit length is far below it anyway).
+            guard length >= 11 else { return stop(DecodeError(.malformed, at: recordStart, "SERVER-HELLO length"), emit) }
+            guard length <= limits.maxCertificateMessage else {
+                return stop(DecodeError(.tooLarge, at: recordStart, "SERVER-HELLO length (maxCertificateMessage)"), emit)
+            }
+        default:
+            return stop(DecodeError(.malformed, at: recordStart + 2, "not TLS (SSL 2.0 msg_type)"), emit)
         }
         looksLikeTLS = true
         handshakeBuffer = [messageType, UInt8(truncatingIfNeeded: header >> 8), UInt8(truncatingIfNeeded: header)]
@@ -406,8 +511,16 @@ public struct TLSStreamParser: Sendable {
         message.withUnsafeBytes { buffer in
             var cursor = ByteCursor(buffer)
             do throws(DecodeError) {
-                let hello = try ClientHello(parsingSSLv2: &cursor)
-                emit(.handshake(.clientHello(hello)))
+                if buffer.first == 4 {
+                    let (hello, certificate) = try ServerHello.parsingSSLv2(&cursor, limits: limits)
+                    emit(.handshake(.serverHello(hello)))
+                    if let certificate { emit(.handshake(.certificate(CertificateChain(certificates: [certificate])))) }
+                    // An SSL 2.0 session: nothing after the hello is parsed (see the type's summary).
+                    isStopped = true
+                } else {
+                    let hello = try ClientHello(parsingSSLv2: &cursor, limits: limits)
+                    emit(.handshake(.clientHello(hello)))
+                }
             } catch {
                 stop(error, emit)
             }

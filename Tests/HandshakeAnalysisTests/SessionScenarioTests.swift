@@ -41,7 +41,7 @@ private let changeCipherSpec = record(0x14, [1])
 /// An encrypted TLS 1.3 record (outer type application_data) of `length` bytes.
 private func encrypted(_ length: Int) -> [UInt8] { record(0x17, [UInt8](repeating: 0xee, count: length)) }
 
-private func makeSession(sawSYN: Bool = true) -> TLSSession {
+private func makeSession(sawSYN: Bool = true, limits: TLSLimits = TLSLimits()) -> TLSSession {
     let initiator = IPAddress(ipv4: 0x0a00_0001)
     let responder = IPAddress(ipv4: 0x0a00_0002)
     let packet = DecodedPacket(
@@ -50,7 +50,7 @@ private func makeSession(sawSYN: Bool = true) -> TLSSession {
     let start = FlowStart(
         key: FlowKey(packet), initiatorAddress: initiator, initiatorPort: 40000, responderAddress: responder,
         responderPort: 443, sawSYN: sawSYN, timestamp: 0)
-    return TLSSession(start: start, limits: TLSLimits())
+    return TLSSession(start: start, limits: limits)
 }
 
 private extension TLSSession {
@@ -175,6 +175,136 @@ private extension TLSSession {
         flow.feed(serverHello13(), .fromResponder)
         flow.feed(encrypted(60), .fromInitiator)
         #expect(flow.ended(extent, endReason: .evicted).record.anomalies.isEmpty)
+    }
+}
+
+/// A TLS 1.2 ServerHello choosing `suite`.
+private func serverHello12(_ suite: Int) -> [UInt8] {
+    let body = u16(0x0303) + [UInt8](repeating: 0x22, count: 32) + lp8([]) + u16(suite) + [0] + lp16(ext(0xff01, [0]))
+    return record(0x16, [0x02] + lp24(body))
+}
+
+/// A ClientHello offering TLS 1.2 suites.
+private func clientHello12(_ suites: [Int]) -> [UInt8] {
+    let body = u16(0x0303) + [UInt8](repeating: 0x11, count: 32) + lp8([]) + lp16(suites.flatMap { u16($0) })
+        + lp8([0]) + lp16(ext(0, lp16([0] + lp16(Array("a.example".utf8)))))
+    return record(0x16, [0x01] + lp24(body))
+}
+
+/// A prime-sized field: `bits` long, top bit set.
+private func prime(bits: Int) -> [UInt8] { [0x80] + [UInt8](repeating: 0xab, count: bits / 8 - 1) }
+
+@Suite struct SessionKeyExchangeTests {
+    /// TLS_DHE_PSK_*: psk_identity_hint first, then the DH parameters (RFC 4279 §3); not "dh119".
+    @Test func dhePSKHintIsNotTakenForThePrime() {
+        var flow = makeSession()
+        flow.feed(clientHello12([0x00aa]), .fromInitiator)
+        let ske = lp16(Array("tlsscope hint".utf8)) + lp16(prime(bits: 2048)) + lp16([2]) + lp16(prime(bits: 2048))
+        flow.feed(serverHello12(0x00aa) + record(0x16, [0x0c] + lp24(ske)), .fromResponder)
+        let record = flow.endedRecord
+        #expect(record.group?.name == "dh2048")
+        #expect(record.dhPrimeBits == 2048)
+        #expect(record.anomalies.isEmpty)
+    }
+
+    /// A 6144-bit DHE prime gives dh6144, not a curve code read out of the prime's length bytes.
+    @Test func largeDHEPrimeIsNamedByItsSize() {
+        var flow = makeSession()
+        flow.feed(clientHello12([0x009e]), .fromInitiator)
+        let ske = lp16(prime(bits: 6144)) + lp16([2]) + lp16(prime(bits: 6144)) + u16(0x0401) + lp16([1, 2, 3])
+        flow.feed(serverHello12(0x009e) + record(0x16, [0x0c] + lp24(ske)), .fromResponder)
+        #expect(flow.endedRecord.group?.name == "dh6144")
+    }
+
+    /// ECDHE_PSK: hint, then ECParameters (RFC 5489): the group is named.
+    @Test func ecdhePSKNamesItsGroup() {
+        var flow = makeSession()
+        flow.feed(clientHello12([0xc037]), .fromInitiator)
+        let ske = lp16(Array("hint".utf8)) + [3] + u16(0x001d) + lp8([UInt8](repeating: 4, count: 32))
+        flow.feed(serverHello12(0xc037) + record(0x16, [0x0c] + lp24(ske)), .fromResponder)
+        #expect(flow.endedRecord.group?.name == "x25519")
+    }
+
+    /// A ServerKeyExchange that fits no layout is said, not guessed.
+    @Test func unreadableServerKeyExchangeIsAnAnomaly() {
+        var flow = makeSession()
+        flow.feed(clientHello12([0xc02f]), .fromInitiator)
+        flow.feed(serverHello12(0xc02f) + record(0x16, [0x0c] + lp24([9, 9])), .fromResponder)
+        let record = flow.endedRecord
+        #expect(record.group == nil)
+        #expect(record.anomalies.map(\.kind) == [.parseError])
+        #expect(record.anomalies.first?.from == .server)
+    }
+}
+
+@Suite struct SessionBlindSpotTests {
+    /// SSL 2.0: CLIENT-HELLO, SERVER-HELLO with its certificate: the version is reported.
+    @Test func sslv2ServerHelloIsReported() {
+        var flow = makeSession()
+        let challenge = [UInt8](repeating: 0x42, count: 16)
+        let clientBody: [UInt8] = [1] + u16(0x0002) + u16(3) + u16(0) + u16(16) + [0x01, 0x00, 0x80] + challenge
+        flow.feed([0x80 | UInt8(clientBody.count >> 8), UInt8(clientBody.count & 0xff)] + clientBody, .fromInitiator)
+        let certificate: [UInt8] = [0x30, 0x03, 0x02, 0x01, 0x00]
+        let connectionID = [UInt8](repeating: 0x77, count: 16)
+        var serverBody: [UInt8] = [4, 0, 1] + u16(0x0002) + u16(certificate.count) + u16(3) + u16(connectionID.count)
+        serverBody += certificate + [0x01, 0x00, 0x80] + connectionID
+        flow.feed([0x80 | UInt8(serverBody.count >> 8), UInt8(serverBody.count & 0xff)] + serverBody, .fromResponder)
+        let ended = flow.ended(FlowExtent(firstTimestamp: 0, lastTimestamp: 0, packets: 0, bytes: 0), endReason: .fin)
+        #expect(ended.record.version == .ssl2)
+        #expect(ended.record.version?.name == "SSL 2.0")
+        #expect(ended.record.established)
+        #expect(ended.serverChain == [certificate])
+        #expect(ended.record.auditInput().version == .ssl2)
+    }
+
+    /// RFC 8446 D.4: a client's dummy ChangeCipherSpec right after its first ClientHello does not hide the
+    /// second ClientHello that a HelloRetryRequest asks for.
+    @Test func dummyChangeCipherSpecBeforeHelloRetryRequest() {
+        var flow = makeSession()
+        flow.feed(clientHello13() + changeCipherSpec, .fromInitiator)
+        flow.feed(serverHello13(retry: true), .fromResponder)
+        flow.feed(clientHello13(random: 0x33), .fromInitiator)
+        flow.feed(serverHello13() + encrypted(900), .fromResponder)
+        flow.feed(encrypted(60), .fromInitiator)
+        #expect(
+            flow.messageNames.prefix(5) == [
+                "client:client_hello", "client:change_cipher_spec", "server:hello_retry_request",
+                "client:client_hello", "server:server_hello",
+            ], "\(flow.messageNames)")
+        #expect(flow.endedRecord.established)
+    }
+
+    /// A Certificate message past its cap is skipped by its length: the rest of the handshake is followed.
+    @Test func oversizedCertificateIsSkippedAndTheHandshakeFollowed() {
+        var limits = TLSLimits()
+        limits.maxCertificateMessage = 4096
+        var flow = makeSession(limits: limits)
+        flow.feed(clientHello12([0xc02f]), .fromInitiator)
+        let certificateBody = lp24(lp24([UInt8](repeating: 0x30, count: 6000)))
+        let certificateMessage = [0x0b] + lp24(certificateBody)
+        var serverFlight = serverHello12(0xc02f)
+        for start in stride(from: 0, to: certificateMessage.count, by: 4000) {
+            serverFlight += record(0x16, Array(certificateMessage[start..<min(start + 4000, certificateMessage.count)]))
+        }
+        serverFlight += record(0x16, [0x0e, 0, 0, 0])  // ServerHelloDone
+        flow.feed(serverFlight, .fromResponder)
+        flow.feed(record(0x16, [0x10] + lp24(lp8([1, 2, 3]))) + changeCipherSpec + record(0x16, [0xee]), .fromInitiator)
+        flow.feed(changeCipherSpec + record(0x16, [0xee]), .fromResponder)
+        let record = flow.endedRecord
+        #expect(record.established)
+        #expect(flow.messageNames.contains("server:server_hello_done"))
+        #expect(record.anomalies.map(\.kind) == [.tooLarge])
+        #expect(record.anomalies.first?.from == .server)
+    }
+
+    /// 32,000 suites are an attack: the first 512 are kept, and the record says the list was cut.
+    @Test func hugeCipherSuiteListIsCutAndSaid() {
+        var flow = makeSession()
+        flow.feed(clientHello12(Array(0..<3000).map { 0x0100 + $0 }), .fromInitiator)
+        let record = flow.endedRecord
+        #expect(record.clientHello?.cipherSuites.count == TLSLimits().maxListEntries)
+        #expect(record.anomalies.map(\.kind) == [.tooLarge])
+        #expect(record.anomalies.first?.detail.contains("cipher_suites") == true)
     }
 }
 

@@ -112,14 +112,22 @@ import WireCursor
         limits.maxExtensions = 10
         let ten = (0..<10).map { ext(0x1000 + $0, []) }
         #expect(try parseClientHello(clientHelloBody(extensions: ten), limits: limits).extensions.count == 10)
-        #expect(errorCode { () throws(DecodeError) in try parseClientHello(clientHelloBody(extensions: ten + [ext(0x2000, [])]), limits: limits) } == .tooLarge)
+        #expect(try parseClientHello(clientHelloBody(extensions: ten), limits: limits).truncatedLists.isEmpty)
+        // Over the cap: the first ten kept (and decoded), the rest walked, the list flagged.
+        let eleven = try parseClientHello(clientHelloBody(extensions: ten + [ext(0, lp16([0] + lp16(Array("x".utf8))))]), limits: limits)
+        #expect(eleven.extensions.count == 10)
+        #expect(eleven.serverName == nil)  // the 11th (server_name) was not decoded either
+        #expect(eleven.truncatedLists == .extensions)
         // Through the stream parser too.
         let got = streamEvents(record(22, handshake(1, clientHelloBody(extensions: ten + [ext(1, [])]))), limits: limits)
-        #expect(got.map(\.stopCode) == [.tooLarge])
-        // The default cap is 256.
+        #expect(got.first?.clientHello?.truncatedLists == .extensions)
+        // The default cap is 256; the structure past it must still hold.
         let many = (0..<257).map { ext($0 + 0x3000, []) }
-        #expect(errorCode { () throws(DecodeError) in try parseClientHello(clientHelloBody(extensions: many)) } == .tooLarge)
-        #expect(errorCode { () throws(DecodeError) in try parseClientHello(clientHelloBody(extensions: Array(many.dropLast()))) } == nil)
+        #expect(try parseClientHello(clientHelloBody(extensions: many)).extensions.count == 256)
+        #expect(try parseClientHello(clientHelloBody(extensions: Array(many.dropLast()))).truncatedLists.isEmpty)
+        var broken = clientHelloBody(extensions: many)
+        broken.removeLast()
+        #expect(errorCode { () throws(DecodeError) in try parseClientHello(broken) } == .truncated)
     }
 
     @Test func outerStructureErrors() {
@@ -191,8 +199,10 @@ import WireCursor
         var bad = Self.sslv2Hello(specs: [[0, 0, 0x2f]], challenge: [UInt8](repeating: 1, count: 16))
         bad[6] = 0  // cipher_spec_length low byte = 0 -> lengths no longer add up
         #expect(streamEvents(bad).map(\.stopCode) == [.malformed])
-        // SSL 2.0 ServerHello (msg type 4): unsupported.
-        #expect(streamEvents([0x80, 0x20, 4, 0, 1, 0, 2]).map(\.stopCode) == [.unsupported])
+        // SSL 2.0 ServerHello (msg type 4) shorter than its fixed fields.
+        #expect(streamEvents([0x80, 0x0a, 4, 0, 1, 0, 2]).map(\.stopCode) == [.malformed])
+        // ... or whose lengths overrun the record.
+        #expect(streamEvents([0x80, 0x0b, 4, 0, 1, 0, 2, 0, 9, 0, 0, 0, 0]).map(\.stopCode) == [.truncated])
         // Other SSL 2.0 message types: not a hello.
         #expect(streamEvents([0x80, 0x20, 2, 0, 1]).map(\.stopCode) == [.malformed])
         // An SSL 2.0 record after the first one is not TLS.

@@ -53,8 +53,9 @@ import WireCursor
         }
         let under = streamEvents(input(300), limits: limits)
         #expect(under.last == .handshake(.other(.clientKeyExchange, length: 300)))
+        // Over the cap: skipped by its length, announced when its header is read.
         let over = streamEvents(input(301), limits: limits)
-        #expect(over.map(\.stopCode) == [.tooLarge])
+        #expect(over == [.skippedHandshake(type: .clientKeyExchange, length: 301)])
     }
 
     @Test func certificateCapIsSeparate() {
@@ -66,16 +67,19 @@ import WireCursor
         let got = streamEvents(record(22, chain), limits: limits)
         #expect(got == [.handshake(.certificate(CertificateChain(certificates: [cert])))])
         let tooBig = handshake(11, lp24(lp24(cert + [0])))  // 201
-        #expect(streamEvents(record(22, tooBig), limits: limits).map(\.stopCode) == [.tooLarge])
+        #expect(streamEvents(record(22, tooBig), limits: limits) == [.skippedHandshake(type: .certificate, length: 201)])
         // The same 200-byte body under another type is over maxHandshakeMessage.
-        #expect(streamEvents(record(22, handshake(16, [UInt8](repeating: 0, count: 51))), limits: limits).map(\.stopCode) == [.tooLarge])
+        #expect(streamEvents(record(22, handshake(16, [UInt8](repeating: 0, count: 51))), limits: limits)
+            == [.skippedHandshake(type: .clientKeyExchange, length: 51)])
         #expect(streamEvents(record(22, handshake(16, [UInt8](repeating: 0, count: 50))), limits: limits).count == 1)
     }
 
-    @Test func absurdHandshakeLengthStopsBeforeBuffering() {
-        // 16 MiB declared in a 4-byte record: stops at the header, buffers nothing.
-        let got = streamEvents(record(22, [16, 0xff, 0xff, 0xff]))
-        #expect(got.map(\.stopCode) == [.tooLarge])
+    @Test func absurdHandshakeLengthIsSkippedWithoutBuffering() {
+        // 16 MiB declared in a 4-byte record: skipped from its header on, nothing buffered.
+        let (got, parser) = events(record(22, [16, 0xff, 0xff, 0xff]) + record(22, [UInt8](repeating: 0, count: 1000)), pieces: [7, 300])
+        #expect(got == [.skippedHandshake(type: .clientKeyExchange, length: 0xffffff)])
+        #expect(parser.bufferedBytes == 0)
+        #expect(!parser.isStopped)
     }
 
     @Test func trailingBytesInsideAHandshakeMessageAreMalformed() {

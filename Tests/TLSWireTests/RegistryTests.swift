@@ -96,7 +96,8 @@ import TLSWire
     private func parts(_ value: UInt16) -> CipherSuiteParts? { CipherSuite(rawValue: value).parts }
 
     private func expected(
-        _ keyExchange: String, _ authentication: String?, _ encryption: String, _ bits: Int, _ mac: String
+        _ keyExchange: KeyExchangeAlgorithm, _ authentication: AuthenticationAlgorithm?, _ encryption: String, _ bits: Int,
+        _ mac: String
     ) -> CipherSuiteParts {
         CipherSuiteParts(
             keyExchange: keyExchange, authentication: authentication, encryption: encryption,
@@ -105,56 +106,78 @@ import TLSWire
 
     @Test func tls12Suites() {
         // TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
-        #expect(parts(0xc02f) == expected("ECDHE", "RSA", "AES_128_GCM", 128, "AEAD"))
+        #expect(parts(0xc02f) == expected(.ecdhe, .rsa, "AES_128_GCM", 128, "AEAD"))
         // TLS_RSA_WITH_3DES_EDE_CBC_SHA
-        #expect(parts(0x000a) == expected("RSA", "RSA", "3DES_EDE_CBC", 112, "SHA"))
+        #expect(parts(0x000a) == expected(.rsa, .rsa, "3DES_EDE_CBC", 112, "SHA"))
         // TLS_DHE_DSS_WITH_AES_256_CBC_SHA256
-        #expect(parts(0x006a) == expected("DHE", "DSS", "AES_256_CBC", 256, "SHA256"))
+        #expect(parts(0x006a) == expected(.dhe, .dss, "AES_256_CBC", 256, "SHA256"))
         // TLS_ECDH_anon_WITH_RC4_128_SHA
-        #expect(parts(0xc016) == expected("ECDH", "anon", "RC4_128", 128, "SHA"))
+        #expect(parts(0xc016) == expected(.ecdhAnon, .anon, "RC4_128", 128, "SHA"))
         // TLS_RSA_EXPORT_WITH_RC4_40_MD5
-        #expect(parts(0x0003) == expected("RSA_EXPORT", "RSA", "RC4_40", 40, "MD5"))
+        #expect(parts(0x0003) == expected(.rsaExport, .rsa, "RC4_40", 40, "MD5"))
         // TLS_PSK_WITH_AES_128_CCM
-        #expect(parts(0xc0a4) == expected("PSK", "PSK", "AES_128_CCM", 128, "AEAD"))
+        #expect(parts(0xc0a4) == expected(.psk, .psk, "AES_128_CCM", 128, "AEAD"))
         // TLS_ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256
-        #expect(parts(0xccac) == expected("ECDHE_PSK", "PSK", "CHACHA20_POLY1305", 256, "AEAD"))
+        #expect(parts(0xccac) == expected(.ecdhePSK, .psk, "CHACHA20_POLY1305", 256, "AEAD"))
         // TLS_RSA_WITH_NULL_SHA
-        #expect(parts(0x0002) == expected("RSA", "RSA", "NULL", 0, "SHA"))
+        #expect(parts(0x0002) == expected(.rsa, .rsa, "NULL", 0, "SHA"))
         // TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384
-        #expect(parts(0xc02c) == expected("ECDHE", "ECDSA", "AES_256_GCM", 256, "AEAD"))
+        #expect(parts(0xc02c) == expected(.ecdhe, .ecdsa, "AES_256_GCM", 256, "AEAD"))
         // TLS_RSA_WITH_AES_128_CCM_8
-        #expect(parts(0xc0a0) == expected("RSA", "RSA", "AES_128_CCM_8", 128, "AEAD"))
+        #expect(parts(0xc0a0) == expected(.rsa, .rsa, "AES_128_CCM_8", 128, "AEAD"))
     }
 
     @Test func effectiveBitsOfOldCiphers() {
         #expect(parts(0x0009)?.encryptionBits == 56)  // TLS_RSA_WITH_DES_CBC_SHA
         #expect(parts(0x0008)?.encryptionBits == 40)  // TLS_RSA_EXPORT_WITH_DES40_CBC_SHA
         #expect(parts(0x0007)?.encryptionBits == 128)  // TLS_RSA_WITH_IDEA_CBC_SHA
-        #expect(parts(0x0006) == expected("RSA_EXPORT", "RSA", "RC2_CBC_40", 40, "MD5"))
-        #expect(parts(0x0096) == expected("RSA", "RSA", "SEED_CBC", 128, "SHA"))
+        #expect(parts(0x0006) == expected(.rsaExport, .rsa, "RC2_CBC_40", 40, "MD5"))
+        #expect(parts(0x0096) == expected(.rsa, .rsa, "SEED_CBC", 128, "SHA"))
         #expect(parts(0x0084)?.encryptionBits == 256)  // TLS_RSA_WITH_CAMELLIA_256_CBC_SHA
-        #expect(parts(0xc050) == expected("RSA", "RSA", "ARIA_128_GCM", 128, "AEAD"))
+        #expect(parts(0xc050) == expected(.rsa, .rsa, "ARIA_128_GCM", 128, "AEAD"))
     }
 
     @Test func tls13Suites() {
-        #expect(parts(0x1301) == expected("TLS13", nil, "AES_128_GCM", 128, "AEAD"))
-        #expect(parts(0x1302) == expected("TLS13", nil, "AES_256_GCM", 256, "AEAD"))
-        #expect(parts(0x1303) == expected("TLS13", nil, "CHACHA20_POLY1305", 256, "AEAD"))
-        #expect(parts(0x1305) == expected("TLS13", nil, "AES_128_CCM_8", 128, "AEAD"))
+        #expect(parts(0x1301) == expected(.tls13, nil, "AES_128_GCM", 128, "AEAD"))
+        #expect(parts(0x1302) == expected(.tls13, nil, "AES_256_GCM", 256, "AEAD"))
+        #expect(parts(0x1303) == expected(.tls13, nil, "CHACHA20_POLY1305", 256, "AEAD"))
+        #expect(parts(0x1305) == expected(.tls13, nil, "AES_128_CCM_8", 128, "AEAD"))
         // RFC 9150 integrity-only suite: no encryption at all.
-        #expect(parts(0xc0b4) == expected("TLS13", nil, "NULL", 0, "SHA256"))
+        #expect(parts(0xc0b4) == expected(.tls13, nil, "NULL", 0, "SHA256"))
     }
 
     @Test func oddFamilies() {
-        #expect(parts(0xc01e) == expected("SRP_SHA", "RSA", "AES_128_CBC", 128, "SHA"))
-        #expect(parts(0xc01d) == expected("SRP_SHA", "SRP", "AES_128_CBC", 128, "SHA"))
-        #expect(parts(0x0026) == expected("KRB5_EXPORT", "KRB5", "DES_CBC_40", 40, "SHA"))
-        #expect(parts(0xc0b0) == expected("ECCPWD", "ECCPWD", "AES_128_GCM", 128, "AEAD"))
-        #expect(parts(0xc100) == expected("GOSTR341112_256", "GOSTR341012", "KUZNYECHIK_CTR", 256, "OMAC"))
-        #expect(parts(0x00c6) == expected("TLS13", nil, "SM4_GCM", 128, "AEAD"))
+        #expect(parts(0xc01e) == expected(.srp, .rsa, "AES_128_CBC", 128, "SHA"))
+        #expect(parts(0xc01d) == expected(.srp, .srp, "AES_128_CBC", 128, "SHA"))
+        #expect(parts(0x0026) == expected(.krb5Export, .krb5, "DES_CBC_40", 40, "SHA"))
+        #expect(parts(0xc0b0) == expected(.eccpwd, .eccpwd, "AES_128_GCM", 128, "AEAD"))
+        #expect(parts(0xc100) == expected(.gost, .gostR341012, "KUZNYECHIK_CTR", 256, "OMAC"))
+        #expect(parts(0x00c6) == expected(.tls13, nil, "SM4_GCM", 128, "AEAD"))
         // TLS_PSK_DHE_WITH_AES_128_CCM_8 (RFC 6655 word order) is DHE_PSK.
-        #expect(parts(0xc0aa) == expected("DHE_PSK", "PSK", "AES_128_CCM_8", 128, "AEAD"))
-        #expect(parts(0x0000) == expected("NULL", "NULL", "NULL", 0, "NULL"))
+        #expect(parts(0xc0aa) == expected(.dhePSK, .psk, "AES_128_CCM_8", 128, "AEAD"))
+        #expect(parts(0x0000) == expected(.null, .null, "NULL", 0, "NULL"))
+    }
+
+    /// The typed key exchange keeps the strings the JSON used ("DH" + "anon" for DH_anon...), and tells
+    /// the anonymous (ephemeral) forms from the static ones that share their names.
+    @Test func typedKeyExchangeKeepsTheContractNames() {
+        #expect(parts(0x0034)?.keyExchangeAlgorithm == .dhAnon)  // TLS_DH_anon_WITH_AES_128_CBC_SHA
+        #expect(parts(0x0034)?.keyExchange == "DH")
+        #expect(parts(0x0034)?.authentication == "anon")
+        #expect(parts(0x0030)?.keyExchangeAlgorithm == .dh)  // TLS_DH_DSS_WITH_AES_128_CBC_SHA
+        #expect(parts(0x0030)?.keyExchange == "DH")
+        #expect(parts(0x0019)?.keyExchangeAlgorithm == .dhAnonExport)  // TLS_DH_anon_EXPORT_WITH_DES40_CBC_SHA
+        #expect(parts(0x0019)?.keyExchange == "DH_EXPORT")
+        #expect(parts(0x0014)?.keyExchangeAlgorithm == .dheExport)  // TLS_DHE_RSA_EXPORT_WITH_DES40_CBC_SHA
+        #expect(parts(0xc018)?.keyExchange == "ECDH")  // TLS_ECDH_anon_WITH_AES_128_CBC_SHA
+        #expect(parts(0xc004)?.keyExchangeAlgorithm == .ecdh)  // TLS_ECDH_ECDSA_WITH_AES_128_CBC_SHA
+        #expect(parts(0x00b2)?.keyExchange == "DHE_PSK")
+        #expect(parts(0x0094)?.keyExchangeAlgorithm == .rsaPSK)
+        #expect(CipherSuite(rawValue: 0xc02f).keyExchangeAlgorithm == .ecdhe)
+        #expect(CipherSuite(rawValue: 0x00ff).keyExchangeAlgorithm == nil)
+        for kx in KeyExchangeAlgorithm.allCases {
+            #expect(kx.isEphemeral || !kx.usesServerDHParams && !kx.usesServerECDHParams, "\(kx)")
+        }
     }
 
     @Test func signallingValuesAndUnknownsHaveNoParts() {
@@ -255,5 +278,30 @@ import TLSWire
             let committed = try String(contentsOf: committedDir.appendingPathComponent(file), encoding: .utf8)
             #expect(generated == committed, "\(file) is stale: run python3 scripts/gen-registries.py")
         }
+    }
+}
+
+@Suite struct NamedGroupKindTests {
+    @Test(arguments: [
+        (0x0017, NamedGroupKind.ecdhe, "ECDHE"), (0x001d, .ecdhe, "ECDHE"), (0x0029, .ecdhe, "ECDHE"),
+        (0xff01, .ecdhe, "ECDHE"), (0x0100, .ffdhe, "DHE"), (0x0104, .ffdhe, "DHE"),
+        (0x11ec, .pqHybrid, "ECDHE-MLKEM"), (0x11eb, .pqHybrid, "ECDHE-MLKEM"), (0x0201, .purePQ, "MLKEM"),
+        (0x6399, .obsoleteDraft, "ECDHE-MLKEM"), (0x639a, .obsoleteDraft, "ECDHE-MLKEM"),
+        (0xfe30, .obsoleteDraft, "ECDHE-MLKEM"), (0x2f39, .obsoleteDraft, "ECDHE-MLKEM"),
+        (0x023a, .obsoleteDraft, "MLKEM"), (0x0a0a, .unknown, "ECDHE"), (0x1234, .unknown, "ECDHE"),
+    ])
+    func kindAndTLS13Name(value: Int, kind: NamedGroupKind, name: String) {
+        let group = NamedGroup(rawValue: UInt16(value))
+        #expect(group.kind == kind)
+        #expect(group.tls13KeyExchangeName() == name)
+        #expect(group.tls13KeyExchangeName(pskAccepted: true) == "PSK-" + name)
+    }
+
+    /// Every named group has a kind (the generator refuses a row without one), and drafts keep hex names.
+    @Test func everyNamedGroupIsClassified() {
+        for raw in UInt16.min...UInt16.max where NamedGroup(rawValue: raw).ianaName != nil {
+            #expect(NamedGroup(rawValue: raw).kind != .unknown, "\(raw)")
+        }
+        #expect(NamedGroup(rawValue: 0xfe30).name == "0xfe30")
     }
 }

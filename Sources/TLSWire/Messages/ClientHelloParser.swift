@@ -20,8 +20,10 @@ extension ClientHello {
     ///
     /// The outer structure must be exact (lengths that overrun or leave bytes behind throw). An
     /// extension whose body does not parse is kept raw in `extensions` and simply not decoded: a
-    /// malformed extension does not fail the hello. More than `limits.maxExtensions` extensions throws
-    /// `.tooLarge`. GREASE values and TLS 1.3 draft versions are kept as sent.
+    /// malformed extension does not fail the hello. Each list keeps at most `limits.maxListEntries`
+    /// entries (extensions: `limits.maxExtensions`), the rest walked but dropped and the list named in
+    /// `truncatedLists`, so a hello of 32,000 suites costs one linear pass and 512 entries.
+    /// GREASE values and TLS 1.3 draft versions are kept as sent.
     public init(parsing cursor: inout ByteCursor, limits: TLSLimits = TLSLimits()) throws(DecodeError) {
         self.init(version: TLSVersion(rawValue: try cursor.readUInt16("ClientHello.legacy_version")))
         random = try cursor.readBytes(count: 32, "ClientHello.random")
@@ -29,14 +31,19 @@ extension ClientHello {
         guard session.remaining <= 32 else { throw DecodeError(.malformed, at: session.position, "ClientHello.legacy_session_id") }
         sessionID = session.remainingBytes
         var suites = try cursor.readLengthPrefixed16("ClientHello.cipher_suites")
-        cipherSuites = try suites.readUInt16s("ClientHello.cipher_suites").map(CipherSuite.init(rawValue:))
+        var truncated = false
+        cipherSuites = try suites.readUInt16s("ClientHello.cipher_suites", limit: limits.maxListEntries, truncated: &truncated)
+            .map(CipherSuite.init(rawValue:))
+        if truncated { truncatedLists.insert(.cipherSuites) }
         compressionMethods = try cursor.readLengthPrefixed8("ClientHello.legacy_compression_methods").remainingBytes
         if cursor.isEmpty { return }  // no extensions block (SSL 3.0 / early TLS)
         var block = try cursor.readLengthPrefixed16("ClientHello.extensions")
         var decoded = ClientExtensionsSeen()
-        extensions = try readExtensions(&block, limit: limits.maxExtensions) { type, body in
-            decodeExtension(type, body, &decoded)
+        truncated = false
+        extensions = try readExtensions(&block, limit: limits.maxExtensions, truncated: &truncated) { type, body in
+            decodeExtension(type, body, &decoded, limit: limits.maxListEntries)
         }
+        if truncated { truncatedLists.insert(.extensions) }
     }
 
     /// Which extensions were decoded already: on a duplicate, the first occurrence wins.
@@ -48,8 +55,9 @@ extension ClientHello {
         }
     }
 
-    private mutating func decodeExtension(_ type: ExtensionType, _ body: ByteCursor, _ seen: inout ClientExtensionsSeen) {
+    private mutating func decodeExtension(_ type: ExtensionType, _ body: ByteCursor, _ seen: inout ClientExtensionsSeen, limit: Int) {
         var body = body
+        var truncated = false
         if type == .encryptedClientHello { hasECH = true }  // presence is what we report
         // Each case decodes into locals and assigns only when the whole body parsed: a malformed
         // body records nothing.
@@ -82,19 +90,24 @@ extension ClientHello {
                 while !list.isEmpty {
                     let name = try list.readLengthPrefixed8("ProtocolName")
                     guard !name.isEmpty else { throw DecodeError(.malformed, at: name.position, "ProtocolName") }
-                    names.append(name.remainingBytes)
+                    if names.count < limit { names.append(name.remainingBytes) } else { truncated = true }
                 }
                 alpn = names
+                if truncated { truncatedLists.insert(.alpn) }
             case .supportedVersions where seen.first(1 << 2):
                 // RFC 8446 §4.2.1 (client form): ProtocolVersion versions<2..254>;
                 var list = try body.readLengthPrefixed8("supported_versions.versions")
                 try body.expectEnd("supported_versions")
-                supportedVersions = try list.readUInt16s("supported_versions.versions").map(TLSVersion.init(rawValue:))
+                supportedVersions = try list.readUInt16s("supported_versions.versions", limit: limit, truncated: &truncated)
+                    .map(TLSVersion.init(rawValue:))
+                if truncated { truncatedLists.insert(.supportedVersions) }
             case .supportedGroups where seen.first(1 << 3):
                 // RFC 8446 §4.2.7: struct { NamedGroup named_group_list<2..2^16-1>; } NamedGroupList;
                 var list = try body.readLengthPrefixed16("supported_groups.named_group_list")
                 try body.expectEnd("supported_groups")
-                supportedGroups = try list.readUInt16s("supported_groups.named_group_list").map(NamedGroup.init(rawValue:))
+                supportedGroups = try list.readUInt16s("supported_groups.named_group_list", limit: limit, truncated: &truncated)
+                    .map(NamedGroup.init(rawValue:))
+                if truncated { truncatedLists.insert(.supportedGroups) }
             case .ecPointFormats where seen.first(1 << 4):
                 // RFC 8422 §5.1.2: struct { ECPointFormat ec_point_format_list<1..2^8-1> } ECPointFormatList;
                 let list = try body.readLengthPrefixed8("ec_point_formats.ec_point_format_list")
@@ -104,7 +117,9 @@ extension ClientHello {
                 // RFC 8446 §4.2.3: struct { SignatureScheme supported_signature_algorithms<2..2^16-2>; } SignatureSchemeList;
                 var list = try body.readLengthPrefixed16("signature_algorithms.supported_signature_algorithms")
                 try body.expectEnd("signature_algorithms")
-                signatureAlgorithms = try list.readUInt16s("signature_algorithms").map(SignatureScheme.init(rawValue:))
+                signatureAlgorithms = try list.readUInt16s("signature_algorithms", limit: limit, truncated: &truncated)
+                    .map(SignatureScheme.init(rawValue:))
+                if truncated { truncatedLists.insert(.signatureAlgorithms) }
             case .keyShare where seen.first(1 << 6):
                 // RFC 8446 §4.2.8: struct { NamedGroup group; opaque key_exchange<1..2^16-1>; } KeyShareEntry;
                 //                  struct { KeyShareEntry client_shares<0..2^16-1>; } KeyShareClientHello;
@@ -112,10 +127,12 @@ extension ClientHello {
                 try body.expectEnd("key_share")
                 var groups: [NamedGroup] = []
                 while !list.isEmpty {
-                    groups.append(NamedGroup(rawValue: try list.readUInt16("KeyShareEntry.group")))
+                    let group = NamedGroup(rawValue: try list.readUInt16("KeyShareEntry.group"))
                     _ = try list.readLengthPrefixed16("KeyShareEntry.key_exchange")
+                    if groups.count < limit { groups.append(group) } else { truncated = true }
                 }
                 keyShareGroups = groups
+                if truncated { truncatedLists.insert(.keyShares) }
             case .pskKeyExchangeModes where seen.first(1 << 7):
                 // RFC 8446 §4.2.9: struct { PskKeyExchangeMode ke_modes<1..255>; } PskKeyExchangeModes;
                 let list = try body.readLengthPrefixed8("psk_key_exchange_modes.ke_modes")
@@ -153,7 +170,7 @@ extension ClientHello {
     /// `cipherSuites` keeps only the specs whose first byte is 0 (they name TLS suites, E.2);
     /// `sslv2CipherSpecs` keeps all of them. `random` is the challenge left-padded with zeros to 32 bytes
     /// as E.2 says a server sees it (a challenge longer than 32 bytes is kept as sent).
-    public init(parsingSSLv2 cursor: inout ByteCursor) throws(DecodeError) {
+    public init(parsingSSLv2 cursor: inout ByteCursor, limits: TLSLimits = TLSLimits()) throws(DecodeError) {
         guard try cursor.readUInt8("V2ClientHello.msg_type") == 1 else {
             throw DecodeError(.malformed, at: cursor.position, "V2ClientHello.msg_type")
         }
@@ -163,15 +180,26 @@ extension ClientHello {
         let challengeLength = Int(try cursor.readUInt16("V2ClientHello.challenge_length"))
         guard specLength % 3 == 0 else { throw DecodeError(.malformed, at: cursor.position, "V2ClientHello.cipher_spec_length") }
         var specs = try cursor.readCursor(count: specLength, "V2ClientHello.cipher_specs")
-        while !specs.isEmpty {
-            let kind = try specs.readUInt8("V2CipherSpec")
-            let suite = try specs.readUInt16("V2CipherSpec")
-            sslv2CipherSpecs.append(UInt32(kind) << 16 | UInt32(suite))
-            if kind == 0 { cipherSuites.append(CipherSuite(rawValue: suite)) }
+        sslv2CipherSpecs = try specs.readSSLv2CipherSpecs(limit: limits.maxListEntries, truncated: &truncatedLists)
+        for spec in sslv2CipherSpecs where spec >> 16 == 0 {
+            cipherSuites.append(CipherSuite(rawValue: UInt16(truncatingIfNeeded: spec)))
         }
         sessionID = try cursor.readBytes(count: sessionLength, "V2ClientHello.session_id")
         let challenge = try cursor.readBytes(count: challengeLength, "V2ClientHello.challenge")
         random = challenge.count < 32 ? [UInt8](repeating: 0, count: 32 - challenge.count) + challenge : challenge
         try cursor.expectEnd("V2ClientHello")  // E.2: no padding in the 2-byte-header form
+    }
+}
+
+extension ByteCursor {
+    /// Reads the rest as 3-byte SSL 2.0 cipher specs (`kind << 16 | code`), keeping at most `limit`.
+    mutating func readSSLv2CipherSpecs(limit: Int, truncated: inout HelloLists) throws(DecodeError) -> [UInt32] {
+        var specs: [UInt32] = []
+        while !isEmpty {
+            let kind = try readUInt8("V2CipherSpec")
+            let code = try readUInt16("V2CipherSpec")
+            if specs.count < limit { specs.append(UInt32(kind) << 16 | UInt32(code)) } else { truncated.insert(.sslv2CipherSpecs) }
+        }
+        return specs
     }
 }

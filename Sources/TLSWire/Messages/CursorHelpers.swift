@@ -10,31 +10,41 @@ extension ByteCursor {
         guard isEmpty else { throw DecodeError(.malformed, at: position, context) }
     }
 
-    /// Reads the rest as big-endian 16-bit values; an odd byte count is malformed.
-    mutating func readUInt16s(_ context: StaticString) throws(DecodeError) -> [UInt16] {
+    /// Reads the rest as big-endian 16-bit values, keeping at most `limit` (the rest is skipped, and
+    /// `truncated` set); an odd byte count is malformed.
+    mutating func readUInt16s(_ context: StaticString, limit: Int = .max, truncated: inout Bool) throws(DecodeError) -> [UInt16] {
         guard remaining % 2 == 0 else { throw DecodeError(.malformed, at: position, context) }
+        let count = remaining / 2
+        let kept = min(count, limit)
         var values: [UInt16] = []
-        values.reserveCapacity(remaining / 2)
-        while !isEmpty { values.append(try readUInt16(context)) }
+        values.reserveCapacity(kept)
+        while values.count < kept { values.append(try readUInt16(context)) }
+        if kept < count { truncated = true }
+        skipToEnd()
         return values
     }
 }
 
 /// Walks `Extension extensions<..2^16-1>` (RFC 8446 §4.2), keeping each extension raw in wire order
 /// and offering its body to `decode`, which records what it understands and ignores what it cannot.
+/// Past `limit` extensions the rest are still walked (the structure must hold) but neither kept nor
+/// decoded, and `truncated` is set.
 ///
 ///     struct {
 ///         ExtensionType extension_type;
 ///         opaque extension_data<0..2^16-1>;
 ///     } Extension;
 func readExtensions(
-    _ block: inout ByteCursor, limit: Int, _ decode: (ExtensionType, ByteCursor) -> Void
+    _ block: inout ByteCursor, limit: Int, truncated: inout Bool, _ decode: (ExtensionType, ByteCursor) -> Void
 ) throws(DecodeError) -> [TLSExtension] {
     var extensions: [TLSExtension] = []
     while !block.isEmpty {
-        guard extensions.count < limit else { throw DecodeError(.tooLarge, at: block.position, "extensions (maxExtensions)") }
         let type = ExtensionType(rawValue: try block.readUInt16("Extension.extension_type"))
         let body = try block.readLengthPrefixed16("Extension.extension_data")
+        guard extensions.count < limit else {
+            truncated = true
+            continue
+        }
         extensions.append(TLSExtension(type: type, body: body.remainingBytes))
         decode(type, body)
     }

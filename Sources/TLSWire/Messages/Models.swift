@@ -42,6 +42,9 @@ public struct ClientHello: Sendable, Hashable {
     /// SSL 2.0-format hellos only: every 3-byte V2CipherSpec in wire order (`cipherSuites` keeps just the
     /// ones whose first byte is 0, which are TLS suites); empty for TLS-format hellos.
     public var sslv2CipherSpecs: [UInt32]
+    /// The lists that held more entries than `TLSLimits.maxListEntries` (`maxExtensions` for extensions):
+    /// only their first entries are kept (fingerprints use the kept lists). Empty for a real hello.
+    public var truncatedLists: HelloLists = []
 
     public init(
         version: TLSVersion, random: [UInt8] = [], sessionID: [UInt8] = [], cipherSuites: [CipherSuite] = [],
@@ -72,7 +75,38 @@ public struct ClientHello: Sendable, Hashable {
     }
 }
 
-/// RFC 8446 §4.1.3 ServerHello (also HelloRetryRequest, told apart by its special random).
+/// The lists of a hello, as a set: which ones were cut at their cap (`ClientHello.truncatedLists`).
+public struct HelloLists: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt16
+    public init(rawValue: UInt16) { self.rawValue = rawValue }
+    public static let cipherSuites = HelloLists(rawValue: 1 << 0)
+    public static let extensions = HelloLists(rawValue: 1 << 1)
+    public static let supportedGroups = HelloLists(rawValue: 1 << 2)
+    public static let signatureAlgorithms = HelloLists(rawValue: 1 << 3)
+    public static let keyShares = HelloLists(rawValue: 1 << 4)
+    public static let alpn = HelloLists(rawValue: 1 << 5)
+    public static let supportedVersions = HelloLists(rawValue: 1 << 6)
+    public static let sslv2CipherSpecs = HelloLists(rawValue: 1 << 7)
+
+    /// The lists in this set by their JSON names ("cipher_suites", "extensions", ...), in a fixed order.
+    public var names: [String] {
+        let all: [(HelloLists, String)] = [
+            (.cipherSuites, "cipher_suites"), (.extensions, "extensions"), (.supportedGroups, "groups"),
+            (.signatureAlgorithms, "signature_algorithms"), (.keyShares, "key_share_groups"), (.alpn, "alpn"),
+            (.supportedVersions, "supported_versions"), (.sslv2CipherSpecs, "sslv2_cipher_specs"),
+        ]
+        return all.filter { contains($0.0) }.map(\.1)
+    }
+}
+
+/// RFC 8446 §4.1.3 ServerHello (also HelloRetryRequest, told apart by its special random), or an
+/// SSL 2.0 SERVER-HELLO (`isSSLv2Format`).
+///
+/// SSL 2.0 SERVER-HELLO (draft-hickman-netscape-ssl-00 §2.6) maps to: `version` SSL 2.0 (0x0002),
+/// `sessionID` the CONNECTION-ID, `sslv2CipherSpecs` the server's CIPHER-SPECS (3 bytes each, the
+/// client picks one later), `sslv2SessionIDHit` SESSION-ID-HIT, and `cipherSuite` 0x0000, which
+/// means nothing there (an SSL 2.0 cipher spec does not fit a TLS suite): use `sslv2CipherSpecs`.
+/// Its certificate comes as a separate `.certificate` event right after it.
 public struct ServerHello: Sendable, Hashable {
     public var version: TLSVersion
     public var random: [UInt8]
@@ -88,9 +122,23 @@ public struct ServerHello: Sendable, Hashable {
     public var alpn: [UInt8]?
     /// random == SHA-256("HelloRetryRequest") (RFC 8446 §4.1.3).
     public var isHelloRetryRequest: Bool
+    /// An SSL 2.0 SERVER-HELLO (see the type's summary).
+    public var isSSLv2Format: Bool = false
+    /// SSL 2.0 only: the CIPHER-SPECS in wire order, each `kind << 16 | code` as in `ClientHello.sslv2CipherSpecs`.
+    public var sslv2CipherSpecs: [UInt32] = []
+    /// SSL 2.0 only: SESSION-ID-HIT was non-zero (the session is resumed).
+    public var sslv2SessionIDHit: Bool = false
+    /// The extensions list held more than `TLSLimits.maxExtensions` entries: only the first are kept.
+    public var extensionsTruncated: Bool = false
 
-    /// The version the peers agreed on: supported_versions if present, else legacy_version.
+    /// The version the peers agreed on: supported_versions if present, else legacy_version (SSL 2.0
+    /// for an SSL 2.0 SERVER-HELLO).
     public var negotiatedVersion: TLSVersion { selectedVersion ?? version }
+
+    /// The suite and version a ServerKeyExchange after this hello is read with.
+    public var keyExchangeContext: KeyExchangeContext {
+        KeyExchangeContext(cipherSuite: cipherSuite, version: negotiatedVersion)
+    }
 
     /// TLS 1.3 or one of its drafts was negotiated (the rest of the handshake is encrypted).
     public var selectsTLS13: Bool {
@@ -128,11 +176,17 @@ public struct CertificateChain: Sendable, Hashable {
     public init(certificates: [[UInt8]]) { self.certificates = certificates }
 }
 
-/// RFC 5246 §7.4.3 / RFC 8422 §5.4 ServerKeyExchange, kept raw: its layout depends on the
-/// negotiated key exchange, which only the session knows.
+/// RFC 5246 §7.4.3 / RFC 8422 §5.4 / RFC 4279 ServerKeyExchange, read with the layout of the key
+/// exchange its direction's ServerHello negotiated (see `init(parsing:context:)`); the body is not kept.
 public struct ServerKeyExchange: Sendable, Hashable {
-    public var body: [UInt8]
-    public init(body: [UInt8]) { self.body = body }
+    /// The body's length (Handshake.length).
+    public var length: Int
+    /// The parameters, or why they were not read (never a guess).
+    public var parameters: Result<ServerKeyExchangeParameters, ServerKeyExchangeProblem>
+    public init(length: Int, parameters: Result<ServerKeyExchangeParameters, ServerKeyExchangeProblem>) {
+        self.length = length
+        self.parameters = parameters
+    }
 }
 
 /// RFC 8446 §6 Alert.
@@ -144,7 +198,16 @@ public struct Alert: Sendable, Hashable {
         self.level = level
         self.description = description
     }
-    public var isFatal: Bool { level == 2 }
+    /// RFC 8446 §6: level 2, or a level that is neither warning nor fatal on any alert but the ones
+    /// that are warnings by nature (close_notify, user_canceled, no_renegotiation). A level-1 alert is
+    /// a warning whatever its description (TLS 1.2 sends e.g. a warning unrecognized_name).
+    public var isFatal: Bool {
+        switch level {
+        case 2: true
+        case 1: false
+        default: ![0, 90, 100].contains(description.rawValue)
+        }
+    }
 }
 
 /// A handshake message, decoded where we report its contents.

@@ -178,9 +178,14 @@ public enum IANARecommendation: String, Sendable, Hashable {
 
 /// A cipher suite taken apart, as the contract's `cipher` object shows it.
 public struct CipherSuiteParts: Sendable, Hashable {
-    /// "ECDHE", "DHE", "RSA", "PSK", "ECDHE_PSK", ... ; for TLS 1.3 suites "TLS13" (the handshake decides).
+    /// The typed key exchange (the layout of the ServerKeyExchange follows from it).
+    public var keyExchangeAlgorithm: KeyExchangeAlgorithm
+    /// The typed authentication; nil for TLS 1.3 suites (the certificate decides).
+    public var authenticationAlgorithm: AuthenticationAlgorithm?
+    /// "ECDHE", "DHE", "RSA", "PSK", "ECDHE_PSK", ... (`keyExchangeAlgorithm.name`); for TLS 1.3 suites
+    /// "TLS13", which the session replaces with what the handshake agreed ("ECDHE", "PSK-ECDHE", ...).
     public var keyExchange: String
-    /// "RSA", "ECDSA", "DSS", "anon", "PSK"...; nil for TLS 1.3 suites.
+    /// "RSA", "ECDSA", "DSS", "anon", "PSK"... (`authenticationAlgorithm?.name`); nil for TLS 1.3 suites.
     public var authentication: String?
     /// "AES_128_GCM", "CHACHA20_POLY1305", "3DES_EDE_CBC", "RC4_128", "NULL", ...
     public var encryption: String
@@ -189,9 +194,14 @@ public struct CipherSuiteParts: Sendable, Hashable {
     /// "AEAD", "SHA", "SHA256", "SHA384", "MD5", "NULL"...
     public var mac: String
 
-    public init(keyExchange: String, authentication: String?, encryption: String, encryptionBits: Int, mac: String) {
-        self.keyExchange = keyExchange
-        self.authentication = authentication
+    public init(
+        keyExchange: KeyExchangeAlgorithm, authentication: AuthenticationAlgorithm?, encryption: String,
+        encryptionBits: Int, mac: String
+    ) {
+        self.keyExchangeAlgorithm = keyExchange
+        self.authenticationAlgorithm = authentication
+        self.keyExchange = keyExchange.name
+        self.authentication = authentication?.name
         self.encryption = encryption
         self.encryptionBits = encryptionBits
         self.mac = mac
@@ -207,6 +217,45 @@ extension CipherSuite {
 
 extension NamedGroup {
     public var recommendation: IANARecommendation? { IANARegistry.groupRecommendation(rawValue) }
+
+    /// What kind of key exchange the group is, from the registry data (Kind column of
+    /// scripts/registry-data/tls-supported-groups*.csv); GREASE and unlisted code points are `.unknown`.
+    public var kind: NamedGroupKind { IANARegistry.groupKind(rawValue) }
+
+    /// The group combines a classical and a post-quantum exchange (X25519MLKEM768, X25519Kyber768Draft00...).
+    public var isHybrid: Bool { IANARegistry.groupIsHybrid(rawValue) }
+
+    /// The TLS 1.3 key exchange this group makes (RFC 8446 §4.2.7, draft-ietf-tls-ecdhe-mlkem), as the
+    /// contract's `cipher.key_exchange` spells it: "ECDHE", "DHE", "ECDHE-MLKEM", "MLKEM"; with
+    /// `pskAccepted` (the server's pre_shared_key) prefixed "PSK-". The obsolete Kyber drafts count as
+    /// the ML-KEM they became; an unknown group is taken for ECDHE, what nearly every group is.
+    public func tls13KeyExchangeName(pskAccepted: Bool = false) -> String {
+        let name =
+            switch kind {
+            case .ffdhe: "DHE"
+            case .pqHybrid: "ECDHE-MLKEM"
+            case .purePQ: "MLKEM"
+            case .obsoleteDraft: isHybrid ? "ECDHE-MLKEM" : "MLKEM"
+            case .ecdhe, .unknown: "ECDHE"
+            }
+        return pskAccepted ? "PSK-" + name : name
+    }
+}
+
+/// The class of a named group (RFC 8446 §4.2.7 splits ECDHE and FFDHE; the ML-KEM drafts add the rest).
+public enum NamedGroupKind: Sendable, Hashable, CaseIterable {
+    /// Elliptic-curve Diffie-Hellman (secp256r1, x25519, brainpool, GOST and SM2 curves...).
+    case ecdhe
+    /// Finite-field Diffie-Hellman with an RFC 7919 group (ffdhe2048...).
+    case ffdhe
+    /// A classical and an ML-KEM exchange together (X25519MLKEM768, SecP256r1MLKEM768...).
+    case pqHybrid
+    /// ML-KEM alone (MLKEM512, MLKEM768, MLKEM1024).
+    case purePQ
+    /// A pre-standard post-quantum code point (Kyber drafts: 0x6399, 0x639a, 0xfe30..., OQS's 0x2f39...).
+    case obsoleteDraft
+    /// Not in the registry data (GREASE included).
+    case unknown
 }
 
 /// Names for the one-byte registries that appear as lists of raw bytes in the hellos.
