@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The hostile-pressure benchmark (issue #9): builds each case of bench/make-pressure.py at N and 2N flows, runs
 # tlsscope on it under GNU time, and prints case, input size, packets, wall seconds, CPU seconds, peak RSS,
-# records written, and how the time and the peak grew from N to 2N (linear input: 2.00).
+# records written, and how wall time, CPU time and peak grew from N to 2N (linear: 2.00 for time). On a shared
+# machine the CPU ratio is the steadier one.
 #
 #   bench/pressure.sh [BINARY]      (default: $TLSSCOPE, else a release build made here)
 #
@@ -73,8 +74,8 @@ capture_for() {
     printf '%s' "$pcap"
 }
 
-rows=()   # case|command|flows|MB|packets|wall s|cpu s|peak MB|records|exit|time ratio|peak ratio
-declare -A first_seconds first_mb   # by case/command, the run at the smallest scale
+rows=()   # case|command|flows|MB|packets|wall s|cpu s|peak MB|records|exit|wall ratio|cpu ratio|peak ratio
+declare -A first_seconds first_cpu first_mb   # by case/command, the run at the smallest scale
 
 # measure NAME PCAP SUBCOMMAND: runs `tlsscope SUBCOMMAND --format ndjson --summary PCAP`, setting m_seconds,
 # m_cpu, m_mb, m_records and m_status ("timeout" when PRESSURE_TIMEOUT ran out).
@@ -128,14 +129,15 @@ for spec in $cases; do
         for command in "${commands[@]}"; do
             measure "$case-$flows-$command" "$pcap" "$command"
             key=$case/$command
-            time_ratio=- mb_ratio=-
+            time_ratio=- cpu_ratio=- mb_ratio=-
             if [[ -z ${first_seconds[$key]:-} ]]; then
-                first_seconds[$key]=$m_seconds first_mb[$key]=$m_mb
+                first_seconds[$key]=$m_seconds first_cpu[$key]=$m_cpu first_mb[$key]=$m_mb
             else
                 time_ratio=$(ratio "${first_seconds[$key]}" "$m_seconds")
+                cpu_ratio=$(ratio "${first_cpu[$key]}" "$m_cpu")
                 mb_ratio=$(ratio "${first_mb[$key]}" "$m_mb")
             fi
-            rows+=("$case|$command|$flows|$mb|$packets|$m_seconds|$m_cpu|$m_mb|$m_records|$m_status|$time_ratio|$mb_ratio")
+            rows+=("$case|$command|$flows|$mb|$packets|$m_seconds|$m_cpu|$m_mb|$m_records|$m_status|$time_ratio|$cpu_ratio|$mb_ratio")
             echo "pressure: $case $command N=$flows: $m_seconds s, $m_mb MB, $m_records records, exit $m_status" >&2
         done
     done
@@ -145,7 +147,7 @@ done
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 mem_gb=$(awk '/^MemTotal/ { printf "%.0f", $2 / 1048576 }' /proc/meminfo)
 version=$("$tlsscope" --version 2>/dev/null || echo '?')
-header="| case | command | flows | input MB | packets | wall s | CPU s | peak RSS MB | records | exit | time ×, N→2N | peak ×, N→2N |"
+header="| case | command | flows | input MB | packets | wall s | CPU s | peak RSS MB | records | exit | wall × | CPU × | peak × |"
 {
     echo "# tlsscope hostile-pressure benchmark"
     echo
@@ -154,20 +156,22 @@ header="| case | command | flows | input MB | packets | wall s | CPU s | peak RS
     echo "- machine: $(nproc) cores ($cpu), $mem_gb GB RAM, $(uname -sr); load average before: $load_before, after: $(cut -d ' ' -f 1-3 /proc/loadavg)"
     echo "- command: \`tlsscope COMMAND --format ndjson --summary --quiet CAPTURE\`, output counted through a pipe; wall time around the run, CPU (user + system) and peak RSS from \`/usr/bin/time -v\`; captures from \`bench/make-pressure.py CASE --flows N\` in \`$out\`"
     echo
+    echo "The × columns divide each run by the same case's run at the first scale (N): 2.00 at 2N is linear time."
+    echo
     echo "$header"
-    echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     for row in "${rows[@]}"; do
         IFS='|' read -r -a f <<< "$row"
-        echo "| ${f[0]} | ${f[1]} | ${f[2]} | ${f[3]} | ${f[4]} | ${f[5]} | ${f[6]} | ${f[7]} | ${f[8]} | ${f[9]} | ${f[10]} | ${f[11]} |"
+        echo "| ${f[0]} | ${f[1]} | ${f[2]} | ${f[3]} | ${f[4]} | ${f[5]} | ${f[6]} | ${f[7]} | ${f[8]} | ${f[9]} | ${f[10]} | ${f[11]} | ${f[12]} |"
     done
 } > "$out/results.md"
 
-printf '\n%-24s %-7s %7s %8s %9s %8s %8s %8s %8s %5s %7s %7s\n' case command flows "in MB" packets "wall s" "CPU s" \
-    "peak MB" records exit "time ×" "peak ×"
+printf '\n%-24s %-7s %7s %8s %9s %8s %8s %8s %8s %7s %6s %6s %6s\n' case command flows "in MB" packets "wall s" "CPU s" \
+    "peak MB" records exit "wall×" "CPU×" "peak×"
 for row in "${rows[@]}"; do
     IFS='|' read -r -a f <<< "$row"
-    printf '%-24s %-7s %7s %8s %9s %8s %8s %8s %8s %5s %7s %7s\n' "${f[@]}"
+    printf '%-24s %-7s %7s %8s %9s %8s %8s %8s %8s %7s %6s %6s %6s\n' "${f[@]}"
 done
 echo
-echo "× columns: the 2N run divided by the N run (2.00 is linear). Binary: $tlsscope"
+echo "× columns: this run divided by the run at the first scale (N); 2.00 at 2N is linear time. Binary: $tlsscope"
 echo "results: $out/results.md"
