@@ -7,7 +7,9 @@
 #   bench/pressure.sh [BINARY]      (default: $TLSSCOPE, else a release build made here)
 #
 # Every case runs `tlsscope analyze --format ndjson --summary CAPTURE`; quadratic-groups and alpn-sni-spread also
-# run `tlsscope audit --format ndjson --summary CAPTURE` (the audit's per-server table and the audit rules). The
+# run `tlsscope audit --format ndjson --summary CAPTURE` (the audit's per-server table and the audit rules), and
+# quadratic-groups `analyze --no-findings` as the control: its hellos have a fixed size, so a rule quadratic in
+# one hello's size grows linearly with the number of flows, and shows as the gap between the two. The
 # output goes through a pipe that counts the records and keeps the summary line (out/NAME.summary.json), so
 # gigabytes of ndjson never reach the disk; stderr goes to out/NAME.stderr. The capture is read once into
 # the page cache before each measured run. Prints a table; writes it as markdown to out/results.md.
@@ -77,7 +79,8 @@ capture_for() {
 rows=()   # case|command|flows|MB|packets|wall s|cpu s|peak MB|records|exit|wall ratio|cpu ratio|peak ratio
 declare -A first_seconds first_cpu first_mb   # by case/command, the run at the smallest scale
 
-# measure NAME PCAP SUBCOMMAND: runs `tlsscope SUBCOMMAND --format ndjson --summary PCAP`, setting m_seconds,
+# measure NAME PCAP 'SUBCOMMAND [OPTION...]': runs `tlsscope SUBCOMMAND [OPTION...] --format ndjson --summary PCAP`
+# (the words split at spaces), setting m_seconds,
 # m_cpu, m_mb, m_records and m_status ("timeout" when PRESSURE_TIMEOUT ran out).
 measure() {
     local name=$1 pcap=$2 subcommand=$3 started ended timing=$out/$1.time
@@ -87,7 +90,7 @@ measure() {
     started=$(date +%s%N)
     set +e
     timeout "$time_limit" /usr/bin/time -v -o "$timing" \
-        "$tlsscope" "$subcommand" --format ndjson --summary --quiet "$pcap" 2> "$out/$name.stderr" \
+        "$tlsscope" $subcommand --format ndjson --summary --quiet "$pcap" 2> "$out/$name.stderr" \
         | awk -v summary="$out/$name.summary.json" '
             index($0, "{\"type\":\"tls\"") == 1 { records++ }
             index($0, "{\"type\":\"summary\"") == 1 { print > summary }
@@ -118,6 +121,7 @@ for spec in $cases; do
         exit 2
     fi
     commands=(analyze)
+    [[ $case == quadratic-groups ]] && commands+=("analyze --no-findings")
     if [[ ${PRESSURE_AUDIT:-1} == 1 && ( $case == quadratic-groups || $case == alpn-sni-spread ) ]]; then
         commands+=(audit)
     fi
@@ -127,7 +131,7 @@ for spec in $cases; do
         mb=$(awk -v b="$(stat -c %s "$pcap")" 'BEGIN { printf "%.0f", b / 1048576 }')
         packets=$(json_field "$pcap.json" packets)
         for command in "${commands[@]}"; do
-            measure "$case-$flows-$command" "$pcap" "$command"
+            measure "$case-$flows-${command// --/-}" "$pcap" "$command"
             key=$case/$command
             time_ratio=- cpu_ratio=- mb_ratio=-
             if [[ -z ${first_seconds[$key]:-} ]]; then
@@ -166,11 +170,11 @@ header="| case | command | flows | input MB | packets | wall s | CPU s | peak RS
     done
 } > "$out/results.md"
 
-printf '\n%-24s %-7s %7s %8s %9s %8s %8s %8s %8s %7s %6s %6s %6s\n' case command flows "in MB" packets "wall s" "CPU s" \
+printf '\n%-24s %-21s %7s %8s %9s %8s %8s %8s %8s %7s %6s %6s %6s\n' case command flows "in MB" packets "wall s" "CPU s" \
     "peak MB" records exit "wall×" "CPU×" "peak×"
 for row in "${rows[@]}"; do
     IFS='|' read -r -a f <<< "$row"
-    printf '%-24s %-7s %7s %8s %9s %8s %8s %8s %8s %7s %6s %6s %6s\n' "${f[@]}"
+    printf '%-24s %-21s %7s %8s %9s %8s %8s %8s %8s %7s %6s %6s %6s\n' "${f[@]}"
 done
 echo
 echo "× columns: this run divided by the run at the first scale (N); 2.00 at 2N is linear time. Binary: $tlsscope"
