@@ -23,7 +23,8 @@ Framing is real: Ethernet/IPv4/TCP with correct IPv4 and TCP checksums, SYN/SYN-
 acknowledgement numbers that follow the bytes sent, 1460-byte segments, FIN/ACK closes. TLS records are
 at most 16 KB; handshake messages are framed exactly (the certificates are well-formed DER built here,
 with random RSA moduli: nothing verifies a signature, so none is real). Everything comes from fixed seeds:
-the same command writes the same bytes, and flow k is the same in a capture of N flows and in one of 2N.
+the same command writes the same bytes, and flow k sends the same segments (addresses, ports, sequence
+numbers, payloads; only the IPv4 identification, a running counter, may differ) at N flows and at 2N.
 Packets are 20 us apart, so even 2N flows of the largest case fit well inside any idle timeout.
 Standard library only.
 """

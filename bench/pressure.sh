@@ -19,7 +19,7 @@
 #   PRESSURE_CASES="CASE[:N] ..." cases to run, N their flow count (default: all six at the N;
 #                                `bench/make-pressure.py --list` names them)
 #   PRESSURE_SCALES="1 2"        multiples of N to build and run (default "1 2": N and 2N)
-#   PRESSURE_OUT=DIR             captures and results (default bench/out/pressure; ~3.5 GB for all cases)
+#   PRESSURE_OUT=DIR             captures and results (default bench/out/pressure; 4.1 GB for all cases)
 #   PRESSURE_REMAKE=1            rebuild captures that already exist (they are deterministic, so by default a
 #                                capture whose .json matches is reused)
 #   PRESSURE_TIMEOUT=SECONDS     give up on one run after this long (default 3600; the row says "timeout")
