@@ -25,7 +25,7 @@ at most 16 KB; handshake messages are framed exactly (the certificates are well-
 with random RSA moduli: nothing verifies a signature, so none is real). Everything comes from fixed seeds:
 the same command writes the same bytes, and flow k sends the same segments (addresses, ports, sequence
 numbers, payloads; only the IPv4 identification, a running counter, may differ) at N flows and at 2N.
-Packets are 20 us apart, so even 2N flows of the largest case fit well inside any idle timeout.
+Packets are 20 us apart: where flows stay open, 2N of them span at most 40 s, inside any idle timeout.
 Standard library only.
 """
 import argparse
