@@ -89,22 +89,23 @@ measure() {
     rm -f "$timing" "$out/$name.summary.json"
     started=$(date +%s%N)
     set +e
-    timeout "$time_limit" /usr/bin/time -v -o "$timing" \
+    # timeout runs under time, which reports the largest RSS and the CPU time of what it waited for, tlsscope
+    # included (and timeout ends tlsscope itself, not just time).
+    /usr/bin/time -v -o "$timing" timeout "$time_limit" \
         "$tlsscope" $subcommand --format ndjson --summary --quiet "$pcap" 2> "$out/$name.stderr" \
         | awk -v summary="$out/$name.summary.json" '
             index($0, "{\"type\":\"tls\"") == 1 { records++ }
             index($0, "{\"type\":\"summary\"") == 1 { print > summary }
             END { print records + 0 }' > "$out/$name.records"
-    local statuses=("${PIPESTATUS[@]}")
     set -e
     ended=$(date +%s%N)
     m_seconds=$(awk -v ns=$((ended - started)) 'BEGIN { printf "%.2f", ns / 1e9 }')
     m_records=$(cat "$out/$name.records")
-    if (( statuses[0] == 124 )) || [[ ! -s $timing ]]; then
+    m_status=$(sed -n 's/^\tExit status: //p' "$timing")
+    if [[ -z $m_status || $m_status == 124 ]]; then
         m_status=timeout m_cpu=- m_mb=-
         return
     fi
-    m_status=$(sed -n 's/^\tExit status: //p' "$timing")
     m_cpu=$(awk -F': ' '/User time|System time/ { s += $2 } END { printf "%.2f", s }' "$timing")
     m_mb=$(awk -F': ' '/Maximum resident set size/ { printf "%.0f", $2 / 1024 }' "$timing")
 }
@@ -134,7 +135,9 @@ for spec in $cases; do
             measure "$case-$flows-${command// --/-}" "$pcap" "$command"
             key=$case/$command
             time_ratio=- cpu_ratio=- mb_ratio=-
-            if [[ -z ${first_seconds[$key]:-} ]]; then
+            if [[ $m_status == timeout ]]; then
+                :   # no ratio to or from a run that did not finish
+            elif [[ -z ${first_seconds[$key]:-} ]]; then
                 first_seconds[$key]=$m_seconds first_cpu[$key]=$m_cpu first_mb[$key]=$m_mb
             else
                 time_ratio=$(ratio "${first_seconds[$key]}" "$m_seconds")
