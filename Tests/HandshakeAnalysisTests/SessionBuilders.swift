@@ -26,7 +26,7 @@ let serverHello: [UInt8] = {
     return tlsRecord(0x16, [0x02] + lp24(body))
 }()
 
-func session(sawSYN: Bool = true) -> TLSSession {
+func session(sawSYN: Bool = true, limits: TLSLimits = TLSLimits()) -> TLSSession {
     let client = IPAddress(ipv4: 0x0a00_0001)
     let server = IPAddress(ipv4: 0x0a00_0002)
     let packet = DecodedPacket(
@@ -35,7 +35,7 @@ func session(sawSYN: Bool = true) -> TLSSession {
     let start = FlowStart(
         key: FlowKey(packet), initiatorAddress: client, initiatorPort: 40000, responderAddress: server,
         responderPort: 2525, sawSYN: sawSYN, timestamp: 0)
-    return TLSSession(start: start, limits: TLSLimits())
+    return TLSSession(start: start, limits: limits)
 }
 
 extension TLSSession {

@@ -42,15 +42,7 @@ private let changeCipherSpec = record(0x14, [1])
 private func encrypted(_ length: Int) -> [UInt8] { record(0x17, [UInt8](repeating: 0xee, count: length)) }
 
 private func makeSession(sawSYN: Bool = true, limits: TLSLimits = TLSLimits()) -> TLSSession {
-    let initiator = IPAddress(ipv4: 0x0a00_0001)
-    let responder = IPAddress(ipv4: 0x0a00_0002)
-    let packet = DecodedPacket(
-        source: initiator, destination: responder, sourcePort: 40000, destinationPort: 443, transport: .tcp,
-        payloadOffset: 0, payloadLength: 0)
-    let start = FlowStart(
-        key: FlowKey(packet), initiatorAddress: initiator, initiatorPort: 40000, responderAddress: responder,
-        responderPort: 443, sawSYN: sawSYN, timestamp: 0)
-    return TLSSession(start: start, limits: limits)
+    session(sawSYN: sawSYN, limits: limits)
 }
 
 private extension TLSSession {
