@@ -439,7 +439,7 @@ struct TLSSession: TCPStreamConsumer {
 
     /// What the session holds on the heap, for the flow table's memory budget: messages being buffered by
     /// the parsers, and the hellos and chains kept for the record.
-    var retainedBytes: Int { keptBytes + fromInitiator.bufferedBytes + fromResponder.bufferedBytes }
+    var retainedBytes: Int { keptBytes + fromInitiator.bufferedCapacity + fromResponder.bufferedCapacity }
 
     /// Heap bytes of a kept hello: its lists and extension bodies (each array with its ~32-byte header).
     static func estimatedBytes(of hello: ClientHello) -> Int {

@@ -140,8 +140,9 @@ public struct TLSStreamParser: Sendable {
     /// Bytes held for the incomplete handshake message being reassembled (0 when none). Its capacity
     /// is at most twice this (the buffer grows as bytes arrive, up to the message's declared length).
     public var bufferedBytes: Int { handshakeBuffer.count }
-    /// The buffer's capacity (tests check that a length field alone reserves nothing).
-    var bufferedCapacity: Int { handshakeBuffer.capacity }
+    /// The buffer's capacity: what it really costs (a memory budget counts this; tests check that a length
+    /// field alone reserves nothing).
+    public var bufferedCapacity: Int { handshakeBuffer.capacity }
 
     public init(limits: TLSLimits = TLSLimits()) {
         self.limits = limits
