@@ -393,11 +393,6 @@ struct TLSSession: TCPStreamConsumer {
         }
     }
 
-    /// TLS 1.3 key exchange named from the group (defined in TLSWire: `NamedGroup.tls13KeyExchangeName`).
-    static func tls13KeyExchange(_ group: NamedGroup) -> String {
-        group.tls13KeyExchangeName()
-    }
-
     static func authentication(of leaf: CertificateSummary) -> String {
         switch leaf.keyType {
         case "EC": "ECDSA"

@@ -493,16 +493,11 @@ private func checkClientOffer(_ input: AuditInput, _ policy: AuditPolicy, _ out:
 
 // MARK: - Post-quantum key exchange
 
-/// ML-KEM (FIPS 203) hybrids and pure ML-KEM groups.
-func isMLKEM(_ group: NamedGroup) -> Bool {
-    switch group.rawValue {
-    case 0x0200, 0x0201, 0x0202, 0x11eb, 0x11ec, 0x11ed: true
-    default: false
-    }
-}
+/// ML-KEM (FIPS 203) hybrids and pure ML-KEM groups (TLSWire's one group classification).
+func isMLKEM(_ group: NamedGroup) -> Bool { group.kind == .pqHybrid || group.kind == .purePQ }
 
-/// Pre-standard Kyber hybrids (draft-tls-westerbaan-xyber768d00), superseded by ML-KEM.
-func isKyberDraft(_ group: NamedGroup) -> Bool { group.rawValue == 0x6399 || group.rawValue == 0x639a }
+/// Pre-standard post-quantum code points (the Kyber drafts), superseded by ML-KEM.
+func isKyberDraft(_ group: NamedGroup) -> Bool { group.kind == .obsoleteDraft }
 
 private func checkPostQuantum(_ input: AuditInput, _ out: inout FindingCollector) {
     let selected = input.negotiatedGroup
