@@ -2,6 +2,7 @@
 // tlsscope: a passive TLS handshake analyzer. The targets form a one-way pipeline:
 // CPcap → PcapCapture; WireCursor → PacketDecoding → TCPReassembly; WireCursor → TLSWire;
 // X509Inspection, Fingerprints, TLSAudit → HandshakeAnalysis → Reporting → tlsscope (CLI).
+import Foundation
 import PackageDescription
 
 let strict: [SwiftSetting] = [
@@ -85,3 +86,31 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// libFuzzer targets (Fuzz/, docs/fuzzing.md), declared only when scripts/fuzz builds them
+// (TLSSCOPE_FUZZ=1, scratch path .build-fuzz, -sanitize=fuzzer,address): `swift build` and
+// `swift test` never see them, since their entry point is libFuzzer's main.
+if Context.environment["TLSSCOPE_FUZZ"] == "1" {
+    // The preamble machine is fuzzed alone once it is its own module.
+    let preambles: Target.Dependency =
+        FileManager.default.fileExists(atPath: Context.packageDirectory + "/Sources/Preambles")
+        ? "Preambles" : "HandshakeAnalysis"
+    let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
+        ("packet-decoder", ["PacketDecoding"]),
+        ("tcp-reassembler", ["PacketDecoding", "TCPReassembly"]),
+        ("tls-stream", ["TLSWire"]),
+        ("preambles", [preambles, "TCPReassembly"]),
+        ("certificate", ["X509Inspection"]),
+        ("capture", ["PcapCapture", "PacketDecoding", "HandshakeAnalysis", "Reporting"]),
+    ]
+    package.targets += [
+        .target(name: "CFuzzDriver", path: "Fuzz/CFuzzDriver"),
+        .target(name: "FuzzSupport", dependencies: ["CFuzzDriver"], path: "Fuzz/Support"),
+    ]
+    for target in fuzzTargets {
+        package.targets.append(
+            .executableTarget(
+                name: "fuzz-" + target.name, dependencies: target.dependencies + ["FuzzSupport"],
+                path: "Fuzz/" + target.name, swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+    }
+}
