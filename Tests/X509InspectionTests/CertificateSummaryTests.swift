@@ -190,6 +190,20 @@ func everyTruncationThrows(name: String) throws {
     #expect(throws: CertificateParseError.self) { try CertificateSummary(derEncoded: der + [0]) }
 }
 
+/// Found by the `certificate` fuzz target (Fuzz/regressions/certificate): a self-signed RSA certificate
+/// whose key BoringSSL refuses made swift-crypto 3.x free the key twice while swift-certificates parsed
+/// it for the self-signature check, aborting the process (EVP_PKEY_free on a freed key); 4.x frees once.
+@Test func selfSignedCertificateWithAnRSAKeyBoringSSLRefusesIsSummarised() throws {
+    var der = try fixture("v1-selfsigned.der")
+    // The public exponent 65537 (INTEGER 01 00 01) becomes 65538: even, which BoringSSL refuses.
+    let exponent: [UInt8] = [0x02, 0x03, 0x01, 0x00, 0x01]
+    let position = try #require(der.indices.first { der[$0...].starts(with: exponent) })
+    der[position + 4] = 0x02
+    let summary = try CertificateSummary(derEncoded: der)
+    #expect(summary.keyType == "RSA")
+    #expect(summary.subject == summary.issuer)
+}
+
 /// Flipping bits anywhere must give a summary or a CertificateParseError, never a trap.
 @Test(arguments: ["leaf-rsa2048-san.der", "dsa2048.der", "names.der"])
 func bitFlipsNeverTrap(name: String) throws {
