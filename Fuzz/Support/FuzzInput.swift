@@ -22,8 +22,6 @@ public struct FuzzInput {
 
     public mutating func uint16() -> UInt16 { UInt16(byte()) << 8 | UInt16(byte()) }
 
-    public mutating func uint32() -> UInt32 { UInt32(uint16()) << 16 | UInt32(uint16()) }
-
     /// The next `count` bytes (fewer at the end of the input).
     public mutating func take(_ count: Int) -> UnsafeRawBufferPointer {
         let length = max(0, min(count, remaining))

@@ -9,11 +9,13 @@ import PacketDecoding
 import PcapCapture
 import Reporting
 
-/// libpcap reads from a FILE; the input is written to this process's own file for each run.
+/// libpcap reads from a FILE; the input is written to this process's own file for each run, removed at exit.
 let capturePath = "/tmp/tlsscope-fuzz-capture-\(getpid())"
+let removeCaptureAtExit: Void = { atexit { unlink(capturePath) } }()
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    _ = removeCaptureAtExit
     let descriptor = open(capturePath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
     guard descriptor >= 0 else { fuzzFailure("cannot write \(capturePath)") }
     var written = 0
