@@ -165,6 +165,9 @@ public struct Preamble: Sendable {
             case .notTLS:
                 return giveUp(&side)
             case .message(let length, let outcome):
+                // The wait for an incomplete message stops past maxMessage (above), so a longer one is
+                // refused even when it came whole: the outcome must not depend on segmentation.
+                if length > Self.maxMessage { return giveUp(&side) }
                 position += length
                 side.messages += 1
                 side.searched = position
