@@ -10,7 +10,8 @@ import PcapCapture
 import Reporting
 
 /// libpcap reads from a FILE; the input is written to this process's own file for each run, removed at exit.
-let capturePath = "/tmp/tlsscope-fuzz-capture-\(getpid())"
+/// In memory (/dev/shm) where there is one: truncating a disk file stalled for minutes under a busy disk.
+let capturePath = (access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp") + "/tlsscope-fuzz-capture-\(getpid())"
 let removeCaptureAtExit: Void = { atexit { unlink(capturePath) } }()
 
 @_cdecl("LLVMFuzzerTestOneInput")
