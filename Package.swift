@@ -104,3 +104,27 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// libFuzzer targets (Fuzz/, docs/fuzzing.md), declared only when scripts/fuzz builds them
+// (TLSSCOPE_FUZZ=1, scratch path .build-fuzz, -sanitize=fuzzer,address): `swift build` and
+// `swift test` never see them, since their entry point is libFuzzer's main.
+if Context.environment["TLSSCOPE_FUZZ"] == "1" {
+    let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
+        ("packet-decoder", ["PacketDecoding"]),
+        ("tcp-reassembler", ["PacketDecoding", "TCPReassembly"]),
+        ("tls-stream", ["TLSWire"]),
+        ("preambles", ["Preambles"]),
+        ("certificate", ["X509Inspection"]),
+        ("capture", ["PcapCapture", "PacketDecoding", "HandshakeAnalysis", "Reporting"]),
+    ]
+    package.targets += [
+        .target(name: "CFuzzDriver", path: "Fuzz/CFuzzDriver"),
+        .target(name: "FuzzSupport", dependencies: ["CFuzzDriver"], path: "Fuzz/Support"),
+    ]
+    for target in fuzzTargets {
+        package.targets.append(
+            .executableTarget(
+                name: "fuzz-" + target.name, dependencies: target.dependencies + ["FuzzSupport"],
+                path: "Fuzz/" + target.name, swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+    }
+}

@@ -194,6 +194,9 @@ public struct Preamble: Sendable {
             case .tlsStarts:
                 return startTLS(&state, position: position, chunkStart: chunkStart)
             case .message(let length, let outcome):
+                // The wait for an incomplete message stops past maxMessage (above), so a longer one is
+                // refused even when it came whole: the outcome must not depend on segmentation.
+                if length > Self.maxMessage { return giveUp(&state) }
                 position += length
                 state.searched = position
                 switch outcome {

@@ -443,6 +443,16 @@ func expectNotTLS(
         #expect(verdicts.suffix(from: first ?? 0).allSatisfy { $0 == .notTLS })
     }
 
+    /// Found by the `preambles` fuzz target: a SOCKS4 request longer than maxMessage (a 4,093-byte user
+    /// id) was given up when it came in pieces but taken, and TLS followed, when it came in one segment.
+    /// The outcome must not depend on segmentation: a message longer than maxMessage is never taken.
+    @Test func aMessageLongerThanMaxMessageIsGivenUpHoweverItArrives() {
+        let userID = [UInt8](repeating: UInt8(ascii: "u"), count: Preamble.maxMessage - 3)
+        let request: [UInt8] = [0x04, 0x01, 0x01, 0xbb, 10, 0, 0, 1] + userID + [0]
+        #expect(request.count > Preamble.maxMessage)
+        expectNotTLS([.c(request + clientTLS)])
+    }
+
     @Test func cleartextIsCappedPerDirection() {
         // Well-formed header lines forever: CONNECT with 1 MiB of headers is given up at the cap.
         var machine = Preamble()
