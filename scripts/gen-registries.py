@@ -370,6 +370,18 @@ def name_function(fn, width, entries, doc):
     return out
 
 
+def case_lines(values):
+    """A `case` label listing 16-bit values, eight a line (long lists stay readable)."""
+    chunks = [values[i:i + 8] for i in range(0, len(values), 8)]
+    lines = []
+    for i, chunk in enumerate(chunks):
+        text = ", ".join(hex_literal(v, 16) for v in chunk)
+        prefix = "        case " if i == 0 else "             "
+        suffix = ":" if i == len(chunks) - 1 else ","
+        lines.append(prefix + text + suffix)
+    return lines
+
+
 def recommendation_function(fn, entries, doc):
     out = ["    /// %s" % doc,
            "    static func %s(_ value: UInt16) -> IANARecommendation? {" % fn,
@@ -383,13 +395,7 @@ def recommendation_function(fn, entries, doc):
         values = groups.get(rec)
         if not values:
             continue
-        # Eight values a line keeps long lists readable.
-        chunks = [values[i:i + 8] for i in range(0, len(values), 8)]
-        for i, chunk in enumerate(chunks):
-            text = ", ".join(hex_literal(v, 16) for v in chunk)
-            prefix = "        case " if i == 0 else "             "
-            suffix = ":" if i == len(chunks) - 1 else ","
-            out.append(prefix + text + suffix)
+        out += case_lines(values)
         out.append("            %s" % RECOMMENDATION[rec])
     out += ["        default: nil", "        }", "    }"]
     return out
@@ -406,12 +412,7 @@ def group_kind_functions(kinds):
         values = by_case.get(case)
         if not values:
             continue
-        chunks = [values[i:i + 8] for i in range(0, len(values), 8)]
-        for i, chunk in enumerate(chunks):
-            text = ", ".join(hex_literal(v, 16) for v in chunk)
-            prefix = "        case " if i == 0 else "             "
-            suffix = ":" if i == len(chunks) - 1 else ","
-            out.append(prefix + text + suffix)
+        out += case_lines(values)
         out.append("            .%s" % case)
     out += ["        default: .unknown", "        }", "    }", "",
             "    /// The group combines a classical and a post-quantum key exchange (final or draft).",
