@@ -1,6 +1,6 @@
 // swift-tools-version: 6.0
 // tlsscope: a passive TLS handshake analyzer. The targets form a one-way pipeline:
-// CPcap → PcapCapture; WireCursor → PacketDecoding → TCPReassembly; WireCursor → TLSWire;
+// CPcap → PcapCapture; WireCursor → PacketDecoding → FlowTracking → TCPReassembly | UDPFlows; WireCursor → TLSWire;
 // WireCursor → Preambles (cleartext before TLS: STARTTLS, proxies; fuzzed alone);
 // TextFormatting (dates, hex, addresses) is shared by every stage and depends on nothing;
 // X509Inspection, Fingerprints, TLSAudit → HandshakeAnalysis → Reporting → tlsscope (CLI).
@@ -36,7 +36,10 @@ let package = Package(
         // Hex, civil dates and IP address text: the formatting every stage shares, with no dependencies.
         .target(name: "TextFormatting", swiftSettings: strict),
         .target(name: "PacketDecoding", dependencies: ["WireCursor", "TextFormatting"], swiftSettings: strict),
-        .target(name: "TCPReassembly", dependencies: ["PacketDecoding"], swiftSettings: strict),
+        // Flow keys, directions, starts and ends: what the TCP and UDP flow tables share.
+        .target(name: "FlowTracking", dependencies: ["PacketDecoding"], swiftSettings: strict),
+        .target(name: "TCPReassembly", dependencies: ["PacketDecoding", "FlowTracking"], swiftSettings: strict),
+        .target(name: "UDPFlows", dependencies: ["PacketDecoding", "FlowTracking"], swiftSettings: strict),
         .target(name: "TLSWire", dependencies: ["WireCursor"], swiftSettings: strict),
         .target(name: "Preambles", dependencies: ["WireCursor"], swiftSettings: strict),
         .target(
@@ -64,7 +67,7 @@ let package = Package(
         .target(
             name: "HandshakeAnalysis",
             dependencies: [
-                "PacketDecoding", "TCPReassembly", "TLSWire", "Preambles", "X509Inspection", "Fingerprints",
+                "PacketDecoding", "FlowTracking", "TCPReassembly", "UDPFlows", "TLSWire", "Preambles", "X509Inspection", "Fingerprints",
                 "TLSAudit", .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
@@ -87,7 +90,7 @@ let package = Package(
         ),
         .testTarget(name: "WireCursorTests", dependencies: ["WireCursor"]),
         .testTarget(name: "TextFormattingTests", dependencies: ["TextFormatting"]),
-        .testTarget(name: "PacketDecodingTests", dependencies: ["PacketDecoding", "TCPReassembly"]),
+        .testTarget(name: "PacketDecodingTests", dependencies: ["PacketDecoding", "FlowTracking", "TCPReassembly", "UDPFlows"]),
         .testTarget(name: "TLSWireTests", dependencies: ["TLSWire"]),
         .testTarget(name: "PreamblesTests", dependencies: ["Preambles"]),
         .testTarget(name: "X509InspectionTests", dependencies: ["X509Inspection"]),
@@ -96,7 +99,7 @@ let package = Package(
         .testTarget(name: "TLSAuditTests", dependencies: ["TLSAudit", "TLSWire", "X509Inspection"]),
         .testTarget(
             name: "HandshakeAnalysisTests",
-            dependencies: ["HandshakeAnalysis", "PacketDecoding", "TCPReassembly", "TLSWire", "Preambles"]
+            dependencies: ["HandshakeAnalysis", "PacketDecoding", "FlowTracking", "TCPReassembly", "TLSWire", "Preambles"]
         ),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "HandshakeAnalysis"]),
         .testTarget(name: "CommandLineToolTests", dependencies: ["tlsscope", "HandshakeAnalysis", "PcapCapture", "PacketDecoding"]),
@@ -111,7 +114,7 @@ let package = Package(
 if Context.environment["TLSSCOPE_FUZZ"] == "1" {
     let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
         ("packet-decoder", ["PacketDecoding"]),
-        ("tcp-reassembler", ["PacketDecoding", "TCPReassembly"]),
+        ("tcp-reassembler", ["PacketDecoding", "FlowTracking", "TCPReassembly"]),
         ("tls-stream", ["TLSWire"]),
         ("preambles", ["Preambles"]),
         ("certificate", ["X509Inspection"]),

@@ -5,6 +5,7 @@
 // for, never more bytes than were sent; and no buffered byte is left once every flow has ended.
 import FuzzSupport
 import PacketDecoding
+import FlowTracking
 import TCPReassembly
 
 let serverPort: UInt16 = 443

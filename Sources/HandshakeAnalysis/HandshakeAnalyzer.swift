@@ -1,5 +1,6 @@
 import PacketDecoding
 import TLSAudit
+import FlowTracking
 import TCPReassembly
 import TLSWire
 import WireCursor

@@ -97,12 +97,42 @@ public struct Anomaly: Sendable, Hashable {
     }
 }
 
+/// Which member of the TLS family a connection spoke (the contract's `protocol`).
+public enum RecordProtocol: String, Sendable, Hashable {
+    case tls, dtls, quic
+}
+
+/// What a QUIC connection's long headers showed (the contract's `quic` object).
+public struct QUICDetails: Sendable, Hashable {
+    /// The contract's spelling: "1", "2", "draft-29", or "0x" and eight hex digits.
+    public var version: String
+    /// The Destination Connection ID of the client's first Initial (the Initial keys come from it).
+    public var clientDestinationConnectionID: [UInt8]
+    public var clientSourceConnectionID: [UInt8]?
+    public var serverSourceConnectionID: [UInt8]?
+    /// The server answered with a Retry.
+    public var retry: Bool
+
+    public init(
+        version: String, clientDestinationConnectionID: [UInt8], clientSourceConnectionID: [UInt8]?,
+        serverSourceConnectionID: [UInt8]?, retry: Bool
+    ) {
+        self.version = version
+        self.clientDestinationConnectionID = clientDestinationConnectionID
+        self.clientSourceConnectionID = clientSourceConnectionID
+        self.serverSourceConnectionID = serverSourceConnectionID
+        self.retry = retry
+    }
+}
+
 /// Everything tlsscope reports about one TLS connection.
 public struct HandshakeRecord: Sendable {
     /// Capture time of the connection's first packet, nanoseconds since 1970.
     public var firstTimestamp: Int64
     public var lastTimestamp: Int64
     public var transport: TransportProtocol
+    /// TLS over TCP, DTLS or QUIC (the contract's `protocol`).
+    public var recordProtocol: RecordProtocol
     public var clientAddress: IPAddress
     public var clientPort: UInt16
     public var serverAddress: IPAddress
@@ -137,6 +167,8 @@ public struct HandshakeRecord: Sendable {
     public var dhPrimeBits: Int?
     /// Heartbeat records seen (RFC 6520), at most a few.
     public var heartbeats: [AuditInput.HeartbeatRecord]
+    /// QUIC connections only: the version and connection ids.
+    public var quic: QUICDetails?
     public var packets: Int
     public var bytes: Int
 

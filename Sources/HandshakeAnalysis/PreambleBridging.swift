@@ -1,5 +1,6 @@
 import PacketDecoding
 import Preambles
+import FlowTracking
 import TCPReassembly
 
 // The Preambles module depends on WireCursor alone (so it is fuzzed alone): its direction and address

@@ -1,3 +1,4 @@
+import FlowTracking
 import PacketDecoding
 
 /// Out-of-order bytes held until the hole before them fills (copied: the frame does not outlive the call).

@@ -1,54 +1,5 @@
+import FlowTracking
 import PacketDecoding
-
-/// Which way bytes travel, relative to the side that opened the connection (the SYN sender, or
-/// when no SYN was captured, the sender of the first packet seen).
-public enum FlowDirection: Sendable, Hashable {
-    case fromInitiator
-    case fromResponder
-    public var reversed: FlowDirection { self == .fromInitiator ? .fromResponder : .fromInitiator }
-}
-
-/// A connection's identity regardless of direction: endpoints in canonical order, and the network segment
-/// (VLANs, tunnel ids: `DecodedPacket.segment`) they were seen on, so overlapping tenant 4-tuples stay apart.
-public struct FlowKey: Hashable, Sendable {
-    public var lowAddress: IPAddress
-    public var highAddress: IPAddress
-    public var lowPort: UInt16
-    public var highPort: UInt16
-    public var transport: TransportProtocol
-    /// `DecodedPacket.segment`: 0 for a frame without VLAN tags or tunnel ids.
-    public var segment: UInt64
-    public init(_ packet: DecodedPacket) {
-        self = Self.canonical(packet).key
-    }
-
-    /// The key of a packet, and whether its sender is the key's low endpoint.
-    @inline(__always)
-    static func canonical(_ packet: DecodedPacket) -> (key: FlowKey, senderIsLow: Bool) {
-        let source = packet.source
-        let destination = packet.destination
-        let senderIsLow =
-            source == destination ? packet.sourcePort <= packet.destinationPort : source < destination
-        return senderIsLow
-            ? (FlowKey(low: source, packet.sourcePort, high: destination, packet.destinationPort, packet.transport,
-                       segment: packet.segment), true)
-            : (FlowKey(low: destination, packet.destinationPort, high: source, packet.sourcePort, packet.transport,
-                       segment: packet.segment), false)
-    }
-
-    @inline(__always)
-    init(
-        low: IPAddress, _ lowPort: UInt16, high: IPAddress, _ highPort: UInt16, _ transport: TransportProtocol,
-        segment: UInt64
-    ) {
-        lowAddress = low
-        self.lowPort = lowPort
-        highAddress = high
-        self.highPort = highPort
-        self.transport = transport
-        self.segment = segment
-    }
-}
 
 /// Caps on the flow table and buffers, one value for all of them.
 public struct ReassemblyLimits: Sendable, Hashable {
@@ -77,62 +28,6 @@ public struct ReassemblyLimits: Sendable, Hashable {
     /// memory without bound.
     public var maxMemoryBytes: Int = 128 * 1024 * 1024
     public init() {}
-}
-
-/// How a new flow began.
-public struct FlowStart: Sendable, Hashable {
-    public var key: FlowKey
-    public var initiatorAddress: IPAddress
-    public var initiatorPort: UInt16
-    public var responderAddress: IPAddress
-    public var responderPort: UInt16
-    /// The initiator is known from a SYN (not guessed from the first packet).
-    public var sawSYN: Bool
-    public var timestamp: Int64
-    /// The network segment (VLANs, tunnel ids) the flow was seen on: `key.segment`.
-    public var segment: UInt64 { key.segment }
-}
-
-/// Why a flow ended.
-public enum FlowEndReason: Sendable, Hashable {
-    case fin, rst, idle, evicted, endOfInput
-    /// A SYN with a new ISN came on the flow's 4-tuple (the old connection's end was not captured): a new
-    /// flow starts with that SYN.
-    case reused
-}
-
-/// What the flow table knew of a connection when it ended.
-public struct FlowEnd: Sendable, Hashable {
-    public var reason: FlowEndReason
-    public var firstTimestamp: Int64
-    public var lastTimestamp: Int64
-    /// TCP segments seen in either direction.
-    public var packets: Int
-    /// TCP payload bytes seen in either direction, retransmissions included.
-    public var bytes: Int
-}
-
-/// How far a flow still in the table has got (the `FlowEnd` figures, read before the flow ends).
-public struct FlowExtent: Sendable, Hashable {
-    public var firstTimestamp: Int64
-    public var lastTimestamp: Int64
-    /// TCP segments seen in either direction so far.
-    public var packets: Int
-    /// TCP payload bytes seen in either direction so far, retransmissions included.
-    public var bytes: Int
-    public init(firstTimestamp: Int64, lastTimestamp: Int64, packets: Int, bytes: Int) {
-        self.firstTimestamp = firstTimestamp
-        self.lastTimestamp = lastTimestamp
-        self.packets = packets
-        self.bytes = bytes
-    }
-}
-
-/// What a stream consumer wants after some bytes.
-public enum StreamVerdict: Sendable {
-    case keepCollecting
-    /// Stop reassembling this flow: later packets cost a table lookup and a counter update.
-    case stopCollecting
 }
 
 /// A per-connection consumer of ordered bytes (gopacket's Stream).
@@ -229,6 +124,9 @@ public struct TCPReassembler<Consumer: TCPStreamConsumer> {
     public let limits: ReassemblyLimits
     /// Counters for the summary.
     public private(set) var statistics = ReassemblyStatistics()
+    /// Bytes other flow tables hold under the same budget (the UDP flow table's `memoryInUse`), set by the
+    /// caller when they change: `limits.maxMemoryBytes` is one budget over both.
+    public var otherMemoryBytes = 0
 
     var index = FlowIndex()
     var slots: [FlowSlot<Consumer>] = []
@@ -316,7 +214,7 @@ public struct TCPReassembler<Consumer: TCPStreamConsumer> {
         case .open: break
         case .closed(let reason): endFlow(slotIndex, reason: reason, finished: finished)
         }
-        if memoryInUse > limits.maxMemoryBytes { enforceMemoryBudget(finished: finished) }
+        if memoryInUse + otherMemoryBytes > limits.maxMemoryBytes { enforceMemoryBudget(finished: finished) }
     }
 
     /// Bytes of flow state now: table entries of the live flows, buffered segments, consumers' heap.
@@ -331,7 +229,7 @@ public struct TCPReassembler<Consumer: TCPStreamConsumer> {
     /// Ends the idlest flows until the state fits `limits.maxMemoryBytes` again (the flow of the packet
     /// just taken is the most recent one, so it goes last).
     mutating func enforceMemoryBudget(finished: (Consumer, FlowEnd) -> Void) {
-        while memoryInUse > limits.maxMemoryBytes, index.count > 1, oldest >= 0 {
+        while memoryInUse + otherMemoryBytes > limits.maxMemoryBytes, index.count > 1, oldest >= 0 {
             statistics.flowsEvicted += 1
             statistics.flowsEvictedForMemory += 1
             endFlow(oldest, reason: .evicted, finished: finished)

@@ -2,6 +2,7 @@ import PacketDecoding
 import TLSWire
 
 @testable import HandshakeAnalysis
+import FlowTracking
 @testable import TCPReassembly
 
 // MARK: - Builders

@@ -4,6 +4,7 @@ import Testing
 import TLSWire
 
 @testable import HandshakeAnalysis
+import FlowTracking
 @testable import TCPReassembly
 
 // The new preambles through a whole TLSSession: the record must come out with its hello and the

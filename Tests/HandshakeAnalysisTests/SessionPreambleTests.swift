@@ -3,6 +3,7 @@ import Testing
 import TLSWire
 
 @testable import HandshakeAnalysis
+import FlowTracking
 @testable import TCPReassembly
 
 // MARK: - Tests
@@ -27,7 +28,7 @@ import TLSWire
         #expect(flow.preamble == nil)
         #expect(flow.isTLS)
         #expect(flow.fromResponder.isStopped)
-        #expect(flow.anomalies.count == 1 && flow.anomalies.first?.kind == .parseError)
+        #expect(flow.recorder.anomalies.count == 1 && flow.recorder.anomalies.first?.kind == .parseError)
     }
 
     @Test func smtpUpgradeIsReportedWithItsProtocol() {
@@ -45,8 +46,8 @@ import TLSWire
         #expect(flow.record.startTLS == "smtp")
         #expect(flow.record.serverName == "mx.example")
         #expect(flow.record.serverHello?.cipherSuite == CipherSuite(rawValue: 0xc02f))
-        #expect(flow.clientDirection == .fromInitiator)
-        #expect(flow.anomalies.isEmpty)
+        #expect(flow.recorder.clientDirection == .fromInitiator)
+        #expect(flow.recorder.anomalies.isEmpty)
     }
 
     @Test func socks4TunnelIsTLSWithoutStartTLSName() {

@@ -3,6 +3,7 @@ import Testing
 import TLSWire
 
 @testable import HandshakeAnalysis
+import FlowTracking
 @testable import TCPReassembly
 
 // Handshakes built byte by byte and fed to one TLSSession, for the cases where today's captures are
@@ -153,7 +154,7 @@ private extension TLSSession {
             other.feed(record(0x15, [1, 0]), index % 2 == 0 ? .fromResponder : .fromInitiator)
         }
         let record = other.endedRecord
-        #expect(record.messages.count == TLSSession.maxMessages)
+        #expect(record.messages.count == HandshakeRecorder.maxMessages)
         #expect(record.messagesTruncated)
         #expect(record.anomalies.map(\.kind) == [.messagesTruncated])
     }

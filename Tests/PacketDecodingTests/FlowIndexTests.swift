@@ -1,4 +1,5 @@
 import PacketDecoding
+@testable import FlowTracking
 @testable import TCPReassembly
 import Testing
 

@@ -1,5 +1,6 @@
 import Foundation
 import PacketDecoding
+import FlowTracking
 import TCPReassembly
 import Testing
 

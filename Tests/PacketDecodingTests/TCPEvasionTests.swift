@@ -1,4 +1,5 @@
 import PacketDecoding
+import FlowTracking
 @testable import TCPReassembly
 import Testing
 

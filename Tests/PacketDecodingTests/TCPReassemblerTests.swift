@@ -1,4 +1,5 @@
 import PacketDecoding
+import FlowTracking
 import TCPReassembly
 import Testing
 

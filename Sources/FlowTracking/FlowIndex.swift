@@ -11,7 +11,7 @@ import PacketDecoding
 /// Hostile captures: the multipliers are seeded at random per table, so a capture cannot be built to
 /// collide in advance; should a probe sequence still grow past `maxProbe`, the table is rebuilt with new
 /// seeds. The load factor stays at or below 1/2.
-struct FlowIndex {
+public struct FlowIndex {
     /// A bucket: `slot < 0` is empty.
     struct Bucket {
         var hash: UInt32
@@ -22,32 +22,32 @@ struct FlowIndex {
     private var buckets: [Bucket]
     private var mask: Int
     private var seeds: Seeds
-    private(set) var count = 0
+    public private(set) var count = 0
 
     /// A probe sequence longer than this means the hash is being defeated: reseed and grow.
     static let maxProbe = 64
-    static let initialCapacity = 256
+    public static let initialCapacity = 256
 
-    struct Seeds {
+    public struct Seeds {
         var first: UInt64
         var second: UInt64
         var third: UInt64
         var fourth: UInt64 = 0
-        static func random() -> Seeds {
+        public static func random() -> Seeds {
             var generator = SystemRandomNumberGenerator()
             return Seeds(first: generator.next(), second: generator.next(), third: generator.next(),
                          fourth: generator.next())
         }
     }
 
-    init(seeds: Seeds = .random()) {
+    public init(seeds: Seeds = .random()) {
         buckets = Array(repeating: .empty, count: Self.initialCapacity)
         mask = Self.initialCapacity - 1
         self.seeds = seeds
     }
 
     /// How many times the table was rebuilt with new seeds after a long probe (tests, diagnostics).
-    private(set) var reseeds = 0
+    public private(set) var reseeds = 0
 
     @inline(__always)
     static func fold(_ a: UInt64, _ b: UInt64) -> UInt64 {
@@ -74,7 +74,7 @@ struct FlowIndex {
 
     /// The slot of `key`; `keyOf` gives the key held by a slot, to confirm a hash match.
     @inline(__always)
-    func find(_ key: FlowKey, keyOf: (Int) -> FlowKey) -> Int? {
+    public func find(_ key: FlowKey, keyOf: (Int) -> FlowKey) -> Int? {
         let hash = hash(key)
         var position = Int(hash) & mask
         while true {
@@ -86,7 +86,7 @@ struct FlowIndex {
     }
 
     /// Adds `key` → `slot`; the key must not be present.
-    mutating func insert(_ key: FlowKey, slot: Int, keyOf: (Int) -> FlowKey) {
+    public mutating func insert(_ key: FlowKey, slot: Int, keyOf: (Int) -> FlowKey) {
         if (count + 1) * 2 > buckets.count {
             rebuild(capacity: buckets.count * 2, keyOf: keyOf)
         }
@@ -107,7 +107,7 @@ struct FlowIndex {
     }
 
     /// Removes `key` (no-op when absent), shifting later entries of its run back so no tombstone is left.
-    mutating func remove(_ key: FlowKey, keyOf: (Int) -> FlowKey) {
+    public mutating func remove(_ key: FlowKey, keyOf: (Int) -> FlowKey) {
         let hash = hash(key)
         var position = Int(hash) & mask
         while true {
@@ -133,10 +133,10 @@ struct FlowIndex {
     }
 
     /// Buckets allocated (tests: the index stays within its bound).
-    var capacity: Int { buckets.count }
+    public var capacity: Int { buckets.count }
 
     /// Every slot number in the index, in no particular order.
-    var slots: [Int] { buckets.compactMap { $0.slot >= 0 ? Int($0.slot) : nil } }
+    public var slots: [Int] { buckets.compactMap { $0.slot >= 0 ? Int($0.slot) : nil } }
 
     private mutating func rebuild(capacity: Int, keyOf: (Int) -> FlowKey) {
         let old = buckets
