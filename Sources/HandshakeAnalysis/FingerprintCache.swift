@@ -19,10 +19,16 @@ struct FingerprintCache {
         self.capacity = capacity
     }
 
-    mutating func client(_ hello: ClientHello) -> (JA3, JA4) {
-        let shape = HelloShape(hello)
+    mutating func client(_ hello: ClientHello, transport: FingerprintTransport = .tcp) -> (JA3, JA4) {
+        var shape = HelloShape(hello)
+        // JA4's first letter: the same hello over QUIC or DTLS has another fingerprint.
+        switch transport {
+        case .tcp: break
+        case .quic: shape.appendMarker(1)
+        case .dtls: shape.appendMarker(2)
+        }
         if let known = clients[shape] { return known }
-        let computed = (JA3(clientHello: hello), JA4(clientHello: hello, transport: .tcp))
+        let computed = (JA3(clientHello: hello), JA4(clientHello: hello, transport: transport))
         guard shape.count <= Self.maxShapeWords else { return computed }
         if clients.count >= capacity { clients.removeAll(keepingCapacity: true) }
         clients[shape] = computed
@@ -46,6 +52,9 @@ struct FingerprintCache {
 struct HelloShape: Hashable {
     private var words: [UInt16] = []
     var count: Int { words.count }
+
+    /// A word after every list (their lengths prefix them, so it cannot be mistaken for list content).
+    mutating func appendMarker(_ word: UInt16) { words.append(word) }
 
     init(_ hello: ClientHello) {
         words.reserveCapacity(hello.cipherSuites.count + hello.extensions.count + 48)

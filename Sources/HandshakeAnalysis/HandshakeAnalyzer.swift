@@ -1,3 +1,4 @@
+import Fingerprints
 import PacketDecoding
 import TLSAudit
 import FlowTracking
@@ -269,7 +270,13 @@ public final class RecordCompletion {
     public func record(of connection: EndedConnection) -> HandshakeRecord {
         var record = connection.summarisingCertificates(&certificates)
         if let hello = record.clientHello {
-            (record.ja3, record.ja4) = fingerprints.client(hello)
+            let transport: FingerprintTransport =
+                switch record.recordProtocol {
+                case .tls: .tcp
+                case .dtls: .dtls
+                case .quic: .quic
+                }
+            (record.ja3, record.ja4) = fingerprints.client(hello, transport: transport)
         }
         if let hello = record.serverHello { record.ja3s = fingerprints.server(hello) }
         let input = record.auditInput(now: options.auditTime)

@@ -117,7 +117,7 @@ struct HandshakeState: Sendable, Hashable {
         default: break
         }
         next.heartbeatNegotiated = heartbeat
-        if version == .tls13 || version.tls13Draft != nil {
+        if version == .tls13 || version == .dtls13 || version.tls13Draft != nil {
             next.phase = .tls13(TLS13Progress(pskAccepted: pskAccepted))
         } else if version == .ssl2 {
             next.phase = .sslv2(sessionIDHit: sessionIDEchoed)
@@ -155,8 +155,16 @@ struct HandshakeState: Sendable, Hashable {
         return next
     }
 
-    /// A handshake record after this peer's ChangeCipherSpec (its Finished, in TLS 1.2 and older).
+    /// A handshake record after this peer's ChangeCipherSpec (its Finished, in TLS 1.2 and older); in a
+    /// TLS 1.3 handshake, an encrypted handshake message known to be one by its framing, not guessed from a
+    /// record's length: a QUIC Handshake-space packet. The client's completes the handshake (RFC 9001 §4.1.2:
+    /// the client sends its Finished there).
     func encryptedHandshake(from peer: Peer) -> HandshakeState {
+        if case .tls13 = phase {
+            var next = self
+            if peer == .client && outcome == .inProgress { next.outcome = .established }
+            return next
+        }
         guard case .legacy(var progress) = phase else { return self }
         var next = self
         if peer == .client && progress.clientChangedCipherSpec { progress.clientFinished = true }

@@ -13,7 +13,7 @@ public enum RecordEncoder {
         json.key("ts"); json.string(RFC3339.string(nanoseconds: record.firstTimestamp))
         json.key("duration"); json.double(record.duration, fractionDigits: 6)
         json.key("transport"); json.string(record.transport == .tcp ? "tcp" : "udp")
-        json.key("protocol"); json.string("tls")
+        json.key("protocol"); json.string(record.recordProtocol.rawValue)
         json.key("client_ip"); json.string(record.clientAddress.description)
         json.key("client_port"); json.int(Int(record.clientPort))
         json.key("server_ip"); json.string(record.serverAddress.description)
@@ -101,6 +101,20 @@ public enum RecordEncoder {
             json.endObject()
         }
         json.endArray()
+        json.key("quic")
+        if let quic = record.quic {
+            json.beginObject()
+            json.key("version"); json.string(quic.version)
+            json.key("client_dcid"); json.hexString(bytes: quic.clientDestinationConnectionID)
+            json.key("client_scid")
+            if let id = quic.clientSourceConnectionID { json.hexString(bytes: id) } else { json.null() }
+            json.key("server_scid")
+            if let id = quic.serverSourceConnectionID { json.hexString(bytes: id) } else { json.null() }
+            json.key("retry"); json.bool(quic.retry)
+            json.endObject()
+        } else {
+            json.null()
+        }
         json.endObject()
     }
 
