@@ -1,6 +1,7 @@
 // swift-tools-version: 6.0
 // tlsscope: a passive TLS handshake analyzer. The targets form a one-way pipeline:
 // CPcap → PcapCapture; WireCursor → PacketDecoding → TCPReassembly; WireCursor → TLSWire;
+// WireCursor → TLSWire → DTLSWire (DTLS datagrams, same events as the TLS stream parser);
 // WireCursor → Preambles (cleartext before TLS: STARTTLS, proxies; fuzzed alone);
 // TextFormatting (dates, hex, addresses) is shared by every stage and depends on nothing;
 // X509Inspection, Fingerprints, TLSAudit → HandshakeAnalysis → Reporting → tlsscope (CLI).
@@ -39,6 +40,8 @@ let package = Package(
         .target(name: "TCPReassembly", dependencies: ["PacketDecoding"], swiftSettings: strict),
         .target(name: "TLSWire", dependencies: ["WireCursor"], swiftSettings: strict),
         .target(name: "Preambles", dependencies: ["WireCursor"], swiftSettings: strict),
+        // DTLS datagrams (RFC 4347, 6347, 9147) into the same TLSEvents as TLSWire's stream parser.
+        .target(name: "DTLSWire", dependencies: ["WireCursor", "TLSWire"], swiftSettings: strict),
         .target(
             name: "X509Inspection",
             dependencies: [
@@ -89,6 +92,7 @@ let package = Package(
         .testTarget(name: "TextFormattingTests", dependencies: ["TextFormatting"]),
         .testTarget(name: "PacketDecodingTests", dependencies: ["PacketDecoding", "TCPReassembly"]),
         .testTarget(name: "TLSWireTests", dependencies: ["TLSWire"]),
+        .testTarget(name: "DTLSWireTests", dependencies: ["DTLSWire", "TLSWire", "WireCursor"]),
         .testTarget(name: "PreamblesTests", dependencies: ["Preambles"]),
         .testTarget(name: "X509InspectionTests", dependencies: ["X509Inspection"]),
         .testTarget(name: "FingerprintsTests", dependencies: ["Fingerprints", "TLSWire"]),
@@ -113,6 +117,7 @@ if Context.environment["TLSSCOPE_FUZZ"] == "1" {
         ("packet-decoder", ["PacketDecoding"]),
         ("tcp-reassembler", ["PacketDecoding", "TCPReassembly"]),
         ("tls-stream", ["TLSWire"]),
+        ("dtls", ["DTLSWire", "TLSWire"]),
         ("preambles", ["Preambles"]),
         ("certificate", ["X509Inspection"]),
         ("capture", ["PcapCapture", "PacketDecoding", "HandshakeAnalysis", "Reporting"]),
