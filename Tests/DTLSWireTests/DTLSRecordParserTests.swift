@@ -382,3 +382,17 @@ import WireCursor
         #expect(parser.bufferedCapacity == 0)
     }
 }
+
+/// RFC 9146 §3: the connection_id extension, read from both hellos for `noteConnectionIDLength`.
+@Suite struct ConnectionIDExtensionTests {
+    @Test func readsTheCID() {
+        let client = ClientHello(version: .dtls12, extensions: [TLSExtension(type: .connectionID, body: lp8([1, 2, 3]))])
+        #expect(client.connectionID == [1, 2, 3])
+        let server = ServerHello(version: .dtls12, cipherSuite: CipherSuite(rawValue: 0xc02f), extensions: [TLSExtension(type: ExtensionType(rawValue: 54), body: [0])])
+        #expect(server.connectionID == [])
+        #expect(ClientHello(version: .dtls12).connectionID == nil)
+        // Malformed: the length overruns, or bytes trail.
+        #expect(connectionID(in: [TLSExtension(type: .connectionID, body: [4, 1])]) == nil)
+        #expect(connectionID(in: [TLSExtension(type: .connectionID, body: [1, 1, 0])]) == nil)
+    }
+}
