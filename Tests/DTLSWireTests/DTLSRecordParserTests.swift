@@ -396,3 +396,40 @@ import WireCursor
         #expect(connectionID(in: [TLSExtension(type: .connectionID, body: [1, 1, 0])]) == nil)
     }
 }
+
+/// Any order of a flight's datagrams, with duplicates, gives the events of the flight in order.
+@Suite struct DTLSReorderingTests {
+    struct SplitMix64: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9e37_79b9_7f4a_7c15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+            z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+            return z ^ (z >> 31)
+        }
+    }
+
+    @Test(arguments: 0..<40)
+    func shuffledFlightWithDuplicates(seed: Int) {
+        var generator = SplitMix64(state: UInt64(seed))
+        let chain = certificateBody((0..<3).map { [UInt8](repeating: UInt8($0), count: 400 + 50 * $0) })
+        // The Certificate cut at random points into fragments, one record per datagram.
+        var cuts = Set((0..<Int.random(in: 1...8, using: &generator)).map { _ in Int.random(in: 1..<chain.count, using: &generator) })
+        cuts.insert(0)
+        cuts.insert(chain.count)
+        let bounds = cuts.sorted()
+        var datagrams = [handshakeRecord(2, seq: 0, serverHelloBody())]
+        for index in 0..<bounds.count - 1 {
+            datagrams.append(record(22, seq: 1 + index, fragment(11, seq: 1, chain, bounds[index]..<bounds[index + 1])))
+        }
+        datagrams.append(handshakeRecord(12, seq: 2, ecdheServerKeyExchange) + handshakeRecord(14, seq: 3, []))
+        let inOrder = run(datagrams + [record(20, seq: 99, [1])])
+        #expect(inOrder.shapes == [.serverHello(.dtls12), .certificate(count: 3), .serverKeyExchange, .other(14, length: 0), .changeCipherSpec])
+        var shuffled = datagrams + (0..<3).map { _ in datagrams[Int.random(in: 0..<datagrams.count, using: &generator)] }
+        shuffled.shuffle(using: &generator)
+        let outcome = run(shuffled + [record(20, seq: 99, [1])])
+        #expect(outcome.events == inOrder.events)
+        #expect(outcome.problems.isEmpty)
+    }
+}
