@@ -50,7 +50,9 @@ import WireCursor
 ///   `.missingMessages`). `finish(problems:_:)` does the same at the connection's end.
 /// - Epoch ≥ 1 (DTLS 1.0/1.2): handshake → `.encryptedHandshake` (once per epoch: the Finished; a
 ///   retransmitted flight repeats it under a new record sequence number), alert → `.encryptedAlert`,
-///   application data → `.applicationData`. ChangeCipherSpec → `.changeCipherSpec` once per epoch.
+///   application data → `.applicationData`. ChangeCipherSpec → `.changeCipherSpec` once per epoch; a record
+///   of epoch e ≥ 1 whose ChangeCipherSpec (sent in epoch e - 1) was not seen yet — lost, or overtaken by a
+///   reordered datagram — emits `.changeCipherSpec` before its own event, and the late one emits nothing.
 /// - tls12_cid (25) records: the first of an epoch is the Finished (`.encryptedHandshake`), later ones
 ///   `.applicationData` (the inner type is encrypted). The CID length comes from
 ///   `noteConnectionIDLength(_:)`; when unknown it is inferred from a record that ends its datagram.
@@ -253,8 +255,13 @@ public struct DTLSRecordParser: Sendable {
         let body = UnsafeRawBufferPointer(rebasing: datagram[bodyStart..<bodyStart + length])
         let next = bodyStart + length
         if epoch > 0 {
-            // A later epoch: this direction's plaintext flight is over.
+            // A later epoch: this direction's plaintext flight is over, and its ChangeCipherSpec was sent
+            // (RFC 6347 §4.1: the epoch is incremented on each ChangeCipherSpec), even if that record was
+            // lost or overtaken: report it first, once.
             endFlight(problems, emit)
+            if type != ContentType.changeCipherSpec.rawValue, changeCipherSpecEpoch < epoch - 1 {
+                changeCipherSpec(epoch: epoch - 1, emit)
+            }
             switch ContentType(rawValue: type) {
             case .handshake: encryptedHandshake(epoch: epoch, length: length, emit)
             case .alert: emit(.encryptedAlert(length: length))

@@ -133,7 +133,7 @@ import WireCursor
             record(21, seq: 1, [2, 40]),
             record(21, epoch: 1, seq: 0, [UInt8](repeating: 0, count: 26)),
         ])
-        #expect(outcome.shapes == [.clientHello(cookie: []), .alert(level: 2, description: 40), .encryptedAlert(26)])
+        #expect(outcome.shapes == [.clientHello(cookie: []), .alert(level: 2, description: 40), .changeCipherSpec, .encryptedAlert(26)])
         if case .alert(let alert) = outcome.events[1] { #expect(alert.isFatal) }
         // An odd-length alert record in clear is a problem, not an event, and does not stop the direction.
         let odd = run([handshakeRecord(1, seq: 0, clientHelloBody()), record(21, seq: 1, [2])])
@@ -218,7 +218,7 @@ import WireCursor
         var other = DTLSRecordParser()
         _ = other.run(serverFlight)
         let inferred = other.run([cidRecord(epoch: 1, seq: 0, cid: [1, 2, 3, 4, 5, 6, 7, 8], [UInt8](repeating: 1, count: 61))])
-        #expect(inferred.shapes == [.encryptedHandshake(61)])
+        #expect(inferred.shapes == [.changeCipherSpec, .encryptedHandshake(61)])  // its CCS was not seen
     }
 
     /// RFC 7983: STUN, TURN ChannelData and RTP share the 5-tuple in WebRTC and are skipped silently.
@@ -369,7 +369,7 @@ import WireCursor
             record(24, seq: 1, [1] + u16(16) + [UInt8](repeating: 0, count: 32)),
             record(24, epoch: 1, seq: 0, [UInt8](repeating: 0, count: 48)),
         ])
-        #expect(outcome.shapes == [.clientHello(cookie: []), .heartbeat(type: 1, payloadLength: 16), .heartbeat(type: 0, payloadLength: -1)])
+        #expect(outcome.shapes == [.clientHello(cookie: []), .heartbeat(type: 1, payloadLength: 16), .changeCipherSpec, .heartbeat(type: 0, payloadLength: -1)])
     }
 
     @Test func abandoningBufferedMessagesFreesThem() {
@@ -431,5 +431,26 @@ import WireCursor
         let outcome = run(shuffled + [record(20, seq: 99, [1])])
         #expect(outcome.events == inOrder.events)
         #expect(outcome.problems.isEmpty)
+    }
+}
+
+/// The epoch proves the ChangeCipherSpec was sent: a lost or overtaken one is reported before the Finished.
+@Suite struct DTLSChangeCipherSpecTests {
+    let finished = [UInt8](repeating: 0xee, count: 40)
+
+    @Test func finishedOvertakesItsChangeCipherSpec() {
+        var parser = DTLSRecordParser()
+        _ = parser.run([handshakeRecord(1, seq: 0, clientHelloBody())])
+        let outcome = parser.run([record(22, epoch: 1, seq: 0, finished), record(20, seq: 1, [1])])
+        #expect(outcome.shapes == [.changeCipherSpec, .encryptedHandshake(40)])
+    }
+
+    @Test func lostChangeCipherSpec() {
+        let outcome = run([handshakeRecord(1, seq: 0, clientHelloBody()), record(22, epoch: 1, seq: 0, finished), record(23, epoch: 1, seq: 1, [1])])
+        #expect(outcome.shapes == [.clientHello(cookie: []), .changeCipherSpec, .encryptedHandshake(40), .applicationData(1)])
+        // DTLS 1.3 has no ChangeCipherSpec: unified headers never make one up.
+        var dtls13 = DTLSRecordParser()
+        _ = dtls13.run([handshakeRecord(1, seq: 0, clientHelloBody())])
+        #expect(dtls13.run([[0x2e] + u16(0) + u16(40) + finished]).shapes == [.encryptedHandshake(40)])
     }
 }
