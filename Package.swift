@@ -1,6 +1,7 @@
 // swift-tools-version: 6.0
 // tlsscope: a passive TLS handshake analyzer. The targets form a one-way pipeline:
 // CPcap → PcapCapture; WireCursor → PacketDecoding → FlowTracking → TCPReassembly | UDPFlows; WireCursor → TLSWire;
+// WireCursor → TLSWire → DTLSWire (DTLS datagrams, same events as the TLS stream parser);
 // WireCursor → Preambles (cleartext before TLS: STARTTLS, proxies; fuzzed alone);
 // TextFormatting (dates, hex, addresses) is shared by every stage and depends on nothing;
 // X509Inspection, Fingerprints, TLSAudit → HandshakeAnalysis → Reporting → tlsscope (CLI).
@@ -42,6 +43,8 @@ let package = Package(
         .target(name: "UDPFlows", dependencies: ["PacketDecoding", "FlowTracking"], swiftSettings: strict),
         .target(name: "TLSWire", dependencies: ["WireCursor"], swiftSettings: strict),
         .target(name: "Preambles", dependencies: ["WireCursor"], swiftSettings: strict),
+        // DTLS datagrams (RFC 4347, 6347, 9147) into the same TLSEvents as TLSWire's stream parser.
+        .target(name: "DTLSWire", dependencies: ["WireCursor", "TLSWire"], swiftSettings: strict),
         .target(
             name: "X509Inspection",
             dependencies: [
@@ -67,7 +70,7 @@ let package = Package(
         .target(
             name: "HandshakeAnalysis",
             dependencies: [
-                "PacketDecoding", "FlowTracking", "TCPReassembly", "UDPFlows", "TLSWire", "Preambles", "X509Inspection", "Fingerprints",
+                "PacketDecoding", "FlowTracking", "TCPReassembly", "UDPFlows", "TLSWire", "DTLSWire", "Preambles", "X509Inspection", "Fingerprints",
                 "TLSAudit", .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
@@ -92,6 +95,7 @@ let package = Package(
         .testTarget(name: "TextFormattingTests", dependencies: ["TextFormatting"]),
         .testTarget(name: "PacketDecodingTests", dependencies: ["PacketDecoding", "FlowTracking", "TCPReassembly", "UDPFlows"]),
         .testTarget(name: "TLSWireTests", dependencies: ["TLSWire"]),
+        .testTarget(name: "DTLSWireTests", dependencies: ["DTLSWire", "TLSWire", "WireCursor"]),
         .testTarget(name: "PreamblesTests", dependencies: ["Preambles"]),
         .testTarget(name: "X509InspectionTests", dependencies: ["X509Inspection"]),
         .testTarget(name: "FingerprintsTests", dependencies: ["Fingerprints", "TLSWire"]),
@@ -116,6 +120,7 @@ if Context.environment["TLSSCOPE_FUZZ"] == "1" {
         ("packet-decoder", ["PacketDecoding"]),
         ("tcp-reassembler", ["PacketDecoding", "FlowTracking", "TCPReassembly"]),
         ("tls-stream", ["TLSWire"]),
+        ("dtls", ["DTLSWire", "TLSWire"]),
         ("preambles", ["Preambles"]),
         ("certificate", ["X509Inspection"]),
         ("capture", ["PcapCapture", "PacketDecoding", "HandshakeAnalysis", "Reporting"]),

@@ -6,6 +6,7 @@
 packet-decoder: every fixture frame, behind the byte that picks its link type.
 tcp-reassembler: a few synthetic connections in the target's segment format.
 tls-stream: both directions of every fixture TCP connection, behind the target's header.
+dtls: hand-built DTLS 1.0/1.2/1.3 flights (there are no DTLS fixture captures yet), as datagrams.
 preambles: the first cleartext-and-TLS bytes of every connection, in capture order, as chunks.
 certificate: Fixtures/der/*.der and Fixtures/certs/*.pem as DER.
 capture: the fixture captures themselves.
@@ -135,6 +136,82 @@ def write(directory, data):
         f.write(data)
 
 
+# dtls: hand-built flights (RFC 6347 §4.1 records, §4.2.2 handshake fragments, RFC 9147 §4 unified headers,
+# RFC 9146 tls12_cid records). Input format: [mode] then datagrams [length: 2] [direction: 1 = server] bytes.
+def dtls_record(content_type, body, epoch=0, seq=0, version=0xFEFD):
+    return struct.pack(">BHH", content_type, version, epoch) + seq.to_bytes(6, "big") + struct.pack(">H", len(body)) + body
+
+
+def dtls_fragment(msg_type, message_seq, body, start=0, end=None):
+    end = len(body) if end is None else end
+    return (bytes([msg_type]) + len(body).to_bytes(3, "big") + struct.pack(">H", message_seq)
+            + start.to_bytes(3, "big") + (end - start).to_bytes(3, "big") + body[start:end])
+
+
+def dtls_ext(ext_type, body):
+    return struct.pack(">HH", ext_type, len(body)) + body
+
+
+def dtls_client_hello(version=0xFEFD, cookie=b"", suites=(0xC02B, 0xC02F), extensions=b""):
+    suite_bytes = b"".join(struct.pack(">H", s) for s in suites)
+    return (struct.pack(">H", version) + bytes(32) + b"\x00" + bytes([len(cookie)]) + cookie
+            + struct.pack(">H", len(suite_bytes)) + suite_bytes + b"\x01\x00" + struct.pack(">H", len(extensions)) + extensions)
+
+
+def dtls_server_hello(version=0xFEFD, suite=0xC02F, extensions=b""):
+    return struct.pack(">H", version) + bytes(32) + b"\x00" + struct.pack(">HB", suite, 0) + struct.pack(">H", len(extensions)) + extensions
+
+
+def dtls_seeds():
+    """Lists of (from_server, datagram) for the dtls target."""
+    cookie = bytes(range(16))
+    certificate = bytes([0x30]) * 600
+    chain = (len(certificate) + 3).to_bytes(3, "big") + len(certificate).to_bytes(3, "big") + certificate
+    ske = bytes([3, 0, 29, 32]) + bytes(32) + struct.pack(">HH", 0x0804, 2) + b"\x01\x02"
+    finished = bytes([0xEE]) * 40
+    full = [
+        (False, dtls_record(22, dtls_fragment(1, 0, dtls_client_hello()))),
+        (True, dtls_record(22, dtls_fragment(3, 0, struct.pack(">HB", 0xFEFF, len(cookie)) + cookie))),
+        (False, dtls_record(22, dtls_fragment(1, 1, dtls_client_hello(cookie=cookie)), seq=1)),
+        (True, dtls_record(22, dtls_fragment(2, 1, dtls_server_hello()), seq=1)
+         + dtls_record(22, dtls_fragment(11, 2, chain, 300, len(chain)), seq=2)),
+        (True, dtls_record(22, dtls_fragment(11, 2, chain, 0, 300), seq=3)
+         + dtls_record(22, dtls_fragment(12, 3, ske), seq=4) + dtls_record(22, dtls_fragment(14, 4, b""), seq=5)),
+        (False, dtls_record(22, dtls_fragment(16, 2, bytes([32]) + bytes(32)), seq=2)
+         + dtls_record(20, b"\x01", seq=3) + dtls_record(22, finished, epoch=1)),
+        (True, dtls_record(20, b"\x01", seq=6) + dtls_record(22, finished, epoch=1)),
+        (False, dtls_record(23, bytes(64), epoch=1, seq=1)),
+        (True, dtls_record(21, bytes(26), epoch=1, seq=1)),
+    ]
+    dtls10 = [
+        (False, dtls_record(22, dtls_fragment(1, 0, dtls_client_hello(version=0xFEFF)), version=0xFEFF)),
+        (True, dtls_record(22, dtls_fragment(2, 0, dtls_server_hello(version=0xFEFF, suite=0xC013)), version=0xFEFF)
+         + dtls_record(22, dtls_fragment(14, 1, b""), seq=1, version=0xFEFF)),
+        (True, dtls_record(21, b"\x02\x28", seq=2, version=0xFEFF)),
+    ]
+    versions = dtls_ext(43, bytes([4]) + struct.pack(">HH", 0xFEFC, 0xFEFD))
+    share = dtls_ext(51, struct.pack(">HHH", 36, 29, 32) + bytes(32))
+    dtls13 = [
+        (False, dtls_record(22, dtls_fragment(1, 0, dtls_client_hello(suites=(0x1301,), extensions=versions + share)))),
+        (True, dtls_record(22, dtls_fragment(2, 0, dtls_server_hello(suite=0x1301, extensions=dtls_ext(43, struct.pack(">H", 0xFEFC))
+                                                                      + dtls_ext(51, struct.pack(">HH", 29, 32) + bytes(32)))))
+         + bytes([0x2E, 0, 0]) + struct.pack(">H", 200) + bytes(200)),
+        (True, bytes([0x2E, 0, 1]) + struct.pack(">H", 100) + bytes(100)),
+        (False, bytes([0x3E, 1, 2, 3, 4, 0, 0]) + struct.pack(">H", 40) + bytes(40)),
+        (False, bytes([0x23, 5]) + bytes(30)),
+        (True, dtls_record(26, struct.pack(">H", 0))),
+    ]
+    cid = [
+        (True, dtls_record(22, dtls_fragment(2, 0, dtls_server_hello(extensions=dtls_ext(54, b"\x04\x01\x02\x03\x04"))))),
+        (True, dtls_record(20, b"\x01", seq=1) + bytes([25]) + struct.pack(">HH", 0xFEFD, 1) + bytes(6) + b"\x01\x02\x03\x04"
+         + struct.pack(">H", 40) + bytes(40)),
+    ]
+    stun = b"\x00\x01\x00\x00\x21\x12\xa4\x42" + bytes(12)
+    rtp = b"\x80\x60\x00\x01" + bytes(40)
+    webrtc = [(False, stun), (True, stun)] + full[:1] + [(True, rtp)] + full[1:4] + [(False, rtp)] + full[4:]
+    return [full, dtls10, dtls13, cid, webrtc]
+
+
 def main():
     out = sys.argv[1]
     captures = sorted(glob.glob(os.path.join(ROOT, "Fixtures/pcap/*.pcap*")))
@@ -164,6 +241,12 @@ def main():
         for block in text.split("-----BEGIN CERTIFICATE-----")[1:]:
             body = block.split("-----END CERTIFICATE-----")[0]
             write(os.path.join(out, "certificate"), base64.b64decode("".join(body.split())))
+    for flights in dtls_seeds():
+        for mode in (0, 1, 4):
+            data = bytearray([mode])
+            for from_server, datagram in flights:
+                data += struct.pack(">HB", len(datagram), 1 if from_server else 0) + datagram
+            write(os.path.join(out, "dtls"), bytes(data))
     # tcp-reassembler: [setup] [16 ISN bytes] then segments [selector, flags, seq: 2, length, (missing)].
     generator = random.Random(9)
     for setup in (0x01, 0x00, 0x26, 0x31):

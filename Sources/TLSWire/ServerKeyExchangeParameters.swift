@@ -152,7 +152,9 @@ extension ServerKeyExchange {
         if signed {
             // RFC 5246 §4.7 digitally-signed (TLS 1.2: SignatureAndHashAlgorithm first); RFC 2246 §7.4.3
             // Signature (SSL 3.0 to TLS 1.1): just the opaque signature<0..2^16-1>.
-            if version >= .tls12 && version.tls13Draft == nil {
+            // DTLS 1.0 is TLS 1.1's layout (compare the TLS equivalent: 0xfeff is numerically above 0x0303).
+            let tlsVersion = version.tlsEquivalent
+            if tlsVersion >= .tls12 && tlsVersion.tls13Draft == nil {
                 result.signatureAlgorithm = SignatureScheme(rawValue: try cursor.readUInt16("DigitallySigned.algorithm"))
             }
             _ = try cursor.readLengthPrefixed16("DigitallySigned.signature")

@@ -467,7 +467,7 @@ public struct TLSStreamParser: Sendable {
                 }
             }
         case .clientHello(let hello):
-            if hello.supportedVersions.contains(where: { $0 == .tls13 || $0.tls13Draft != nil }) { offeredTLS13 = true }
+            if hello.supportedVersions.contains(where: \.isTLS13Family) { offeredTLS13 = true }
         default:
             break
         }

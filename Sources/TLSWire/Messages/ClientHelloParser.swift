@@ -25,11 +25,32 @@ extension ClientHello {
     /// `truncatedLists`, so a hello of 32,000 suites costs one linear pass and 512 entries.
     /// GREASE values and TLS 1.3 draft versions are kept as sent.
     public init(parsing cursor: inout ByteCursor, limits: TLSLimits = TLSLimits()) throws(DecodeError) {
+        try self.init(parsing: &cursor, limits: limits, dtls: false)
+    }
+
+    /// Parses a DTLS ClientHello handshake body: the TLS layout with a cookie after the session id
+    /// (RFC 6347 §4.2.1, RFC 9147 §5.3), kept in `cookie`. Everything else as `init(parsing:limits:)`.
+    ///
+    ///     struct {
+    ///         ProtocolVersion client_version;
+    ///         Random random;
+    ///         SessionID session_id;
+    ///         opaque cookie<0..2^8-1>;
+    ///         CipherSuite cipher_suites<2..2^16-1>;
+    ///         CompressionMethod compression_methods<1..2^8-1>;
+    ///         Extension extensions<0..2^16-1>;
+    ///     } ClientHello;
+    public init(parsingDTLS cursor: inout ByteCursor, limits: TLSLimits = TLSLimits()) throws(DecodeError) {
+        try self.init(parsing: &cursor, limits: limits, dtls: true)
+    }
+
+    private init(parsing cursor: inout ByteCursor, limits: TLSLimits, dtls: Bool) throws(DecodeError) {
         self.init(version: TLSVersion(rawValue: try cursor.readUInt16("ClientHello.legacy_version")))
         random = try cursor.readBytes(count: 32, "ClientHello.random")
         let session = try cursor.readLengthPrefixed8("ClientHello.legacy_session_id")
         guard session.remaining <= 32 else { throw DecodeError(.malformed, at: session.position, "ClientHello.legacy_session_id") }
         sessionID = session.remainingBytes
+        if dtls { cookie = try cursor.readLengthPrefixed8("ClientHello.cookie").remainingBytes }
         var suites = try cursor.readLengthPrefixed16("ClientHello.cipher_suites")
         var truncated = false
         cipherSuites = try suites.readUInt16s("ClientHello.cipher_suites", limit: limits.maxListEntries, truncated: &truncated)

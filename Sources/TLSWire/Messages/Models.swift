@@ -17,6 +17,9 @@ public struct ClientHello: Sendable, Hashable {
     public var version: TLSVersion
     public var random: [UInt8]
     public var sessionID: [UInt8]
+    /// DTLS only (RFC 6347 §4.2.1 `cookie`, RFC 9147 §5.3 `legacy_cookie`): the cookie echoed from a
+    /// HelloVerifyRequest, empty in a first ClientHello and always empty for TLS. Fingerprints ignore it.
+    public var cookie: [UInt8] = []
     /// Wire order, GREASE kept.
     public var cipherSuites: [CipherSuite]
     public var compressionMethods: [UInt8]
@@ -52,7 +55,7 @@ public struct ClientHello: Sendable, Hashable {
         alpn: [[UInt8]] = [], supportedVersions: [TLSVersion] = [], supportedGroups: [NamedGroup] = [],
         ecPointFormats: [UInt8] = [], signatureAlgorithms: [SignatureScheme] = [], keyShareGroups: [NamedGroup] = [],
         pskModes: [UInt8] = [], hasECH: Bool = false, isSSLv2Format: Bool = false,
-        serverNameBytes: [UInt8]? = nil, sslv2CipherSpecs: [UInt32] = []
+        serverNameBytes: [UInt8]? = nil, sslv2CipherSpecs: [UInt32] = [], cookie: [UInt8] = []
     ) {
         self.version = version
         self.random = random
@@ -72,6 +75,7 @@ public struct ClientHello: Sendable, Hashable {
         self.isSSLv2Format = isSSLv2Format
         self.serverNameBytes = serverNameBytes
         self.sslv2CipherSpecs = sslv2CipherSpecs
+        self.cookie = cookie
     }
 }
 
@@ -140,11 +144,8 @@ public struct ServerHello: Sendable, Hashable {
         KeyExchangeContext(cipherSuite: cipherSuite, version: negotiatedVersion)
     }
 
-    /// TLS 1.3 or one of its drafts was negotiated (the rest of the handshake is encrypted).
-    public var selectsTLS13: Bool {
-        let negotiated = negotiatedVersion
-        return negotiated == .tls13 || negotiated.tls13Draft != nil
-    }
+    /// TLS 1.3, one of its drafts, or DTLS 1.3 was negotiated (the rest of the handshake is encrypted).
+    public var selectsTLS13: Bool { negotiatedVersion.isTLS13Family }
 
     /// RFC 8446 §4.1.3: the random of a HelloRetryRequest, SHA-256("HelloRetryRequest").
     public static let helloRetryRequestRandom: [UInt8] = [
@@ -186,6 +187,25 @@ public struct ServerKeyExchange: Sendable, Hashable {
     public init(length: Int, parameters: Result<ServerKeyExchangeParameters, ServerKeyExchangeProblem>) {
         self.length = length
         self.parameters = parameters
+    }
+}
+
+/// RFC 6347 §4.2.1 HelloVerifyRequest (DTLS 1.0 / 1.2; DTLS 1.3 uses a HelloRetryRequest with a cookie):
+///
+///     struct {
+///         ProtocolVersion server_version;
+///         opaque cookie<0..2^8-1>;
+///     } HelloVerifyRequest;
+///
+/// The stream of events reports it as `.other(.helloVerifyRequest, length:)` once it has parsed: the
+/// session needs its presence (the ClientHello that counts is the one after it), not its fields.
+public struct HelloVerifyRequest: Sendable, Hashable {
+    /// RFC 6347 §4.2.1: DTLS 1.0 (0xfeff) whatever version is being negotiated, though some servers send 0xfefd.
+    public var serverVersion: TLSVersion
+    public var cookie: [UInt8]
+    public init(serverVersion: TLSVersion, cookie: [UInt8]) {
+        self.serverVersion = serverVersion
+        self.cookie = cookie
     }
 }
 

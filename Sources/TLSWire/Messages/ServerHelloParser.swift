@@ -137,6 +137,16 @@ extension CertificateChain {
     }
 }
 
+extension HelloVerifyRequest {
+    /// Parses a HelloVerifyRequest body (RFC 6347 §4.2.1; the struct is on the type). Trailing bytes are
+    /// left for the caller (`HandshakeMessage` rejects them).
+    public init(parsing cursor: inout ByteCursor) throws(DecodeError) {
+        let version = TLSVersion(rawValue: try cursor.readUInt16("HelloVerifyRequest.server_version"))
+        let cookie = try cursor.readLengthPrefixed8("HelloVerifyRequest.cookie")
+        self.init(serverVersion: version, cookie: cookie.remainingBytes)
+    }
+}
+
 // RFC 8446 §4 / RFC 5246 §7.4:
 //
 //     struct {
@@ -148,11 +158,19 @@ extension HandshakeMessage {
     /// Parses one handshake message body of type `type` (the cursor spans exactly the body).
     /// Bytes left after the message's structure throw `.malformed`. A ServerKeyExchange is read with
     /// `keyExchangeContext` (its direction's ServerHello); it never throws (see `ServerKeyExchange.parameters`).
+    ///
+    /// `dtls`: the body came in DTLS records: a ClientHello has the DTLS layout (its cookie), and a
+    /// HelloVerifyRequest is checked to parse before it is reported as `.other(.helloVerifyRequest, ...)`.
     public init(
         type: HandshakeType, parsing body: inout ByteCursor, limits: TLSLimits = TLSLimits(),
-        keyExchangeContext: KeyExchangeContext? = nil
+        keyExchangeContext: KeyExchangeContext? = nil, dtls: Bool = false
     ) throws(DecodeError) {
         switch type {
+        case .clientHello where dtls: self = .clientHello(try ClientHello(parsingDTLS: &body, limits: limits))
+        case .helloVerifyRequest where dtls:
+            let length = body.remaining
+            _ = try HelloVerifyRequest(parsing: &body)
+            self = .other(type, length: length)
         case .clientHello: self = .clientHello(try ClientHello(parsing: &body, limits: limits))
         case .serverHello: self = .serverHello(try ServerHello(parsing: &body, limits: limits))
         case .certificate: self = .certificate(try CertificateChain(parsing: &body, limits: limits))

@@ -33,6 +33,26 @@ public struct TLSVersion: RawRepresentable, Hashable, Sendable, Comparable, Cust
     /// 0x7fNN: TLS 1.3 draft NN (RFC 8446 drafts before publication).
     public var tls13Draft: Int? { rawValue >> 8 == 0x7f ? Int(rawValue & 0xff) : nil }
 
+    /// A DTLS version (0xfeff DTLS 1.0, 0xfefd DTLS 1.2, 0xfefc DTLS 1.3; RFC 9147 §5.3: DTLS numbers are
+    /// the 1's complement of the TLS ones, so they count down).
+    public var isDTLS: Bool { self == .dtls10 || self == .dtls12 || self == .dtls13 }
+
+    /// The TLS version whose handshake this version's follows: DTLS 1.0 is TLS 1.1's (RFC 4347 §1),
+    /// DTLS 1.2 TLS 1.2's (RFC 6347 §1), DTLS 1.3 TLS 1.3's (RFC 9147 §1); every other version is itself.
+    /// Checks of the form "TLS 1.2 or later" must compare this, not `rawValue` (0xfeff > 0x0303).
+    public var tlsEquivalent: TLSVersion {
+        switch self {
+        case .dtls10: .tls11
+        case .dtls12: .tls12
+        case .dtls13: .tls13
+        default: self
+        }
+    }
+
+    /// TLS 1.3, one of its drafts, or DTLS 1.3: everything after the ServerHello is encrypted, and
+    /// ChangeCipherSpec is only a compatibility dummy.
+    public var isTLS13Family: Bool { self == .tls13 || self == .dtls13 || tls13Draft != nil }
+
     /// The contract's spelling: "TLS 1.2", "TLS 1.3 (draft 23)", "DTLS 1.2", or hex for anything else.
     public var name: String {
         switch self {
@@ -108,6 +128,8 @@ public struct ExtensionType: RawRepresentable, Hashable, Sendable, CustomStringC
     public static let cookie = ExtensionType(rawValue: 44)
     public static let pskKeyExchangeModes = ExtensionType(rawValue: 45)
     public static let keyShare = ExtensionType(rawValue: 51)
+    /// RFC 9146 §3 / RFC 9147 §9: the connection id the sender wants to receive in records.
+    public static let connectionID = ExtensionType(rawValue: 54)
     public static let encryptedClientHello = ExtensionType(rawValue: 0xfe0d)
     public static let renegotiationInfo = ExtensionType(rawValue: 0xff01)
 
