@@ -35,7 +35,7 @@ def parse_versions(text):
 
 
 class ServerProtocol(QuicConnectionProtocol):
-    """Answers each stream with its content reversed, then counts the connection as done when it ends."""
+    """Reports each connection's end (and its error code) to run_server, which counts them."""
 
     done = None  # asyncio.Queue, set by run_server
 
@@ -47,6 +47,7 @@ class ServerProtocol(QuicConnectionProtocol):
 
 
 def answer_stream(reader, writer):
+    """Answers a stream with its line reversed (like `openssl s_server -rev`), then ends it."""
     async def answer():
         data = await reader.read()
         writer.write(data.rstrip(b"\n")[::-1] + b"\n")
@@ -59,8 +60,9 @@ async def run_server(a):
     config.load_cert_chain(a.cert, a.key)
     tickets = {}
     ServerProtocol.done = asyncio.Queue()
-    server = await serve(a.host, a.port, configuration=config, create_protocol=ServerProtocol, retry=a.retry, stream_handler=answer_stream,
-                         session_ticket_fetcher=tickets.pop,
+    server = await serve(a.host, a.port, configuration=config, create_protocol=ServerProtocol, retry=a.retry,
+                         stream_handler=answer_stream,
+                         session_ticket_fetcher=lambda label: tickets.pop(label, None),  # single use
                          session_ticket_handler=lambda ticket: tickets.__setitem__(ticket.ticket, ticket))
     print("server: listening", file=sys.stderr, flush=True)
     try:
