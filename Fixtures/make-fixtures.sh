@@ -256,6 +256,12 @@ if want truncated; then step truncated
   echo "truncated.pcap: cut at byte offset $off" >&2
 fi
 
+# 11b. tls12-ppp.pcap: tls12-ecdhe-rsa-chain.pcap rewritten to LINKTYPE_PPP (9): each Ethernet header replaced
+#      by PPP's 0xFF 0x03 address/control and protocol 0x0021 (IPv4). Same connection, other link layer.
+if want tls12-ppp; then step tls12-ppp
+  python3 "$T/pcaptool.py" ppp "$P/tls12-ecdhe-rsa-chain.pcap" "$P/tls12-ppp.pcap"
+fi
+
 # 12. TLS 1.2 over IPv6 loopback.
 if want tls12-ipv6; then step tls12-ipv6
   start_capture "$P/tls12-ipv6.pcap" 44317

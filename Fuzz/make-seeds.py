@@ -22,7 +22,7 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # The order of Fuzz/packet-decoder's `linkTypes`.
-LINK_TYPES = [1, 113, 276, 0, 108, 101, 228, 229, 12, 14]
+LINK_TYPES = [1, 113, 276, 0, 108, 101, 228, 229, 12, 14, 9, 50, 204]
 
 
 def frames(path):

@@ -10,6 +10,10 @@ Commands:
   vlan IN OUT --vid V [--outer-vid W]
                                  insert an 802.1Q tag (0x8100, VID V) after the MAC addresses;
                                  with --outer-vid also an outer 802.1ad tag (0x88a8, VID W) before it
+  ppp IN OUT [--compressed]     rewrite DLT_EN10MB to LINKTYPE_PPP (9): each IPv4/IPv6 frame's Ethernet header
+                                 becomes PPP's 0xFF 0x03 address/control + protocol 0x0021 / 0x0057 (RFC 1661/1662);
+                                 with --compressed, no address/control and a 1-byte protocol (ACFC + PFC);
+                                 other frames (ARP...) are dropped
   reorder-hello IN OUT           the ClientHello must span >= 3 client data segments: swap the 2nd
                                  and 3rd client->server data segments (delivered out of order) and
                                  insert a copy of the 1st right after them (a retransmission)
@@ -115,6 +119,24 @@ def cmd_vlan(a):
     write_pcap(a.out, e, h, pk)
 
 
+def cmd_ppp(a):
+    e, h, lt, pk = read_pcap(a.inp)
+    if lt != 1:
+        sys.exit('ppp: input must be DLT_EN10MB')
+    protocols = {0x0800: 0x21, 0x86dd: 0x57}
+    out = []
+    for p in pk:
+        body = p[3]
+        etype = struct.unpack('>H', body[12:14])[0] if len(body) >= 14 else None
+        if etype not in protocols:
+            continue
+        header = bytes([protocols[etype]]) if a.compressed else b'\xff\x03' + struct.pack('>H', protocols[etype])
+        p[3] = header + body[14:]
+        p[2] += len(header) - 14
+        out.append(p)
+    write_pcap(a.out, e, h, out, linktype=9)
+
+
 def cmd_reorder_hello(a):
     e, h, lt, pk = read_pcap(a.inp)
     ck = client_key(lt, pk)
@@ -188,6 +210,7 @@ def main():
     sub = ap.add_subparsers(dest='cmd', required=True)
     s = sub.add_parser('drop'); s.add_argument('inp'); s.add_argument('out'); s.add_argument('--first', type=int, required=True); s.set_defaults(f=cmd_drop)
     s = sub.add_parser('vlan'); s.add_argument('inp'); s.add_argument('out'); s.add_argument('--vid', type=int, required=True); s.add_argument('--outer-vid', type=int); s.set_defaults(f=cmd_vlan)
+    s = sub.add_parser('ppp'); s.add_argument('inp'); s.add_argument('out'); s.add_argument('--compressed', action='store_true'); s.set_defaults(f=cmd_ppp)
     s = sub.add_parser('reorder-hello'); s.add_argument('inp'); s.add_argument('out'); s.set_defaults(f=cmd_reorder_hello)
     s = sub.add_parser('appdata-offset'); s.add_argument('inp'); s.add_argument('--from', dest='side', choices=['client', 'server'], required=True); s.add_argument('--nth', type=int, required=True); s.set_defaults(f=cmd_appdata_offset)
     s = sub.add_parser('cut'); s.add_argument('inp'); s.add_argument('out'); s.add_argument('--offset', type=int, required=True); s.set_defaults(f=cmd_cut)

@@ -6,6 +6,7 @@ import FuzzSupport
 
 let linkTypes: [LinkType] = [
     .ethernet, .linuxSLL, .linuxSLL2, .null, .loop, .raw, .rawIPv4, .rawIPv6, .rawAlt12, .rawAlt14,
+    .ppp, .pppHDLC, .pppWithDirection,
 ]
 let decoders: [PacketDecoder] = linkTypes.compactMap { try? PacketDecoder(linkType: $0) }
 

@@ -12,6 +12,9 @@ extension PacketDecoder {
         case .rawAnyIP: .ipAnyVersion
         case .rawIPv4: .ipv4
         case .rawIPv6: .ipv6
+        case .ppp: try decodePPP(&cursor)
+        case .pppHDLC: try decodePPPOrCiscoHDLC(&cursor, segment: &segment)
+        case .pppWithDirection: try decodePPPWithDirection(&cursor)
         }
     }
 
@@ -77,17 +80,52 @@ extension PacketDecoder {
         let code = try cursor.readUInt8("PPPoE.code")
         try cursor.skip(4, "PPPoE.session_length")
         guard versionType == 0x11, code == 0 else { return nil }
-        var pppProtocol = UInt16(try cursor.readUInt8("PPP.protocol"))
-        if pppProtocol & 1 == 0 {
-            pppProtocol = pppProtocol << 8 | UInt16(try cursor.readUInt8("PPP.protocol"))
-        }
-        switch pppProtocol {
-        case 0x0021: return .ipv4  // also the compressed 0x21
-        case 0x0057: return .ipv6
-        default: return nil
-        }
+        return try Self.network(forPPPProtocol: try cursor.readPPPProtocol("PPP.protocol"))
     }
 
+    // PPP link types (LINKTYPE_PPP 9, LINKTYPE_PPP_HDLC 50): the frame starts with RFC 1662's HDLC-like
+    // header or, when Address-and-Control-Field-Compression was negotiated, with the PPP protocol field:
+    //   [ address 0xFF (1) | control 0x03 (1) ] | protocol (1 or 2) | payload
+    // RFC 1661 §6.6: "If they contain the values 0xff and 0x03, they are assumed to be the Address and Control
+    // fields. If not, it is assumed that the fields were compressed and were not transmitted." No FCS follows
+    // (libpcap's link types carry none), and the data is not byte-stuffed.
+    func decodePPP(_ cursor: inout ByteCursor) throws(DecodeError) -> NetworkLayer? {
+        var peek = cursor
+        if try peek.readUInt8("PPP link.address") == 0xFF, try peek.readUInt8("PPP link.control") == 0x03 {
+            cursor = peek
+        }
+        return try Self.network(forPPPProtocol: try cursor.readPPPProtocol("PPP link.protocol"))
+    }
+
+    // LINKTYPE_PPP_HDLC (50) also carries Cisco HDLC (RFC 1547 §4.3.1), told apart by its address byte, as
+    // libpcap and Wireshark do:
+    //   address 0x0F unicast / 0x8F broadcast (1) | control 0x00 (1) | ethertype (2) | payload
+    func decodePPPOrCiscoHDLC(_ cursor: inout ByteCursor, segment: inout UInt64) throws(DecodeError)
+        -> NetworkLayer?
+    {
+        var peek = cursor
+        let address = try peek.readUInt8("PPP link.address")
+        guard address == 0x0F || address == 0x8F else { return try decodePPP(&cursor) }
+        let etherType = try cursor.readHeader(4, "Cisco HDLC.header").uint16(at: 2)
+        return try decodeEtherType(etherType, &cursor, segment: &segment)
+    }
+
+    // LINKTYPE_PPP_WITH_DIR (204): a direction byte (0 received by the capturing host, else sent), then PPP
+    // as for LINKTYPE_PPP. The direction is not needed: the IP addresses say who sent the packet.
+    func decodePPPWithDirection(_ cursor: inout ByteCursor) throws(DecodeError) -> NetworkLayer? {
+        try cursor.skip(1, "PPP link.direction")
+        return try decodePPP(&cursor)
+    }
+
+    /// What a PPP protocol number carries: 0x0021 IPv4 (RFC 1332), 0x0057 IPv6 (RFC 5072); anything else
+    /// (LCP, IPCP, compressed or encrypted data...) is not IP.
+    static func network(forPPPProtocol pppProtocol: UInt16) -> NetworkLayer? {
+        switch pppProtocol {
+        case 0x0021: .ipv4
+        case 0x0057: .ipv6
+        default: nil
+        }
+    }
     // Linux cooked capture v1 (LINKTYPE_LINUX_SLL, 16 bytes):
     //   packet type (2) | ARPHRD type (2) | link-layer address length (2) | address (8, padded) | protocol (2)
     // The address length is not trusted: the address field is always 8 bytes.
@@ -123,5 +161,16 @@ extension PacketDecoder {
         case 10, 24, 28, 30: .ipv6
         default: nil
         }
+    }
+}
+
+extension ByteCursor {
+    /// The PPP protocol field (RFC 1661 §2): two bytes, or one when Protocol-Field-Compression was negotiated
+    /// (§6.5). Valid protocol numbers have an even high byte and an odd low byte, so an odd first byte is a
+    /// compressed field on its own.
+    mutating func readPPPProtocol(_ context: StaticString) throws(DecodeError) -> UInt16 {
+        let first = UInt16(try readUInt8(context))
+        guard first & 1 == 0 else { return first }
+        return first << 8 | UInt16(try readUInt8(context))
     }
 }

@@ -12,6 +12,12 @@ public struct LinkType: RawRepresentable, Hashable, Sendable {
     public static let rawIPv4 = LinkType(rawValue: 228)
     public static let rawIPv6 = LinkType(rawValue: 229)
     public static let linuxSLL2 = LinkType(rawValue: 276)
+    /// PPP (RFC 1661), with or without RFC 1662's 0xFF 0x03 address and control bytes.
+    public static let ppp = LinkType(rawValue: 9)
+    /// PPP in HDLC-like framing (RFC 1662), or Cisco HDLC (RFC 1547 §4.3.1).
+    public static let pppHDLC = LinkType(rawValue: 50)
+    /// PPP after a one-byte direction pseudo-header (0 received, else sent).
+    public static let pppWithDirection = LinkType(rawValue: 204)
     /// DLT_RAW as some platforms number it (12 or 14) rather than LINKTYPE_RAW.
     public static let rawAlt12 = LinkType(rawValue: 12)
     public static let rawAlt14 = LinkType(rawValue: 14)
@@ -108,6 +114,7 @@ public struct PacketDecoder: Sendable {
     /// How the link layer of `linkType` is taken apart.
     enum Framing: Sendable {
         case ethernet, linuxSLL, linuxSLL2, bsdLoopback, rawAnyIP, rawIPv4, rawIPv6
+        case ppp, pppHDLC, pppWithDirection
     }
 
     /// Throws `.unsupported` for a link type this decoder does not handle.
@@ -131,6 +138,9 @@ public struct PacketDecoder: Sendable {
         case .raw, .rawAlt12, .rawAlt14: .rawAnyIP
         case .rawIPv4: .rawIPv4
         case .rawIPv6: .rawIPv6
+        case .ppp: .ppp
+        case .pppHDLC: .pppHDLC
+        case .pppWithDirection: .pppWithDirection
         default: nil
         }
     }
@@ -199,7 +209,7 @@ public struct PacketDecoder: Sendable {
         case .rawIPv4, .rawAnyIP: linkLength = 0
         case .linuxSLL: linkLength = 16
         case .linuxSLL2: linkLength = 20
-        case .bsdLoopback, .rawIPv6: return nil
+        case .bsdLoopback, .rawIPv6, .ppp, .pppHDLC, .pppWithDirection: return nil
         }
         var cursor = ByteCursor(frame)
         guard let header = try? cursor.readHeader(linkLength + 40, "plain IPv4/TCP") else { return nil }

@@ -4,7 +4,7 @@ extension DecodeError {
     /// A short stable name for why a frame could not be decoded, for counting undecodable frames by reason
     /// in the summary: the layer that failed and the kind of defect, e.g. "ipv4-truncated",
     /// "tcp-malformed", "vlan-too-large", "tunnel-too-large", "link-unsupported". Layers: link (Ethernet,
-    /// cooked SLL/SLL2, loopback, the link type itself), vlan, mpls, pppoe, ip (the version nibble), ipv4,
+    /// cooked SLL/SLL2, loopback, PPP and Cisco HDLC framing, the link type itself), vlan, mpls, pppoe, ip (the version nibble), ipv4,
     /// ipv6, tcp, udp, tunnel (GRE, ERSPAN, VXLAN, VXLAN-GPE, GENEVE, nesting depth); "other" for a context
     /// the table does not name. Errors come off the per-packet path only when a frame fails, so building
     /// the string there costs nothing on good frames.
@@ -25,6 +25,7 @@ extension DecodeError {
     /// and the layer each one names.
     static let layers: [(prefix: String, layer: String)] = [
         ("Ethernet", "link"), ("SLL", "link"), ("SLL2", "link"), ("loopback", "link"), ("link type", "link"),
+        ("PPP link", "link"), ("Cisco HDLC", "link"),
         ("802", "vlan"), ("MPLS", "mpls"), ("PPPoE", "pppoe"), ("PPP", "pppoe"),
         ("IP", "ip"), ("IPv4", "ipv4"), ("IPv6", "ipv6"), ("TCP", "tcp"), ("UDP", "udp"),
         ("GRE", "tunnel"), ("ERSPAN", "tunnel"), ("VXLAN", "tunnel"), ("VXLAN-GPE", "tunnel"),

@@ -11,6 +11,17 @@ import Testing
             of: #""elapsed_seconds": *[0-9.eE+-]+"#, with: #""elapsed_seconds": 0"#, options: .regularExpression)
     }
 
+    /// Captures committed before their golden: the DTLS and QUIC recordings (issue #10; their records come
+    /// with the UDP path) and the PPP rewrite of tls12-ecdhe-rsa-chain (regenerated with the others). They
+    /// must still analyse cleanly to valid JSON. `UPDATE_GOLDENS=1` writes their goldens like any other's;
+    /// then take the names out of this list (`everyCaptureHasAGolden` insists).
+    static let awaitingGolden: Set<String> = [
+        "dtls10-gnutls.pcap", "dtls10-openssl.pcap", "dtls12-gnutls.pcap", "dtls12-openssl-cookie.pcap",
+        "dtls12-openssl-failure.pcap", "dtls12-openssl-fragmented.pcap", "dtls12-openssl-resumption.pcap",
+        "quic-0rtt.pcap", "quic-failure.pcap", "quic-retry.pcap", "quic-split-clienthello.pcap", "quic-v1.pcap",
+        "quic-v2.pcap", "tls12-ppp.pcap",
+    ]
+
     @Test(arguments: Harness.fixtureCaptures().filter { !$0.hasPrefix("truncated") })
     func captureMatchesGolden(_ name: String) throws {
         let result = try Harness.run(["analyze", "--format", "json", Harness.pcaps.appendingPathComponent(name).path])
@@ -27,6 +38,7 @@ import Testing
             try actual.write(to: goldenURL, atomically: true, encoding: .utf8)
             return
         }
+        if Self.awaitingGolden.contains(name) { return }
         let golden = try String(contentsOf: goldenURL, encoding: .utf8)
         #expect(actual == golden, "differs from \(goldenURL.path); rerun with UPDATE_GOLDENS=1 if the change is intended")
     }
@@ -35,9 +47,14 @@ import Testing
         let captures = Harness.fixtureCaptures().filter { !$0.hasPrefix("truncated") }
         #expect(captures.count >= 10, "Fixtures/pcap should hold the recorded scenarios")
         for name in captures {
-            #expect(
-                FileManager.default.fileExists(atPath: Harness.expected.appendingPathComponent(name + ".json").path),
-                "no golden for \(name)")
+            let hasGolden = FileManager.default.fileExists(
+                atPath: Harness.expected.appendingPathComponent(name + ".json").path)
+            if Self.awaitingGolden.contains(name) {
+                #expect(!hasGolden, "\(name) has a golden now: take it out of GoldenTests.awaitingGolden")
+            } else {
+                #expect(hasGolden, "no golden for \(name)")
+            }
         }
+        #expect(Self.awaitingGolden.isSubset(of: captures), "awaitingGolden names a capture that does not exist")
     }
 }

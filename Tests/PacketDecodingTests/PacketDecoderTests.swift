@@ -48,6 +48,14 @@ private let v4LinkFrames: [(String, LinkType, [UInt8])] = [
     ("NULL big-endian", .null, Frame.be32(2) + Frame.ipv4TCP(payload)),
     ("LOOP big-endian", .loop, Frame.be32(2) + Frame.ipv4TCP(payload)),
     ("LOOP little-endian", .loop, Frame.le32(2) + Frame.ipv4TCP(payload)),
+    ("PPP address/control", .ppp, [0xFF, 0x03, 0x00, 0x21] + Frame.ipv4TCP(payload)),
+    ("PPP without address/control", .ppp, [0x00, 0x21] + Frame.ipv4TCP(payload)),
+    ("PPP compressed protocol", .ppp, [0x21] + Frame.ipv4TCP(payload)),
+    ("PPP address/control, compressed protocol", .ppp, [0xFF, 0x03, 0x21] + Frame.ipv4TCP(payload)),
+    ("PPP HDLC", .pppHDLC, [0xFF, 0x03, 0x00, 0x21] + Frame.ipv4TCP(payload)),
+    ("Cisco HDLC", .pppHDLC, [0x0F, 0x00] + Frame.be16(0x0800) + Frame.ipv4TCP(payload)),
+    ("PPP with direction, sent", .pppWithDirection, [0x01, 0xFF, 0x03, 0x00, 0x21] + Frame.ipv4TCP(payload)),
+    ("PPP with direction, received", .pppWithDirection, [0x00, 0x00, 0x21] + Frame.ipv4TCP(payload)),
 ]
 
 @Test(arguments: v4LinkFrames.indices)
@@ -66,6 +74,12 @@ private let v6LinkFrames: [(String, LinkType, [UInt8])] = {
         ("SLL2", .linuxSLL2, Frame.sll2(proto: 0x86DD) + Frame.ipv6TCP(payload)),
         ("raw 101", .raw, Frame.ipv6TCP(payload)),
         ("raw 229", .rawIPv6, Frame.ipv6TCP(payload)),
+        ("PPP address/control", .ppp, [0xFF, 0x03, 0x00, 0x57] + Frame.ipv6TCP(payload)),
+        ("PPP without address/control", .ppp, [0x00, 0x57] + Frame.ipv6TCP(payload)),
+        ("PPP compressed protocol", .ppp, [0x57] + Frame.ipv6TCP(payload)),
+        ("PPP HDLC", .pppHDLC, [0xFF, 0x03, 0x00, 0x57] + Frame.ipv6TCP(payload)),
+        ("Cisco HDLC broadcast", .pppHDLC, [0x8F, 0x00] + Frame.be16(0x86DD) + Frame.ipv6TCP(payload)),
+        ("PPP with direction", .pppWithDirection, [0x00, 0xFF, 0x03, 0x00, 0x57] + Frame.ipv6TCP(payload)),
     ]
     for family: UInt32 in [10, 24, 28, 30] {
         frames.append(("NULL LE \(family)", .null, Frame.le32(family) + Frame.ipv6TCP(payload)))
@@ -87,7 +101,7 @@ func decodesIPv6OverEveryLinkType(_ index: Int) throws {
 }
 
 @Test func supportedLinkTypes() {
-    for raw: Int32 in [0, 1, 12, 14, 101, 108, 113, 228, 229, 276] {
+    for raw: Int32 in [0, 1, 9, 12, 14, 50, 101, 108, 113, 204, 228, 229, 276] {
         #expect(PacketDecoder.isSupported(LinkType(rawValue: raw)))
         #expect((try? PacketDecoder(linkType: LinkType(rawValue: raw))) != nil)
     }
@@ -109,6 +123,42 @@ func decodesIPv6OverEveryLinkType(_ index: Int) throws {
     #expect(decode(.rawIPv6, Frame.ipv6(nextHeader: 132, payloadLength: 12) + [UInt8](repeating: 0, count: 12)).isNil)
     #expect(decode(.rawIPv6, Frame.ipv6(nextHeader: 59, payloadLength: 0, declaredLength: 0)).isNil)
     #expect(decode(.linuxSLL, Frame.sll(proto: 0x0004) + [UInt8](repeating: 0, count: 20)).isNil)
+}
+
+/// PPP frames that are not IP: LCP (0xC021), IPCP (0x8021), IPv6CP (0x8057), compressed data (0x00FD), with
+/// and without the address/control bytes; a Cisco HDLC keepalive (SLARP, 0x8035). Nil, not an error.
+@Test func pppControlProtocolsAreNotIP() {
+    let lcpConfigureRequest: [UInt8] = [0x01, 0x01, 0x00, 0x0A, 0x05, 0x06, 0x12, 0x34, 0x56, 0x78]
+    for pppProtocol: [UInt8] in [[0xC0, 0x21], [0x80, 0x21], [0x80, 0x57], [0x00, 0xFD], [0xFD]] {
+        #expect(decode(.ppp, [0xFF, 0x03] + pppProtocol + lcpConfigureRequest).isNil, "\(pppProtocol)")
+        #expect(decode(.ppp, pppProtocol + lcpConfigureRequest).isNil, "\(pppProtocol)")
+        #expect(decode(.pppHDLC, [0xFF, 0x03] + pppProtocol + lcpConfigureRequest).isNil, "\(pppProtocol)")
+        #expect(decode(.pppWithDirection, [1] + pppProtocol + lcpConfigureRequest).isNil, "\(pppProtocol)")
+    }
+    // 0xFF not followed by 0x03 is not an address field: the frame starts with the (invalid) protocol 0x00FF.
+    #expect(decode(.ppp, [0xFF, 0x00, 0x21] + Frame.ipv4TCP(payload)).isNil)
+    #expect(decode(.pppHDLC, [0x8F, 0x00] + Frame.be16(0x8035) + [UInt8](repeating: 0, count: 18)).isNil)
+}
+
+/// A PPP frame cut inside its header is a link-layer truncation; IP announced by the protocol field but
+/// not delivered is the IP layer's.
+@Test func truncatedPPPFramesThrow() {
+    func reason(_ linkType: LinkType, _ frame: [UInt8]) -> String? {
+        if case .failure(let error) = decode(linkType, frame) { error.frameReason } else { nil }
+    }
+    #expect(decode(.ppp, []).errorCode == .truncated)
+    #expect(reason(.ppp, []) == "link-truncated")
+    #expect(reason(.ppp, [0xFF]) == "link-truncated")
+    #expect(reason(.ppp, [0xFF, 0x03]) == "link-truncated")
+    #expect(reason(.ppp, [0xFF, 0x03, 0x00]) == "link-truncated")
+    #expect(reason(.ppp, [0x00]) == "link-truncated")
+    #expect(reason(.pppWithDirection, []) == "link-truncated")
+    #expect(reason(.pppWithDirection, [0x01, 0xFF, 0x03]) == "link-truncated")
+    #expect(reason(.pppHDLC, [0x0F, 0x00, 0x08]) == "link-truncated")
+    #expect(reason(.ppp, [0xFF, 0x03, 0x00, 0x21, 0x45, 0x00]) == "ipv4-truncated")
+    #expect(reason(.ppp, [0x00, 0x57] + Array(Frame.ipv6TCP(payload).prefix(20))) == "ipv6-truncated")
+    // The protocol field names the IP version; the header must agree.
+    #expect(decode(.ppp, [0x00, 0x21] + Frame.ipv6TCP(payload)).errorCode == .malformed)
 }
 
 @Test func wrongIPVersionForTheLinkTypeIsMalformed() {
@@ -327,7 +377,9 @@ func truncatedAtEveryLength(_ index: Int) throws {
 
 @Test func garbageNeverTraps() {
     var generator = SeededGenerator(seed: 0x7157_5C09E)
-    let linkTypes: [LinkType] = [.ethernet, .linuxSLL, .linuxSLL2, .raw, .rawIPv4, .rawIPv6, .null, .loop]
+    let linkTypes: [LinkType] = [
+        .ethernet, .linuxSLL, .linuxSLL2, .raw, .rawIPv4, .rawIPv6, .null, .loop, .ppp, .pppHDLC, .pppWithDirection,
+    ]
     var decoded = 0
     for round in 0..<20_000 {
         let linkType = linkTypes[round % linkTypes.count]
@@ -340,6 +392,8 @@ func truncatedAtEveryLength(_ index: Int) throws {
             case .linuxSLL: Frame.sll(proto: 0x0800)
             case .linuxSLL2: Frame.sll2(proto: 0x86DD)
             case .null, .loop: Frame.le32(round % 4 == 0 ? 2 : 30)
+            case .ppp, .pppHDLC: [0xFF, 0x03, 0x00, round % 4 == 0 ? 0x21 : 0x57]
+            case .pppWithDirection: [1, 0x00, round % 4 == 0 ? 0x21 : 0x57]
             default: []
             }
             if !frame.isEmpty { frame[0] = (round % 4 == 0 ? 0x45 : 0x60) | (frame[0] & 0x0F) }
