@@ -39,6 +39,17 @@ let package = Package(
         .target(name: "TCPReassembly", dependencies: ["PacketDecoding"], swiftSettings: strict),
         .target(name: "TLSWire", dependencies: ["WireCursor"], swiftSettings: strict),
         .target(name: "Preambles", dependencies: ["WireCursor"], swiftSettings: strict),
+        // QUIC long/short headers, Initial packet protection (RFC 9001 §5) and the Initial CRYPTO stream
+        // framed into TLSWire's handshake messages.
+        .target(
+            name: "QUICWire",
+            dependencies: [
+                "WireCursor", "TLSWire", .product(name: "Crypto", package: "swift-crypto"),
+                // AES.permute: the AES block function header protection needs (RFC 9001 §5.4.3).
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "X509Inspection",
             dependencies: [
@@ -90,6 +101,13 @@ let package = Package(
         .testTarget(name: "PacketDecodingTests", dependencies: ["PacketDecoding", "TCPReassembly"]),
         .testTarget(name: "TLSWireTests", dependencies: ["TLSWire"]),
         .testTarget(name: "PreamblesTests", dependencies: ["Preambles"]),
+        .testTarget(
+            name: "QUICWireTests",
+            dependencies: [
+                "QUICWire", "TLSWire", "WireCursor", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
         .testTarget(name: "X509InspectionTests", dependencies: ["X509Inspection"]),
         .testTarget(name: "FingerprintsTests", dependencies: ["Fingerprints", "TLSWire"]),
         .testTarget(name: "PcapCaptureTests", dependencies: ["PcapCapture"]),
@@ -114,6 +132,7 @@ if Context.environment["TLSSCOPE_FUZZ"] == "1" {
         ("tcp-reassembler", ["PacketDecoding", "TCPReassembly"]),
         ("tls-stream", ["TLSWire"]),
         ("preambles", ["Preambles"]),
+        ("quic", ["QUICWire"]),
         ("certificate", ["X509Inspection"]),
         ("capture", ["PcapCapture", "PacketDecoding", "HandshakeAnalysis", "Reporting"]),
     ]
