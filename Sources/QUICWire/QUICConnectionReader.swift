@@ -204,7 +204,8 @@ public struct QUICConnectionReader: Sendable {
         let type = protection.longPacketType(firstByte: firstByte)
         if type == .retry {
             retryPacket(
-                UnsafeRawBufferPointer(rebasing: datagram[start...]), tagOffset: cursor.end - 16 - start,
+                UnsafeRawBufferPointer(rebasing: datagram[start...]),
+                tagOffset: cursor.remaining >= 16 ? cursor.end - 16 - start : -1,
                 source: source, protection: protection, fromInitiator: fromInitiator, emit)
             return datagram.count
         }

@@ -203,6 +203,23 @@ import WireCursor
         #expect(reader.version == .v2)
     }
 
+    @Test func draft29InitialAndRetry() {
+        // draft-ietf-quic-tls-29: its own salt and Retry keys; the Retry is the draft's A.4 sample.
+        let draftKeys = rfcKeys(.draft29)
+        var reader = QUICConnectionReader()
+        let events = reader.read(clientInitial(Frame.crypto(offset: 0, Hellos.rfcClientHello), keys: draftKeys,
+                                               version: .draft29))
+        #expect(events.clientHellos.count == 1)
+        #expect(reader.version?.name == "draft-29")
+        let retry = hex("ffff00001d0008f067a5502a4262b5746f6b656ed16926d81f6f9ca2953a8aa4575e1e49")
+        #expect(reader.read(retry, fromInitiator: false).contains(.retry(fromClient: false)))
+        // v1 keys do not open a draft-29 packet.
+        var v1Reader = QUICConnectionReader()
+        let wrongKeys = v1Reader.read(clientInitial(Frame.crypto(offset: 0, Hellos.rfcClientHello), keys: keys,
+                                                    version: .draft29))
+        #expect(wrongKeys.problems.map(\.code) == [.unsupported])
+    }
+
     @Test func connectionCloseWithCryptoErrorIsATLSAlert() {
         var reader = QUICConnectionReader()
         _ = reader.read(clientInitial(Frame.crypto(offset: 0, Hellos.rfcClientHello)))
