@@ -303,11 +303,17 @@ public struct QUICConnectionReader: Sendable {
             }
             if let clientIsInitiator {
                 fromClient = clientIsInitiator == fromInitiator
-                let keys = currentKeys(version: version, protection: protection)
-                opened = fromClient
-                    ? try open(keys.client, largest: client.largestInitialPacketNumber)
-                    : try open(keys.server, largest: server.largestInitialPacketNumber)
-                if opened == nil, fromClient, !datagram[destination].elementsEqual(keyConnectionID) {
+                // A client Initial in another version than the connection's is a new attempt after Version
+                // Negotiation, even to the same DCID (after compatible negotiation the server's Initial
+                // switched the connection's version first, RFC 9368 §4).
+                let otherVersion = fromClient && version != self.version
+                if !otherVersion {
+                    let keys = currentKeys(version: version, protection: protection)
+                    opened = fromClient
+                        ? try open(keys.client, largest: client.largestInitialPacketNumber)
+                        : try open(keys.server, largest: server.largestInitialPacketNumber)
+                }
+                if opened == nil, fromClient, otherVersion || !datagram[destination].elementsEqual(keyConnectionID) {
                     // A client starting over: after a Retry (its DCID is the Retry's SCID), after Version
                     // Negotiation, or a new connection on the same addresses.
                     let fresh = keysFromOwnDestination(datagram, destination, version, protection)

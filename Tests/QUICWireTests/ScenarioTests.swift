@@ -192,6 +192,24 @@ import WireCursor
         #expect(server.serverHellos.count == 1)
     }
 
+    @Test func restartInAnotherVersionToTheSameDCID() {
+        // After Version Negotiation a client may keep its DCID: the new version still starts the
+        // CRYPTO stream over, so its ClientHello (new version, new transport parameters) is read again.
+        var reader = QUICConnectionReader()
+        _ = reader.read(clientInitial(Frame.crypto(offset: 0, Hellos.rfcClientHello)))
+        _ = reader.read(TestPacket.versionNegotiation(dcid: clientSCID, scid: dcid, versions: [.v2]), fromInitiator: false)
+        let again = reader.read(clientInitial(Frame.crypto(offset: 0, Hellos.rfcClientHello), keys: rfcKeys(.v2),
+                                              version: .v2))
+        #expect(again.clientHellos.count == 1)
+        #expect(again.problems.isEmpty)
+        #expect(reader.version == .v2)
+        // Later v2 Initials of the same attempt continue the stream.
+        let retransmitted = reader.read(clientInitial(Frame.crypto(offset: 0, Hellos.rfcClientHello), packetNumber: 1,
+                                                      keys: rfcKeys(.v2), version: .v2))
+        #expect(retransmitted.clientHellos.isEmpty)
+        #expect(retransmitted.problems.isEmpty)
+    }
+
     @Test func compatibleVersionNegotiationServerAnswersInV2() {
         // RFC 9368: a v1 client Initial answered by a v2 server Initial, keys from the same DCID.
         var reader = QUICConnectionReader()
@@ -201,6 +219,10 @@ import WireCursor
                                  fromInitiator: false)
         #expect(server.serverHellos.count == 1)
         #expect(reader.version == .v2)
+        // The client follows in v2 with the same keys' source: no restart, no second ClientHello.
+        let client = reader.read(clientInitial(Frame.ack(largest: 0), packetNumber: 1, keys: rfcKeys(.v2), version: .v2))
+        #expect(client.problems.isEmpty)
+        #expect(client.packets == [.initial])
     }
 
     @Test func draft29InitialAndRetry() {
