@@ -106,6 +106,8 @@ let package = Package(
             dependencies: [
                 "QUICWire", "TLSWire", "WireCursor", .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
+                // The real-capture test reads ../shared/fixtures/ja4's QUIC pcapng files.
+                "PcapCapture", "PacketDecoding",
             ]
         ),
         .testTarget(name: "X509InspectionTests", dependencies: ["X509Inspection"]),
