@@ -206,7 +206,7 @@ public struct QUICConnectionReader: Sendable {
             retryPacket(
                 UnsafeRawBufferPointer(rebasing: datagram[start...]),
                 tagOffset: cursor.remaining >= 16 ? cursor.end - 16 - start : -1,
-                source: source, protection: protection, fromInitiator: fromInitiator, emit)
+                protection: protection, fromInitiator: fromInitiator, emit)
             return datagram.count
         }
         if type == .initial {
@@ -253,7 +253,7 @@ public struct QUICConnectionReader: Sendable {
     /// A Retry is followed only when its integrity tag verifies against the DCID the client's Initial
     /// keys came from (RFC 9001 §5.8): a client would drop any other.
     private mutating func retryPacket(
-        _ packet: UnsafeRawBufferPointer, tagOffset: Int, source: Range<Int>, protection: VersionProtection,
+        _ packet: UnsafeRawBufferPointer, tagOffset: Int, protection: VersionProtection,
         fromInitiator: Bool, _ emit: (QUICEvent) -> Void
     ) {
         let fromClient = assumedFromClient(fromInitiator)
@@ -303,10 +303,11 @@ public struct QUICConnectionReader: Sendable {
             }
             if let clientIsInitiator {
                 fromClient = clientIsInitiator == fromInitiator
-                // A client Initial in another version than the connection's is a new attempt after Version
-                // Negotiation, even to the same DCID (after compatible negotiation the server's Initial
-                // switched the connection's version first, RFC 9368 §4).
-                let otherVersion = fromClient && version != self.version
+                // A client Initial in another version than the connection's, one the server's Version
+                // Negotiation listed, is a new attempt even to the same DCID. (In compatible negotiation,
+                // RFC 9368, there is no Version Negotiation packet and the client's Initials go on.)
+                let otherVersion =
+                    fromClient && version != self.version && negotiationVersions?.contains(version) == true
                 if !otherVersion {
                     let keys = currentKeys(version: version, protection: protection)
                     opened = fromClient

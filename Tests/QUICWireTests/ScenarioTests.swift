@@ -223,6 +223,11 @@ import WireCursor
         let client = reader.read(clientInitial(Frame.ack(largest: 0), packetNumber: 1, keys: rfcKeys(.v2), version: .v2))
         #expect(client.problems.isEmpty)
         #expect(client.packets == [.initial])
+        // A late v1 Initial of the same client (reordered) continues the stream: no restart.
+        let late = reader.read(clientInitial(Frame.crypto(offset: 0, Hellos.rfcClientHello), packetNumber: 2))
+        #expect(late.problems.isEmpty)
+        #expect(late.clientHellos.isEmpty)
+        #expect(reader.version == .v2)
     }
 
     @Test func draft29InitialAndRetry() {
