@@ -2,6 +2,7 @@
 // tlsscope: a passive TLS handshake analyzer. The targets form a one-way pipeline:
 // CPcap → PcapCapture; WireCursor → PacketDecoding → TCPReassembly; WireCursor → TLSWire;
 // WireCursor → Preambles (cleartext before TLS: STARTTLS, proxies; fuzzed alone);
+// WireCursor, TLSWire → QUICWire (QUIC Initial packets decrypted into TLS hellos; swift-crypto);
 // TextFormatting (dates, hex, addresses) is shared by every stage and depends on nothing;
 // X509Inspection, Fingerprints, TLSAudit → HandshakeAnalysis → Reporting → tlsscope (CLI).
 import PackageDescription
