@@ -3,6 +3,7 @@
 // CPcap → PcapCapture; WireCursor → PacketDecoding → FlowTracking → TCPReassembly | UDPFlows; WireCursor → TLSWire;
 // WireCursor → TLSWire → DTLSWire (DTLS datagrams, same events as the TLS stream parser);
 // WireCursor → Preambles (cleartext before TLS: STARTTLS, proxies; fuzzed alone);
+// WireCursor, TLSWire → QUICWire (QUIC Initial packets decrypted into TLS hellos; swift-crypto);
 // TextFormatting (dates, hex, addresses) is shared by every stage and depends on nothing;
 // X509Inspection, Fingerprints, TLSAudit → HandshakeAnalysis → Reporting → tlsscope (CLI).
 import PackageDescription
@@ -45,6 +46,17 @@ let package = Package(
         .target(name: "Preambles", dependencies: ["WireCursor"], swiftSettings: strict),
         // DTLS datagrams (RFC 4347, 6347, 9147) into the same TLSEvents as TLSWire's stream parser.
         .target(name: "DTLSWire", dependencies: ["WireCursor", "TLSWire"], swiftSettings: strict),
+        // QUIC long/short headers, Initial packet protection (RFC 9001 §5) and the Initial CRYPTO stream
+        // framed into TLSWire's handshake messages.
+        .target(
+            name: "QUICWire",
+            dependencies: [
+                "WireCursor", "TLSWire", .product(name: "Crypto", package: "swift-crypto"),
+                // AES.permute: the AES block function header protection needs (RFC 9001 §5.4.3).
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "X509Inspection",
             dependencies: [
@@ -70,7 +82,7 @@ let package = Package(
         .target(
             name: "HandshakeAnalysis",
             dependencies: [
-                "PacketDecoding", "FlowTracking", "TCPReassembly", "UDPFlows", "TLSWire", "DTLSWire", "Preambles", "X509Inspection", "Fingerprints",
+                "PacketDecoding", "FlowTracking", "TCPReassembly", "UDPFlows", "TLSWire", "DTLSWire", "QUICWire", "Preambles", "X509Inspection", "Fingerprints",
                 "TLSAudit", .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
@@ -97,6 +109,15 @@ let package = Package(
         .testTarget(name: "TLSWireTests", dependencies: ["TLSWire"]),
         .testTarget(name: "DTLSWireTests", dependencies: ["DTLSWire", "TLSWire", "WireCursor"]),
         .testTarget(name: "PreamblesTests", dependencies: ["Preambles"]),
+        .testTarget(
+            name: "QUICWireTests",
+            dependencies: [
+                "QUICWire", "TLSWire", "WireCursor", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                // The real-capture test reads ../shared/fixtures/ja4's QUIC pcapng files.
+                "PcapCapture", "PacketDecoding",
+            ]
+        ),
         .testTarget(name: "X509InspectionTests", dependencies: ["X509Inspection"]),
         .testTarget(name: "FingerprintsTests", dependencies: ["Fingerprints", "TLSWire"]),
         .testTarget(name: "PcapCaptureTests", dependencies: ["PcapCapture"]),
@@ -122,6 +143,7 @@ if Context.environment["TLSSCOPE_FUZZ"] == "1" {
         ("tls-stream", ["TLSWire"]),
         ("dtls", ["DTLSWire", "TLSWire"]),
         ("preambles", ["Preambles"]),
+        ("quic", ["QUICWire"]),
         ("certificate", ["X509Inspection"]),
         ("capture", ["PcapCapture", "PacketDecoding", "HandshakeAnalysis", "Reporting"]),
     ]
