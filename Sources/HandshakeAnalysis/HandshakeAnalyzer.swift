@@ -4,11 +4,15 @@ import TLSAudit
 import FlowTracking
 import TCPReassembly
 import TLSWire
+import UDPFlows
 import WireCursor
 
 /// Caps and switches for one analysis run.
 public struct AnalysisOptions: Sendable {
     public var reassembly = ReassemblyLimits()
+    /// Caps on the UDP flow table (DTLS, QUIC). Its memory budget is `reassembly.maxMemoryBytes`: one budget
+    /// over both tables.
+    public var udp = UDPFlowLimits()
     /// Caps on IP fragment reassembly.
     public var fragments = IPFragmentLimits()
     public var tls = TLSLimits()
@@ -34,14 +38,14 @@ public struct AnalysisOptions: Sendable {
 public struct AnalysisCounters: Sendable, Hashable {
     public var packets = 0
     public var bytes = 0
-    /// Frames that were not IPv4/IPv6 TCP (ARP, ICMP, UDP for now...).
+    /// Frames that were not IPv4/IPv6 TCP or UDP of a DTLS or QUIC connection (ARP, ICMP, DNS...).
     public var ignoredFrames = 0
     /// Frames whose headers were truncated or malformed.
     public var undecodableFrames = 0
     /// `undecodableFrames` by `DecodeError.frameReason` ("ipv4-truncated", "tcp-malformed", ...): a few
     /// dozen names at most.
     public var undecodableFramesByReason: [String: Int] = [:]
-    /// TCP connections seen (TLS or not).
+    /// TCP connections seen (TLS or not), and UDP flows that started as DTLS or QUIC.
     public var connections = 0
     /// Flows pushed out of the full table, ended for idleness, or ended by a new SYN on their 4-tuple.
     public var flowsEvicted = 0
@@ -71,8 +75,9 @@ public struct HandshakeAnalyzer {
     public var counters: AnalysisCounters {
         var result = frameCounters
         let reassembly = reassembler.statistics
-        result.flowsEvicted = reassembly.flowsEvicted
-        result.flowsTimedOut = reassembly.flowsTimedOut
+        let udp = udpFlows.statistics
+        result.flowsEvicted = reassembly.flowsEvicted + udp.flowsEvicted
+        result.flowsTimedOut = reassembly.flowsTimedOut + udp.flowsTimedOut
         result.flowsReused = reassembly.flowsReused
         result.rstIgnored = reassembly.rstIgnored
         result.gaps = reassembly.gaps
@@ -86,6 +91,7 @@ public struct HandshakeAnalyzer {
     }
     private var frameCounters = AnalysisCounters()
     private var reassembler: TCPReassembler<TLSSession>
+    private var udpFlows: UDPFlowTable<UDPSession>
     private var fragments: IPFragmentReassembler
     /// Completes the records of the `emit:` methods (monitor, tests); `analyze` hands `EndedConnection`s to
     /// its own `RecordCompletion` on a writer thread instead.
@@ -94,12 +100,15 @@ public struct HandshakeAnalyzer {
     public init(options: AnalysisOptions = AnalysisOptions()) {
         self.options = options
         reassembler = TCPReassembler(limits: options.reassembly)
+        var udpLimits = options.udp
+        udpLimits.maxMemoryBytes = options.reassembly.maxMemoryBytes
+        udpFlows = UDPFlowTable(limits: udpLimits)
         fragments = IPFragmentReassembler(limits: options.fragments)
         completion = RecordCompletion(options: options)
     }
 
-    /// Flows currently tracked.
-    public var activeFlows: Int { reassembler.flowCount }
+    /// Flows currently tracked (TCP and UDP).
+    public var activeFlows: Int { reassembler.flowCount + udpFlows.flowCount }
 
     /// Feeds one captured frame. `emit` receives each TLS connection that ended with this frame.
     public mutating func process(
@@ -183,10 +192,6 @@ public struct HandshakeAnalyzer {
     private mutating func process(
         _ packet: DecodedPacket, in frame: UnsafeRawBufferPointer, timestamp: Int64, ended: (EndedConnection) -> Void
     ) {
-        guard packet.transport == .tcp else {
-            frameCounters.ignoredFrames += 1
-            return
-        }
         guard packet.payloadOffset >= 0, packet.payloadLength >= 0,
             packet.payloadOffset <= frame.count - packet.payloadLength
         else {
@@ -196,6 +201,13 @@ public struct HandshakeAnalyzer {
         }
         let payload = UnsafeRawBufferPointer(
             rebasing: frame[packet.payloadOffset..<(packet.payloadOffset + packet.payloadLength)])
+        guard packet.transport == .tcp else {
+            return processDatagram(packet, payload: payload, timestamp: timestamp, ended: ended)
+        }
+        // UDP flows end only by idleness: the capture's clock moves for them too (one branch when none).
+        if udpFlows.flowCount > 0 {
+            udpFlows.expireIdleFlows(now: timestamp) { session, end in Self.report(session, end, to: ended) }
+        }
         let tlsLimits = options.tls
         var newConnections = 0
         let reportAtHandshakeEnd = options.reportAtHandshakeEnd
@@ -215,6 +227,38 @@ public struct HandshakeAnalyzer {
         frameCounters.connections += newConnections
     }
 
+    /// A UDP datagram into the UDP flow table: a flow is made only for a datagram that starts a DTLS or QUIC
+    /// connection; anything else is counted as ignored.
+    private mutating func processDatagram(
+        _ packet: DecodedPacket, payload: UnsafeRawBufferPointer, timestamp: Int64, ended: (EndedConnection) -> Void
+    ) {
+        let tlsLimits = options.tls
+        let reportAtHandshakeEnd = options.reportAtHandshakeEnd
+        var started = false
+        var ignored = false
+        udpFlows.otherMemoryBytes = reassembler.memoryInUse
+        udpFlows.process(
+            packet, payload: payload, timestamp: timestamp,
+            makeConsumer: { start, datagram in
+                guard let session = UDPSession.starting(start, with: datagram, limits: tlsLimits) else {
+                    ignored = true
+                    return nil
+                }
+                started = true
+                return session
+            },
+            stoppedCollecting: { session, extent in
+                guard reportAtHandshakeEnd, session.isTLS, !session.reported, let connection = session.ended(extent)
+                else { return }
+                ended(connection)
+                session.markReported()
+            },
+            finished: { session, end in Self.report(session, end, to: ended) })
+        reassembler.otherMemoryBytes = udpFlows.memoryInUse
+        if started { frameCounters.connections += 1 }
+        if ignored { frameCounters.ignoredFrames += 1 }
+    }
+
     /// Ends connections idle for longer than `options.reassembly.idleTimeoutNanoseconds` before `now`
     /// (nanoseconds since 1970) and emits their records. `process` does this with each frame's time; a
     /// live capture calls it when the link is quiet, with the wall clock.
@@ -227,6 +271,7 @@ public struct HandshakeAnalyzer {
     public mutating func expireIdleFlows(now: Int64, ended: (EndedConnection) -> Void) {
         fragments.expire(now: now)
         reassembler.expireIdleFlows(now: now) { session, end in Self.report(session, end, to: ended) }
+        udpFlows.expireIdleFlows(now: now) { session, end in Self.report(session, end, to: ended) }
     }
 
     /// Reassembly counters (flows timed out, evicted, gaps, buffered bytes).
@@ -241,6 +286,19 @@ public struct HandshakeAnalyzer {
     /// `finish(emit:)`, handing over the connections still to be completed.
     public mutating func finish(ended: (EndedConnection) -> Void) {
         reassembler.finishAll { session, end in Self.report(session, end, to: ended) }
+        udpFlows.finishAll { session, end in Self.report(session, end, to: ended) }
+    }
+
+    /// A UDP connection gets a record when a hello was seen and its record was not written already.
+    private static func report(_ session: UDPSession, _ end: FlowEnd, to ended: (EndedConnection) -> Void) {
+        guard session.isTLS, !session.reported,
+            let connection = session.ended(
+                FlowExtent(
+                    firstTimestamp: end.firstTimestamp, lastTimestamp: end.lastTimestamp, packets: end.packets,
+                    bytes: end.bytes),
+                endReason: end.reason)
+        else { return }
+        ended(connection)
     }
 
     /// A connection gets a record when it was TLS and its record was not written at handshake end already.

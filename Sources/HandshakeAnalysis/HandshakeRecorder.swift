@@ -54,6 +54,15 @@ struct HandshakeRecorder {
             dhPrimeBits: nil, heartbeats: [], quic: nil, packets: 0, bytes: 0)
     }
 
+    /// Keeps `hello` instead of the ClientHello kept so far (DTLS: the hello repeated with the server's
+    /// cookie is the one the server answers).
+    mutating func replaceClientHello(_ hello: ClientHello) {
+        if let kept = record.clientHello { keptBytes -= Self.estimatedBytes(of: kept) }
+        record.clientHello = hello
+        record.serverName = hello.serverName
+        keptBytes += Self.estimatedBytes(of: hello)
+    }
+
     /// A connection is reported as TLS once a ClientHello or ServerHello was parsed.
     var isTLS: Bool { record.clientHello != nil || record.serverHello != nil }
 

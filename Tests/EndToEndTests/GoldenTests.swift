@@ -11,16 +11,10 @@ import Testing
             of: #""elapsed_seconds": *[0-9.eE+-]+"#, with: #""elapsed_seconds": 0"#, options: .regularExpression)
     }
 
-    /// Captures committed before their golden: the DTLS and QUIC recordings (issue #10; their records come
-    /// with the UDP path) and the PPP rewrite of tls12-ecdhe-rsa-chain (regenerated with the others). They
-    /// must still analyse cleanly to valid JSON. `UPDATE_GOLDENS=1` writes their goldens like any other's;
-    /// then take the names out of this list (`everyCaptureHasAGolden` insists).
-    static let awaitingGolden: Set<String> = [
-        "dtls10-gnutls.pcap", "dtls10-openssl.pcap", "dtls12-gnutls.pcap", "dtls12-openssl-cookie.pcap",
-        "dtls12-openssl-failure.pcap", "dtls12-openssl-fragmented.pcap", "dtls12-openssl-resumption.pcap",
-        "quic-0rtt.pcap", "quic-failure.pcap", "quic-retry.pcap", "quic-split-clienthello.pcap", "quic-v1.pcap",
-        "quic-v2.pcap", "tls12-ppp.pcap",
-    ]
+    /// Captures committed before their golden (a recording whose analysis lands later): they must still
+    /// analyse cleanly to valid JSON. `UPDATE_GOLDENS=1` writes their goldens like any other's; then take
+    /// the names out of this list (`everyCaptureHasAGolden` insists).
+    static let awaitingGolden: Set<String> = []
 
     @Test(arguments: Harness.fixtureCaptures().filter { !$0.hasPrefix("truncated") })
     func captureMatchesGolden(_ name: String) throws {
