@@ -341,16 +341,18 @@ import Testing
     /// The `stream:` numbers of the snapshot's TCP items with a ja4, in the order `ReferenceStream.load`
     /// returns them (it does not keep the number).
     static func rustStreamNumbers(_ url: URL) throws -> [Int] {
-        var items: [(stream: Int?, tcp: Bool, ja4: Bool)] = []
+        // UDP streams are numbered apart from TCP ones (tshark's udp.stream): offset so they never meet.
+        var items: [(stream: Int?, tcp: Bool, udp: Bool, ja4: Bool)] = []
         for line in try String(contentsOf: url, encoding: .utf8).split(separator: "\n") {
-            if line.hasPrefix("- ") { items.append((nil, false, false)) }
+            if line.hasPrefix("- ") { items.append((nil, false, false, false)) }
             guard !items.isEmpty, line.hasPrefix("- ") || line.hasPrefix("  "), !line.hasPrefix("   ") else { continue }
             let field = line.dropFirst(2)
             if field.hasPrefix("stream:") { items[items.count - 1].stream = Int(field.dropFirst(7).trimmingCharacters(in: .whitespaces)) }
             if field == "transport: tcp" { items[items.count - 1].tcp = true }
+            if field == "transport: udp" { items[items.count - 1].udp = true }
             if field.hasPrefix("ja4:") { items[items.count - 1].ja4 = true }
         }
-        return try items.filter { $0.tcp && $0.ja4 }.map { try #require($0.stream) }
+        return try items.filter { ($0.tcp || $0.udp) && $0.ja4 }.map { try #require($0.stream) + ($0.udp ? 1_000_000 : 0) }
     }
 
     /// One ClientHello or ServerHello as tshark dissected it.
