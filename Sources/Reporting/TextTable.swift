@@ -6,7 +6,7 @@ import TLSWire
 /// The `text` format: one aligned line per connection, then a summary a person can scan.
 struct TextTable {
     private static let columns: [(title: String, width: Int)] = [
-        ("TIME", 27), ("CLIENT", 22), ("SERVER", 22), ("VERSION", 8), ("CIPHER SUITE", 40), ("GROUP", 15),
+        ("TIME", 27), ("PROTO", 5), ("CLIENT", 22), ("SERVER", 22), ("VERSION", 8), ("CIPHER SUITE", 40), ("GROUP", 15),
         ("SNI", 24), ("ALPN", 8), ("STATE", 0),
     ]
 
@@ -26,6 +26,7 @@ struct TextTable {
         if record.resumed && !record.established { state += " (resumption)" }
         return Self.line([
             RFC3339.string(nanoseconds: record.firstTimestamp),
+            record.recordProtocol.rawValue,
             Self.endpoint(record.clientAddress.description, record.clientPort),
             Self.endpoint(record.serverAddress.description, record.serverPort),
             record.version?.name ?? "-",
@@ -58,7 +59,7 @@ struct TextTable {
     static func summary(_ summary: RunSummary) -> String {
         var text = "\n"
         text += "\(summary.tlsConnections) TLS connection(s), \(summary.established) established, "
-        text += "of \(summary.connections) TCP connection(s) in \(summary.packets) packet(s), \(summary.bytes) byte(s)"
+        text += "of \(summary.connections) connection(s) in \(summary.packets) packet(s), \(summary.bytes) byte(s)"
         text += " from \(summary.files) source(s)\n"
         for (title, table) in [
             ("versions", summary.versions), ("cipher suites", summary.cipherSuites), ("groups", summary.groups),
