@@ -27,10 +27,14 @@ public struct AnalysisOptions: Sendable {
     public var reportAtHandshakeEnd = false
     public init() {}
 
-    /// `reassembly.idleTimeoutNanoseconds`, for callers that do not import TCPReassembly.
+    /// The idle timeout of both flow tables (`reassembly` and `udp`), for callers that do not import them
+    /// (`monitor --idle-timeout` ends quiet UDP flows too).
     public var idleTimeoutNanoseconds: Int64 {
         get { reassembly.idleTimeoutNanoseconds }
-        set { reassembly.idleTimeoutNanoseconds = newValue }
+        set {
+            reassembly.idleTimeoutNanoseconds = newValue
+            udp.idleTimeoutNanoseconds = newValue
+        }
     }
 }
 
