@@ -281,6 +281,12 @@ public struct HandshakeAnalyzer {
     /// Reassembly counters (flows timed out, evicted, gaps, buffered bytes).
     public var reassemblyStatistics: ReassemblyStatistics { reassembler.statistics }
 
+    /// The UDP flow table's counters (flows created, evicted, evicted for memory, timed out, sessions' heap).
+    public var udpFlowStatistics: UDPFlowStatistics { udpFlows.statistics }
+
+    /// Bytes of UDP flow state now (table entries and the sessions' heap), under the run's memory budget.
+    public var udpMemoryInUse: Int { udpFlows.memoryInUse }
+
     /// Ends every connection still open (end of input) and emits their records.
     public mutating func finish(emit: (HandshakeRecord) -> Void) {
         let completion = self.completion
