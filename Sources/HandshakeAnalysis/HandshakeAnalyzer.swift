@@ -209,8 +209,10 @@ public struct HandshakeAnalyzer {
             return processDatagram(packet, payload: payload, timestamp: timestamp, ended: ended)
         }
         // UDP flows end only by idleness: the capture's clock moves for them too (one branch when none).
+        // What they held no longer counts against the TCP flows.
         if udpFlows.flowCount > 0 {
             udpFlows.expireIdleFlows(now: timestamp) { session, end in Self.report(session, end, to: ended) }
+            reassembler.otherMemoryBytes = udpFlows.memoryInUse
         }
         let tlsLimits = options.tls
         var newConnections = 0
@@ -276,6 +278,7 @@ public struct HandshakeAnalyzer {
         fragments.expire(now: now)
         reassembler.expireIdleFlows(now: now) { session, end in Self.report(session, end, to: ended) }
         udpFlows.expireIdleFlows(now: now) { session, end in Self.report(session, end, to: ended) }
+        reassembler.otherMemoryBytes = udpFlows.memoryInUse
     }
 
     /// Reassembly counters (flows timed out, evicted, gaps, buffered bytes).

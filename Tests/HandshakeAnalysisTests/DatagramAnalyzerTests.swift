@@ -49,9 +49,9 @@ private struct UDPPath {
         return bytes + u16(etherType)
     }
 
-    static func ipv4(_ udp: [UInt8], _ fromServer: Bool, network: UInt8) -> [UInt8] {
+    static func ipv4(_ udp: [UInt8], _ fromServer: Bool, network: UInt8, protocol: UInt8 = 17) -> [UInt8] {
         let source: UInt8 = fromServer ? 2 : 1
-        return [0x45, 0] + u16(20 + udp.count) + u16(7) + u16(0x4000) + [64, 17, 0, 0]
+        return [0x45, 0] + u16(20 + udp.count) + u16(7) + u16(0x4000) + [64, `protocol`, 0, 0]
             + [network, 0, 0, source, network, 0, 0, 3 - source] + udp
     }
 
@@ -547,6 +547,50 @@ func manyUDPFlowsHoldingPartialMessagesStayUnderTheBudget(protocolName: String) 
     analyzer.finish { records.append($0) }
     #expect(records.count == flows)
     #expect(analyzer.udpMemoryInUse == 0)
+}
+
+/// A TCP segment from a client port to 10.0.0.2:443.
+private func tcpFrame(clientPort: Int, sequence: Int, flags: UInt8, _ data: [UInt8] = []) -> [UInt8] {
+    let segment = u16(clientPort) + u16(443) + u16(sequence >> 16) + u16(sequence) + u16(0) + u16(0) + [0x50, flags]
+        + u16(65535) + u16(0) + u16(0) + data
+    return UDPPath.ethernet(false, 0x0800, vlan: nil) + UDPPath.ipv4(segment, false, network: 10, protocol: 6)
+}
+
+/// One budget over both tables: when UDP flows end for idleness on a TCP packet's clock, what they held is
+/// no longer counted against the TCP flows.
+@Test func udpFlowsEndedByIdlenessFreeTheirShareOfTheBudgetForTCP() throws {
+    let budget = 64 * 1024
+    var capture: Capture = []
+    for index in 0..<60 {
+        let flowPath = UDPPath(clientPort: 20_000 + index)
+        capture += timed([
+            flowPath.client(dtlsHandshake(1, seq: 0, dtlsClientHelloBody(name: "flow\(index).example"))),
+            flowPath.server(
+                dtlsHandshake(2, seq: 0, dtlsServerHelloBody())
+                    + dtlsRecord(22, seq: 1, dtlsFragment(11, seq: 1, certificateBody, 0..<1000))),
+        ], from: Int64(index) * 10_000_000)
+    }
+    // Two minutes later (every UDP flow idle), two TCP connections each send half of a 16 KB ClientHello.
+    let partialHello = [0x16, 3, 1] + u16(16_000) + [0x01] + u24(15_996) + [UInt8](repeating: 0x42, count: 8_000)
+    let syn: UInt8 = 0x02, pshAck: UInt8 = 0x18
+    capture += timed([
+        tcpFrame(clientPort: 40_000, sequence: 1000, flags: syn),
+        tcpFrame(clientPort: 40_000, sequence: 1001, flags: pshAck, partialHello),
+        tcpFrame(clientPort: 40_001, sequence: 1000, flags: syn),
+        tcpFrame(clientPort: 40_001, sequence: 1001, flags: pshAck, partialHello),
+    ], from: 120 * second)
+    let decoder = try PacketDecoder(linkType: .ethernet)
+    var options = AnalysisOptions()
+    options.auditPolicy = nil
+    options.reassembly.maxMemoryBytes = budget
+    var analyzer = HandshakeAnalyzer(options: options)
+    for item in capture {
+        item.frame.withUnsafeBytes { analyzer.process(frame: $0, timestamp: item.time, decoder: decoder, emit: { _ in }) }
+    }
+    #expect(analyzer.udpFlowStatistics.flowsEvictedForMemory > 0, "the UDP flows filled the budget")
+    #expect(analyzer.udpFlowStatistics.flowsTimedOut > 0 && analyzer.udpMemoryInUse == 0)
+    #expect(analyzer.reassemblyStatistics.flowsEvictedForMemory == 0, "no TCP flow ends for memory the UDP flows gave back")
+    #expect(analyzer.reassemblyStatistics.flowsCreated == 2 && analyzer.activeFlows == 2)
 }
 
 // MARK: - Encapsulations
