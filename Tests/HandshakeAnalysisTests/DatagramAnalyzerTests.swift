@@ -626,6 +626,40 @@ func udpConnectionsBehindEveryEncapsulation(_ encapsulation: UDPEncapsulation, p
     #expect(analyzer.counters.ignoredFrames == 0 && analyzer.counters.undecodableFrames == 0)
 }
 
+/// A datagram larger than the path MTU (a DTLS server flight sent whole) arrives in IP fragments, the
+/// last first.
+@Test(arguments: [false, true])
+func aDTLSFlightInIPFragmentsIsReassembled(ipv6: Bool) throws {
+    let path = UDPPath(ipv6: ipv6)
+    var frames = dtls12Handshake(path)
+    let flightIndex = 3
+    let whole = frames[flightIndex]
+    let ipStart = 14 + (ipv6 ? 40 : 20)
+    let udp = Array(whole[ipStart...])
+    #expect(udp.count > 3000)
+    let pieces = stride(from: 0, to: udp.count, by: 1200).map { start -> [UInt8] in
+        let end = min(udp.count, start + 1200)
+        let more = end < udp.count
+        let data = Array(udp[start..<end])
+        if ipv6 {
+            let header = [0x60, 0, 0, 0] + u16(8 + data.count) + [44, 64]
+                + [0x20, 0x01, 0x0d, 0xb8] + [UInt8](repeating: 0, count: 11) + [2]
+                + [0x20, 0x01, 0x0d, 0xb8] + [UInt8](repeating: 0, count: 11) + [1]
+            return UDPPath.ethernet(true, 0x86DD, vlan: nil) + header + [17, 0] + u16(start | (more ? 1 : 0))
+                + [0, 0, 0, 9] + data
+        }
+        return UDPPath.ethernet(true, 0x0800, vlan: nil) + [0x45, 0] + u16(20 + data.count) + u16(9)
+            + u16((more ? 0x2000 : 0) | start / 8) + [64, 17, 0, 0] + [10, 0, 0, 2, 10, 0, 0, 1] + data
+    }
+    frames.replaceSubrange(flightIndex...flightIndex, with: pieces.reversed())
+    let (records, _, analyzer) = try analyze(timed(frames))
+    #expect(records.count == 1)
+    #expect(records.first?.established == true)
+    #expect(records.first?.messages.contains { $0.name == "server:certificate" } == true)
+    #expect(!kinds(records.first).contains(.gap))
+    #expect(analyzer.fragmentStatistics.datagramsReassembled == 1)
+}
+
 /// Equal inner 5-tuples of two tenants (VLANs, VXLAN networks) are two connections.
 @Test func equalFiveTuplesOfDifferentTenantsAreDifferentUDPConnections() throws {
     let a = dtls12Handshake(UDPPath(vni: 1), name: "a.example")
