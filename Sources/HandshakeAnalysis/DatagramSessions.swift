@@ -30,6 +30,11 @@ struct UDPSession: DatagramConsumer {
     }
 
     var retainedBytes: Int { dtls?.retainedBytes ?? quic?.retainedBytes ?? 0 }
+
+    func startsAnotherConnection(_ datagram: UnsafeRawBufferPointer) -> Bool {
+        dtls?.startsAnotherConnection(datagram) ?? quic?.startsAnotherConnection(datagram) ?? false
+    }
+
     var isTLS: Bool { dtls?.recorder.isTLS ?? quic?.recorder.isTLS ?? false }
     var reported: Bool { dtls?.recorder.reported ?? quic?.recorder.reported ?? false }
 
@@ -48,6 +53,9 @@ struct DTLSSession {
     var fromInitiator: DTLSRecordParser
     var fromResponder: DTLSRecordParser
     var recorder: HandshakeRecorder
+    /// The random of the last ClientHello seen (kept after `markReported`): a ClientHello with another one,
+    /// once the handshake is over, is a new connection on the same 5-tuple.
+    var clientRandom: [UInt8]?
 
     init(start: FlowStart, limits: TLSLimits) {
         fromInitiator = DTLSRecordParser(limits: limits)
@@ -117,6 +125,7 @@ struct DTLSSession {
 
     private mutating func handle(_ event: TLSEvent, direction: FlowDirection) {
         var event = event
+        if case .handshake(.clientHello(let hello)) = event { clientRandom = hello.random }
         switch event {
         case .handshake(.clientHello(let hello)) where recorder.peer(for: direction) == .client:
             // After a HelloVerifyRequest the client sends its hello again, with the cookie: the one the
@@ -167,6 +176,14 @@ struct DTLSSession {
 
     var retainedBytes: Int { recorder.keptBytes + fromInitiator.bufferedCapacity + fromResponder.bufferedCapacity }
 
+    /// A ClientHello starting a handshake with a random other than this connection's (a retransmitted
+    /// hello repeats it); when no ClientHello was seen (midstream), any.
+    func startsAnotherConnection(_ datagram: UnsafeRawBufferPointer) -> Bool {
+        guard let range = DTLSRecordParser.clientHelloRandomRange(datagram) else { return false }
+        guard let clientRandom else { return true }
+        return !clientRandom.elementsEqual(datagram[range])
+    }
+
     func ended(_ extent: FlowExtent, endReason: FlowEndReason?) -> EndedConnection {
         var session = self
         if endReason != nil && !session.recorder.done { session.finishParsers() }
@@ -185,6 +202,8 @@ struct DTLSSession {
 struct QUICSession {
     var reader: QUICConnectionReader
     var recorder: HandshakeRecorder
+    /// The reader's connection ids, kept when the reader is dropped (`markReported`).
+    var reportedConnectionIDs: [[UInt8]] = []
 
     init(start: FlowStart, limits: TLSLimits) {
         reader = QUICConnectionReader(tlsLimits: limits)
@@ -239,7 +258,17 @@ struct QUICSession {
         }
     }
 
-    var retainedBytes: Int { recorder.keptBytes + reader.retainedBytes }
+    var retainedBytes: Int {
+        recorder.keptBytes + reader.retainedBytes + reportedConnectionIDs.reduce(0) { $0 + 32 + $1.count }
+    }
+
+    /// A client Initial to a connection id this connection never used: another connection (a late
+    /// retransmitted Initial goes to the original DCID or, after the server's first Initial, its SCID).
+    func startsAnotherConnection(_ datagram: UnsafeRawBufferPointer) -> Bool {
+        guard let destination = QUICConnectionReader.initialDestinationConnectionID(datagram) else { return false }
+        let known = reportedConnectionIDs.isEmpty ? reader.connectionIDs : reportedConnectionIDs
+        return !known.contains { $0.elementsEqual(destination) }
+    }
 
     func ended(_ extent: FlowExtent, endReason: FlowEndReason?) -> EndedConnection {
         var result = recorder.ended(extent, endReason: endReason, startMissed: "the client's first Initial")
@@ -254,6 +283,7 @@ struct QUICSession {
 
     mutating func markReported() {
         recorder.markReported()
+        reportedConnectionIDs = reader.connectionIDs
         reader = QUICConnectionReader()
     }
 }

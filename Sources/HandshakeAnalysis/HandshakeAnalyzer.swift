@@ -82,7 +82,7 @@ public struct HandshakeAnalyzer {
         let udp = udpFlows.statistics
         result.flowsEvicted = reassembly.flowsEvicted + udp.flowsEvicted
         result.flowsTimedOut = reassembly.flowsTimedOut + udp.flowsTimedOut
-        result.flowsReused = reassembly.flowsReused
+        result.flowsReused = reassembly.flowsReused + udp.flowsReused
         result.rstIgnored = reassembly.rstIgnored
         result.gaps = reassembly.gaps
         result.gapBytes = reassembly.gapBytes

@@ -123,10 +123,10 @@ private func serverNameExtension(_ name: String) -> [UInt8] {
     tlsExtension(0, lp16([0] + lp16(Array(name.utf8))))
 }
 
-private func dtlsClientHelloBody(name: String, cookie: [UInt8] = [], suites: [Int] = [0xc02b, 0xc02f], extensions: [[UInt8]] = [])
-    -> [UInt8]
-{
-    u16(0xfefd) + [UInt8](repeating: 0xaa, count: 32) + lp8([]) + lp8(cookie) + lp16(suites.flatMap(u16)) + lp8([0])
+private func dtlsClientHelloBody(
+    name: String, random: UInt8 = 0xaa, cookie: [UInt8] = [], suites: [Int] = [0xc02b, 0xc02f], extensions: [[UInt8]] = []
+) -> [UInt8] {
+    u16(0xfefd) + [UInt8](repeating: random, count: 32) + lp8([]) + lp8(cookie) + lp16(suites.flatMap(u16)) + lp8([0])
         + lp16(([serverNameExtension(name)] + extensions).flatMap { $0 })
 }
 
@@ -145,7 +145,7 @@ private let encryptedFinished = [UInt8](repeating: 0x5f, count: 40)
 /// ChangeCipherSpec + Finished, the server's ChangeCipherSpec + Finished. `serverFlight` replaces the
 /// server's flight (its datagrams).
 private func dtls12Handshake(
-    _ path: UDPPath = path, name: String = "dtls.example", serverFlight: [[UInt8]]? = nil
+    _ path: UDPPath = path, name: String = "dtls.example", random: UInt8 = 0xaa, serverFlight: [[UInt8]]? = nil
 ) -> [[UInt8]] {
     let cookie = [UInt8](repeating: 0xc0, count: 20)
     let flight = serverFlight ?? [
@@ -154,9 +154,9 @@ private func dtls12Handshake(
             + dtlsRecord(22, seq: 3, serverHelloDone)
     ]
     return [
-        path.client(dtlsHandshake(1, seq: 0, dtlsClientHelloBody(name: name))),
+        path.client(dtlsHandshake(1, seq: 0, dtlsClientHelloBody(name: name, random: random))),
         path.server(dtlsHandshake(3, seq: 0, helloVerifyRequestBody)),
-        path.client(dtlsHandshake(1, seq: 1, dtlsClientHelloBody(name: name, cookie: cookie), recordSeq: 1)),
+        path.client(dtlsHandshake(1, seq: 1, dtlsClientHelloBody(name: name, random: random, cookie: cookie), recordSeq: 1)),
     ] + flight.map { path.server($0) } + [
         path.client(
             dtlsHandshake(16, seq: 2, lp8([UInt8](repeating: 4, count: 32)), recordSeq: 2)
@@ -461,6 +461,39 @@ func anIdleUDPFlowEndsAndTheFiveTupleStartsAgain(protocolName: String) throws {
     #expect(records.allSatisfy { $0.established })
     #expect(emittedAt.first == first.count, "the first record is due when the later datagram shows its flow idle")
     #expect(analyzer.counters.flowsTimedOut == 1)
+    #expect(analyzer.counters.connections == 2)
+}
+
+/// A client that reconnects from the same port (a CoAP device after a reboot, a restarted peer) well within
+/// the idle timeout: the new ClientHello (another random) or client Initial (another DCID) after a finished
+/// handshake starts a new connection, as a new SYN does on TCP. A retransmitted hello does not.
+@Test(arguments: ["dtls", "quic"], [false, true])
+func aNewConnectionOnAFinishedUDPFlowIsANewRecord(protocolName: String, atHandshakeEnd: Bool) throws {
+    var first: [[UInt8]]
+    var again: [[UInt8]]
+    if protocolName == "dtls" {
+        first = dtls12Handshake(name: "first.example")
+        // The client's hello retransmitted late (same random): still the first connection.
+        first.append(first[0])
+        again = dtls12Handshake(name: "second.example", random: 0xcc)  // a new client random
+    } else {
+        first = quicHandshake(name: "first.example")
+        // A client Initial to the server's connection id (retransmitted): the same connection.
+        first.append(
+            path.client(
+                QUICPacket.initial(
+                    dcid: serverSCID, scid: clientSCID, packetNumber: 1, frames: [0x01], padTo: 1100)))
+        again = quicHandshake(name: "second.example", dcid: [7, 7, 7, 7, 7, 7, 7, 7, 7])
+    }
+    let (records, _, analyzer) = try analyze(timed(first) + timed(again, from: 5 * second)) {
+        $0.reportAtHandshakeEnd = atHandshakeEnd
+    }
+    #expect(records.map(\.serverName) == ["first.example", "second.example"])
+    #expect(records.allSatisfy { $0.established })
+    // The retransmitted hello stayed with the first connection: the second starts 5 s in.
+    #expect(records.last?.firstTimestamp == 5 * second)
+    #expect(records.allSatisfy { !kinds($0).contains(.parseError) }, "\(records.map(\.anomalies))")
+    #expect(analyzer.counters.flowsReused == 1)
     #expect(analyzer.counters.connections == 2)
 }
 
