@@ -589,9 +589,10 @@ private func tcpFrame(clientPort: Int, sequence: Int, flags: UInt8, _ data: [UIn
     return UDPPath.ethernet(false, 0x0800, vlan: nil) + UDPPath.ipv4(segment, false, network: 10, protocol: 6)
 }
 
-/// One budget over both tables: when UDP flows end for idleness on a TCP packet's clock, what they held is
-/// no longer counted against the TCP flows.
-@Test func udpFlowsEndedByIdlenessFreeTheirShareOfTheBudgetForTCP() throws {
+/// One budget over both tables: when UDP flows end for idleness, on a TCP packet's clock or on a quiet live
+/// link's (`expireIdleFlows`), what they held is no longer counted against the TCP flows.
+@Test(arguments: [false, true])
+func udpFlowsEndedByIdlenessFreeTheirShareOfTheBudgetForTCP(quietLink: Bool) throws {
     let budget = 64 * 1024
     var capture: Capture = []
     for index in 0..<60 {
@@ -617,9 +618,19 @@ private func tcpFrame(clientPort: Int, sequence: Int, flags: UInt8, _ data: [UIn
     options.auditPolicy = nil
     options.reassembly.maxMemoryBytes = budget
     var analyzer = HandshakeAnalyzer(options: options)
-    for item in capture {
-        item.frame.withUnsafeBytes { analyzer.process(frame: $0, timestamp: item.time, decoder: decoder, emit: { _ in }) }
+    var records: [HandshakeRecord] = []
+    for (index, item) in capture.enumerated() {
+        if quietLink && index == capture.count - 4 {
+            // Nothing on the link for a while: monitor ends idle flows on the wall clock.
+            analyzer.expireIdleFlows(now: 100 * second) { records.append($0) }
+            #expect(records.count == 60 && analyzer.activeFlows == 0, "evicted earlier, or timed out now")
+            #expect(records.allSatisfy { $0.recordProtocol == .dtls && !$0.established })
+        }
+        item.frame.withUnsafeBytes {
+            analyzer.process(frame: $0, timestamp: item.time, decoder: decoder) { records.append($0) }
+        }
     }
+    #expect(records.count == 60, "every DTLS flow had its hellos: each has a record")
     #expect(analyzer.udpFlowStatistics.flowsEvictedForMemory > 0, "the UDP flows filled the budget")
     #expect(analyzer.udpFlowStatistics.flowsTimedOut > 0 && analyzer.udpMemoryInUse == 0)
     #expect(analyzer.reassemblyStatistics.flowsEvictedForMemory == 0, "no TCP flow ends for memory the UDP flows gave back")
