@@ -135,7 +135,10 @@ struct DTLSSession {
             }
         case .encryptedHandshake(let length) where recorder.state.isTLS13:
             // DTLS 1.3 tells a handshake-epoch record by its header, but not a Finished from an encrypted
-            // alert: that is told by length, as in TLS 1.3 over TCP.
+            // alert: that is told by length, as in TLS 1.3 over TCP. Between the two lie the client's ACKs.
+            if recorder.peer(for: direction) == .client, Self.isACKLength(length, suite: recorder.record.cipherSuite) {
+                return
+            }
             event = .applicationData(length: length)
         default:
             break
@@ -149,6 +152,16 @@ struct DTLSSession {
             }
             noteConnectionIDs(serverHello: hello)
         }
+    }
+
+    /// RFC 9147 §7: an epoch-2 record longer than an encrypted alert (2 + content type + AEAD tag, a little
+    /// padding) and shorter than the shortest Finished (4 + the suite's hash + 1 + tag) is an ACK of one or
+    /// two of the server's records (2 + 16 each + 1 + tag): it says nothing of the outcome. Tag and hash
+    /// lengths from the suite's registry name (CCM_8: 8-byte tag; _SHA384: 48-byte verify_data).
+    static func isACKLength(_ length: Int, suite: CipherSuite?) -> Bool {
+        let tag = suite?.parts?.encryption.hasSuffix("CCM_8") == true ? 8 : 16
+        let hash = suite?.name.hasSuffix("_SHA384") == true ? 48 : 32
+        return length > 2 + 1 + tag + 8 && length < 4 + hash + 1 + tag
     }
 
     /// RFC 9146 / RFC 9147: each peer's connection_id extension names the id it wants to receive, so the

@@ -339,30 +339,53 @@ func aDTLSFlowWithoutTheClientHelloIsMidstream(startsWithHelloVerifyRequest: Boo
 }
 
 /// RFC 9147: hellos in clear (supported_versions 0xfefc), then unified-header records. The client's epoch-2
-/// record is its Finished when long enough for one, an encrypted alert when not.
-@Test(arguments: [(60, true), (19, false)])
-func aDTLS13HandshakeIsDecidedByTheClientsEpochTwoRecord(clientRecordLength: Int, established: Bool) throws {
+/// record is its Finished when long enough for one, an encrypted alert when not; an ACK of the server's
+/// flight (RFC 9147 §7: 35 bytes for one record number, 51 for two) decides nothing.
+struct DTLS13ClientRecords: Sendable, CustomTestStringConvertible {
+    var lengths: [Int]
+    var suite: Int
+    /// nil: undecided (only ACKs).
+    var established: Bool?
+    var testDescription: String { "\(lengths) under 0x\(String(suite, radix: 16))" }
+
+    static let cases: [DTLS13ClientRecords] = [
+        .init(lengths: [60], suite: 0x1301, established: true), .init(lengths: [19], suite: 0x1301, established: false),
+        .init(lengths: [35, 60], suite: 0x1301, established: true), .init(lengths: [51], suite: 0x1301, established: nil),
+        .init(lengths: [69], suite: 0x1302, established: true), .init(lengths: [53], suite: 0x1302, established: nil),
+        .init(lengths: [45], suite: 0x1305, established: true), .init(lengths: [27, 45], suite: 0x1305, established: true),
+        .init(lengths: [19], suite: 0x1305, established: false),
+    ]
+}
+
+@Test(arguments: DTLS13ClientRecords.cases)
+func aDTLS13HandshakeIsDecidedByTheClientsEpochTwoRecord(_ client: DTLS13ClientRecords) throws {
+    let (clientRecordLengths, suite, established) = (client.lengths, client.suite, client.established)
     let keyShare = u16(29) + lp16([UInt8](repeating: 9, count: 32))
     let clientHello = dtlsClientHelloBody(
-        name: "dtls13.example", suites: [0x1301],
+        name: "dtls13.example", suites: [0x1301, 0x1302, 0x1305],
         extensions: [tlsExtension(43, lp8(u16(0xfefc) + u16(0xfefd))), tlsExtension(51, lp16(keyShare))])
     let serverHello = dtlsServerHelloBody(
-        suite: 0x1301, extensions: [tlsExtension(43, u16(0xfefc)), tlsExtension(51, keyShare)])
+        suite: suite, extensions: [tlsExtension(43, u16(0xfefc)), tlsExtension(51, keyShare)])
     // 0x2e = 0b00101110: no CID, 16-bit sequence, length present, epoch bits 2 (handshake).
     func unified(_ seq: Int, _ length: Int) -> [UInt8] { [0x2e] + u16(seq) + u16(length) + [UInt8](repeating: 0xe2, count: length) }
     let frames = [
         path.client(dtlsHandshake(1, seq: 0, clientHello)),
         path.server(dtlsHandshake(2, seq: 0, serverHello) + unified(0, 300)),
         path.server(unified(1, 200)),
-        path.client(unified(0, clientRecordLength)),
-    ]
+    ] + clientRecordLengths.enumerated().map { path.client(unified($0, $1)) }
     let (records, _, _) = try analyze(timed(frames))
     #expect(records.count == 1)
     let record = try #require(records.first)
     #expect(record.version == .dtls13)
-    #expect(record.cipherSuite == CipherSuite(rawValue: 0x1301))
-    #expect(record.established == established, "\(record.messages.map(\.name))")
-    #expect(record.messages.last?.name == (established ? "client:encrypted_handshake" : "client:alert"))
+    #expect(record.cipherSuite == CipherSuite(rawValue: UInt16(suite)))
+    #expect(record.established == (established == true), "\(record.messages.map(\.name))")
+    let last: String? =
+        switch established {
+        case true: "client:encrypted_handshake"
+        case false: "client:alert"
+        case nil: "server:encrypted_handshake"  // only ACKs from the client: undecided
+        }
+    #expect(record.messages.last?.name == last, "\(record.messages.map(\.name))")
 }
 
 /// The capture lost the datagram with the Certificate's middle fragment: the record says so (`gap`), and the
