@@ -542,6 +542,37 @@ func reportingAtHandshakeEndEmitsUDPRecordsOnce(protocolName: String) throws {
     #expect(analyzer.counters.connections == 1)
 }
 
+/// A failed handshake's record goes out at the failure: a fatal alert in clear (DTLS), a CONNECTION_CLOSE
+/// with a CRYPTO_ERROR in the server's Initial (QUIC, RFC 9001 §4.8).
+@Test(arguments: ["dtls", "quic"])
+func reportingAtHandshakeEndEmitsAFailedUDPHandshakeAtItsAlert(protocolName: String) throws {
+    var frames: [[UInt8]]
+    if protocolName == "dtls" {
+        frames = [
+            path.client(dtlsHandshake(1, seq: 0, dtlsClientHelloBody(name: "fail.example"))),
+            path.server(dtlsRecord(21, seq: 0, [2, 40])),  // fatal handshake_failure
+        ]
+    } else {
+        let close = [0x1c] + varint(0x0128) + varint(0x06) + varint(0)  // CRYPTO_ERROR: handshake_failure
+        frames = [
+            quicHandshake(name: "fail.example")[0],
+            path.server(
+                QUICPacket.initial(
+                    dcid: clientSCID, scid: serverSCID, fromServer: true, packetNumber: 0, frames: close)),
+        ]
+    }
+    // Retransmissions after the failure are not reported again.
+    frames += [frames[0], frames[1]]
+    let (records, emittedAt, _) = try analyze(timed(frames)) { $0.reportAtHandshakeEnd = true }
+    #expect(records.count == 1)
+    #expect(emittedAt == [1], "\(emittedAt)")
+    let record = try #require(records.first)
+    #expect(!record.established)
+    #expect(record.alert?.from == .server)
+    #expect(record.alert?.alert.description.rawValue == 40)
+    #expect(record.serverName == "fail.example")
+}
+
 // MARK: - Memory budget
 
 /// Many flows each holding an unfinished message (a DTLS Certificate's first fragment, or the server's
