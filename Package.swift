@@ -124,7 +124,12 @@ let package = Package(
         .testTarget(name: "TLSAuditTests", dependencies: ["TLSAudit", "TLSWire", "X509Inspection"]),
         .testTarget(
             name: "HandshakeAnalysisTests",
-            dependencies: ["HandshakeAnalysis", "PacketDecoding", "FlowTracking", "TCPReassembly", "TLSWire", "Preambles"]
+            dependencies: [
+                "HandshakeAnalysis", "PacketDecoding", "FlowTracking", "TCPReassembly", "TLSWire", "Preambles",
+                // The UDP tests build QUIC Initials (sealed with the Initial keys) and check the UDP table.
+                "UDPFlows", "QUICWire", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]
         ),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "HandshakeAnalysis"]),
         .testTarget(name: "CommandLineToolTests", dependencies: ["tlsscope", "HandshakeAnalysis", "PcapCapture", "PacketDecoding"]),

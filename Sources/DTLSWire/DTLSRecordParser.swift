@@ -144,6 +144,18 @@ public struct DTLSRecordParser: Sendable {
         return fragmentOffset + fragmentLength <= length && fragmentLength <= recordLength - 12
     }
 
+    /// Where the ClientHello's random lies in a datagram that `startsConnection` and whose first fragment is
+    /// the start of a ClientHello (RFC 6347 §4.2.1: a client's hellos of one handshake share their random, so
+    /// another random is another connection); nil otherwise.
+    public static func clientHelloRandomRange(_ datagram: UnsafeRawBufferPointer) -> Range<Int>? {
+        // Record header 13 + handshake header 12 + client_version 2, then 32 bytes of random.
+        guard startsConnection(datagram), datagram.count >= 59, datagram[13] == HandshakeType.clientHello.rawValue,
+            datagram[19] == 0, datagram[20] == 0, datagram[21] == 0
+        else { return nil }
+        let fragmentLength = Int(datagram[22]) << 16 | Int(datagram[23]) << 8 | Int(datagram[24])
+        return fragmentLength >= 34 ? 27..<59 : nil
+    }
+
     /// DTLS 1.0 / 1.2 record versions (DTLS 1.3 keeps 0xfefd there), and OpenSSL's DTLS1_BAD_VER 0x0100.
     private static func isDTLSVersion(_ version: UInt16) -> Bool {
         version == 0xfeff || version == 0xfefd || version == 0x0100

@@ -30,6 +30,11 @@ struct UDPSession: DatagramConsumer {
     }
 
     var retainedBytes: Int { dtls?.retainedBytes ?? quic?.retainedBytes ?? 0 }
+
+    func startsAnotherConnection(_ datagram: UnsafeRawBufferPointer) -> Bool {
+        dtls?.startsAnotherConnection(datagram) ?? quic?.startsAnotherConnection(datagram) ?? false
+    }
+
     var isTLS: Bool { dtls?.recorder.isTLS ?? quic?.recorder.isTLS ?? false }
     var reported: Bool { dtls?.recorder.reported ?? quic?.recorder.reported ?? false }
 
@@ -48,6 +53,9 @@ struct DTLSSession {
     var fromInitiator: DTLSRecordParser
     var fromResponder: DTLSRecordParser
     var recorder: HandshakeRecorder
+    /// The random of the last ClientHello seen (kept after `markReported`): a ClientHello with another one,
+    /// once the handshake is over, is a new connection on the same 5-tuple.
+    var clientRandom: [UInt8]?
 
     init(start: FlowStart, limits: TLSLimits) {
         fromInitiator = DTLSRecordParser(limits: limits)
@@ -117,6 +125,7 @@ struct DTLSSession {
 
     private mutating func handle(_ event: TLSEvent, direction: FlowDirection) {
         var event = event
+        if case .handshake(.clientHello(let hello)) = event { clientRandom = hello.random }
         switch event {
         case .handshake(.clientHello(let hello)) where recorder.peer(for: direction) == .client:
             // After a HelloVerifyRequest the client sends its hello again, with the cookie: the one the
@@ -126,7 +135,10 @@ struct DTLSSession {
             }
         case .encryptedHandshake(let length) where recorder.state.isTLS13:
             // DTLS 1.3 tells a handshake-epoch record by its header, but not a Finished from an encrypted
-            // alert: that is told by length, as in TLS 1.3 over TCP.
+            // alert: that is told by length, as in TLS 1.3 over TCP. Between the two lie the client's ACKs.
+            if recorder.peer(for: direction) == .client, Self.isACKLength(length, suite: recorder.record.cipherSuite) {
+                return
+            }
             event = .applicationData(length: length)
         default:
             break
@@ -140,6 +152,16 @@ struct DTLSSession {
             }
             noteConnectionIDs(serverHello: hello)
         }
+    }
+
+    /// RFC 9147 §7: an epoch-2 record longer than an encrypted alert (2 + content type + AEAD tag, a little
+    /// padding) and shorter than the shortest Finished (4 + the suite's hash + 1 + tag) is an ACK of one or
+    /// two of the server's records (2 + 16 each + 1 + tag): it says nothing of the outcome. Tag and hash
+    /// lengths from the suite's registry name (CCM_8: 8-byte tag; _SHA384: 48-byte verify_data).
+    static func isACKLength(_ length: Int, suite: CipherSuite?) -> Bool {
+        let tag = suite?.parts?.encryption.hasSuffix("CCM_8") == true ? 8 : 16
+        let hash = suite?.name.hasSuffix("_SHA384") == true ? 48 : 32
+        return length > 2 + 1 + tag + 8 && length < 4 + hash + 1 + tag
     }
 
     /// RFC 9146 / RFC 9147: each peer's connection_id extension names the id it wants to receive, so the
@@ -167,6 +189,14 @@ struct DTLSSession {
 
     var retainedBytes: Int { recorder.keptBytes + fromInitiator.bufferedCapacity + fromResponder.bufferedCapacity }
 
+    /// A ClientHello starting a handshake with a random other than this connection's (a retransmitted
+    /// hello repeats it); when no ClientHello was seen (midstream), any.
+    func startsAnotherConnection(_ datagram: UnsafeRawBufferPointer) -> Bool {
+        guard let range = DTLSRecordParser.clientHelloRandomRange(datagram) else { return false }
+        guard let clientRandom else { return true }
+        return !clientRandom.elementsEqual(datagram[range])
+    }
+
     func ended(_ extent: FlowExtent, endReason: FlowEndReason?) -> EndedConnection {
         var session = self
         if endReason != nil && !session.recorder.done { session.finishParsers() }
@@ -185,6 +215,8 @@ struct DTLSSession {
 struct QUICSession {
     var reader: QUICConnectionReader
     var recorder: HandshakeRecorder
+    /// The reader's connection ids, kept when the reader is dropped (`markReported`).
+    var reportedConnectionIDs: [[UInt8]] = []
 
     init(start: FlowStart, limits: TLSLimits) {
         reader = QUICConnectionReader(tlsLimits: limits)
@@ -239,7 +271,17 @@ struct QUICSession {
         }
     }
 
-    var retainedBytes: Int { recorder.keptBytes + reader.retainedBytes }
+    var retainedBytes: Int {
+        recorder.keptBytes + reader.retainedBytes + reportedConnectionIDs.reduce(0) { $0 + 32 + $1.count }
+    }
+
+    /// A client Initial to a connection id this connection never used: another connection (a late
+    /// retransmitted Initial goes to the original DCID or, after the server's first Initial, its SCID).
+    func startsAnotherConnection(_ datagram: UnsafeRawBufferPointer) -> Bool {
+        guard let destination = QUICConnectionReader.initialDestinationConnectionID(datagram) else { return false }
+        let known = reportedConnectionIDs.isEmpty ? reader.connectionIDs : reportedConnectionIDs
+        return !known.contains { $0.elementsEqual(destination) }
+    }
 
     func ended(_ extent: FlowExtent, endReason: FlowEndReason?) -> EndedConnection {
         var result = recorder.ended(extent, endReason: endReason, startMissed: "the client's first Initial")
@@ -254,6 +296,7 @@ struct QUICSession {
 
     mutating func markReported() {
         recorder.markReported()
+        reportedConnectionIDs = reader.connectionIDs
         reader = QUICConnectionReader()
     }
 }

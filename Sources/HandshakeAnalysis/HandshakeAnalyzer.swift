@@ -27,10 +27,14 @@ public struct AnalysisOptions: Sendable {
     public var reportAtHandshakeEnd = false
     public init() {}
 
-    /// `reassembly.idleTimeoutNanoseconds`, for callers that do not import TCPReassembly.
+    /// The idle timeout of both flow tables (`reassembly` and `udp`), for callers that do not import them
+    /// (`monitor --idle-timeout` ends quiet UDP flows too).
     public var idleTimeoutNanoseconds: Int64 {
         get { reassembly.idleTimeoutNanoseconds }
-        set { reassembly.idleTimeoutNanoseconds = newValue }
+        set {
+            reassembly.idleTimeoutNanoseconds = newValue
+            udp.idleTimeoutNanoseconds = newValue
+        }
     }
 }
 
@@ -78,7 +82,7 @@ public struct HandshakeAnalyzer {
         let udp = udpFlows.statistics
         result.flowsEvicted = reassembly.flowsEvicted + udp.flowsEvicted
         result.flowsTimedOut = reassembly.flowsTimedOut + udp.flowsTimedOut
-        result.flowsReused = reassembly.flowsReused
+        result.flowsReused = reassembly.flowsReused + udp.flowsReused
         result.rstIgnored = reassembly.rstIgnored
         result.gaps = reassembly.gaps
         result.gapBytes = reassembly.gapBytes
@@ -205,8 +209,10 @@ public struct HandshakeAnalyzer {
             return processDatagram(packet, payload: payload, timestamp: timestamp, ended: ended)
         }
         // UDP flows end only by idleness: the capture's clock moves for them too (one branch when none).
+        // What they held no longer counts against the TCP flows.
         if udpFlows.flowCount > 0 {
             udpFlows.expireIdleFlows(now: timestamp) { session, end in Self.report(session, end, to: ended) }
+            reassembler.otherMemoryBytes = udpFlows.memoryInUse
         }
         let tlsLimits = options.tls
         var newConnections = 0
@@ -272,10 +278,17 @@ public struct HandshakeAnalyzer {
         fragments.expire(now: now)
         reassembler.expireIdleFlows(now: now) { session, end in Self.report(session, end, to: ended) }
         udpFlows.expireIdleFlows(now: now) { session, end in Self.report(session, end, to: ended) }
+        reassembler.otherMemoryBytes = udpFlows.memoryInUse
     }
 
     /// Reassembly counters (flows timed out, evicted, gaps, buffered bytes).
     public var reassemblyStatistics: ReassemblyStatistics { reassembler.statistics }
+
+    /// The UDP flow table's counters (flows created, evicted, evicted for memory, timed out, sessions' heap).
+    public var udpFlowStatistics: UDPFlowStatistics { udpFlows.statistics }
+
+    /// Bytes of UDP flow state now (table entries and the sessions' heap), under the run's memory budget.
+    public var udpMemoryInUse: Int { udpFlows.memoryInUse }
 
     /// Ends every connection still open (end of input) and emits their records.
     public mutating func finish(emit: (HandshakeRecord) -> Void) {

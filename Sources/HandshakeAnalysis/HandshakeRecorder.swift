@@ -122,6 +122,9 @@ struct HandshakeRecorder {
             switch event {
             case .handshake(.clientHello): clientDirection = direction
             case .handshake(.serverHello): clientDirection = direction.reversed
+            case .handshake(.other(.helloVerifyRequest, _)) where record.recordProtocol == .dtls:
+                // RFC 6347 §4.2.1: only a server sends it (the capture missed the ClientHello before it).
+                clientDirection = direction.reversed
             case .stopped(let error):
                 return noteStop(error, direction)
             default:

@@ -82,6 +82,20 @@ public struct QUICConnectionReader: Sendable {
             + (trialKeys.map { $0.connectionID.capacity + keySetBytes } ?? 0)
     }
 
+    /// Every connection id this connection was seen to use (the client's original DCID, a Retry's or a
+    /// restart's, both Source Connection IDs): a client Initial to any other is another connection.
+    public var connectionIDs: [[UInt8]] {
+        [originalDestinationConnectionID, keyConnectionID, clientSourceConnectionID, serverSourceConnectionID]
+            .compactMap { $0 }
+    }
+
+    /// The Destination Connection ID of a datagram that `startsConnection` (nil for any other).
+    public static func initialDestinationConnectionID(_ datagram: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        guard startsConnection(datagram) else { return nil }
+        // startsConnection checked count > 6 + the DCID length.
+        return UnsafeRawBufferPointer(rebasing: datagram[6..<(6 + Int(datagram[5]))])
+    }
+
     /// A UDP payload that starts a QUIC connection: a long-header Initial of a version this reader can
     /// open, with a client-chosen DCID of 8 to 20 bytes (RFC 9000 §7.2; a server's Initial may carry a
     /// shorter one). Version Negotiation is not a start. A few byte checks, no cryptography.

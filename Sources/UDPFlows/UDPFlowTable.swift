@@ -7,6 +7,14 @@ public protocol DatagramConsumer {
     /// Heap bytes the consumer holds beyond its inline size (handshake fragments, CRYPTO streams, kept
     /// certificates), read after each datagram it is given, for the run's memory budget.
     var retainedBytes: Int { get }
+    /// Whether `datagram`, on this flow after the consumer answered `.stopCollecting`, starts another
+    /// connection on the same 5-tuple (UDP shows no end: a peer reconnecting from the same port is told by
+    /// content, as a new SYN is on TCP). A cheap check: it runs on every datagram of a finished flow.
+    func startsAnotherConnection(_ datagram: UnsafeRawBufferPointer) -> Bool
+}
+
+extension DatagramConsumer {
+    public func startsAnotherConnection(_ datagram: UnsafeRawBufferPointer) -> Bool { false }
 }
 
 /// Caps on the UDP flow table.
@@ -32,6 +40,8 @@ public struct UDPFlowStatistics: Sendable, Hashable {
     public var flowsEvictedForMemory = 0
     /// Flows ended for idleness.
     public var flowsTimedOut = 0
+    /// Flows ended because another connection started on their 5-tuple (`startsAnotherConnection`).
+    public var flowsReused = 0
     /// What the consumers of live flows hold (`retainedBytes`), as last read.
     public var consumerBytes = 0
     public init() {}
@@ -106,8 +116,16 @@ public struct UDPFlowTable<Consumer: DatagramConsumer> {
         statistics.datagrams += 1
         expireIdleFlows(now: timestamp, finished: finished)
         let (key, fromLow) = FlowKey.canonical(packet)
+        var found = index.find(key, keyOf: { slots[$0].key })
+        if let existing = found, !slots[existing].collecting, let consumer = slots[existing].consumer,
+            consumer.startsAnotherConnection(payload)
+        {
+            statistics.flowsReused += 1
+            endFlow(existing, reason: .reused, finished: finished)
+            found = nil
+        }
         let slotIndex: Int
-        if let existing = index.find(key, keyOf: { slots[$0].key }) {
+        if let existing = found {
             slotIndex = existing
         } else {
             let initiatorIsLow = fromLow

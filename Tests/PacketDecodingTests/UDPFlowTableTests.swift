@@ -20,6 +20,9 @@ private struct LoggingConsumer: DatagramConsumer {
         if let stopAfter, receives >= stopAfter { return .stopCollecting }
         return .keepCollecting
     }
+
+    /// "start..." on a finished flow is another connection.
+    func startsAnotherConnection(_ datagram: UnsafeRawBufferPointer) -> Bool { datagram.starts(with: "start".utf8) }
 }
 
 private struct UDPHarness {
@@ -111,6 +114,29 @@ private struct UDPHarness {
         #expect(harness.log.events.filter { if case .data = $0 { true } else { false } }.count == 2)
         #expect(harness.log.events.last == .end(port: 40002, .endOfInput, packets: 4))
         #expect(harness.table.statistics.flowsCreated == 1)
+    }
+
+    @Test func anotherConnectionOnAFinishedFlowEndsItAsReused() {
+        var harness = UDPHarness()
+        harness.stopAfter = 1
+        harness.send("start", clientPort: 40010, at: 0)
+        harness.send("start again", clientPort: 40010, fromClient: false, at: 1)
+        harness.send("data", clientPort: 40010, at: 2)
+        harness.finish()
+        #expect(harness.log.events == [
+            .start(port: 40010, initiatorIsClient: true, sawSYN: false), .data(.fromInitiator, "start"),
+            .end(port: 40010, .reused, packets: 1),
+            // The new connection's initiator is the sender of the datagram that started it.
+            .start(port: 443, initiatorIsClient: false, sawSYN: false), .data(.fromInitiator, "start again"),
+            .end(port: 40010, .endOfInput, packets: 2),
+        ])
+        #expect(harness.table.statistics.flowsReused == 1 && harness.table.statistics.flowsCreated == 2)
+
+        // A consumer still collecting is not asked: the datagram is its own.
+        var collecting = UDPHarness()
+        collecting.send("start", clientPort: 40011)
+        collecting.send("start again", clientPort: 40011)
+        #expect(collecting.table.statistics.flowsReused == 0 && collecting.table.flowCount == 1)
     }
 
     @Test func idleFlowsEndAfterTheTimeout() {
