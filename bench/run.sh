@@ -161,12 +161,18 @@ baseline_cmd=("$baseline" analyze --format ndjson --output "$out/tlsscope-baseli
 ssldump_cmd=(ssldump -n -r "$capture")
 
 # Rounds: each tool once per round, in turn, so that a slow stretch of the shared machine hits all of them
-# (and tlsscope and its baseline run side by side).
+# (and tlsscope and its baseline run side by side, in either order).
 for ((run = 1; run <= runs; run++)); do
     (( runs > 1 )) && echo "run: round $run of $runs" >&2
     [[ ${SKIP_FLOOR:-0} != 1 ]] && run_once pcap-floor "$out/pcap-floor.out" "${floor_cmd[@]}"
+    # With a baseline, the two builds swap places every other round.
+    if [[ -n $baseline ]] && (( run % 2 == 0 )); then
+        run_once tlsscope-baseline "$out/tlsscope-baseline.stdout" "${baseline_cmd[@]}"
+    fi
     [[ ${SKIP_TLSSCOPE:-0} != 1 ]] && run_once tlsscope "$out/tlsscope.stdout" "${tlsscope_cmd[@]}"
-    [[ -n $baseline ]] && run_once tlsscope-baseline "$out/tlsscope-baseline.stdout" "${baseline_cmd[@]}"
+    if [[ -n $baseline ]] && (( run % 2 == 1 )); then
+        run_once tlsscope-baseline "$out/tlsscope-baseline.stdout" "${baseline_cmd[@]}"
+    fi
     [[ ${SKIP_SSLDUMP:-0} != 1 ]] && run_once ssldump "$out/ssldump.txt" "${ssldump_cmd[@]}"
 done
 
@@ -181,6 +187,14 @@ fi
 if [[ ${SKIP_TLSSCOPE:-0} != 1 ]]; then
     summarize tlsscope
     rows+=("tlsscope analyze (ndjson)|$m_seconds|$m_median|$m_mb|$(tlsscope_found "$out/tlsscope.ndjson")|$m_status|$(command_line "${tlsscope_cmd[@]}")")
+fi
+
+per_round=
+if [[ -n $baseline && ${SKIP_TLSSCOPE:-0} != 1 ]]; then
+    # tlsscope / baseline in each round (they ran side by side), and the median of those ratios.
+    ratios=$(paste <(printf '%s\n' ${run_times[tlsscope]}) <(printf '%s\n' ${run_times[tlsscope-baseline]}) |
+        awk '{ printf "%.3f\n", $1 / $2 }')
+    per_round="$(echo $ratios) (median $(sort -n <<< "$ratios" | awk '{ r[NR] = $1 } END { printf "%.3f", (NR % 2) ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2 }'))"
 fi
 
 if [[ -n $baseline ]]; then
@@ -283,6 +297,10 @@ ssldump_version=
         IFS='|' read -r tool seconds median mb found status _ <<< "$row"
         echo "| $tool | $seconds | $median | $mb | $(ratio "$seconds" "$floor_seconds") | $(ratio "$median" "$floor_median") | $found | $status |"
     done
+    if [[ -n $per_round ]]; then
+        echo
+        echo "tlsscope / baseline ($baseline_label), round by round: $per_round"
+    fi
     echo
     echo "Commands:"
     echo
@@ -300,6 +318,7 @@ for row in "${rows[@]}"; do
     printf '%-32s %9s %9s %9s %9s %9s  %s%s\n' "$tool" "$seconds" "$median" "$mb" "$(ratio "$seconds" "$floor_seconds")" \
         "$(ratio "$median" "$floor_median")" "$found" "$note"
 done
+[[ -n $per_round ]] && printf '\ntlsscope / baseline, round by round: %s\n' "$per_round"
 echo
 echo "capture: $capture ($capture_bytes bytes, $packets packets, $contents)"
 echo "results: $out/results.md"
