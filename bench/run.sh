@@ -152,7 +152,7 @@ tlsscope_found() {
 echo "run: warming the page cache with $capture" >&2
 cat "$capture" > /dev/null
 
-capture_bytes=$(stat -c %s "$capture")
+capture_bytes=$(stat -L -c %s "$capture")
 packets=?
 
 floor_cmd=("$floor" "$capture")
