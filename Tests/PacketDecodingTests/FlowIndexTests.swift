@@ -114,3 +114,29 @@ private func expectSpread(_ makeKey: (Int) -> FlowKey, sourceLocation: SourceLoc
     expectSpread { key($0) }
     expectSpread { key($0, ipv6: true) }
 }
+
+/// `FlowKey`'s `==` is written out (inlinable for the per-packet lookup): keys differing in any one field
+/// are unequal, as the synthesized `==` and the hash have them, and a copy is equal with an equal hash.
+@Test func flowKeyEqualityComparesEveryField() {
+    let base = FlowKey(
+        low: IPAddress(high: 0x2001_0db8, low: 5, isIPv6: true), 1024,
+        high: IPAddress(high: 0x2001_0db8, low: 9, isIPv6: true), 443, .udp, segment: 3)
+    var variants: [FlowKey] = []
+    var changed = base; changed.lowAddress.high += 1; variants.append(changed)
+    changed = base; changed.lowAddress.low += 1; variants.append(changed)
+    changed = base; changed.lowAddress.isIPv6 = false; variants.append(changed)
+    changed = base; changed.highAddress.high += 1; variants.append(changed)
+    changed = base; changed.highAddress.low += 1; variants.append(changed)
+    changed = base; changed.highAddress.isIPv6 = false; variants.append(changed)
+    changed = base; changed.lowPort += 1; variants.append(changed)
+    changed = base; changed.highPort += 1; variants.append(changed)
+    changed = base; changed.transport = .tcp; variants.append(changed)
+    changed = base; changed.segment += 1; variants.append(changed)
+    for variant in variants {
+        #expect(variant != base)
+        #expect(!(base == variant))
+    }
+    let copy = base
+    #expect(copy == base)
+    #expect(copy.hashValue == base.hashValue)
+}
