@@ -239,7 +239,9 @@ public struct TCPReassembler<Consumer: TCPStreamConsumer> {
     /// Ends every flow (end of input), oldest first (in the order the flows were created), reporting
     /// remaining holes as gaps first.
     public mutating func finishAll(_ finished: (Consumer, FlowEnd) -> Void) {
-        let live = index.slots.sorted { slots[$0].serial < slots[$1].serial }
+        // Serials are read once each: a comparator reading `slots[i]` copied whole slots (consumer included)
+        // per comparison in the generic, unspecialised build.
+        let live = index.slots.map { (serial: slots[$0].serial, slot: $0) }.sorted { $0.serial < $1.serial }.map(\.slot)
         for slotIndex in live {
             endFlow(slotIndex, reason: .endOfInput, finished: finished)
         }
