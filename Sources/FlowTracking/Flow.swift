@@ -109,6 +109,14 @@ public struct FlowEnd: Sendable, Hashable {
     /// TCP payload bytes seen in either direction, retransmissions included.
     public var bytes: Int
 
+    /// `now - last > timeout`: a flow last seen at `last` is idle at `now`. Without trapping on extreme
+    /// (capture-supplied) timestamps. Both flow tables end their idle flows by it.
+    @inlinable
+    public static func isIdle(last: Int64, now: Int64, timeout: Int64) -> Bool {
+        let (elapsed, overflow) = now.subtractingReportingOverflow(last)
+        return overflow ? now > last : elapsed > timeout
+    }
+
     public init(reason: FlowEndReason, firstTimestamp: Int64, lastTimestamp: Int64, packets: Int, bytes: Int) {
         self.reason = reason
         self.firstTimestamp = firstTimestamp

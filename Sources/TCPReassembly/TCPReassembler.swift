@@ -251,7 +251,7 @@ public struct TCPReassembler<Consumer: TCPStreamConsumer> {
     /// every `process`; call it when a live capture goes quiet).
     public mutating func expireIdleFlows(now: Int64, finished: (Consumer, FlowEnd) -> Void) {
         while oldest >= 0,
-            Self.isIdle(last: slots[oldest].lastTimestamp, now: now, timeout: limits.idleTimeoutNanoseconds)
+            FlowEnd.isIdle(last: slots[oldest].lastTimestamp, now: now, timeout: limits.idleTimeoutNanoseconds)
         {
             statistics.flowsTimedOut += 1
             endFlow(oldest, reason: .idle, finished: finished)
@@ -263,11 +263,6 @@ public struct TCPReassembler<Consumer: TCPStreamConsumer> {
         return false
     }
 
-    /// `now - last > timeout`, without trapping on extreme (capture-supplied) timestamps.
-    static func isIdle(last: Int64, now: Int64, timeout: Int64) -> Bool {
-        let (elapsed, overflow) = now.subtractingReportingOverflow(last)
-        return overflow ? now > last : elapsed > timeout
-    }
 
     mutating func createFlow(
         key: FlowKey, packet: DecodedPacket, payloadLength: Int, fromLow: Bool, timestamp: Int64,

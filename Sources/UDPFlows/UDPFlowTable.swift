@@ -175,7 +175,7 @@ public struct UDPFlowTable<Consumer: DatagramConsumer> {
 
     /// Ends flows idle for longer than the timeout before `now` (done on every datagram too).
     public mutating func expireIdleFlows(now: Int64, finished: (Consumer, FlowEnd) -> Void) {
-        while oldest >= 0, Self.isIdle(last: slots[oldest].lastTimestamp, now: now, timeout: limits.idleTimeoutNanoseconds) {
+        while oldest >= 0, FlowEnd.isIdle(last: slots[oldest].lastTimestamp, now: now, timeout: limits.idleTimeoutNanoseconds) {
             statistics.flowsTimedOut += 1
             endFlow(oldest, reason: .idle, finished: finished)
         }
@@ -189,11 +189,6 @@ public struct UDPFlowTable<Consumer: DatagramConsumer> {
         for slotIndex in live { endFlow(slotIndex, reason: .endOfInput, finished: finished) }
     }
 
-    /// `now - last > timeout`, without trapping on extreme (capture-supplied) timestamps.
-    static func isIdle(last: Int64, now: Int64, timeout: Int64) -> Bool {
-        let (elapsed, overflow) = now.subtractingReportingOverflow(last)
-        return overflow ? now > last : elapsed > timeout
-    }
 
     mutating func createFlow(
         key: FlowKey, consumer: Consumer, initiatorIsLow: Bool, timestamp: Int64, finished: (Consumer, FlowEnd) -> Void
