@@ -5,9 +5,9 @@
 # nothing and runs the tshark checks on the committed captures.
 # Captures contain fresh randoms/keys every run: golden tests pin the committed files, not a re-run.
 # The test PKI (Fixtures/certs) is the TCP fixtures' one, generated only when missing.
-# DTLS: openssl s_server/s_client and gnutls-serv/gnutls-cli from the system. QUIC: aioquic from PyPI in a
-# virtual environment this script creates or reuses ($AIOQUIC_VENV, default /tmp/aioquic-venv; version
-# $AIOQUIC_VERSION), driven by tools/quic_peer.py.
+# DTLS: openssl s_server/s_client and gnutls-serv/gnutls-cli from the system. QUIC: aioquic from PyPI in the
+# virtual environment scripts/aioquic-venv creates or reuses (.build-aioquic, or $AIOQUIC_VENV; the version is
+# pinned there), driven by tools/quic_peer.py.
 # The clients log their secrets (SSLKEYLOGFILE format) to Fixtures/keylog/NAME.keys, so tshark can open every
 # record and packet of a fixture (`tshark -o tls.keylog_file:Fixtures/keylog/NAME.keys -r ...`); tlsscope, a
 # passive analyzer, never reads them.
@@ -24,8 +24,6 @@ K=$F/keylog
 mkdir -p "$P" "$K"
 WORK=$(mktemp -d /tmp/tlsscope-udp-fixtures.XXXXXX)
 CAP_PID=""; SRV_PID=""
-AIOQUIC_VENV=${AIOQUIC_VENV:-/tmp/aioquic-venv}
-AIOQUIC_VERSION=${AIOQUIC_VERSION:-1.7.2}
 
 cleanup() {
   [ -n "$SRV_PID" ] && kill "$SRV_PID" 2>/dev/null || true
@@ -242,14 +240,10 @@ quic_wanted() {
   for s in quic-v1 quic-v2 quic-retry quic-split-clienthello quic-failure quic-0rtt; do want "$s" && return 0; done
   return 1
 }
+QPY=python3
 if quic_wanted && [ -z "${CHECK_ONLY:-}" ]; then
-  if ! "$AIOQUIC_VENV/bin/python" -c "import aioquic, sys; sys.exit(aioquic.__version__ != '$AIOQUIC_VERSION')" 2>/dev/null; then
-    echo "== setting up aioquic $AIOQUIC_VERSION in $AIOQUIC_VENV" >&2
-    python3 -m venv "$AIOQUIC_VENV"
-    "$AIOQUIC_VENV/bin/pip" install -q "aioquic==$AIOQUIC_VERSION"
-  fi
+  QPY=$(scripts/aioquic-venv)
 fi
-QPY=$AIOQUIC_VENV/bin/python
 
 # quic FILE PORT "SERVER OPTIONS" "CLIENT OPTIONS"
 quic() {

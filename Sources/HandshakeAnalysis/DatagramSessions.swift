@@ -35,7 +35,8 @@ struct UDPSession: DatagramConsumer {
         dtls?.startsAnotherConnection(datagram) ?? quic?.startsAnotherConnection(datagram) ?? false
     }
 
-    var isTLS: Bool { dtls?.recorder.isTLS ?? quic?.recorder.isTLS ?? false }
+    /// The connection gets a record: a hello was seen, or (QUIC) an Initial was seen that did not decrypt.
+    var isTLS: Bool { dtls?.recorder.isTLS ?? quic?.isReportable ?? false }
     var reported: Bool { dtls?.recorder.reported ?? quic?.recorder.reported ?? false }
 
     mutating func markReported() {
@@ -140,6 +141,11 @@ struct DTLSSession {
                 return
             }
             event = .applicationData(length: length)
+        case .applicationData where recorder.state.isTLS13:
+            // DTLS 1.3 types its encrypted records by epoch: 1 (early data), 3 and later (application data)
+            // are never the Finished nor an alert, whatever their length (RFC 9147 §6.1). Listed only.
+            if let peer = recorder.peer(for: direction) { recorder.append(.applicationData, from: peer) }
+            return
         default:
             break
         }
@@ -264,6 +270,11 @@ struct QUICSession {
                 direction: direction(fromClient: fromClient))
         case .retry, .versionNegotiation:
             break
+        case .initialNotDecrypted(let fromClient):
+            recorder.noteAnomaly(
+                .decryptFailed, fromClient.map { direction(fromClient: $0) },
+                "an Initial packet did not decrypt with the Initial keys of this connection's ids"
+                    + " (corrupted, or keyed by a Destination Connection ID not captured)")
         case .problem(let error, let fromClient):
             recorder.noteAnomaly(
                 error.code == .tooLarge ? .tooLarge : .parseError, fromClient.map { direction(fromClient: $0) },
@@ -283,9 +294,18 @@ struct QUICSession {
         return !known.contains { $0.elementsEqual(destination) }
     }
 
+    /// A QUIC flow starts with a long-header Initial of a known version: it is reported when a hello was
+    /// read, and also when Initials were seen that did not decrypt (the record says so) — a QUIC
+    /// connection the analyzer could not open is not left out of the output.
+    var isReportable: Bool { recorder.isTLS || reader.undecryptedInitials > 0 }
+
     func ended(_ extent: FlowExtent, endReason: FlowEndReason?) -> EndedConnection {
-        var result = recorder.ended(extent, endReason: endReason, startMissed: "the client's first Initial")
-        if let version = reader.version, let id = reader.originalDestinationConnectionID {
+        // With no hello read because Initials did not decrypt, `decrypt_failed` says why, not `midstream`.
+        let startMissed = !recorder.isTLS && reader.undecryptedInitials > 0 ? nil : "the client's first Initial"
+        var result = recorder.ended(extent, endReason: endReason, startMissed: startMissed)
+        if let version = reader.version ?? reader.firstInitialVersion,
+            let id = reader.originalDestinationConnectionID ?? reader.firstInitialDestinationConnectionID
+        {
             result.record.quic = QUICDetails(
                 version: version.name, clientDestinationConnectionID: id,
                 clientSourceConnectionID: reader.clientSourceConnectionID,

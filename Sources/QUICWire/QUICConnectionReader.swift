@@ -37,6 +37,12 @@ public struct QUICConnectionReader: Sendable {
     public private(set) var negotiationVersions: [QUICVersion]?
     /// True when the flow's initiator is the client; nil until a client Initial decrypts.
     public private(set) var clientIsInitiator: Bool?
+    /// The version and Destination Connection ID in the header of the first Initial read, decrypted or
+    /// not: what can be said of a connection none of whose Initials decrypt.
+    public private(set) var firstInitialVersion: QUICVersion?
+    public private(set) var firstInitialDestinationConnectionID: [UInt8]?
+    /// Initial packets that did not decrypt.
+    public private(set) var undecryptedInitials = 0
 
     /// The DCID the current Initial keys come from: the original one, a Retry's SCID, or a restarted
     /// client's new DCID.
@@ -77,7 +83,7 @@ public struct QUICConnectionReader: Sendable {
         return client.stream.retainedBytes + server.stream.retainedBytes
             + keyConnectionID.capacity + (originalDestinationConnectionID?.capacity ?? 0)
             + (clientSourceConnectionID?.capacity ?? 0) + (serverSourceConnectionID?.capacity ?? 0)
-            + (negotiationVersions?.capacity ?? 0) * 4
+            + (negotiationVersions?.capacity ?? 0) * 4 + (firstInitialDestinationConnectionID?.capacity ?? 0)
             + keysByVersion.capacity * (MemoryLayout<VersionKeys>.stride + keySetBytes)
             + (trialKeys.map { $0.connectionID.capacity + keySetBytes } ?? 0)
     }
@@ -307,6 +313,10 @@ public struct QUICConnectionReader: Sendable {
         _ emit: (QUICEvent) -> Void
     ) {
         var fromClient = assumedFromClient(fromInitiator)
+        if firstInitialVersion == nil {
+            firstInitialVersion = version
+            firstInitialDestinationConnectionID = Array(datagram[destination])
+        }
         var opened: OpenedPacket?
         var failure: DecodeError?
         do throws(DecodeError) {
@@ -351,8 +361,12 @@ public struct QUICConnectionReader: Sendable {
         }
         emit(.packet(.initial, fromClient: fromClient, length: end - start))
         guard let opened else {
-            let error = failure ?? DecodeError(.unsupported, at: start, "QUIC Initial (does not decrypt with this connection's keys)")
-            emit(.problem(error, fromClient: knownFromClient(fromInitiator)))
+            if let failure {
+                emit(.problem(failure, fromClient: knownFromClient(fromInitiator)))
+            } else {
+                undecryptedInitials += 1
+                emit(.initialNotDecrypted(fromClient: knownFromClient(fromInitiator)))
+            }
             return
         }
         if fromClient {

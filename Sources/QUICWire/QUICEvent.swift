@@ -41,8 +41,12 @@ public enum QUICEvent: Sendable, Hashable {
     case retry(fromClient: Bool)
     /// A Version Negotiation packet (always from the server): the versions it lists.
     case versionNegotiation(versions: [QUICVersion])
-    /// Something that could not be read or followed: an Initial that does not decrypt, a bad frame, a
-    /// cap reached, a Retry that does not verify. `fromClient` is nil while the client is not known.
+    /// An Initial packet whose AEAD tag did not verify with any keys this connection's ids give (corrupted
+    /// on the wire, or keyed by a Destination Connection ID the capture never saw). `fromClient` is nil
+    /// while the client is not known.
+    case initialNotDecrypted(fromClient: Bool?)
+    /// Something that could not be read or followed: a bad header or frame, a cap reached, a Retry that
+    /// does not verify. `fromClient` is nil while the client is not known.
     case problem(DecodeError, fromClient: Bool?)
 }
 

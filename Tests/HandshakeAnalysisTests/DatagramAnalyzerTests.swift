@@ -346,7 +346,12 @@ struct DTLS13ClientRecords: Sendable, CustomTestStringConvertible {
     var suite: Int
     /// nil: undecided (only ACKs).
     var established: Bool?
-    var testDescription: String { "\(lengths) under 0x\(String(suite, radix: 16))" }
+    /// The length of an early-data record (epoch 1) the client sends after the server's flight, before
+    /// `lengths`: it decides nothing whatever its length.
+    var earlyData: Int? = nil
+    var testDescription: String {
+        "\(earlyData.map { "early data \($0), " } ?? "")\(lengths) under 0x\(String(suite, radix: 16))"
+    }
 
     static let cases: [DTLS13ClientRecords] = [
         .init(lengths: [60], suite: 0x1301, established: true), .init(lengths: [19], suite: 0x1301, established: false),
@@ -354,6 +359,9 @@ struct DTLS13ClientRecords: Sendable, CustomTestStringConvertible {
         .init(lengths: [69], suite: 0x1302, established: true), .init(lengths: [53], suite: 0x1302, established: nil),
         .init(lengths: [45], suite: 0x1305, established: true), .init(lengths: [27, 45], suite: 0x1305, established: true),
         .init(lengths: [19], suite: 0x1305, established: false),
+        .init(lengths: [], suite: 0x1301, established: nil, earlyData: 200),
+        .init(lengths: [60], suite: 0x1301, established: true, earlyData: 200),
+        .init(lengths: [19], suite: 0x1301, established: false, earlyData: 19),
     ]
 }
 
@@ -367,12 +375,15 @@ func aDTLS13HandshakeIsDecidedByTheClientsEpochTwoRecord(_ client: DTLS13ClientR
     let serverHello = dtlsServerHelloBody(
         suite: suite, extensions: [tlsExtension(43, u16(0xfefc)), tlsExtension(51, keyShare)])
     // 0x2e = 0b00101110: no CID, 16-bit sequence, length present, epoch bits 2 (handshake).
-    func unified(_ seq: Int, _ length: Int) -> [UInt8] { [0x2e] + u16(seq) + u16(length) + [UInt8](repeating: 0xe2, count: length) }
+    func unified(_ seq: Int, _ length: Int, epochBits: UInt8 = 2) -> [UInt8] {
+        [0x2c | epochBits] + u16(seq) + u16(length) + [UInt8](repeating: 0xe2, count: length)
+    }
     let frames = [
         path.client(dtlsHandshake(1, seq: 0, clientHello)),
         path.server(dtlsHandshake(2, seq: 0, serverHello) + unified(0, 300)),
         path.server(unified(1, 200)),
-    ] + clientRecordLengths.enumerated().map { path.client(unified($0, $1)) }
+    ] + (client.earlyData.map { [path.client(unified(0, $0, epochBits: 1))] } ?? [])
+        + clientRecordLengths.enumerated().map { path.client(unified($0, $1)) }
     let (records, _, _) = try analyze(timed(frames))
     #expect(records.count == 1)
     let record = try #require(records.first)
@@ -383,6 +394,7 @@ func aDTLS13HandshakeIsDecidedByTheClientsEpochTwoRecord(_ client: DTLS13ClientR
         switch established {
         case true: "client:encrypted_handshake"
         case false: "client:alert"
+        case nil where client.earlyData != nil: "client:application_data"
         case nil: "server:encrypted_handshake"  // only ACKs from the client: undecided
         }
     #expect(record.messages.last?.name == last, "\(record.messages.map(\.name))")
@@ -457,8 +469,8 @@ func anInitialThatDoesNotDecryptIsAnAnomaly(corrupted: Int) throws {
     #expect(records.count == 1)
     let record = try #require(records.first)
     #expect(record.serverName == "quic.example")
-    let problem = try #require(record.anomalies.first { $0.kind == .parseError }, "\(record.anomalies)")
-    #expect(problem.detail.contains("does not decrypt"), "\(problem.detail)")
+    let problem = try #require(record.anomalies.first { $0.kind == .decryptFailed }, "\(record.anomalies)")
+    #expect(problem.detail.contains("did not decrypt"), "\(problem.detail)")
     if corrupted == 0 {
         #expect(record.established)
         #expect(record.serverHello != nil)
@@ -466,6 +478,23 @@ func anInitialThatDoesNotDecryptIsAnAnomaly(corrupted: Int) throws {
         #expect(problem.from == .server)
         #expect(record.serverHello == nil && !record.established)
     }
+}
+
+/// No Initial of the connection decrypts (each corrupted, or keyed by an id the capture missed): the
+/// connection is still reported, with what its headers say, and `decrypt_failed` saying why the rest is null.
+@Test func aQUICConnectionWhoseInitialsNeverDecryptIsStillReported() throws {
+    var frames = quicHandshake()
+    for index in frames.indices { frames[index][frames[index].count - 1] ^= 0x01 }
+    let (records, _, analyzer) = try analyze(timed(frames))
+    #expect(records.count == 1)
+    let record = try #require(records.first)
+    #expect(record.recordProtocol == .quic && record.transport == .udp)
+    #expect(record.version == nil && record.clientHello == nil && !record.established)
+    #expect(record.quic?.version == "1")
+    #expect(record.quic?.clientDestinationConnectionID == QUICPacket.clientDCID)
+    #expect(kinds(record).contains(.decryptFailed), "\(record.anomalies)")
+    #expect(!kinds(record).contains(.midstream), "the start was seen; it did not decrypt")
+    #expect(analyzer.counters.connections == 1)
 }
 
 // MARK: - Flow lifetime

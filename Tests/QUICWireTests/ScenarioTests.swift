@@ -154,7 +154,7 @@ import WireCursor
 
         // The server's Initial now opens with the server keys from the Retry's SCID, not the original ones.
         let stale = reader.read(serverInitial(Frame.crypto(offset: 0, serverHello)), fromInitiator: false)
-        #expect(stale.problems.map(\.code) == [.unsupported])
+        #expect(stale.problems.isEmpty && stale.notDecrypted == 1)
         let server = reader.read(serverInitial(Frame.crypto(offset: 0, serverHello), keys: retryKeys), fromInitiator: false)
         #expect(server.serverHellos.count == 1)
 
@@ -244,7 +244,7 @@ import WireCursor
         var v1Reader = QUICConnectionReader()
         let wrongKeys = v1Reader.read(clientInitial(Frame.crypto(offset: 0, Hellos.rfcClientHello), keys: keys,
                                                     version: .draft29))
-        #expect(wrongKeys.problems.map(\.code) == [.unsupported])
+        #expect(wrongKeys.problems.isEmpty && wrongKeys.notDecrypted == 1)
     }
 
     @Test func connectionCloseWithCryptoErrorIsATLSAlert() {
@@ -330,7 +330,7 @@ import WireCursor
         // A random-payload Initial in the right format: it does not open, and the keys tried are cached.
         let fake = TestPacket.opaque(.initial, dcid: dcid, scid: [], payloadLength: 100)
         var fresh = QUICConnectionReader()
-        for _ in 0..<3 { #expect(fresh.read(fake).problems.map(\.code) == [.unsupported]) }
+        for _ in 0..<3 { #expect(fresh.read(fake).notDecrypted == 1) }
         #expect(fresh.clientIsInitiator == nil)
         #expect(fresh.retainedBytes < 2048)
     }

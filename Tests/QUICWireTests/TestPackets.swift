@@ -145,6 +145,11 @@ extension [QUICEvent] {
     var serverHellos: [ServerHello] {
         compactMap { if case .handshake(.serverHello(let hello), _) = $0 { hello } else { nil } }
     }
+    /// Initials that did not decrypt.
+    var notDecrypted: Int {
+        count { if case .initialNotDecrypted = $0 { true } else { false } }
+    }
+
     var problems: [DecodeError] {
         compactMap { if case .problem(let error, _) = $0 { error } else { nil } }
     }
