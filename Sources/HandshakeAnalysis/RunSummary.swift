@@ -31,11 +31,15 @@ public struct LiveCaptureCounters: Sendable, Hashable {
     public var received: UInt64
     public var dropped: UInt64
     public var interfaceDropped: UInt64
-    public init(interface: String, received: UInt64, dropped: UInt64, interfaceDropped: UInt64) {
+    /// Connections whose record was dropped because the writer was behind past its backlog budget (the
+    /// capture thread never waits for it).
+    public var recordsDropped: UInt64
+    public init(interface: String, received: UInt64, dropped: UInt64, interfaceDropped: UInt64, recordsDropped: UInt64 = 0) {
         self.interface = interface
         self.received = received
         self.dropped = dropped
         self.interfaceDropped = interfaceDropped
+        self.recordsDropped = recordsDropped
     }
 }
 

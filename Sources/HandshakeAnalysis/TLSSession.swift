@@ -188,6 +188,15 @@ public struct EndedConnection: Sendable {
     var clientChain: [[UInt8]]
     var isTLS13: Bool
 
+    /// Heap this value holds, roughly: the hellos, the certificate chains, the record's lists (messages,
+    /// anomalies). For a budget over connections waiting to be completed.
+    public var estimatedBytes: Int {
+        1024 + record.messages.count * 16 + record.anomalies.count * 128
+            + (record.clientHello.map(HandshakeRecorder.estimatedBytes(of:)) ?? 0)
+            + (record.serverHello.map(HandshakeRecorder.estimatedBytes(of:)) ?? 0)
+            + HandshakeRecorder.estimatedBytes(of: serverChain) + HandshakeRecorder.estimatedBytes(of: clientChain)
+    }
+
     /// The record with the certificates summarised (through `certificates`, which parses each distinct
     /// DER once).
     func summarisingCertificates(_ certificates: inout CertificateCache) -> HandshakeRecord {

@@ -252,6 +252,7 @@ public enum RecordEncoder {
             json.key("received"); json.int(Int(clamping: capture.received))
             json.key("dropped"); json.int(Int(clamping: capture.dropped))
             json.key("interface_dropped"); json.int(Int(clamping: capture.interfaceDropped))
+            json.key("records_dropped"); json.int(Int(clamping: capture.recordsDropped))
             json.endObject()
         }
         json.endObject()

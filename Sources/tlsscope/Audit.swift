@@ -80,6 +80,9 @@ struct Audit: ParsableCommand {
             let sink = ReportSink(report)
             status = capture.run(options: analysisOptions, summary: &summary, sink: sink)
             sink.stream.end(summary: summary)
+            if !options.quiet {
+                FileHandleStandardError.write(LiveCapture.countersLine(summary, interface: capture.interface))
+            }
         } else {
             var report = try openReport()
             var run = AnalysisRun(

@@ -23,6 +23,17 @@ final class Channel<Element: Sendable>: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// `send` without waiting: false (and nothing queued) when the channel is full.
+    func trySend(_ element: Element) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        guard count < slots.count else { return false }
+        slots[(head + count) % slots.count] = element
+        count += 1
+        condition.broadcast()
+        return true
+    }
+
     func receive() -> Element {
         condition.lock()
         while true {

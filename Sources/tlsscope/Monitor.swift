@@ -88,6 +88,7 @@ struct Monitor: ParsableCommand {
         let sink = ReportSink(report)
         let status = capture.run(options: analysisOptions, summary: &summary, sink: sink)
         sink.stream.end(summary: summary)
+        if !options.quiet { FileHandleStandardError.write(LiveCapture.countersLine(summary, interface: capture.interface)) }
         if let status { throw status }
     }
 }
@@ -163,7 +164,10 @@ struct LiveCapture: ~Copyable {
         installSignalHandlers()
         defer { removeSignalHandlers() }
         var analyzer = HandshakeAnalyzer(options: options)
-        let writer = RecordWriter(options: options, summary: summary, sink: sink, batchSize: 1)
+        // The capture thread never waits on the writer: a backlog past its budget costs records (counted),
+        // not packets.
+        let writer = RecordWriter(
+            options: options, summary: summary, sink: sink, batchSize: 1, backlog: RecordWriter.BacklogBudget())
         let limit = count ?? Int.max
         var status: ExitStatus?
         var errors: [String] = []
@@ -203,7 +207,7 @@ struct LiveCapture: ~Copyable {
             let statistics = try source.stats()
             capture = LiveCaptureCounters(
                 interface: interface, received: statistics.received, dropped: statistics.dropped,
-                interfaceDropped: statistics.interfaceDropped)
+                interfaceDropped: statistics.interfaceDropped, recordsDropped: UInt64(writer.recordsDropped))
         } catch {
             errors.append("\(interface): \(error)")
         }
@@ -214,6 +218,21 @@ struct LiveCapture: ~Copyable {
         summary.add(analyzer.counters)
         summary.elapsedSeconds = MonotonicClock.seconds(since: started)
         return status
+    }
+
+    /// The line a live capture ends with on stderr, as tcpdump's: what the kernel counted, so a lossy
+    /// capture is never taken for a quiet link whatever `--format` and `--summary` say.
+    static func countersLine(_ summary: RunSummary, interface: String) -> String {
+        guard let capture = summary.capture else {
+            return "tlsscope: \(interface): the packet counters could not be read; \(summary.tlsConnections) TLS connections reported\n"
+        }
+        var line = "tlsscope: \(capture.interface): \(capture.received) packets received, "
+            + "\(capture.dropped) dropped by the kernel, \(capture.interfaceDropped) dropped by the interface; "
+            + "\(summary.tlsConnections) TLS connections reported"
+        if capture.recordsDropped > 0 {
+            line += ", \(capture.recordsDropped) records dropped (the writer fell behind past its budget)"
+        }
+        return line + "\n"
     }
 
     /// SIGINT and SIGTERM set the stop flag and break libpcap's read, on a dispatch queue (not in a raw

@@ -1,6 +1,7 @@
 import Foundation
 import HandshakeAnalysis
 import Reporting
+import Synchronization
 
 /// Where a run's records go, one at a time and in order, from the writer thread.
 protocol RecordSink: AnyObject, Sendable {
@@ -11,27 +12,47 @@ protocol RecordSink: AnyObject, Sendable {
 /// fingerprints, findings: `RecordCompletion`), adds each record to the summary and gives it to the sink,
 /// in the order handed over. The capture side keeps only the per-packet work.
 ///
-/// The hand-over is bounded (16 batches): `add` waits while the writer is that far behind, so a slow
-/// output holds the capture back instead of growing memory. Offline runs hand over batches of 32; a live
-/// capture hands over each connection at once, so its record is written as soon as it is due.
+/// Reading a file, the hand-over is bounded (16 batches of 32): `add` waits while the writer is that far
+/// behind, so a slow output holds the reading back instead of growing memory. A live capture must never
+/// wait — the kernel's ring would overflow and packets be lost — so it hands over each connection at once
+/// without waiting, under a byte budget (`BacklogBudget`): a connection that does not fit is dropped and
+/// counted (`recordsDropped`), never a packet.
 final class RecordWriter {
     private enum Message: Sendable {
         case connections([EndedConnection])
         case end
     }
 
-    private let channel = Channel<Message>(capacity: 16)
+    /// The most a live capture's writer may be behind: connections waiting, and their estimated bytes.
+    struct BacklogBudget {
+        var connections = 65_536
+        var bytes = 64 * 1024 * 1024
+    }
+
+    private let channel: Channel<Message>
     private let finished = Channel<RunSummary>(capacity: 1)
     private let batchSize: Int
+    private let backlog: BacklogBudget?
+    /// Estimated bytes handed over and not yet written (live only; the writer thread subtracts).
+    private final class BacklogBytes: Sendable {
+        let value = Atomic<Int>(0)
+    }
+    private let backlogBytes = BacklogBytes()
     private var batch: [EndedConnection] = []
-    /// Connections handed over so far (each becomes exactly one record).
+    /// Connections handed over so far (each becomes exactly one record), and those dropped instead.
     private(set) var handedOver = 0
+    private(set) var recordsDropped = 0
 
-    /// Starts the writer thread; `summary` is what the records are added to.
-    init(options: AnalysisOptions, summary: RunSummary, sink: some RecordSink, batchSize: Int) {
-        self.batchSize = max(1, batchSize)
-        let channel = self.channel
+    /// Starts the writer thread; `summary` is what the records are added to. With `backlog`, `add` never
+    /// waits (live capture) and hands over one connection at a time.
+    init(options: AnalysisOptions, summary: RunSummary, sink: some RecordSink, batchSize: Int,
+         backlog: BacklogBudget? = nil) {
+        self.batchSize = backlog == nil ? max(1, batchSize) : 1
+        self.backlog = backlog
+        let channel = Channel<Message>(capacity: backlog.map { $0.connections + 1 } ?? 16)
+        self.channel = channel
         let finished = self.finished
+        let backlogBytes = self.backlogBytes
         let thread = Thread {
             let completion = RecordCompletion(options: options)
             var summary = summary
@@ -40,6 +61,7 @@ final class RecordWriter {
                     let record = completion.record(of: connection)
                     summary.add(record)
                     sink.write(record)
+                    if backlog != nil { backlogBytes.value.subtract(connection.estimatedBytes, ordering: .relaxed) }
                 }
             }
             finished.send(summary)
@@ -48,9 +70,25 @@ final class RecordWriter {
     }
 
     func add(_ connection: EndedConnection) {
-        handedOver += 1
-        batch.append(connection)
-        if batch.count >= batchSize { flush() }
+        guard let backlog else {
+            handedOver += 1
+            batch.append(connection)
+            if batch.count >= batchSize { flush() }
+            return
+        }
+        let cost = connection.estimatedBytes
+        if backlogBytes.value.load(ordering: .relaxed) + cost > backlog.bytes {
+            recordsDropped += 1
+            return
+        }
+        // The channel holds one slot more than the budget's connections, for `.end`.
+        backlogBytes.value.add(cost, ordering: .relaxed)
+        if channel.trySend(.connections([connection])) {
+            handedOver += 1
+        } else {
+            backlogBytes.value.subtract(cost, ordering: .relaxed)
+            recordsDropped += 1
+        }
     }
 
     /// Hands over the batch being filled.

@@ -25,6 +25,72 @@ import Testing
     #expect(received == Array(0..<1000))
 }
 
+/// A live capture's hand-over never waits: with the writer stuck, connections past the backlog budget are
+/// dropped and counted, and those within it are all written, in order, once the writer moves again.
+@Test func liveHandOverNeverWaitsAndCountsWhatItDrops() throws {
+    let connections = try fixtureConnections()
+    #expect(connections.count > 20)
+    let sink = BlockingSink()
+    let budget = RecordWriter.BacklogBudget(connections: 8, bytes: 1 << 30)
+    let writer = RecordWriter(options: AnalysisOptions(), summary: RunSummary(), sink: sink, batchSize: 1, backlog: budget)
+    let started = Date()
+    for connection in connections { writer.add(connection) }
+    #expect(Date().timeIntervalSince(started) < 5, "add waited on a stuck writer")
+    // The writer holds one connection in `write`; 8 wait in the channel.
+    #expect(writer.handedOver <= 9 && writer.handedOver >= 8, "\(writer.handedOver)")
+    #expect(writer.recordsDropped == connections.count - writer.handedOver)
+    sink.release()
+    let summary = writer.finish()
+    #expect(sink.records.count == writer.handedOver)
+    #expect(summary.tlsConnections == writer.handedOver)
+
+    // A byte budget smaller than one connection drops them all.
+    let tiny = RecordWriter(
+        options: AnalysisOptions(), summary: RunSummary(), sink: CollectingSink(), batchSize: 1,
+        backlog: RecordWriter.BacklogBudget(connections: 8, bytes: 100))
+    for connection in connections.prefix(5) { tiny.add(connection) }
+    #expect(tiny.handedOver == 0 && tiny.recordsDropped == 5)
+    _ = tiny.finish()
+}
+
+/// Every connection of the fixtures, as the capture side hands them over.
+private func fixtureConnections() throws -> [EndedConnection] {
+    var connections: [EndedConnection] = []
+    var analyzer = HandshakeAnalyzer()
+    let names = try FileManager.default.contentsOfDirectory(atPath: fixtures.path)
+        .filter { $0.hasSuffix(".pcap") && $0 != "truncated.pcap" }.sorted()
+    for name in names {
+        var source = try PcapSource(file: fixtures.appendingPathComponent(name).path)
+        let decoder = try PacketDecoder(linkType: LinkType(rawValue: source.linkType))
+        while case .frame(let frame) = try source.next() {
+            analyzer.process(frame: frame.bytes, timestamp: frame.timestampNanoseconds, decoder: decoder,
+                             ended: { (connection: EndedConnection) in connections.append(connection) })
+        }
+    }
+    analyzer.finish(ended: { (connection: EndedConnection) in connections.append(connection) })
+    return connections
+}
+
+/// A sink whose first `write` blocks until `release`.
+private final class BlockingSink: RecordSink, @unchecked Sendable {
+    private let gate = DispatchSemaphore(value: 0)
+    private let lock = NSLock()
+    private var released = false
+    private var written: [HandshakeRecord] = []
+    func write(_ record: HandshakeRecord) {
+        lock.lock()
+        let wait = !released
+        lock.unlock()
+        if wait { gate.wait() }
+        lock.lock(); written.append(record); lock.unlock()
+    }
+    func release() {
+        lock.lock(); released = true; lock.unlock()
+        gate.signal()
+    }
+    var records: [HandshakeRecord] { lock.lock(); defer { lock.unlock() }; return written }
+}
+
 private final class Counter: @unchecked Sendable {
     private let lock = NSLock()
     private var count = 0

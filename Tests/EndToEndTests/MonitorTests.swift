@@ -53,6 +53,11 @@ import Glibc
         let status = try #require(monitor.waitForExit(timeout: 8), "tlsscope did not stop after --count 3")
         #expect(status == 0, "stderr: \(monitor.stderrText)")
         #expect(monitor.lines.count == 3, "\(monitor.lines)")
+        // Without --summary, the kernel's counters still end the run, on stderr, as tcpdump's do.
+        let last = monitor.stderrText.split(separator: "\n").last.map(String.init) ?? ""
+        #expect(last.hasPrefix("tlsscope: lo: "), "\(monitor.stderrText)")
+        #expect(last.contains(" packets received, 0 dropped by the kernel, 0 dropped by the interface; 3 TLS connections reported"),
+                "\(last)")
     }
 
     @Test(.enabled(if: canCaptureLive, liveReason), .timeLimit(.minutes(1)))
@@ -89,6 +94,10 @@ import Glibc
         #expect(capture["interface"] as? String == "lo")
         #expect((capture["received"] as? Int ?? 0) >= 6, "\(capture)")
         #expect(capture["dropped"] as? Int == 0)
+        #expect(capture["records_dropped"] as? Int == 0)
+        let received = capture["received"] as? Int ?? -1
+        #expect(monitor.stderrText.contains("tlsscope: lo: \(received) packets received, 0 dropped by the kernel"),
+                "\(monitor.stderrText)")
     }
 
     @Test(.enabled(if: canCaptureLive, liveReason), .timeLimit(.minutes(1)))
