@@ -67,11 +67,21 @@ public final class BreakLoopHandle: Sendable {
         self.handle = Mutex(Int(bitPattern: handle))
     }
 
+    /// Set by `breakLoop()` for a file read without libpcap (`PcapBlockReader`), which looks at it per record.
+    private let breakRequested = Atomic<Bool>(false)
+
     /// Makes the current or next `next()` call return `.end`.
     public func breakLoop() {
+        breakRequested.store(true, ordering: .relaxed)
         handle.withLock { bits in
             if let pointer = OpaquePointer(bitPattern: bits) { pcap_breakloop(pointer) }
         }
+    }
+
+    /// True once after `breakLoop()` (as libpcap clears its own flag when `pcap_next_ex` sees it).
+    func takeBreakRequest() -> Bool {
+        guard breakRequested.load(ordering: .relaxed) else { return false }
+        return breakRequested.exchange(false, ordering: .relaxed)
     }
 
     fileprivate func close() {
@@ -80,6 +90,15 @@ public final class BreakLoopHandle: Sendable {
             bits = 0
         }
     }
+}
+
+/// How a capture file's records are read.
+public enum FileReader: Sendable, Hashable {
+    /// Classic pcap files (regular files, the link types tlsscope decodes) in large blocks, frames handed
+    /// out in place (`PcapBlockReader`); pcapng, pipes and anything unusual through libpcap.
+    case automatic
+    /// Every record through libpcap's `pcap_next_ex` (the reference the block reader is tested against).
+    case libpcap
 }
 
 /// A capture source: a pcap/pcapng file, standard input (`"-"`), or a live interface.
@@ -108,6 +127,8 @@ public struct PcapSource: ~Copyable {
     /// and the byte offset stays exact.
     private var offlineFilter: bpf_program?
     private var offset: Int64
+    /// Reads the records while it can (classic pcap, regular file); nil once libpcap has taken over.
+    private var blockReader: PcapBlockReader?
 
     /// The file name (or `"-"`) or the interface name.
     public let sourceName: String
@@ -123,8 +144,13 @@ public struct PcapSource: ~Copyable {
 
     // MARK: Opening
 
+    /// DLT link types whose records libpcap hands out exactly as stored (no pseudo-header fix-ups, which
+    /// `pcap_next_ex` applies to USB and NFLOG captures and to byte-swapped Linux cooked ones).
+    private static let blockReadableLinkTypes: Set<Int32> = [0, 1, 9, 12, 14, 50, 108, 204, 228, 229]
+    private static let nativeOrderBlockReadableLinkTypes: Set<Int32> = [113, 276]
+
     /// Opens a pcap or pcapng file, or standard input when `path` is `"-"`. Timestamps keep nanosecond precision.
-    public init(file path: String) throws(CaptureError) {
+    public init(file path: String, reader: FileReader = .automatic) throws(CaptureError) {
         let stream: UnsafeMutablePointer<FILE>
         if path == "-" {
             // A dup of fd 0, so that pcap_close() closes our descriptor and not the process's stdin.
@@ -193,6 +219,14 @@ public struct PcapSource: ~Copyable {
         } else {
             let position = Int64(ftello(stream))
             self.offset = position >= 0 ? position : 0
+        }
+        let linkType = self.linkType
+        let nativeOrder = magic == 0xa1b2_c3d4 || magic == 0xa1b2_3c4d
+        if reader == .automatic, isRegular, classicPcap,
+            Self.blockReadableLinkTypes.contains(linkType)
+                || (nativeOrder && Self.nativeOrderBlockReadableLinkTypes.contains(linkType))
+        {
+            self.blockReader = PcapBlockReader(descriptor: fd, start: 24, magic: magic, snapshot: snapshot)
         }
     }
 
@@ -277,6 +311,39 @@ public struct PcapSource: ~Copyable {
     /// of that record (every earlier frame has been returned). Live: `.timeout` when the read timeout expired.
     /// After `breakLoop()`, returns `.end`.
     public mutating func next() throws(CaptureError) -> ReadResult {
+        if let blockReader {
+            while true {
+                if breakHandle.takeBreakRequest() { return .end }
+                switch blockReader.next() {
+                case .frame(let frame):
+                    offset = blockReader.offset
+                    if var program = offlineFilter {
+                        var header = pcap_pkthdr()
+                        header.caplen = bpf_u_int32(frame.capturedLength)
+                        header.len = bpf_u_int32(truncatingIfNeeded: frame.originalLength)
+                        let passes = frame.bytes.withMemoryRebound(to: UInt8.self) { bytes in
+                            pcap_offline_filter(&program, &header, bytes.baseAddress) != 0
+                        }
+                        if !passes { continue }
+                    }
+                    return .frame(frame)
+                case .end:
+                    offset = blockReader.offset
+                    return .end
+                case .fallback:
+                    // libpcap reads on from the record the block reader would not vouch for.
+                    let resume = blockReader.fallbackOffset ?? blockReader.offset
+                    self.blockReader = nil
+                    offset = resume
+                    if let file, fseeko(file, off_t(resume), SEEK_SET) != 0 {
+                        throw .damaged(source: sourceName, offset: resume, message: Self.errnoText(errno))
+                    }
+                case .readError(let code):
+                    throw .damaged(source: sourceName, offset: blockReader.offset, message: Self.errnoText(code))
+                }
+                if self.blockReader == nil { break }
+            }
+        }
         while true {
             var header: UnsafeMutablePointer<pcap_pkthdr>?
             var data: UnsafePointer<UInt8>?
@@ -348,6 +415,9 @@ public struct PcapSource: ~Copyable {
 
     /// The snapshot length of the input or capture.
     public var snapshotLength: Int { snapshot }
+
+    /// True while records are read in blocks by tlsscope's own reader rather than by libpcap.
+    public var readsInBlocks: Bool { blockReader != nil }
 
     /// The name of this source's link type, e.g. "EN10MB".
     public var linkTypeName: String? { Self.linkTypeName(linkType) }

@@ -69,6 +69,10 @@ struct AnalysisRun {
         return outcome
     }
 
+    /// `TLSSCOPE_READER=libpcap` reads every file through libpcap (for benchmarks against the block reader).
+    static let fileReader: FileReader =
+        ProcessInfo.processInfo.environment["TLSSCOPE_READER"] == "libpcap" ? .libpcap : .automatic
+
     private func analyzeFile(
         _ path: String, analyzer: inout HandshakeAnalyzer, writer: RecordWriter, progress: inout Progress,
         outcome: inout CaptureOutcome
@@ -76,7 +80,7 @@ struct AnalysisRun {
         let name = path == "-" ? "standard input" : path
         var source: PcapSource
         do {
-            source = try PcapSource(file: path)
+            source = try PcapSource(file: path, reader: Self.fileReader)
         } catch {
             report("\(error)", progress: &progress, outcome: &outcome)
             return .inputUnusable

@@ -49,7 +49,7 @@ final class RecordWriter {
          backlog: BacklogBudget? = nil) {
         self.batchSize = backlog == nil ? max(1, batchSize) : 1
         self.backlog = backlog
-        let channel = Channel<Message>(capacity: backlog.map { $0.connections + 1 } ?? 16)
+        let channel = Channel<Message>(capacity: backlog.map { max(1, $0.connections) } ?? 16)
         self.channel = channel
         let finished = self.finished
         let backlogBytes = self.backlogBytes
@@ -81,7 +81,6 @@ final class RecordWriter {
             recordsDropped += 1
             return
         }
-        // The channel holds one slot more than the budget's connections, for `.end`.
         backlogBytes.value.add(cost, ordering: .relaxed)
         if channel.trySend(.connections([connection])) {
             handedOver += 1

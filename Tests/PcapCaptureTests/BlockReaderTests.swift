@@ -1,0 +1,137 @@
+import Foundation
+import PcapCapture
+import Testing
+
+/// The block reader (`FileReader.automatic` on classic pcap) against libpcap's `pcap_next_ex`
+/// (`FileReader.libpcap`): the same frames, bytes, timestamps, offsets and errors, on every capture at hand
+/// and on captures damaged in every way a cut or a bad length can.
+@Suite struct BlockReaderTests {
+    /// Both readers' view of a file: frames, the error, and `bytesRead` at the end.
+    private static func readBoth(_ path: String, filter: String? = nil) throws
+        -> (blocks: (frames: [OwnedFrame], error: CaptureError?, bytesRead: Int64, usedBlocks: Bool),
+            libpcap: (frames: [OwnedFrame], error: CaptureError?, bytesRead: Int64))
+    {
+        var fast = try PcapSource(file: path)
+        let usedBlocks = fast.readsInBlocks
+        if let filter { try fast.setFilter(filter) }
+        let fastResult = drain(&fast)
+        var reference = try PcapSource(file: path, reader: .libpcap)
+        let referenceInBlocks = reference.readsInBlocks
+        #expect(!referenceInBlocks)
+        if let filter { try reference.setFilter(filter) }
+        let referenceResult = drain(&reference)
+        return ((fastResult.frames, fastResult.error, fast.bytesRead, usedBlocks),
+                (referenceResult.frames, referenceResult.error, reference.bytesRead))
+    }
+
+    static let repositoryCaptures: [String] = {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        var paths: [String] = []
+        for folder in ["Fixtures/pcap", "../shared/fixtures/ja4/pcap"] {
+            let directory = root.appendingPathComponent(folder)
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+            paths += names.filter { $0.hasSuffix(".pcap") || $0.hasSuffix(".pcapng") || $0.hasSuffix(".cap") }
+                .sorted().map { directory.appendingPathComponent($0).path }
+        }
+        return paths
+    }()
+
+    @Test func everyCaptureAtHandReadsTheSameWithBothReaders() throws {
+        let paths = Self.repositoryCaptures
+        #expect(paths.count > 40)
+        var blockRead = 0
+        for path in paths {
+            let (blocks, libpcap) = try Self.readBoth(path)
+            if blocks.usedBlocks { blockRead += 1 }
+            #expect(blocks.frames == libpcap.frames, "\(path)")
+            #expect(blocks.error == libpcap.error, "\(path): \(String(describing: blocks.error)) vs \(String(describing: libpcap.error))")
+            #expect(blocks.bytesRead == libpcap.bytesRead, "\(path)")
+        }
+        // Most fixtures are classic pcap: the block reader really read them.
+        #expect(blockRead > 30, "\(blockRead) of \(paths.count)")
+    }
+
+    @Test func aFilterSelectsTheSameFrames() throws {
+        let path = try #require(Self.repositoryCaptures.first { $0.hasSuffix("multi-connection.pcap") || $0.hasSuffix("tls12-ipv6.pcap") })
+        for filter in ["tcp[tcpflags] & tcp-syn != 0", "udp", "ip6", "tcp port 443"] {
+            let (blocks, libpcap) = try Self.readBoth(path, filter: filter)
+            #expect(blocks.frames == libpcap.frames, "\(filter)")
+            #expect(blocks.bytesRead == libpcap.bytesRead, "\(filter)")
+        }
+    }
+
+    /// A file cut at every length from its header on: the frames before the cut, then libpcap's own error
+    /// at the same offset (the block reader hands the cut record to libpcap).
+    @Test(arguments: [(false, false), (true, true)])
+    func everyCutGivesTheSameFramesAndDamage(bigEndian: Bool, nanosecond: Bool) throws {
+        let directory = try TemporaryDirectory()
+        var builder = PcapFileBuilder(bigEndian: bigEndian, nanosecond: nanosecond)
+        builder.add(seconds: 10, fraction: 1, data: Frames.tcp)
+        builder.add(seconds: 4_000_000_000, fraction: 999, data: Frames.udp, originalLength: 1500)
+        builder.add(seconds: 12, fraction: 3, data: Frames.tcp)
+        for length in 24...builder.bytes.count {
+            let path = try directory.write("cut-\(length).pcap", Array(builder.bytes.prefix(length)))
+            let (blocks, libpcap) = try Self.readBoth(path)
+            #expect(blocks.usedBlocks)
+            #expect(blocks.frames == libpcap.frames, "cut at \(length)")
+            #expect(blocks.error == libpcap.error, "cut at \(length)")
+            #expect(blocks.error?.description == libpcap.error?.description, "cut at \(length)")
+            #expect(blocks.bytesRead == libpcap.bytesRead, "cut at \(length)")
+        }
+    }
+
+    /// Lengths the block reader does not vouch for: over the snapshot length (libpcap cuts the frame to it
+    /// and skips the rest), over libpcap's maximum (damage), and a zero-length record.
+    @Test func unusualRecordLengthsAreLibpcapsToRead() throws {
+        let directory = try TemporaryDirectory()
+        var builder = PcapFileBuilder(snapLength: 64)
+        builder.add(seconds: 1, fraction: 0, data: Array(Frames.tcp.prefix(40)))
+        builder.add(seconds: 2, fraction: 0, data: [])
+        builder.add(seconds: 3, fraction: 0, data: Frames.tcp + [UInt8](repeating: 0xab, count: 100))
+        builder.add(seconds: 4, fraction: 0, data: Array(Frames.udp.prefix(60)))
+        let (blocks, libpcap) = try Self.readBoth(try directory.write("snap.pcap", builder.bytes))
+        #expect(blocks.frames.count == 4 && blocks.frames.count == libpcap.frames.count)
+        #expect(blocks.frames == libpcap.frames)
+        #expect(blocks.error == nil && libpcap.error == nil)
+        #expect(blocks.bytesRead == libpcap.bytesRead)
+
+        var garbage = PcapFileBuilder()
+        garbage.add(seconds: 1, fraction: 0, data: Frames.tcp)
+        garbage.bytes += [1, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0x7f, 0xff, 0xff, 0xff, 0x7f, 1, 2, 3, 4]
+        let (badBlocks, badLibpcap) = try Self.readBoth(try directory.write("garbage.pcap", garbage.bytes))
+        #expect(badBlocks.frames == badLibpcap.frames && badBlocks.frames.count == 1)
+        #expect(badBlocks.error?.description == badLibpcap.error?.description)
+        #expect(badBlocks.error != nil)
+    }
+
+    /// Records across the reader's 4 MiB blocks: a file of ~9 MiB of frames of many sizes.
+    @Test func recordsAcrossBlockBoundariesAreWhole() throws {
+        let directory = try TemporaryDirectory()
+        var builder = PcapFileBuilder(snapLength: 262_144)
+        var size = 1
+        var total = 0
+        var index: UInt32 = 0
+        while total < 9 * 1024 * 1024 {
+            builder.add(seconds: index, fraction: index, data: [UInt8](repeating: UInt8(truncatingIfNeeded: index), count: size))
+            total += 16 + size
+            size = (size * 7 + 13) % 70_000
+            index += 1
+        }
+        let (blocks, libpcap) = try Self.readBoth(try directory.write("big.pcap", builder.bytes))
+        #expect(blocks.usedBlocks)
+        #expect(blocks.frames.count == Int(index))
+        #expect(blocks.frames == libpcap.frames)
+        #expect(blocks.error == nil && libpcap.error == nil)
+        #expect(blocks.bytesRead == Int64(builder.bytes.count))
+    }
+
+    @Test func pcapngAndPipesStayWithLibpcap() throws {
+        let directory = try TemporaryDirectory()
+        var builder = PcapngFileBuilder(nanosecond: true)
+        builder.add(timestamp: 1, data: Frames.tcp)
+        let source = try PcapSource(file: try directory.write("a.pcapng", builder.bytes))
+        let inBlocks = source.readsInBlocks
+        #expect(!inBlocks)
+    }
+}
