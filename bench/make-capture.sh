@@ -11,12 +11,22 @@
 # Output: bench/out/tls-SIZE_MB.pcap and tls-SIZE_MB.pcap.json (sizes, packets, connections).
 # Environment: BENCH_OUT (output directory), BENCH_RESEED=1 (record a new seed), BENCH_JOBS (parallel
 # client workers, default 2), BENCH_NETNS=0 (record on the shared lo instead of a private namespace).
+# BENCH_PROFILE=short: the connection-heavy capture (bench/out/tls-short-SIZE_MB.pcap): a 1,000-connection
+# seed of short transfers (1 KB to 128 KB), certificate chains (leaf + intermediate), a mix weighted towards
+# TLS 1.3 with x25519 as real traffic is: about 20,000 TLS connections per GB.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 size_mb=${1:-${BENCH_SIZE_MB:-1024}}
 out=${BENCH_OUT:-$here/out}
-connections=${BENCH_SEED_CONNECTIONS:-500}
+profile=${BENCH_PROFILE:-bulk}
+case $profile in
+    bulk) connections=${BENCH_SEED_CONNECTIONS:-500}; tag="" ;;
+    short)
+        connections=${BENCH_SEED_CONNECTIONS:-1000}; tag="short-"
+        export BENCH_SIZES_KB=${BENCH_SIZES_KB:-"1 2 4 8 16 24 32 48 64 96 128"} BENCH_CHAIN=1 BENCH_REAL_MIX=1 ;;
+    *) echo "make-capture: BENCH_PROFILE is bulk or short, got '$profile'" >&2; exit 2 ;;
+esac
 
 if ! [[ $size_mb =~ ^[0-9]+$ ]] || (( size_mb < 1 )); then
     echo "make-capture: size must be a whole number of MB, got '$size_mb'" >&2
@@ -27,8 +37,8 @@ for tool in openssl tcpdump python3; do
 done
 
 mkdir -p "$out"
-seed=$out/seed-$connections.pcap
-capture=$out/tls-${size_mb}M.pcap
+seed=$out/seed-$tag$connections.pcap
+capture=$out/tls-$tag${size_mb}M.pcap
 
 if [[ ! -s $seed || ${BENCH_RESEED:-0} == 1 ]]; then
     if (( EUID != 0 )); then
@@ -39,9 +49,9 @@ if [[ ! -s $seed || ${BENCH_RESEED:-0} == 1 ]]; then
     started=$SECONDS
     rm -f "$seed.partial"
     if [[ ${BENCH_NETNS:-1} != 0 ]]; then
-        unshare --net bash "$here/record-seed.sh" "$out/seed-work" "$seed.partial" "$connections"
+        unshare --net bash "$here/record-seed.sh" "$out/seed-${tag}work" "$seed.partial" "$connections"
     else
-        bash "$here/record-seed.sh" "$out/seed-work" "$seed.partial" "$connections"
+        bash "$here/record-seed.sh" "$out/seed-${tag}work" "$seed.partial" "$connections"
     fi
     mv "$seed.partial" "$seed"
     echo "make-capture: seed recorded in $((SECONDS - started)) s ($(stat -c %s "$seed") bytes)" >&2

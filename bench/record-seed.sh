@@ -21,16 +21,37 @@ if [[ ${BENCH_NETNS:-1} != 0 ]]; then
     ip link set lo gso_max_segs 1 2>/dev/null || echo "record-seed: cannot set gso_max_segs; packets may be large" >&2
 fi
 
-# Keys and self-signed certificates: an RSA 2048 and an ECDSA P-256 server.
+# Keys and certificates: an RSA 2048 and an ECDSA P-256 server. Self-signed, or with BENCH_CHAIN=1 issued by
+# an intermediate CA under a root (the servers then send leaf and intermediate, ~2.5 KB, as real sites do).
 if [[ ! -s rsa.crt ]]; then
-    openssl req -x509 -newkey rsa:2048 -nodes -keyout rsa.key -out rsa.crt -days 365 \
-        -subj "/CN=bench-rsa.test" -addext "subjectAltName=DNS:bench-rsa.test,DNS:*.bench.test" 2>/dev/null
-    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ec.key -out ec.crt -days 365 \
-        -subj "/CN=bench-ec.test" -addext "subjectAltName=DNS:bench-ec.test,DNS:*.bench.test" 2>/dev/null
+    if [[ ${BENCH_CHAIN:-0} == 1 ]]; then
+        openssl req -x509 -newkey rsa:2048 -nodes -keyout root.key -out root.crt -days 3650 -subj "/CN=Bench Root CA" \
+            -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+        openssl req -newkey rsa:2048 -nodes -keyout inter.key -out inter.csr -subj "/O=Bench/CN=Bench Intermediate CA" 2>/dev/null
+        printf 'basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\n' > inter.ext
+        openssl x509 -req -in inter.csr -CA root.crt -CAkey root.key -CAcreateserial -out inter.crt -days 1825 \
+            -extfile inter.ext 2>/dev/null
+        for kind in rsa ec; do
+            if [[ $kind == rsa ]]; then key=(-newkey rsa:2048); else key=(-newkey ec -pkeyopt ec_paramgen_curve:P-256); fi
+            openssl req "${key[@]}" -nodes -keyout $kind.key -out $kind.csr -subj "/O=Bench/CN=bench-$kind.test" 2>/dev/null
+            printf 'subjectAltName=DNS:bench-%s.test,DNS:*.bench.test\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature,keyEncipherment\n' \
+                $kind > $kind.ext
+            openssl x509 -req -in $kind.csr -CA inter.crt -CAkey inter.key -CAcreateserial -out $kind.crt -days 365 \
+                -extfile $kind.ext 2>/dev/null
+        done
+    else
+        openssl req -x509 -newkey rsa:2048 -nodes -keyout rsa.key -out rsa.crt -days 365 \
+            -subj "/CN=bench-rsa.test" -addext "subjectAltName=DNS:bench-rsa.test,DNS:*.bench.test" 2>/dev/null
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ec.key -out ec.crt -days 365 \
+            -subj "/CN=bench-ec.test" -addext "subjectAltName=DNS:bench-ec.test,DNS:*.bench.test" 2>/dev/null
+    fi
 fi
+chain=()
+[[ -s inter.crt ]] && chain=(-cert_chain "$PWD/inter.crt")
 
 # Files the -WWW servers hand out (random, so the traffic does not compress).
-sizes_kb=(32 64 96 128 192 256 384 512 768 1024 2048)
+# BENCH_SIZES_KB overrides the list (make-capture.sh's short profile: 1 KB to 128 KB).
+read -r -a sizes_kb <<< "${BENCH_SIZES_KB:-32 64 96 128 192 256 384 512 768 1024 2048}"
 for kb in "${sizes_kb[@]}"; do
     [[ -s www/f$kb ]] || head -c $((kb * 1024)) /dev/urandom > "www/f$kb"
 done
@@ -58,7 +79,7 @@ trap cleanup EXIT
 tcpdump -Z root -i lo -s 0 -B 131072 -w "$seed" "tcp and portrange $base_port-$last_port" 2> tcpdump.err &
 tcpdump_pid=$!
 
-common=(-quiet -alpn http/1.1)
+common=(-quiet -alpn http/1.1 "${chain[@]}")
 for ((w = 0; w < jobs; w++)); do
     p=$((base_port + 4 * w))
     (cd www && exec openssl s_server -accept "$p" -cert ../rsa.crt -key ../rsa.key -WWW "${common[@]}" <&9 >/dev/null 2>>../servers.err) &
@@ -106,6 +127,11 @@ profiles=(
     "ec|-tls1_2 -cipher ECDHE-ECDSA-AES256-GCM-SHA384"
     "ec|-tls1_2 -cipher ECDHE-ECDSA-CHACHA20-POLY1305"
 )
+# BENCH_REAL_MIX=1 weights the mix towards what real traffic carries: most connections TLS 1.3 with x25519.
+if [[ ${BENCH_REAL_MIX:-0} == 1 ]]; then
+    profiles+=("rsa|-tls1_3" "rsa|-tls1_3" "rsa|-tls1_3" "rsa|-tls1_3" "ec|-tls1_3" "ec|-tls1_3" "ec|-tls1_3"
+        "rsa|-tls1_3 -groups x25519" "ec|-tls1_3 -groups x25519" "rsa|-tls1_2 -cipher ECDHE-RSA-AES128-GCM-SHA256")
+fi
 hosts=(www.bench.test api.bench.test cdn.bench.test mail.bench.test bench-rsa.test bench-ec.test)
 
 # One worker: $2 connections against the servers at port $1, random choices seeded with $3.
