@@ -334,8 +334,12 @@ public final class RecordCompletion {
     var certificates = CertificateCache()
     var fingerprints = FingerprintCache()
 
+    /// The run's policy's index among the built-in profiles, when it is one (its verdict reuses the findings).
+    let policyProfileIndex: Int?
+
     public init(options: AnalysisOptions) {
         self.options = options
+        self.policyProfileIndex = options.auditPolicy.flatMap(Compliance.profileIndex(of:))
     }
 
     public func record(of connection: EndedConnection) -> HandshakeRecord {
@@ -351,10 +355,12 @@ public final class RecordCompletion {
         }
         if let hello = record.serverHello { record.ja3s = fingerprints.server(hello) }
         let input = record.auditInput(now: options.auditTime)
+        var judged: (profileIndex: Int, findings: [Finding])?
         if let policy = options.auditPolicy {
             record.findings = audit(input, policy: policy)
+            if let policyProfileIndex { judged = (policyProfileIndex, record.findings) }
         }
-        record.compliance = Compliance(input)
+        record.compliance = Compliance(input, judged: judged)
         return record
     }
 }

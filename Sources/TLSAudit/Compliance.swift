@@ -15,11 +15,25 @@ public struct Compliance: Sendable, Hashable {
     /// modern, intermediate, old: the contract's key order.
     public var verdicts: [Verdict]
 
-    /// Judges `input` under each built-in profile.
-    public init(_ input: AuditInput) {
-        verdicts = [AuditPolicy.modern, .intermediate, .old].map { policy in
-            Verdict(profile: policy.name, passes: Self.passes(audit(input, policy: policy)))
+    /// The built-in profiles, in the contract's key order.
+    public static let profiles: [AuditPolicy] = [.modern, .intermediate, .old]
+
+    /// Judges `input` under each built-in profile. `judged`: findings already judged under one of them
+    /// (the run's policy, when it is a built-in profile unchanged: `profileIndex(of:)`), reused for its verdict.
+    public init(_ input: AuditInput, judged: (profileIndex: Int, findings: [Finding])? = nil) {
+        verdicts = Self.profiles.indices.map { index in
+            let policy = Self.profiles[index]
+            if let judged, judged.profileIndex == index {
+                return Verdict(profile: policy.name, passes: Self.passes(judged.findings))
+            }
+            return Verdict(profile: policy.name, passes: Self.passes(audit(input, policy: policy, messages: false)))
         }
+    }
+
+    /// The index in `profiles` of the profile `policy` is exactly (nil for a policy file, even one named
+    /// after a profile).
+    public static func profileIndex(of policy: AuditPolicy) -> Int? {
+        profiles.firstIndex(of: policy)
     }
 
     /// The verdict under `profile` ("modern", "intermediate", "old"); nil for another name.

@@ -6,7 +6,13 @@ import X509Inspection
 /// then by id. Severities come from the policy; broken crypto is always critical; findings matching one of
 /// the policy's exceptions are dropped.
 public func audit(_ input: AuditInput, policy: AuditPolicy = .intermediate) -> [Finding] {
-    var collector = FindingCollector()
+    audit(input, policy: policy, messages: true)
+}
+
+/// The findings; with `messages: false` their messages are left empty (never built): enough to judge a
+/// verdict, at a fraction of the cost (the messages are most of a rule's work).
+func audit(_ input: AuditInput, policy: AuditPolicy, messages: Bool) -> [Finding] {
+    var collector = FindingCollector(wantsMessages: messages)
     checkVersion(input, policy, &collector)
     checkCipherSuite(input, policy, &collector)
     checkKeyExchange(input, policy, &collector)
@@ -30,19 +36,28 @@ struct FindingCollector {
         var outsidePolicy: Bool
     }
     private(set) var raw: [Raw] = []
+    /// False: messages are not built (a verdict needs only ids and severities).
+    let wantsMessages: Bool
+
+    init(wantsMessages: Bool = true) {
+        self.wantsMessages = wantsMessages
+    }
 
     /// Adds `id` once (a later add keeps the first message, but a critical instance wins and being
-    /// outside the policy sticks). Linear in the few ids collected (at most the catalog's ~45).
-    mutating func add(_ id: String, _ message: String, critical: Bool = false, outsidePolicy: Bool = false) {
+    /// outside the policy sticks). Linear in the few ids collected (at most the catalog's ~45). The
+    /// message is built only when wanted.
+    mutating func add(
+        _ id: String, _ message: @autoclosure () -> String, critical: Bool = false, outsidePolicy: Bool = false
+    ) {
         if let index = raw.firstIndex(where: { $0.id == id }) {
             if critical && !raw[index].forceCritical {
-                raw[index].message = message
+                raw[index].message = wantsMessages ? message() : ""
                 raw[index].forceCritical = true
             }
             raw[index].outsidePolicy = raw[index].outsidePolicy || outsidePolicy
             return
         }
-        raw.append(Raw(id: id, message: message, forceCritical: critical, outsidePolicy: outsidePolicy))
+        raw.append(Raw(id: id, message: wantsMessages ? message() : "", forceCritical: critical, outsidePolicy: outsidePolicy))
     }
 
     /// Marks the collected findings among `ids` as describing something the policy does not allow.

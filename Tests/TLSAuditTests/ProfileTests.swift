@@ -114,6 +114,29 @@ private func names(_ suites: Set<CipherSuite>) -> Set<String> { Set(suites.compa
         #expect(legacy.passes("paranoid") == nil)
     }
 
+    /// Findings judged without their messages (as verdicts are) have the same ids and severities; findings
+    /// already judged under a profile give its verdict unchanged.
+    @Test func verdictsWithoutMessagesAgreeWithFullFindings() {
+        let inputs = [
+            tls13(), tls12(), tls12(suite: 0x009e, group: nil, dhPrimeBits: 1024), tls12(suite: 0xc013),
+            tls12(suite: 0x000a, version: .tls10, group: nil), tls12(suite: 0x0004, version: .ssl3, group: nil),
+        ]
+        for input in inputs {
+            for (index, policy) in Compliance.profiles.enumerated() {
+                let full = audit(input, policy: policy)
+                let quiet = audit(input, policy: policy, messages: false)
+                #expect(full.map(\.id) == quiet.map(\.id))
+                #expect(full.map(\.severity) == quiet.map(\.severity))
+                #expect(quiet.allSatisfy(\.message.isEmpty) && full.allSatisfy { !$0.message.isEmpty })
+                #expect(Compliance(input, judged: (index, full)) == Compliance(input))
+                #expect(Compliance.profileIndex(of: policy) == index)
+            }
+        }
+        var renamed = AuditPolicy.intermediate
+        renamed.disabled.insert("cipher-cbc")
+        #expect(Compliance.profileIndex(of: renamed) == nil, "a policy file is never taken for a profile")
+    }
+
     /// The verdict is what `--fail-on medium` would decide under that profile.
     @Test func agreesWithFailOnMedium() {
         for input in [tls13(), tls12(), tls12(suite: 0x009e, group: nil, dhPrimeBits: 2048), tls12(suite: 0xc013)] {
