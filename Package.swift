@@ -131,7 +131,7 @@ let package = Package(
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]
         ),
-        .testTarget(name: "ReportingTests", dependencies: ["Reporting", "HandshakeAnalysis"]),
+        .testTarget(name: "ReportingTests", dependencies: ["Reporting", "HandshakeAnalysis", "PcapCapture", "PacketDecoding"]),
         .testTarget(name: "CommandLineToolTests", dependencies: ["tlsscope", "HandshakeAnalysis", "PcapCapture", "PacketDecoding"]),
         .testTarget(name: "EndToEndTests", dependencies: ["HandshakeAnalysis", "Reporting", "PcapCapture"]),
     ],

@@ -231,6 +231,20 @@ public struct JSONWriter {
         bytes.append(contentsOf: json)
     }
 
+    /// `rawValue` from an array.
+    public mutating func rawValue(_ json: [UInt8]) {
+        prepareValue()
+        bytes.append(contentsOf: json)
+    }
+
+    /// Writes object members that are already encoded (`"a":1,"b":[]`, not checked) into the open object,
+    /// e.g. a cached fragment. Compact output only: the fragment carries its own layout.
+    public mutating func rawMembers(_ json: [UInt8]) {
+        guard !json.isEmpty else { return }
+        prepareElement()
+        bytes.append(contentsOf: json)
+    }
+
     // MARK: Internals
 
     /// Comma and indentation before a value (or, via prepareElement, before a key).

@@ -8,6 +8,12 @@ import X509Inspection
 /// Writes records and summaries in the contract's JSON shape (every key present, null when not seen).
 public enum RecordEncoder {
     public static func encode(_ record: HandshakeRecord, into json: inout JSONWriter) {
+        var cache: FragmentCache?
+        encode(record, into: &json, cache: &cache)
+    }
+
+    /// `cache`: the stream's cache of repeating parts (compact output only; nil encodes everything).
+    public static func encode(_ record: HandshakeRecord, into json: inout JSONWriter, cache: inout FragmentCache?) {
         json.beginObject()
         json.key("type"); json.string("tls")
         json.key("ts"); json.string(RFC3339.string(nanoseconds: record.firstTimestamp))
@@ -54,14 +60,15 @@ public enum RecordEncoder {
             json.null()
         }
         json.key("client_hello")
-        if let hello = record.clientHello { encode(hello, into: &json) } else { json.null() }
+        if let hello = record.clientHello { encode(hello, into: &json, cache: &cache) } else { json.null() }
         json.key("server_hello")
         if let hello = record.serverHello ?? record.helloRetryRequest {
             encode(hello, helloRetryRequest: record.helloRetryRequest != nil, into: &json)
         } else {
             json.null()
         }
-        json.key("certificates"); encode(record.certificates, into: &json)
+        json.key("certificates")
+        if cache != nil { cache?.writeChain(record.certificates, into: &json) } else { encode(record.certificates, into: &json) }
         json.key("client_certificates"); encode(record.clientCertificates, into: &json)
         json.key("ja3"); json.string(record.ja3?.hash)
         json.key("ja3_string"); json.string(record.ja3?.string)
@@ -119,10 +126,23 @@ public enum RecordEncoder {
     }
 
     static func encode(_ hello: ClientHello, into json: inout JSONWriter) {
+        var cache: FragmentCache?
+        encode(hello, into: &json, cache: &cache)
+    }
+
+    static func encode(_ hello: ClientHello, into json: inout JSONWriter, cache: inout FragmentCache?) {
         json.beginObject()
         json.key("version"); json.string(hello.version.name)
         json.key("random"); json.hexString(bytes: hello.random)
         json.key("session_id"); json.hexString(bytes: hello.sessionID)
+        if cache != nil { cache?.writeOffer(hello, into: &json) } else { encodeOffer(hello, into: &json) }
+        json.key("server_name"); json.string(hello.serverName)
+        if cache != nil { cache?.writeLists(hello, into: &json) } else { encodeLists(hello, into: &json) }
+        json.endObject()
+    }
+
+    /// client_hello's members from cipher_suites to extensions.
+    static func encodeOffer(_ hello: ClientHello, into json: inout JSONWriter) {
         json.key("cipher_suites"); json.beginArray()
         for suite in hello.cipherSuites { json.string(suite.name) }
         json.endArray()
@@ -132,7 +152,10 @@ public enum RecordEncoder {
         json.key("extensions"); json.beginArray()
         for ext in hello.extensions { json.string(ext.type.name) }
         json.endArray()
-        json.key("server_name"); json.string(hello.serverName)
+    }
+
+    /// client_hello's members from alpn to ech.
+    static func encodeLists(_ hello: ClientHello, into json: inout JSONWriter) {
         json.key("alpn"); json.beginArray()
         for protocolName in hello.alpn { json.string(bytes: protocolName) }
         json.endArray()
@@ -155,7 +178,6 @@ public enum RecordEncoder {
         for mode in hello.pskModes { json.string(RegistryName.pskKeyExchangeMode(mode)) }
         json.endArray()
         json.key("ech"); json.bool(hello.hasECH)
-        json.endObject()
     }
 
     /// `helloRetryRequest`: the server sent one in this handshake (it stays true when a real ServerHello

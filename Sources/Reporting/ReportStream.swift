@@ -78,6 +78,8 @@ public struct ReportStream: ~Copyable {
     public let includeSummary: Bool
     public var output: OutputFile
     private var json = JSONWriter()
+    /// Repeating parts of records, encoded once (the output is compact in both JSON formats).
+    private var fragments: FragmentCache? = FragmentCache()
     private var recordsWritten = 0
     private var table = TextTable()
 
@@ -99,14 +101,14 @@ public struct ReportStream: ~Copyable {
         switch format {
         case .ndjson:
             json.reset()
-            RecordEncoder.encode(record, into: &json)
+            RecordEncoder.encode(record, into: &json, cache: &fragments)
             json.newline()
             output.write(json.bytes)
         case .json:
             json.reset()
             if recordsWritten > 0 { output.write(",") }
             output.write("\n  ")
-            RecordEncoder.encode(record, into: &json)
+            RecordEncoder.encode(record, into: &json, cache: &fragments)
             output.write(json.bytes)
         case .text:
             output.write(table.row(record))
