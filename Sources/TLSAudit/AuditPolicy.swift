@@ -68,7 +68,12 @@ public struct AuditPolicy: Sendable, Hashable {
     /// Longest acceptable leaf validity, in days (cert-lifetime).
     public var maximumCertificateLifetimeDays: Int
     /// Severity of every finding id under this policy (the catalog's column, then any overrides).
-    public var severities: [String: Severity]
+    public var severities: [String: Severity] {
+        didSet { seriousWeaknessMask = TLSAudit.seriousWeaknessMask(self) }
+    }
+    /// The suite weaknesses this policy rates high or critical (bits of `suiteWeaknessIDs`), kept with the
+    /// severities it derives from: the client-offer rule reads it for every record.
+    private(set) var seriousWeaknessMask: UInt16 = 0
     /// Ids never reported (broken-crypto ids are ignored here).
     public var disabled: Set<String>
     public var exceptions: [Exception]
@@ -93,6 +98,7 @@ public struct AuditPolicy: Sendable, Hashable {
         self.severities = severities
         self.disabled = disabled
         self.exceptions = exceptions
+        self.seriousWeaknessMask = TLSAudit.seriousWeaknessMask(self)
     }
 
     /// The severity this policy gives `id`; broken-crypto ids never go below critical.

@@ -153,6 +153,31 @@ func suiteWeaknesses(_ parts: CipherSuiteParts) -> [(id: String, why: String)] {
     return result
 }
 
+/// Every id `suiteWeaknesses` can give, in a fixed order: bit i of a weakness mask is `suiteWeaknessIDs[i]`.
+let suiteWeaknessIDs = [
+    "cipher-null", "cipher-anon", "cipher-export", "cipher-rc4", "cipher-rc2", "cipher-des", "cipher-md5-mac",
+    "cipher-3des", "cipher-cbc", "cipher-sha1-mac",
+]
+
+/// `suiteWeaknesses` of every code point as a bit mask, worked out once (128 KB): judging a ClientHello's
+/// offer is then a table read per suite, not a registry lookup and an array of strings (it was the
+/// costliest rule on a connection-heavy capture).
+let suiteWeaknessMasks: [UInt16] = (0...0xffff).map { raw in
+    guard let parts = CipherSuite(rawValue: UInt16(raw)).parts else { return 0 }
+    var mask: UInt16 = 0
+    for weakness in suiteWeaknesses(parts) {
+        if let bit = suiteWeaknessIDs.firstIndex(of: weakness.id) { mask |= 1 << bit }
+    }
+    return mask
+}
+
+/// The weaknesses (as a mask over `suiteWeaknessIDs`) that `policy` rates high or critical.
+func seriousWeaknessMask(_ policy: AuditPolicy) -> UInt16 {
+    var mask: UInt16 = 0
+    for (bit, id) in suiteWeaknessIDs.enumerated() where policy.severity(of: id) >= .high { mask |= 1 << bit }
+    return mask
+}
+
 /// Static key exchanges: the server's long-term key protects every session (RFC 9325 §4.1).
 /// Anonymous DH/ECDH suites are ephemeral, and cipher-anon already covers them; TLS_NULL_WITH_NULL_NULL has
 /// no key exchange at all.
@@ -485,16 +510,17 @@ private func checkClientOffer(_ input: AuditInput, _ policy: AuditPolicy, _ out:
             weakVersions.append(version.name)
         }
     }
-    // Each distinct suite judged once, and only the first four named: a crafted hello repeats tens of
-    // thousands of suites, and the rule must stay linear with a bounded message.
-    var judged = Set<CipherSuite>()
-    var weakSuiteCount = 0
+    // Each distinct weak suite counted once, and only the first four named: a crafted hello repeats tens of
+    // thousands of suites, and the rule must stay linear with a bounded message. GREASE values have no
+    // parts, so no weakness.
+    let seriousMask = policy.seriousWeaknessMask
+    var weakSuites = Set<CipherSuite>()
     var weakSuiteNames: [String] = []
-    for suite in hello.cipherSuites where !suite.isGREASE && judged.insert(suite).inserted {
-        guard let parts = suite.parts, suiteWeaknesses(parts).contains(where: { serious($0.id) }) else { continue }
-        weakSuiteCount += 1
+    for suite in hello.cipherSuites where suiteWeaknessMasks[Int(suite.rawValue)] & seriousMask != 0 {
+        guard weakSuites.insert(suite).inserted else { continue }
         if weakSuiteNames.count < 4 { weakSuiteNames.append(suite.name) }
     }
+    let weakSuiteCount = weakSuites.count
     guard !weakVersions.isEmpty || weakSuiteCount > 0 else { return }
     var pieces: [String] = []
     if weakSuiteCount > 0 {

@@ -148,3 +148,18 @@ import Testing
         #expect(finding("policy-group", tls12(group: 0x0017)) == nil)
     }
 }
+
+/// The weakness table the client-offer rule reads is `suiteWeaknesses` exactly, for every code point (so
+/// `suiteWeaknessIDs` names every id the function can give).
+@Test func suiteWeaknessMasksAgreeWithSuiteWeaknesses() {
+    var weakSuites = 0
+    for raw in 0...0xffff {
+        let suite = CipherSuite(rawValue: UInt16(raw))
+        let expected = Set(suite.parts.map { suiteWeaknesses($0).map(\.id) } ?? [])
+        let mask = suiteWeaknessMasks[raw]
+        let fromMask = Set(suiteWeaknessIDs.indices.filter { mask & (1 << $0) != 0 }.map { suiteWeaknessIDs[$0] })
+        #expect(fromMask == expected, "\(suite.name)")
+        if !expected.isEmpty { weakSuites += 1 }
+    }
+    #expect(weakSuites > 200)
+}
