@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Benchmarks tlsscope against the libpcap read floor, tshark and ssldump on one capture.
 #
-#   bench/run.sh [CAPTURE]          (default: bench/out/tls-1024M.pcap, made by bench/make-capture.sh)
+#   bench/run.sh [CAPTURE...]       (default: bench/out/tls-1024M.pcap, made by bench/make-capture.sh, and
+#                                   bench/out/tls-short-1024M.pcap, the connection-heavy one, when it exists)
+#
+# With several captures, each is measured in a run of its own (the floor beside the tools every time), its
+# results in bench/out/NAME/, and bench/out/results.md holds all the tables.
 #
 # After one warm-up read of the capture into the page cache, the tools run in rounds (each once per round,
 # in turn; tshark after the rounds) under /usr/bin/time -f '%e %M' (peak resident set size; the wall time
@@ -24,8 +28,30 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 out=${BENCH_OUT:-$here/out}
-capture=${1:-$out/tls-1024M.pcap}
 mkdir -p "$out"
+if (( $# == 0 )); then
+    set -- "$out/tls-1024M.pcap"
+    [[ -r $out/tls-short-1024M.pcap ]] && set -- "$@" "$out/tls-short-1024M.pcap"
+fi
+if (( $# > 1 )); then
+    status=0
+    combined=$out/results.md
+    : > "$combined"
+    if [[ ${SKIP_TLSSCOPE:-0} != 1 && -z ${TLSSCOPE:-} ]]; then
+        echo "run: building tlsscope (release), once for every capture" >&2
+        (cd "$root" && swift build -c release --product tlsscope >&2) && export TLSSCOPE=$root/.build/release/tlsscope
+    fi
+    for one in "$@"; do
+        name=$(basename "$one")
+        name=${name%.pcap*}
+        echo "run: === $one ===" >&2
+        BENCH_OUT=$out/$name bash "$0" "$one" || status=$?
+        { echo "## $name"; echo; cat "$out/$name/results.md" 2>/dev/null; echo; } >> "$combined"
+    done
+    echo "run: all tables in $combined" >&2
+    exit $status
+fi
+capture=$1
 
 if [[ ! -r $capture ]]; then
     echo "run: cannot read capture '$capture' (make one with bench/make-capture.sh)" >&2
