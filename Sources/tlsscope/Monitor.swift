@@ -30,6 +30,11 @@ struct LiveOptions: ParsableArguments {
     @Option(name: .customLong("buffer-size"), help: "Kernel capture buffer in bytes (default: libpcap's, 2 MiB).")
     var bufferSize: Int?
 
+    @Flag(
+        name: .long,
+        help: "Hand each frame over as it arrives (TPACKET_V2) instead of in blocks of the kernel ring (TPACKET_V3, records up to 200 ms later).")
+    var immediate = false
+
     @Option(
         name: .customLong("idle-timeout"),
         help: "Give up on a connection (and report it) after this many seconds without a packet.")
@@ -114,7 +119,7 @@ struct LiveCapture: ~Copyable {
         var source: PcapSource
         do {
             source = try PcapSource.live(
-                interface: interface, snapLength: live.snaplen, promiscuous: !live.noPromiscuous, immediate: true,
+                interface: interface, snapLength: live.snaplen, promiscuous: !live.noPromiscuous, immediate: live.immediate,
                 bufferSize: live.bufferSize, timeoutMilliseconds: 200)
         } catch {
             FileHandleStandardError.write("tlsscope: \(error)\n")

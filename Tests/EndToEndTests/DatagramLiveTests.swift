@@ -30,8 +30,10 @@ import Glibc
     func monitorSeesARealDTLS12Handshake() throws {
         let server = try DTLSServer.start()
         defer { server.stop() }
+        // --immediate: per-frame delivery (TPACKET_V2); the other live tests run the default block mode.
         let monitor = try BackgroundRun.start([
             "monitor", "--interface", "lo", "--filter", "udp port \(server.port)", "--count", "1", "--format", "ndjson",
+            "--immediate",
         ])
         defer { monitor.kill() }
         try monitor.waitUntilListening()
