@@ -6,8 +6,8 @@ import Musl
 import Darwin
 #endif
 
-/// Reads the records of a classic pcap file in large blocks and hands out each frame in place: one
-/// `pread` per 4 MiB instead of libpcap's two `fread`s (and a copy) per record.
+/// Reads the records of a capture file in large blocks and hands out each frame in place: one `pread`
+/// per 4 MiB instead of libpcap's `fread`s (and a copy) per record.
 ///
 /// It reads only what it can be sure of: a record whose header is whole, whose captured length is at
 /// most the file's snapshot length (and libpcap's 262,144-byte maximum), and whose bytes are all there.
@@ -15,10 +15,27 @@ import Darwin
 /// the source seeks to that record's offset (`fallbackOffset`): damage is reported by one reader only,
 /// with libpcap's words and the exact offset.
 ///
-/// Record header (classic pcap, in the file's byte order):
+/// Classic pcap record header (in the file's byte order):
 ///
 ///     uint32 ts_sec; uint32 ts_usec_or_nsec; uint32 incl_len; uint32 orig_len;
+///
+/// pcapng (one section, one interface): after the Section Header and the first Interface Description
+/// Block, which libpcap has read when the file was opened, Enhanced Packet Blocks are read here and the
+/// block types libpcap ignores are passed over; any other block (another IDB or SHB, a Simple or obsolete
+/// Packet Block, an EPB of another interface) is libpcap's from there on, which is exactly the state
+/// libpcap has: it read nothing but the SHB and the first IDB.
+///
+///     Enhanced Packet Block: uint32 type = 6, uint32 total_length, uint32 interface_id,
+///         uint32 ts_high, uint32 ts_low, uint32 captured_len, uint32 original_len,
+///         data (padded to 4), options, uint32 total_length
 final class PcapBlockReader {
+    private enum Format {
+        /// Fraction of a second in micro- (1000) or nanoseconds (1).
+        case pcap(ticksToNanoseconds: Int64)
+        /// Timestamps count units of 1 / `unitsPerSecond` (10^6 or 10^9); `scale` turns the fraction into ns.
+        case pcapng(unitsPerSecond: UInt64, scale: Int64)
+    }
+    private let format: Format
     /// Bytes read per `pread`; a record (≤ 16 + 262,144 bytes) always fits with room to spare.
     static let blockSize = 4 * 1024 * 1024
     /// libpcap's MAXIMUM_SNAPLEN: a larger captured length is never in a good record of the link types
@@ -26,8 +43,8 @@ final class PcapBlockReader {
     static let maximumCapturedLength = 262_144
 
     private let descriptor: Int32
-    private let swapped: Bool
-    private let ticksToNanoseconds: Int64
+    /// The file's byte order is not this machine's.
+    let swapped: Bool
     private let maximumLength: Int
     private let buffer: UnsafeMutableRawBufferPointer
     /// File offset of `buffer[0]`, bytes of `buffer` that hold file data, and the next record's index in it.
@@ -44,17 +61,99 @@ final class PcapBlockReader {
     ///   - magic: the file header's magic number as read in host order.
     ///   - snapshot: libpcap's snapshot length for the file (`pcap_snapshot`).
     init?(descriptor: Int32, start: Int64, magic: UInt32, snapshot: Int) {
+        let ticks: Int64
         switch magic {
-        case 0xa1b2_c3d4: (swapped, ticksToNanoseconds) = (false, 1000)
-        case 0xa1b2_3c4d: (swapped, ticksToNanoseconds) = (false, 1)
-        case 0xd4c3_b2a1: (swapped, ticksToNanoseconds) = (true, 1000)
-        case 0x4d3c_b2a1: (swapped, ticksToNanoseconds) = (true, 1)
+        case 0xa1b2_c3d4: (swapped, ticks) = (false, 1000)
+        case 0xa1b2_3c4d: (swapped, ticks) = (false, 1)
+        case 0xd4c3_b2a1: (swapped, ticks) = (true, 1000)
+        case 0x4d3c_b2a1: (swapped, ticks) = (true, 1)
         default: return nil
         }
+        self.format = .pcap(ticksToNanoseconds: ticks)
         self.descriptor = descriptor
         self.maximumLength = min(snapshot, Self.maximumCapturedLength)
         self.bufferOffset = start
         self.buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.blockSize, alignment: 16)
+    }
+
+    private init(descriptor: Int32, start: Int64, swapped: Bool, format: Format, snapshot: Int) {
+        self.descriptor = descriptor
+        self.swapped = swapped
+        self.format = format
+        self.maximumLength = min(snapshot, Self.maximumCapturedLength)
+        self.bufferOffset = start
+        self.buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.blockSize, alignment: 16)
+    }
+
+    /// A reader for a pcapng file whose first section starts with the SHB, then (after blocks libpcap
+    /// ignores) one IDB with a microsecond or nanosecond resolution and no time offset; nil for anything
+    /// else (libpcap reads such files whole). Reads the file's first blocks with `pread`.
+    static func pcapng(descriptor: Int32, snapshot: Int) -> PcapBlockReader? {
+        var header = [UInt8](repeating: 0, count: 64 * 1024)
+        let count = header.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, 0) }
+        guard count > 0 else { return nil }
+        return header.withUnsafeBytes { bytes -> PcapBlockReader? in
+            let bytes = UnsafeRawBufferPointer(rebasing: bytes[..<count])
+            guard bytes.count >= 28, bytes.loadUnaligned(fromByteOffset: 0, as: UInt32.self) == 0x0a0d_0d0a else {
+                return nil
+            }
+            let swapped: Bool
+            switch bytes.loadUnaligned(fromByteOffset: 8, as: UInt32.self) {
+            case 0x1a2b_3c4d: swapped = false
+            case 0x4d3c_2b1a: swapped = true
+            default: return nil
+            }
+            func word(_ at: Int) -> UInt32? {
+                guard at >= 0, at + 4 <= bytes.count else { return nil }
+                let value = bytes.loadUnaligned(fromByteOffset: at, as: UInt32.self)
+                return swapped ? value.byteSwapped : value
+            }
+            func half(_ at: Int) -> UInt16? {
+                guard at >= 0, at + 2 <= bytes.count else { return nil }
+                let value = bytes.loadUnaligned(fromByteOffset: at, as: UInt16.self)
+                return swapped ? value.byteSwapped : value
+            }
+            // Blocks up to the first IDB, all within what was read.
+            var offset = 0
+            var sawSectionHeader = false
+            while true {
+                guard let type = word(offset), let length = word(offset + 4).map(Int.init), length >= 12,
+                    length % 4 == 0, offset + length <= bytes.count, word(offset + length - 4) == UInt32(length)
+                else { return nil }
+                if type == 0x0a0d_0d0a {
+                    guard !sawSectionHeader else { return nil }  // a second section before any interface
+                    sawSectionHeader = true
+                } else if type == 1 {
+                    // IDB: link type (2), reserved (2), snaplen (4), options from +16.
+                    var unitsPerSecond: UInt64 = 1_000_000
+                    var option = offset + 16
+                    while option + 4 <= offset + length - 4 {
+                        guard let code = half(option), let optionLength = half(option + 2).map(Int.init) else { return nil }
+                        if code == 0 { break }
+                        let value = option + 4
+                        guard value + optionLength <= offset + length - 4 else { return nil }
+                        if code == 9 {  // if_tsresol: 10^-6 and 10^-9 only
+                            guard optionLength == 1 else { return nil }
+                            switch bytes[value] {
+                            case 6: unitsPerSecond = 1_000_000
+                            case 9: unitsPerSecond = 1_000_000_000
+                            default: return nil
+                            }
+                        } else if code == 14 {  // if_tsoffset: left to libpcap
+                            return nil
+                        }
+                        option = value + ((optionLength + 3) & ~3)
+                    }
+                    let scale: Int64 = unitsPerSecond == 1_000_000 ? 1000 : 1
+                    return PcapBlockReader(
+                        descriptor: descriptor, start: Int64(offset + length), swapped: swapped,
+                        format: .pcapng(unitsPerSecond: unitsPerSecond, scale: scale), snapshot: snapshot)
+                } else if type == 2 || type == 3 || type == 6 {
+                    return nil  // a packet before any interface: libpcap's to report
+                }
+                offset += length
+            }
+        }
     }
 
     deinit { buffer.deallocate() }
@@ -75,6 +174,66 @@ final class PcapBlockReader {
 
     /// The next record. The frame's bytes are valid until the next call.
     func next() -> Step {
+        switch format {
+        case .pcap(let ticks): nextRecord(ticksToNanoseconds: ticks)
+        case .pcapng(let unitsPerSecond, let scale): nextBlock(unitsPerSecond: unitsPerSecond, scale: scale)
+        }
+    }
+
+    /// Bytes of the largest pcapng block read here (a packet and its options); a larger one is libpcap's.
+    static let maximumBlockLength = 1024 * 1024
+
+    /// The next Enhanced Packet Block, passing over the block types libpcap ignores.
+    private func nextBlock(unitsPerSecond: UInt64, scale: Int64) -> Step {
+        while true {
+            if filled - position < 12, let failure = refill() { return failure }
+            let available = filled - position
+            if available == 0 { return .end }
+            if available < 12 { return fallBack() }
+            let type = word(position)
+            let length = Int(word(position + 4))
+            guard length >= 12, length % 4 == 0, length <= Self.maximumBlockLength else { return fallBack() }
+            if available < length {
+                if let failure = refill() { return failure }
+                guard filled - position >= length else { return fallBack() }
+            }
+            guard word(position + length - 4) == UInt32(length) else { return fallBack() }
+            switch type {
+            case 6:
+                guard length >= 32, word(position + 8) == 0 else { return fallBack() }
+                let capturedLength = Int(word(position + 20))
+                let originalLength = Int(word(position + 24))
+                guard capturedLength <= maximumLength, capturedLength <= originalLength,
+                    28 + ((capturedLength + 3) & ~3) + 4 <= length
+                else { return fallBack() }
+                let units = UInt64(word(position + 12)) << 32 | UInt64(word(position + 16))
+                // As libpcap converts (sf-pcapng.c): seconds and fraction, the fraction scaled to ns; and as
+                // PcapSource reads libpcap's seconds (a value in [-2^31, 0) taken as a time after 2038).
+                var seconds = Int64(truncatingIfNeeded: units / unitsPerSecond)
+                if seconds < 0 && seconds >= -0x8000_0000 { seconds &+= 0x1_0000_0000 }
+                let fraction = Int64(truncatingIfNeeded: units % unitsPerSecond)
+                let start = position + 28
+                position += length
+                return .frame(
+                    FrameView(
+                        timestampNanoseconds: seconds &* 1_000_000_000 &+ fraction &* scale,
+                        capturedLength: capturedLength, originalLength: originalLength,
+                        bytes: UnsafeRawBufferPointer(rebasing: buffer[start..<start + capturedLength])))
+            case 0x0a0d_0d0a, 1, 2, 3:
+                return fallBack()  // a new section or interface, a Simple or obsolete Packet Block
+            default:
+                position += length  // name resolution, statistics, secrets, custom: libpcap ignores them too
+            }
+        }
+    }
+
+    private func word(_ at: Int) -> UInt32 {
+        let value = UnsafeRawBufferPointer(buffer).loadUnaligned(fromByteOffset: at, as: UInt32.self)
+        return swapped ? value.byteSwapped : value
+    }
+
+    /// The next classic pcap record.
+    private func nextRecord(ticksToNanoseconds: Int64) -> Step {
         if filled - position < 16, let failure = refill() { return failure }
         let available = filled - position
         if available == 0 { return .end }

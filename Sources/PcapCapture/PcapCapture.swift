@@ -94,8 +94,8 @@ public final class BreakLoopHandle: Sendable {
 
 /// How a capture file's records are read.
 public enum FileReader: Sendable, Hashable {
-    /// Classic pcap files (regular files, the link types tlsscope decodes) in large blocks, frames handed
-    /// out in place (`PcapBlockReader`); pcapng, pipes and anything unusual through libpcap.
+    /// Regular pcap and pcapng files (of the link types tlsscope decodes; pcapng with one interface) in large
+    /// blocks, frames handed out in place (`PcapBlockReader`); pipes and anything unusual through libpcap.
     case automatic
     /// Every record through libpcap's `pcap_next_ex` (the reference the block reader is tested against).
     case libpcap
@@ -221,12 +221,17 @@ public struct PcapSource: ~Copyable {
             self.offset = position >= 0 ? position : 0
         }
         let linkType = self.linkType
-        let nativeOrder = magic == 0xa1b2_c3d4 || magic == 0xa1b2_3c4d
-        if reader == .automatic, isRegular, classicPcap,
-            Self.blockReadableLinkTypes.contains(linkType)
-                || (nativeOrder && Self.nativeOrderBlockReadableLinkTypes.contains(linkType))
-        {
-            self.blockReader = PcapBlockReader(descriptor: fd, start: 24, magic: magic, snapshot: snapshot)
+        if reader == .automatic, isRegular {
+            let candidate =
+                classicPcap
+                ? PcapBlockReader(descriptor: fd, start: 24, magic: magic, snapshot: snapshot)
+                : PcapBlockReader.pcapng(descriptor: fd, snapshot: snapshot)
+            if let candidate,
+                Self.blockReadableLinkTypes.contains(linkType)
+                    || (!candidate.swapped && Self.nativeOrderBlockReadableLinkTypes.contains(linkType))
+            {
+                self.blockReader = candidate
+            }
         }
     }
 
@@ -332,14 +337,15 @@ public struct PcapSource: ~Copyable {
                     return .end
                 case .fallback:
                     // libpcap reads on from the record the block reader would not vouch for.
+                    // `offset` stays the end of the last frame, as libpcap's reading reports it (a pcapng block
+                    // passed over since is not counted until a frame follows it).
                     let resume = blockReader.fallbackOffset ?? blockReader.offset
                     self.blockReader = nil
-                    offset = resume
                     if let file, fseeko(file, off_t(resume), SEEK_SET) != 0 {
                         throw .damaged(source: sourceName, offset: resume, message: Self.errnoText(errno))
                     }
                 case .readError(let code):
-                    throw .damaged(source: sourceName, offset: blockReader.offset, message: Self.errnoText(code))
+                    throw .damaged(source: sourceName, offset: offset, message: Self.errnoText(code))
                 }
                 if self.blockReader == nil { break }
             }

@@ -2,7 +2,7 @@ import Foundation
 import PcapCapture
 import Testing
 
-/// The block reader (`FileReader.automatic` on classic pcap) against libpcap's `pcap_next_ex`
+/// The block reader (`FileReader.automatic` on pcap and pcapng files) against libpcap's `pcap_next_ex`
 /// (`FileReader.libpcap`): the same frames, bytes, timestamps, offsets and errors, on every capture at hand
 /// and on captures damaged in every way a cut or a bad length can.
 @Suite struct BlockReaderTests {
@@ -126,12 +126,53 @@ import Testing
         #expect(blocks.bytesRead == Int64(builder.bytes.count))
     }
 
-    @Test func pcapngAndPipesStayWithLibpcap() throws {
+    /// pcapng with one interface, cut at every length: the same frames, offsets and errors as libpcap.
+    @Test(arguments: [false, true])
+    func everyCutOfAPcapngGivesTheSameFramesAndDamage(nanosecond: Bool) throws {
         let directory = try TemporaryDirectory()
-        var builder = PcapngFileBuilder(nanosecond: true)
-        builder.add(timestamp: 1, data: Frames.tcp)
-        let source = try PcapSource(file: try directory.write("a.pcapng", builder.bytes))
-        let inBlocks = source.readsInBlocks
-        #expect(!inBlocks)
+        var builder = PcapngFileBuilder(nanosecond: nanosecond)
+        builder.add(timestamp: 1_700_000_000_123_456, data: Frames.tcp)
+        builder.addNameResolutionBlock()
+        builder.add(timestamp: 5_000_000_000_000_000_007, data: Frames.udp, originalLength: 1500)
+        builder.addStatisticsBlock()
+        builder.add(timestamp: 3, data: Frames.tcp)
+        builder.addStatisticsBlock()
+        let whole = try Self.readBoth(try directory.write("whole.pcapng", builder.bytes))
+        #expect(whole.blocks.usedBlocks)
+        #expect(whole.blocks.frames.count == 3 && whole.blocks.frames == whole.libpcap.frames)
+        for length in 1...builder.bytes.count {
+            let path = try directory.write("cut-\(length).pcapng", Array(builder.bytes.prefix(length)))
+            guard let (blocks, libpcap) = try? Self.readBoth(path) else {
+                #expect(throws: CaptureError.self, "cut at \(length)") { try PcapSource(file: path, reader: .libpcap) }
+                continue
+            }
+            #expect(blocks.frames == libpcap.frames, "cut at \(length)")
+            #expect(blocks.error?.description == libpcap.error?.description, "cut at \(length)")
+            #expect(blocks.bytesRead == libpcap.bytesRead, "cut at \(length)")
+        }
+    }
+
+    /// What the block reader leaves to libpcap part-way: a second interface, a packet on an interface with
+    /// no description — libpcap reads on from that block, with the state it had (the first interface).
+    @Test func pcapngWithAnotherInterfaceOrAnUnknownOneIsLibpcapsFromThere() throws {
+        let directory = try TemporaryDirectory()
+        var twoInterfaces = PcapngFileBuilder(nanosecond: true)
+        twoInterfaces.add(timestamp: 10, data: Frames.tcp)
+        twoInterfaces.addInterface()
+        twoInterfaces.add(interface: 1, timestamp: 20, data: Frames.udp)
+        twoInterfaces.add(timestamp: 30, data: Frames.tcp)
+        let two = try Self.readBoth(try directory.write("two.pcapng", twoInterfaces.bytes))
+        #expect(two.blocks.usedBlocks)
+        #expect(two.blocks.frames.count == 3 && two.blocks.frames == two.libpcap.frames)
+        #expect(two.blocks.error == nil && two.libpcap.error == nil)
+        #expect(two.blocks.bytesRead == two.libpcap.bytesRead)
+
+        var unknownInterface = PcapngFileBuilder(nanosecond: false)
+        unknownInterface.add(timestamp: 10, data: Frames.tcp)
+        unknownInterface.add(interface: 7, timestamp: 20, data: Frames.udp)
+        let unknown = try Self.readBoth(try directory.write("unknown.pcapng", unknownInterface.bytes))
+        #expect(unknown.blocks.frames == unknown.libpcap.frames && unknown.blocks.frames.count == 1)
+        #expect(unknown.blocks.error != nil)
+        #expect(unknown.blocks.error?.description == unknown.libpcap.error?.description)
     }
 }

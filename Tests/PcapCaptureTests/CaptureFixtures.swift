@@ -87,6 +87,31 @@ struct PcapngFileBuilder {
         put32(length)
     }
 
+    /// Appends a second Interface Description Block (interface 1), in microseconds.
+    mutating func addInterface(linkType: UInt16 = 1) {
+        put32(1)
+        put32(20)
+        put16(linkType)
+        put16(0)
+        put32(65_535)
+        put32(20)
+    }
+
+    /// Appends an Enhanced Packet Block on interface `interface` (see `add`).
+    mutating func add(interface: UInt32, timestamp: UInt64, data: [UInt8]) {
+        let start = bytes.count
+        add(timestamp: timestamp, data: data)
+        withUnsafeBytes(of: interface.littleEndian) { bytes.replaceSubrange(start + 8..<start + 12, with: $0) }
+    }
+
+    /// Appends a Name Resolution Block with no records but its end marker (libpcap passes over it).
+    mutating func addNameResolutionBlock() {
+        put32(4)
+        put32(16)
+        put32(0)  // nrb_record_end
+        put32(16)
+    }
+
     /// Appends an Interface Statistics Block (not a packet; writers put one at the end of a capture).
     mutating func addStatisticsBlock() {
         put32(5)
