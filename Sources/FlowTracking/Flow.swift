@@ -108,6 +108,11 @@ public struct FlowEnd: Sendable, Hashable {
     public var packets: Int
     /// TCP payload bytes seen in either direction, retransmissions included.
     public var bytes: Int
+    /// The table's `packetSequence` at the flow's first and last packet: where the flow stands in the
+    /// capture's packet order, so ends from several tables (one per worker thread) can be put in the order
+    /// one table would have given them (last packet: the idle order; first: the creation order).
+    public var firstSequence: UInt64 = 0
+    public var lastSequence: UInt64 = 0
 
     /// `now - last > timeout`: a flow last seen at `last` is idle at `now`. Without trapping on extreme
     /// (capture-supplied) timestamps. Both flow tables end their idle flows by it.
@@ -117,12 +122,17 @@ public struct FlowEnd: Sendable, Hashable {
         return overflow ? now > last : elapsed > timeout
     }
 
-    public init(reason: FlowEndReason, firstTimestamp: Int64, lastTimestamp: Int64, packets: Int, bytes: Int) {
+    public init(
+        reason: FlowEndReason, firstTimestamp: Int64, lastTimestamp: Int64, packets: Int, bytes: Int,
+        firstSequence: UInt64 = 0, lastSequence: UInt64 = 0
+    ) {
         self.reason = reason
         self.firstTimestamp = firstTimestamp
         self.lastTimestamp = lastTimestamp
         self.packets = packets
         self.bytes = bytes
+        self.firstSequence = firstSequence
+        self.lastSequence = lastSequence
     }
 }
 

@@ -31,7 +31,7 @@ public struct FlowIndex {
     static let maxProbe = 64
     public static let initialCapacity = 256
 
-    public struct Seeds {
+    public struct Seeds: Sendable {
         @usableFromInline var first: UInt64
         @usableFromInline var second: UInt64
         @usableFromInline var third: UInt64
@@ -60,7 +60,10 @@ public struct FlowIndex {
 
     /// Equal keys give equal hashes; the words cover every field of the key.
     @inlinable @inline(__always)
-    func hash(_ key: FlowKey) -> UInt32 {
+    func hash(_ key: FlowKey) -> UInt32 { Self.hash(key, seeds: seeds) }
+
+    @inlinable @inline(__always)
+    static func hash(_ key: FlowKey, seeds: Seeds) -> UInt32 {
         let ports = UInt64(key.lowPort) << 32 | UInt64(key.highPort) << 16 | UInt64(key.transport.rawValue)
         let family: UInt64 = (key.lowAddress.isIPv6 ? 1 : 0) << 8 | (key.highAddress.isIPv6 ? 1 : 0) << 9
         // Each word the capture chooses enters a multiply either next to a seed or next to a seeded product,
@@ -151,5 +154,24 @@ public struct FlowIndex {
             while buckets[position].slot >= 0 { position = (position + 1) & mask }
             buckets[position] = Bucket(hash: hash, slot: bucket.slot)
         }
+    }
+}
+
+/// Spreads flows over `count` workers (a sharded run's): both directions of a flow, by its key, go to the
+/// same one. With the flow index's seeded hash, so a capture cannot be made to pile its flows on one worker.
+public struct FlowSharder: Sendable {
+    public let count: Int
+    private let seeds: FlowIndex.Seeds
+
+    public init(count: Int, seeds: FlowIndex.Seeds = .random()) {
+        self.count = max(1, count)
+        self.seeds = seeds
+    }
+
+    /// The worker of the packet's flow, in 0..<count.
+    @inline(__always)
+    public func shard(of packet: DecodedPacket) -> Int {
+        let hash = FlowIndex.hash(FlowKey.canonical(packet).key, seeds: seeds)
+        return Int((UInt64(hash) &* UInt64(count)) >> 32)
     }
 }

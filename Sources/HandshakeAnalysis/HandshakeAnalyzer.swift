@@ -27,6 +27,19 @@ public struct AnalysisOptions: Sendable {
     public var reportAtHandshakeEnd = false
     public init() {}
 
+    /// The options of one of `workers` flow trackers that share the run's caps (a sharded run): each gets
+    /// an even share of the flow counts, of the memory budget and of the buffered bytes and segments.
+    public func share(among workers: Int) -> AnalysisOptions {
+        let workers = max(1, workers)
+        var result = self
+        result.reassembly.maxFlows = max(1, reassembly.maxFlows / workers)
+        result.reassembly.maxMemoryBytes = max(1, reassembly.maxMemoryBytes / workers)
+        result.reassembly.maxBufferedBytesTotal = max(1, reassembly.maxBufferedBytesTotal / workers)
+        result.reassembly.maxBufferedSegmentsTotal = max(1, reassembly.maxBufferedSegmentsTotal / workers)
+        result.udp.maxFlows = max(1, udp.maxFlows / workers)
+        return result
+    }
+
     /// The idle timeout of both flow tables (`reassembly` and `udp`), for callers that do not import them
     /// (`monitor --idle-timeout` ends quiet UDP flows too).
     public var idleTimeoutNanoseconds: Int64 {
@@ -69,50 +82,35 @@ public struct AnalysisCounters: Sendable, Hashable {
 
 /// The one place the pipeline stages are wired together: frames in, handshake records out.
 ///
-/// Frames are decoded, TCP segments reassembled per flow, each flow's bytes parsed by a
-/// `TLSSession`; a connection's record is due when it ends (FIN/RST, idle, eviction) or at `finish`.
+/// Two halves, which a sharded run (`tlsscope analyze --threads N`) puts on different threads: a
+/// `FrameIntake` decodes frames into TCP/UDP packets (IP fragments reassembled), and a `ConnectionTracker`
+/// reassembles TCP segments per flow, parses each flow's bytes with a `TLSSession` (UDP: a `UDPSession`), and
+/// hands out each connection whose record is due: when it ends (FIN/RST, idle, eviction) or at `finish`.
 /// Nothing here reads files or prints.
 public struct HandshakeAnalyzer {
     public let options: AnalysisOptions
-    /// The run's counters, with the flow table's and the fragment reassembler's figures of what could
-    /// not be followed.
+    /// The run's counters, with the flow tables' and the fragment reassembler's figures of what could not
+    /// be followed.
     public var counters: AnalysisCounters {
-        var result = frameCounters
-        let reassembly = reassembler.statistics
-        let udp = udpFlows.statistics
-        result.flowsEvicted = reassembly.flowsEvicted + udp.flowsEvicted
-        result.flowsTimedOut = reassembly.flowsTimedOut + udp.flowsTimedOut
-        result.flowsReused = reassembly.flowsReused + udp.flowsReused
-        result.rstIgnored = reassembly.rstIgnored
-        result.gaps = reassembly.gaps
-        result.gapBytes = reassembly.gapBytes
-        let fragments = fragmentStatistics
-        result.fragments = fragments.fragments
-        result.datagramsReassembled = fragments.datagramsReassembled
-        result.datagramsDropped = fragments.datagramsTimedOut + fragments.datagramsDroppedForCaps
-            + fragments.datagramsDroppedForOverlap + fragments.datagramsDroppedMalformed
+        var result = intake.counters
+        result.add(tracker.counters)
         return result
     }
-    private var frameCounters = AnalysisCounters()
-    private var reassembler: TCPReassembler<TLSSession>
-    private var udpFlows: UDPFlowTable<UDPSession>
-    private var fragments: IPFragmentReassembler
+    private var intake: FrameIntake
+    private var tracker: ConnectionTracker
     /// Completes the records of the `emit:` methods (monitor, tests); `analyze` hands `EndedConnection`s to
     /// its own `RecordCompletion` on a writer thread instead.
     private let completion: RecordCompletion
 
     public init(options: AnalysisOptions = AnalysisOptions()) {
         self.options = options
-        reassembler = TCPReassembler(limits: options.reassembly)
-        var udpLimits = options.udp
-        udpLimits.maxMemoryBytes = options.reassembly.maxMemoryBytes
-        udpFlows = UDPFlowTable(limits: udpLimits)
-        fragments = IPFragmentReassembler(limits: options.fragments)
+        intake = FrameIntake(options: options)
+        tracker = ConnectionTracker(options: options)
         completion = RecordCompletion(options: options)
     }
 
     /// Flows currently tracked (TCP and UDP).
-    public var activeFlows: Int { reassembler.flowCount + udpFlows.flowCount }
+    public var activeFlows: Int { tracker.activeFlows }
 
     /// Feeds one captured frame. `emit` receives each TLS connection that ended with this frame.
     public mutating func process(
@@ -129,6 +127,97 @@ public struct HandshakeAnalyzer {
         frame: UnsafeRawBufferPointer, timestamp: Int64, decoder: PacketDecoder,
         ended: (EndedConnection) -> Void
     ) {
+        switch intake.take(frame: frame, timestamp: timestamp, decoder: decoder) {
+        case .nothing:
+            break
+        case .packet(let packet):
+            tracker.packetSequence &+= 1
+            let payload = UnsafeRawBufferPointer(
+                rebasing: frame[packet.payloadOffset..<(packet.payloadOffset + packet.payloadLength)])
+            tracker.process(packet, payload: payload, timestamp: timestamp, ended: ended)
+        case .datagram(let packet, let datagram):
+            tracker.packetSequence &+= 1
+            datagram.withUnsafeBytes { bytes in
+                let payload = UnsafeRawBufferPointer(
+                    rebasing: bytes[packet.payloadOffset..<(packet.payloadOffset + packet.payloadLength)])
+                tracker.process(packet, payload: payload, timestamp: timestamp, ended: ended)
+            }
+        }
+    }
+
+    /// IP fragment reassembly counters (fragments seen, datagrams reassembled, timed out, dropped).
+    public var fragmentStatistics: IPFragmentStatistics { intake.fragmentStatistics }
+
+    /// Ends connections idle for longer than `options.reassembly.idleTimeoutNanoseconds` before `now`
+    /// (nanoseconds since 1970) and emits their records. `process` does this with each frame's time; a
+    /// live capture calls it when the link is quiet, with the wall clock.
+    public mutating func expireIdleFlows(now: Int64, emit: (HandshakeRecord) -> Void) {
+        let completion = self.completion
+        expireIdleFlows(now: now) { emit(completion.record(of: $0)) }
+    }
+
+    /// `expireIdleFlows(now:emit:)`, handing over the connections still to be completed.
+    public mutating func expireIdleFlows(now: Int64, ended: (EndedConnection) -> Void) {
+        intake.expire(now: now)
+        tracker.expireIdleFlows(now: now, ended: ended)
+    }
+
+    /// Reassembly counters (flows timed out, evicted, gaps, buffered bytes).
+    public var reassemblyStatistics: ReassemblyStatistics { tracker.reassemblyStatistics }
+
+    /// The UDP flow table's counters (flows created, evicted, evicted for memory, timed out, sessions' heap).
+    public var udpFlowStatistics: UDPFlowStatistics { tracker.udpFlowStatistics }
+
+    /// Bytes of UDP flow state now (table entries and the sessions' heap), under the run's memory budget.
+    public var udpMemoryInUse: Int { tracker.udpMemoryInUse }
+
+    /// Ends every connection still open (end of input) and emits their records.
+    public mutating func finish(emit: (HandshakeRecord) -> Void) {
+        let completion = self.completion
+        finish { emit(completion.record(of: $0)) }
+    }
+
+    /// `finish(emit:)`, handing over the connections still to be completed.
+    public mutating func finish(ended: (EndedConnection) -> Void) {
+        tracker.finish(ended: ended)
+    }
+}
+
+/// The first half of a `HandshakeAnalyzer`: frames decoded into TCP/UDP packets, IP fragments reassembled
+/// into datagrams, and the frame counters (packets, bytes, ignored, undecodable).
+public struct FrameIntake {
+    /// What a frame brought.
+    public enum Taken {
+        /// Nothing for the flow tables (not TCP/UDP, undecodable, or a fragment of a datagram not yet whole).
+        case nothing
+        /// A packet whose payload lies in the frame (`payloadOffset`, `payloadLength`: checked to be inside).
+        case packet(DecodedPacket)
+        /// A packet of a datagram rebuilt from IP fragments: its payload lies in these bytes (checked).
+        case datagram(DecodedPacket, [UInt8])
+    }
+
+    /// Frames, bytes, ignored and undecodable frames, and the fragment reassembler's figures.
+    public var counters: AnalysisCounters {
+        var result = frameCounters
+        let statistics = fragments.statistics
+        result.fragments = statistics.fragments
+        result.datagramsReassembled = statistics.datagramsReassembled
+        result.datagramsDropped = statistics.datagramsTimedOut + statistics.datagramsDroppedForCaps
+            + statistics.datagramsDroppedForOverlap + statistics.datagramsDroppedMalformed
+        return result
+    }
+    private var frameCounters = AnalysisCounters()
+    private var fragments: IPFragmentReassembler
+
+    public init(options: AnalysisOptions) {
+        fragments = IPFragmentReassembler(limits: options.fragments)
+    }
+
+    /// IP fragment reassembly counters (fragments seen, datagrams reassembled, timed out, dropped).
+    public var fragmentStatistics: IPFragmentStatistics { fragments.statistics }
+
+    /// Decodes one frame (counting it).
+    public mutating func take(frame: UnsafeRawBufferPointer, timestamp: Int64, decoder: PacketDecoder) -> Taken {
         frameCounters.packets += 1
         frameCounters.bytes += frame.count
         let content: DecodedFrame?
@@ -136,16 +225,22 @@ public struct HandshakeAnalyzer {
             content = try decoder.decodeFrame(frame)
         } catch {
             countUndecodable(error)
-            return
+            return .nothing
         }
         switch content {
         case .packet(let packet):
-            process(packet, in: frame, timestamp: timestamp, ended: ended)
+            return checked(packet, within: frame.count) ? .packet(packet) : .nothing
         case .fragment(let fragment):
-            reassemble(fragment, in: frame, timestamp: timestamp, decoder: decoder, ended: ended)
+            return reassemble(fragment, in: frame, timestamp: timestamp, decoder: decoder)
         case nil:
             frameCounters.ignoredFrames += 1
+            return .nothing
         }
+    }
+
+    /// Drops fragments waiting for longer than the fragment timeout (a live capture's quiet link).
+    public mutating func expire(now: Int64) {
+        fragments.expire(now: now)
     }
 
     private mutating func countUndecodable(_ error: DecodeError) {
@@ -153,13 +248,24 @@ public struct HandshakeAnalyzer {
         frameCounters.undecodableFramesByReason[error.frameReason, default: 0] += 1
     }
 
+    /// The packet's payload lies within the `count` bytes it was decoded from (else counted undecodable).
+    private mutating func checked(_ packet: DecodedPacket, within count: Int) -> Bool {
+        guard packet.payloadOffset >= 0, packet.payloadLength >= 0,
+            packet.payloadOffset <= count - packet.payloadLength
+        else {
+            frameCounters.undecodableFrames += 1
+            frameCounters.undecodableFramesByReason["payload-out-of-frame", default: 0] += 1
+            return false
+        }
+        return true
+    }
+
     /// A fragment goes to the fragment reassembler; a datagram it completes goes through the decoder's
     /// transport step (a tunnel inside may hold fragments of its own: at most `maxTunnelDepth` rounds).
     private mutating func reassemble(
-        _ first: IPFragment, in frame: UnsafeRawBufferPointer, timestamp: Int64, decoder: PacketDecoder,
-        ended: (EndedConnection) -> Void
-    ) {
-        guard var datagram = fragments.add(first, frame: frame, timestamp: timestamp) else { return }
+        _ first: IPFragment, in frame: UnsafeRawBufferPointer, timestamp: Int64, decoder: PacketDecoder
+    ) -> Taken {
+        guard var datagram = fragments.add(first, frame: frame, timestamp: timestamp) else { return .nothing }
         for _ in 0...DecodingLimits.maxTunnelDepth {
             let payload = datagram.payload
             let fragment = datagram.fragment
@@ -171,45 +277,90 @@ public struct HandshakeAnalyzer {
             case .success(let decodedContent): content = decodedContent
             case .failure(let error):
                 countUndecodable(error)
-                return
+                return .nothing
             }
             switch content {
             case .packet(let packet):
-                payload.withUnsafeBytes { process(packet, in: $0, timestamp: timestamp, ended: ended) }
-                return
+                return checked(packet, within: payload.count) ? .datagram(packet, payload) : .nothing
             case .fragment(let inner):
                 let next = payload.withUnsafeBytes { fragments.add(inner, frame: $0, timestamp: timestamp) }
-                guard let next else { return }
+                guard let next else { return .nothing }
                 datagram = next
             case nil:
                 frameCounters.ignoredFrames += 1
-                return
+                return .nothing
             }
+        }
+        return .nothing
+    }
+}
+
+/// The second half of a `HandshakeAnalyzer`: decoded packets into the TCP and UDP flow tables, each flow's
+/// bytes parsed, and each TLS/DTLS/QUIC connection handed out when its record is due.
+public struct ConnectionTracker {
+    public let options: AnalysisOptions
+    private var reassembler: TCPReassembler<TLSSession>
+    private var udpFlows: UDPFlowTable<UDPSession>
+    /// Connections seen, and UDP datagrams that started no DTLS/QUIC connection.
+    private var connections = 0
+    private var ignoredDatagrams = 0
+
+    public init(options: AnalysisOptions) {
+        self.options = options
+        reassembler = TCPReassembler(limits: options.reassembly)
+        var udpLimits = options.udp
+        udpLimits.maxMemoryBytes = options.reassembly.maxMemoryBytes
+        udpFlows = UDPFlowTable(limits: udpLimits)
+    }
+
+    /// The number of the packet being processed, in the capture's order (set before `process` and
+    /// `advanceClock`): the flow tables keep it per flow, and `EndedConnection.flowEnd` carries it.
+    public var packetSequence: UInt64 {
+        get { reassembler.packetSequence }
+        set {
+            reassembler.packetSequence = newValue
+            udpFlows.packetSequence = newValue
         }
     }
 
-    /// IP fragment reassembly counters (fragments seen, datagrams reassembled, timed out, dropped).
-    public var fragmentStatistics: IPFragmentStatistics { fragments.statistics }
+    /// Flows currently tracked (TCP and UDP).
+    public var activeFlows: Int { reassembler.flowCount + udpFlows.flowCount }
 
-    /// A decoded packet (its payload in `frame`: the captured frame, or a reassembled datagram) into the
-    /// flow table.
-    private mutating func process(
-        _ packet: DecodedPacket, in frame: UnsafeRawBufferPointer, timestamp: Int64, ended: (EndedConnection) -> Void
+    /// The counters of what was tracked (connections, ignored datagrams, and the flow tables' figures).
+    public var counters: AnalysisCounters {
+        var result = AnalysisCounters()
+        result.connections = connections
+        result.ignoredFrames = ignoredDatagrams
+        let reassembly = reassembler.statistics
+        let udp = udpFlows.statistics
+        result.flowsEvicted = reassembly.flowsEvicted + udp.flowsEvicted
+        result.flowsTimedOut = reassembly.flowsTimedOut + udp.flowsTimedOut
+        result.flowsReused = reassembly.flowsReused + udp.flowsReused
+        result.rstIgnored = reassembly.rstIgnored
+        result.gaps = reassembly.gaps
+        result.gapBytes = reassembly.gapBytes
+        return result
+    }
+
+    /// Reassembly counters (flows timed out, evicted, gaps, buffered bytes).
+    public var reassemblyStatistics: ReassemblyStatistics { reassembler.statistics }
+
+    /// The UDP flow table's counters.
+    public var udpFlowStatistics: UDPFlowStatistics { udpFlows.statistics }
+
+    /// Bytes of UDP flow state now (table entries and the sessions' heap), under the run's memory budget.
+    public var udpMemoryInUse: Int { udpFlows.memoryInUse }
+
+    /// A decoded packet (its payload: in the frame, or in a reassembled datagram) into the flow tables.
+    public mutating func process(
+        _ packet: DecodedPacket, payload: UnsafeRawBufferPointer, timestamp: Int64, ended: (EndedConnection) -> Void
     ) {
-        guard packet.payloadOffset >= 0, packet.payloadLength >= 0,
-            packet.payloadOffset <= frame.count - packet.payloadLength
-        else {
-            frameCounters.undecodableFrames += 1
-            frameCounters.undecodableFramesByReason["payload-out-of-frame", default: 0] += 1
-            return
-        }
-        let payload = UnsafeRawBufferPointer(
-            rebasing: frame[packet.payloadOffset..<(packet.payloadOffset + packet.payloadLength)])
         guard packet.transport == .tcp else {
             return processDatagram(packet, payload: payload, timestamp: timestamp, ended: ended)
         }
         // UDP flows end only by idleness: the capture's clock moves for them too (one branch when none).
         // What they held no longer counts against the TCP flows.
+        udpFlows.advanceClock(to: timestamp)
         if udpFlows.flowCount > 0 {
             udpFlows.expireIdleFlows(now: timestamp) { session, end in Self.report(session, end, to: ended) }
             reassembler.otherMemoryBytes = udpFlows.memoryInUse
@@ -230,7 +381,22 @@ public struct HandshakeAnalyzer {
                 session.markReported()
             },
             finished: { session, end in Self.report(session, end, to: ended) })
-        frameCounters.connections += newConnections
+        connections += newConnections
+    }
+
+    /// What `process` of a packet of this transport at `timestamp` does to the flows other than the
+    /// packet's own: idle ones end (TCP: UDP flows, then TCP flows; UDP: UDP flows). A sharded run calls it
+    /// for the packets another worker processes, so that every worker's flows age as in one table.
+    public mutating func advanceClock(for transport: TransportProtocol, to timestamp: Int64, ended: (EndedConnection) -> Void) {
+        udpFlows.advanceClock(to: timestamp)
+        if udpFlows.flowCount > 0 {
+            udpFlows.expireIdleFlows(now: timestamp) { session, end in Self.report(session, end, to: ended) }
+            reassembler.otherMemoryBytes = udpFlows.memoryInUse
+            udpFlows.otherMemoryBytes = reassembler.memoryInUse
+        }
+        if transport == .tcp {
+            reassembler.expireIdleFlows(now: timestamp) { session, end in Self.report(session, end, to: ended) }
+        }
     }
 
     /// A UDP datagram into the UDP flow table: a flow is made only for a datagram that starts a DTLS or QUIC
@@ -261,42 +427,18 @@ public struct HandshakeAnalyzer {
             },
             finished: { session, end in Self.report(session, end, to: ended) })
         reassembler.otherMemoryBytes = udpFlows.memoryInUse
-        if started { frameCounters.connections += 1 }
-        if ignored { frameCounters.ignoredFrames += 1 }
+        if started { connections += 1 }
+        if ignored { ignoredDatagrams += 1 }
     }
 
-    /// Ends connections idle for longer than `options.reassembly.idleTimeoutNanoseconds` before `now`
-    /// (nanoseconds since 1970) and emits their records. `process` does this with each frame's time; a
-    /// live capture calls it when the link is quiet, with the wall clock.
-    public mutating func expireIdleFlows(now: Int64, emit: (HandshakeRecord) -> Void) {
-        let completion = self.completion
-        expireIdleFlows(now: now) { emit(completion.record(of: $0)) }
-    }
-
-    /// `expireIdleFlows(now:emit:)`, handing over the connections still to be completed.
+    /// Ends connections idle for longer than the idle timeout before `now` (a live capture's quiet link).
     public mutating func expireIdleFlows(now: Int64, ended: (EndedConnection) -> Void) {
-        fragments.expire(now: now)
         reassembler.expireIdleFlows(now: now) { session, end in Self.report(session, end, to: ended) }
         udpFlows.expireIdleFlows(now: now) { session, end in Self.report(session, end, to: ended) }
         reassembler.otherMemoryBytes = udpFlows.memoryInUse
     }
 
-    /// Reassembly counters (flows timed out, evicted, gaps, buffered bytes).
-    public var reassemblyStatistics: ReassemblyStatistics { reassembler.statistics }
-
-    /// The UDP flow table's counters (flows created, evicted, evicted for memory, timed out, sessions' heap).
-    public var udpFlowStatistics: UDPFlowStatistics { udpFlows.statistics }
-
-    /// Bytes of UDP flow state now (table entries and the sessions' heap), under the run's memory budget.
-    public var udpMemoryInUse: Int { udpFlows.memoryInUse }
-
-    /// Ends every connection still open (end of input) and emits their records.
-    public mutating func finish(emit: (HandshakeRecord) -> Void) {
-        let completion = self.completion
-        finish { emit(completion.record(of: $0)) }
-    }
-
-    /// `finish(emit:)`, handing over the connections still to be completed.
+    /// Ends every connection still open (end of input): TCP flows, then UDP flows, each in creation order.
     public mutating func finish(ended: (EndedConnection) -> Void) {
         reassembler.finishAll { session, end in Self.report(session, end, to: ended) }
         udpFlows.finishAll { session, end in Self.report(session, end, to: ended) }
@@ -305,24 +447,48 @@ public struct HandshakeAnalyzer {
     /// A UDP connection gets a record when a hello was seen and its record was not written already.
     private static func report(_ session: UDPSession, _ end: FlowEnd, to ended: (EndedConnection) -> Void) {
         guard session.isTLS, !session.reported,
-            let connection = session.ended(
+            var connection = session.ended(
                 FlowExtent(
                     firstTimestamp: end.firstTimestamp, lastTimestamp: end.lastTimestamp, packets: end.packets,
                     bytes: end.bytes),
                 endReason: end.reason)
         else { return }
+        connection.flowEnd = end
         ended(connection)
     }
 
     /// A connection gets a record when it was TLS and its record was not written at handshake end already.
     private static func report(_ session: TLSSession, _ end: FlowEnd, to ended: (EndedConnection) -> Void) {
         guard session.isTLS, !session.reported else { return }
-        ended(
-            session.ended(
-                FlowExtent(
-                    firstTimestamp: end.firstTimestamp, lastTimestamp: end.lastTimestamp, packets: end.packets,
-                    bytes: end.bytes),
-                endReason: end.reason))
+        var connection = session.ended(
+            FlowExtent(
+                firstTimestamp: end.firstTimestamp, lastTimestamp: end.lastTimestamp, packets: end.packets,
+                bytes: end.bytes),
+            endReason: end.reason)
+        connection.flowEnd = end
+        ended(connection)
+    }
+}
+
+extension AnalysisCounters {
+    /// Adds another part's counters (the intake's frame counters and a tracker's flow counters; the trackers
+    /// of a sharded run).
+    public mutating func add(_ other: AnalysisCounters) {
+        packets += other.packets
+        bytes += other.bytes
+        ignoredFrames += other.ignoredFrames
+        undecodableFrames += other.undecodableFrames
+        for (reason, count) in other.undecodableFramesByReason { undecodableFramesByReason[reason, default: 0] += count }
+        connections += other.connections
+        flowsEvicted += other.flowsEvicted
+        flowsTimedOut += other.flowsTimedOut
+        flowsReused += other.flowsReused
+        rstIgnored += other.rstIgnored
+        gaps += other.gaps
+        gapBytes += other.gapBytes
+        fragments += other.fragments
+        datagramsReassembled += other.datagramsReassembled
+        datagramsDropped += other.datagramsDropped
     }
 }
 

@@ -187,6 +187,12 @@ public struct EndedConnection: Sendable {
     var serverChain: [[UInt8]]
     var clientChain: [[UInt8]]
     var isTLS13: Bool
+    /// What the flow table said when the flow ended (nil for a record written at handshake end, live):
+    /// its reason and the flow's first and last packet numbers, which order ends across flow tables.
+    public internal(set) var flowEnd: FlowEnd?
+
+    /// DTLS or QUIC (a UDP flow), not TLS over TCP.
+    public var overUDP: Bool { record.recordProtocol != .tls }
 
     /// Heap this value holds, roughly: the hellos, the certificate chains, the record's lists (messages,
     /// anomalies). For a budget over connections waiting to be completed.

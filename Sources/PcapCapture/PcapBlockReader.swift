@@ -46,7 +46,11 @@ final class PcapBlockReader {
     /// The file's byte order is not this machine's.
     let swapped: Bool
     private let maximumLength: Int
-    private let buffer: UnsafeMutableRawBufferPointer
+    /// The block being read (`buffer` is its bytes). Once blocks are shared (`shareBlocks`), a block that
+    /// readers still hold is left alone at refill: reading goes on in a free one from `pool`.
+    private(set) var block: FrameBlock
+    private var buffer: UnsafeMutableRawBufferPointer
+    private var pool: FrameBlockPool?
     /// File offset of `buffer[0]`, bytes of `buffer` that hold file data, and the next record's index in it.
     private var bufferOffset: Int64
     private var filled = 0
@@ -73,7 +77,8 @@ final class PcapBlockReader {
         self.descriptor = descriptor
         self.maximumLength = min(snapshot, Self.maximumCapturedLength)
         self.bufferOffset = start
-        self.buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.blockSize, alignment: 16)
+        self.block = FrameBlock(capacity: Self.blockSize)
+        self.buffer = block.bytes
     }
 
     private init(descriptor: Int32, start: Int64, swapped: Bool, format: Format, snapshot: Int) {
@@ -82,7 +87,8 @@ final class PcapBlockReader {
         self.format = format
         self.maximumLength = min(snapshot, Self.maximumCapturedLength)
         self.bufferOffset = start
-        self.buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.blockSize, alignment: 16)
+        self.block = FrameBlock(capacity: Self.blockSize)
+        self.buffer = block.bytes
     }
 
     /// A reader for a pcapng file whose first section starts with the SHB, then (after blocks libpcap
@@ -156,7 +162,10 @@ final class PcapBlockReader {
         }
     }
 
-    deinit { buffer.deallocate() }
+    /// Lets frames' blocks be held by other threads (`FrameBlock.hold`), with at most `limit` blocks in all.
+    func shareBlocks(limit: Int) {
+        pool = FrameBlockPool(blockSize: Self.blockSize, limit: limit, adopting: [block])
+    }
 
     /// File offset just after the last record handed out.
     var offset: Int64 { bufferOffset &+ Int64(position) }
@@ -272,7 +281,16 @@ final class PcapBlockReader {
     private func refill() -> Step? {
         guard !endOfFile else { return nil }
         let unread = filled - position
-        if unread > 0, position > 0, let base = buffer.baseAddress {
+        if !block.isFree, var pool {
+            // Readers still hold this block: the unread tail goes to the front of a free one.
+            let next = pool.take()
+            self.pool = pool
+            if unread > 0, let from = buffer.baseAddress, let to = next.bytes.baseAddress {
+                memcpy(to, from + position, unread)
+            }
+            block = next
+            buffer = next.bytes
+        } else if unread > 0, position > 0, let base = buffer.baseAddress {
             memmove(base, base + position, unread)
         }
         bufferOffset &+= Int64(position)

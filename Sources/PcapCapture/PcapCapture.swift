@@ -425,6 +425,17 @@ public struct PcapSource: ~Copyable {
     /// True while records are read in blocks by tlsscope's own reader rather than by libpcap.
     public var readsInBlocks: Bool { blockReader != nil }
 
+    /// The block the last frame lies in, while records are read in blocks (nil when libpcap read it: its
+    /// bytes are libpcap's, valid until the next call). A frame in a block stays valid as long as the block
+    /// is held (`FrameBlock.hold`), once `shareBlocks` was called.
+    public var frameBlock: FrameBlock? { blockReader?.block }
+
+    /// Lets the frames' blocks be held by other threads past the next call, with at most `limit` blocks of
+    /// 4 MiB in all: the reader waits for a free one beyond that.
+    public func shareBlocks(limit: Int) {
+        blockReader?.shareBlocks(limit: limit)
+    }
+
     /// The name of this source's link type, e.g. "EN10MB".
     public var linkTypeName: String? { Self.linkTypeName(linkType) }
 

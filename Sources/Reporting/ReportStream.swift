@@ -71,6 +71,37 @@ public struct OutputFile: ~Copyable {
     }
 }
 
+/// Turns a record into the bytes a `ReportStream` of its format writes for it (an NDJSON line, a JSON
+/// array element without its separator, a text table row). One per thread: it keeps a cache of the
+/// repeating parts of records. A sharded run formats records on its worker threads.
+public struct RecordFormatter {
+    public let format: OutputFormat
+    private var json = JSONWriter()
+    /// Repeating parts of records, encoded once (the output is compact in both JSON formats).
+    private var fragments: FragmentCache? = FragmentCache()
+    private let table = TextTable()
+
+    public init(format: OutputFormat) {
+        self.format = format
+    }
+
+    public mutating func bytes(of record: HandshakeRecord) -> [UInt8] {
+        switch format {
+        case .ndjson:
+            json.reset()
+            RecordEncoder.encode(record, into: &json, cache: &fragments)
+            json.newline()
+            return json.bytes
+        case .json:
+            json.reset()
+            RecordEncoder.encode(record, into: &json, cache: &fragments)
+            return json.bytes
+        case .text:
+            return Array(table.row(record).utf8)
+        }
+    }
+}
+
 /// Writes records as they finish, and the summary at the end, in one of the contract's formats.
 public struct ReportStream: ~Copyable {
     public let format: OutputFormat
@@ -78,8 +109,7 @@ public struct ReportStream: ~Copyable {
     public let includeSummary: Bool
     public var output: OutputFile
     private var json = JSONWriter()
-    /// Repeating parts of records, encoded once (the output is compact in both JSON formats).
-    private var fragments: FragmentCache? = FragmentCache()
+    private var formatter: RecordFormatter
     private var recordsWritten = 0
     private var table = TextTable()
 
@@ -87,6 +117,7 @@ public struct ReportStream: ~Copyable {
         self.format = format
         self.includeSummary = includeSummary
         self.output = output
+        self.formatter = RecordFormatter(format: format)
     }
 
     public mutating func begin() {
@@ -98,21 +129,21 @@ public struct ReportStream: ~Copyable {
     }
 
     public mutating func write(_ record: HandshakeRecord) {
-        switch format {
-        case .ndjson:
-            json.reset()
-            RecordEncoder.encode(record, into: &json, cache: &fragments)
-            json.newline()
-            output.write(json.bytes)
-        case .json:
-            json.reset()
-            if recordsWritten > 0 { output.write(",") }
-            output.write("\n  ")
-            RecordEncoder.encode(record, into: &json, cache: &fragments)
-            output.write(json.bytes)
-        case .text:
-            output.write(table.row(record))
+        if format == .text {
+            output.write(table.row(record))  // a String: no detour through bytes
+            recordsWritten += 1
+            if output.flushEachRecord { output.flush() }
+        } else {
+            write(formatted: formatter.bytes(of: record))
         }
+    }
+
+    /// Writes a record formatted by a `RecordFormatter` of this stream's format (on another thread).
+    public mutating func write(formatted bytes: [UInt8]) {
+        if format == .json {
+            output.write(recordsWritten > 0 ? ",\n  " : "\n  ")
+        }
+        output.write(bytes)
         recordsWritten += 1
         if output.flushEachRecord { output.flush() }
     }

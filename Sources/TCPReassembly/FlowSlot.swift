@@ -113,6 +113,11 @@ struct FlowSlot<Consumer: TCPStreamConsumer> {
     var state: FlowState
     var initiatorIsLow: Bool
     var serial: UInt64
+    /// `TCPReassembler.packetSequence` at the flow's first and latest packet.
+    var firstSequence: UInt64 = 0
+    var lastSequence: UInt64 = 0
+    /// `TCPReassembler.clock` at the flow's latest packet: idleness is measured from it.
+    var idleSince: Int64 = 0
     var firstTimestamp: Int64
     var lastTimestamp: Int64
     var packets = 0

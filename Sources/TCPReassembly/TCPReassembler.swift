@@ -111,7 +111,8 @@ public struct ReassemblyStatistics: Sendable, Hashable {
 ///   of where that sender's stream is ends the flow (`.reused`) and starts a new one with it, so a 4-tuple
 ///   reused before the old connection's end was captured gives two flows. A retransmitted SYN (same ISN) and
 ///   the other side's SYN in a simultaneous open (its stream unknown) do not.
-/// - Timestamps are taken as they come; a capture whose clock runs backwards delays idle expiry.
+/// - Idle time is measured on the capture's clock, the latest timestamp seen (`clock`): a packet stamped
+///   earlier than one before it neither ages the flows nor makes its own flow look idle.
 ///
 /// Memory, worst case: at most `limits.maxFlows` flows are live (one is evicted before another is made), so
 /// `slots` holds at most `maxFlows` entries (capacity at most twice that, as arrays grow), `freeSlots` as
@@ -127,6 +128,14 @@ public struct TCPReassembler<Consumer: TCPStreamConsumer> {
     /// Bytes other flow tables hold under the same budget (the UDP flow table's `memoryInUse`), set by the
     /// caller when they change: `limits.maxMemoryBytes` is one budget over both.
     public var otherMemoryBytes = 0
+    /// The caller's number for the packet being processed (its index in the capture), kept per flow and
+    /// handed out in `FlowEnd` (`firstSequence`, `lastSequence`).
+    public var packetSequence: UInt64 = 0
+    /// The capture's clock for idle expiry: the latest timestamp seen, so it never runs backwards. A flow's
+    /// idleness is measured on it (from `idleSince`, the clock at the flow's latest packet), so the flows
+    /// are in clock order in the recency list and a flow ends idle at the same packet whatever other flows
+    /// the table holds (which lets a sharded run split flows over several tables with the same result).
+    public private(set) var clock: Int64 = .min
 
     var index = FlowIndex()
     var slots: [FlowSlot<Consumer>] = []
@@ -190,6 +199,8 @@ public struct TCPReassembler<Consumer: TCPStreamConsumer> {
             slotIndex = created
         }
         touch(slotIndex)
+        slots[slotIndex].lastSequence = packetSequence
+        slots[slotIndex].idleSince = clock
         let wasCollecting = Self.isCollecting(slots[slotIndex].state)
         let outcome = slots[slotIndex].ingest(
             packet, payload: payload, fromLow: fromLow, timestamp: timestamp, limits: limits,
@@ -250,8 +261,9 @@ public struct TCPReassembler<Consumer: TCPStreamConsumer> {
     /// Ends flows that saw no packet for longer than the idle timeout, relative to `now` (also done on
     /// every `process`; call it when a live capture goes quiet).
     public mutating func expireIdleFlows(now: Int64, finished: (Consumer, FlowEnd) -> Void) {
+        if now > clock { clock = now }
         while oldest >= 0,
-            FlowEnd.isIdle(last: slots[oldest].lastTimestamp, now: now, timeout: limits.idleTimeoutNanoseconds)
+            FlowEnd.isIdle(last: slots[oldest].idleSince, now: clock, timeout: limits.idleTimeoutNanoseconds)
         {
             statistics.flowsTimedOut += 1
             endFlow(oldest, reason: .idle, finished: finished)
@@ -296,8 +308,10 @@ public struct TCPReassembler<Consumer: TCPStreamConsumer> {
         let consumer = makeConsumer(start)
         statistics.flowsCreated += 1
         if consumer == nil { statistics.flowsIgnored += 1 }
-        let slot = FlowSlot(
+        var slot = FlowSlot(
             key: key, consumer: consumer, initiatorIsLow: initiatorIsLow, serial: nextSerial, timestamp: timestamp)
+        slot.firstSequence = packetSequence
+        slot.lastSequence = packetSequence
         nextSerial += 1
         let slotIndex: Int
         if let free = freeSlots.popLast() {
@@ -314,16 +328,20 @@ public struct TCPReassembler<Consumer: TCPStreamConsumer> {
     /// Flushes the flow's holes, removes it and hands its consumer to `finished`.
     mutating func endFlow(_ slotIndex: Int, reason: FlowEndReason, finished: (Consumer, FlowEnd) -> Void) {
         slots[slotIndex].flushAll(statistics: &statistics)
-        let slot = slots[slotIndex]
+        // Fields read one by one and the consumer moved out: a copy of the slot copied the consumer.
         let end = FlowEnd(
-            reason: reason, firstTimestamp: slot.firstTimestamp, lastTimestamp: slot.lastTimestamp,
-            packets: slot.packets, bytes: slot.bytes)
+            reason: reason, firstTimestamp: slots[slotIndex].firstTimestamp,
+            lastTimestamp: slots[slotIndex].lastTimestamp, packets: slots[slotIndex].packets,
+            bytes: slots[slotIndex].bytes, firstSequence: slots[slotIndex].firstSequence,
+            lastSequence: slots[slotIndex].lastSequence)
         unlink(slotIndex)
-        index.remove(slot.key, keyOf: { slots[$0].key })
-        statistics.consumerBytes -= slot.accountedBytes
+        let key = slots[slotIndex].key
+        index.remove(key, keyOf: { slots[$0].key })
+        statistics.consumerBytes -= slots[slotIndex].accountedBytes
+        let consumer = slots[slotIndex].consumer.take()
         slots[slotIndex].release(statistics: &statistics)
         freeSlots.append(slotIndex)
-        if let consumer = slot.consumer { finished(consumer, end) }
+        if let consumer { finished(consumer, end) }
     }
 
     /// Moves a flow to the recent end of the list.

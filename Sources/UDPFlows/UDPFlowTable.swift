@@ -73,6 +73,11 @@ public struct UDPFlowTable<Consumer: DatagramConsumer> {
         var packets = 0
         var bytes = 0
         var serial: UInt64
+        /// `packetSequence` at the flow's first and latest datagram.
+        var firstSequence: UInt64 = 0
+        var lastSequence: UInt64 = 0
+        /// `clock` at the flow's latest datagram: idleness is measured from it.
+        var idleSince: Int64 = 0
         var accountedBytes = 0
         var older = -1
         var newer = -1
@@ -84,6 +89,17 @@ public struct UDPFlowTable<Consumer: DatagramConsumer> {
     /// Bytes other flow tables hold under the same budget (the TCP reassembler's `memoryInUse`), set by the
     /// caller before each datagram.
     public var otherMemoryBytes = 0
+    /// The caller's number for the datagram being processed (its index in the capture), kept per flow and
+    /// handed out in `FlowEnd` (`firstSequence`, `lastSequence`).
+    public var packetSequence: UInt64 = 0
+    /// The capture's clock for idle expiry: the latest timestamp seen (see `TCPReassembler.clock`).
+    public private(set) var clock: Int64 = .min
+
+    /// Moves the clock to `now` if that is later (the TCP packets' times move it too).
+    @inline(__always)
+    public mutating func advanceClock(to now: Int64) {
+        if now > clock { clock = now }
+    }
 
     var index = FlowIndex()
     var slots: [Slot] = []
@@ -141,6 +157,8 @@ public struct UDPFlowTable<Consumer: DatagramConsumer> {
                                    finished: finished)
         }
         touch(slotIndex)
+        slots[slotIndex].lastSequence = packetSequence
+        slots[slotIndex].idleSince = clock
         slots[slotIndex].packets += 1
         slots[slotIndex].bytes += payload.count
         if timestamp > slots[slotIndex].lastTimestamp { slots[slotIndex].lastTimestamp = timestamp }
@@ -175,7 +193,8 @@ public struct UDPFlowTable<Consumer: DatagramConsumer> {
 
     /// Ends flows idle for longer than the timeout before `now` (done on every datagram too).
     public mutating func expireIdleFlows(now: Int64, finished: (Consumer, FlowEnd) -> Void) {
-        while oldest >= 0, FlowEnd.isIdle(last: slots[oldest].lastTimestamp, now: now, timeout: limits.idleTimeoutNanoseconds) {
+        advanceClock(to: now)
+        while oldest >= 0, FlowEnd.isIdle(last: slots[oldest].idleSince, now: clock, timeout: limits.idleTimeoutNanoseconds) {
             statistics.flowsTimedOut += 1
             endFlow(oldest, reason: .idle, finished: finished)
         }
@@ -200,7 +219,7 @@ public struct UDPFlowTable<Consumer: DatagramConsumer> {
         statistics.flowsCreated += 1
         let slot = Slot(
             key: key, consumer: consumer, initiatorIsLow: initiatorIsLow, firstTimestamp: timestamp,
-            lastTimestamp: timestamp, serial: nextSerial)
+            lastTimestamp: timestamp, serial: nextSerial, firstSequence: packetSequence, lastSequence: packetSequence)
         nextSerial += 1
         let slotIndex: Int
         if let free = freeSlots.popLast() {
@@ -218,7 +237,8 @@ public struct UDPFlowTable<Consumer: DatagramConsumer> {
         let slot = slots[slotIndex]
         let end = FlowEnd(
             reason: reason, firstTimestamp: slot.firstTimestamp, lastTimestamp: slot.lastTimestamp,
-            packets: slot.packets, bytes: slot.bytes)
+            packets: slot.packets, bytes: slot.bytes, firstSequence: slot.firstSequence,
+            lastSequence: slot.lastSequence)
         unlink(slotIndex)
         index.remove(slot.key, keyOf: { slots[$0].key })
         statistics.consumerBytes -= slot.accountedBytes

@@ -11,20 +11,27 @@ import Glibc
 /// Reads capture files one after another into one analyzer (connections may span files, as with
 /// Zeek's multiple -r), and keeps the run's summary.
 ///
-/// Two threads: the calling thread reads the files and runs the per-packet pipeline (decoding,
-/// reassembly, TLS parsing) and hands each ended TLS connection to a `RecordWriter`, whose thread
-/// completes and writes the records. (The capture stays on the calling thread: reading a file there
-/// measured a few percent faster.)
+/// With one flow thread (`threads` 1): the calling thread reads the files and runs the per-packet
+/// pipeline (decoding, reassembly, TLS parsing) and hands each ended TLS connection to a `RecordWriter`,
+/// whose thread completes and writes the records. (The capture stays on the calling thread: reading a file
+/// there measured a few percent faster.) With more, a `ShardedAnalysis`: the calling thread reads and
+/// decodes, `threads` workers track the flows of their share of 5-tuples and complete their records, and
+/// a writer thread puts the records back in the order one thread gives them.
 struct AnalysisRun {
     let filter: String?
     let showProgress: Bool
     let options: AnalysisOptions
+    /// Flow worker threads (1: the two-thread pipeline).
+    let threads: Int
     var summary = RunSummary()
+    /// The file reader (tests choose libpcap, whose frames a sharded run copies).
+    var reader: FileReader = AnalysisRun.fileReader
 
-    init(filter: String?, showProgress: Bool, options: AnalysisOptions = AnalysisOptions()) {
+    init(filter: String?, showProgress: Bool, options: AnalysisOptions = AnalysisOptions(), threads: Int = 1) {
         self.filter = filter
         self.showProgress = showProgress
         self.options = options
+        self.threads = max(1, threads)
     }
 
     /// Analyzes every file; returns the exit status to end with (nil: success). Records go to `sink`
@@ -32,9 +39,31 @@ struct AnalysisRun {
     /// is not used once this returns.
     mutating func analyze(files: [String], sink: some RecordSink) -> ExitStatus? {
         let started = MonotonicClock.now()
-        let writer = RecordWriter(options: options, summary: summary, sink: sink, batchSize: 32)
-        let outcome = capture(files: files, writer: writer)
-        summary = writer.finish()
+        var outcome: CaptureOutcome
+        if threads > 1 {
+            let sharded = ShardedAnalysis(options: options, workers: threads, summary: summary, sink: sink)
+            outcome = readFiles(files) { frame, decoder, source, _ in
+                sharded.take(frame, decoder: decoder, source: &source)
+            } progressCount: {
+                sharded.recordsWritten
+            }
+            let (finalSummary, counters) = sharded.finish()
+            summary = finalSummary
+            outcome.counters = counters
+        } else {
+            let writer = RecordWriter(options: options, summary: summary, sink: sink, batchSize: 32)
+            var analyzer = HandshakeAnalyzer(options: options)
+            outcome = readFiles(files) { frame, decoder, _, _ in
+                analyzer.process(frame: frame.bytes, timestamp: frame.timestampNanoseconds, decoder: decoder) {
+                    writer.add($0)
+                }
+            } progressCount: {
+                writer.handedOver
+            }
+            analyzer.finish { writer.add($0) }
+            outcome.counters = analyzer.counters
+            summary = writer.finish()
+        }
         summary.files += outcome.files
         summary.errors += outcome.errors
         summary.add(outcome.counters)
@@ -50,22 +79,21 @@ struct AnalysisRun {
         var counters = AnalysisCounters()
     }
 
-    /// The capture side's work: files → frames → `HandshakeAnalyzer` → ended connections to `writer`.
-    /// Returns when every connection was handed over.
-    private func capture(files: [String], writer: RecordWriter) -> CaptureOutcome {
-        var analyzer = HandshakeAnalyzer(options: options)
+    /// Reads every file's frames into `handle`; `progressCount` gives the connections handed over so far.
+    private func readFiles(
+        _ files: [String], handle: (FrameView, PacketDecoder, inout PcapSource, Int) -> Void,
+        progressCount: () -> Int
+    ) -> CaptureOutcome {
         var progress = Progress(enabled: false, total: nil)
         var outcome = CaptureOutcome()
         for path in files {
-            if let status = analyzeFile(path, analyzer: &analyzer, writer: writer, progress: &progress, outcome: &outcome),
+            if let status = readFile(path, handle: handle, progressCount: progressCount, progress: &progress, outcome: &outcome),
                 outcome.status == nil || status.code > (outcome.status?.code ?? 0)
             {
                 outcome.status = status
             }
         }
-        analyzer.finish { writer.add($0) }
         progress.clear()
-        outcome.counters = analyzer.counters
         return outcome
     }
 
@@ -73,14 +101,14 @@ struct AnalysisRun {
     static let fileReader: FileReader =
         ProcessInfo.processInfo.environment["TLSSCOPE_READER"] == "libpcap" ? .libpcap : .automatic
 
-    private func analyzeFile(
-        _ path: String, analyzer: inout HandshakeAnalyzer, writer: RecordWriter, progress: inout Progress,
-        outcome: inout CaptureOutcome
+    private func readFile(
+        _ path: String, handle: (FrameView, PacketDecoder, inout PcapSource, Int) -> Void, progressCount: () -> Int,
+        progress: inout Progress, outcome: inout CaptureOutcome
     ) -> ExitStatus? {
         let name = path == "-" ? "standard input" : path
         var source: PcapSource
         do {
-            source = try PcapSource(file: path, reader: Self.fileReader)
+            source = try PcapSource(file: path, reader: reader)
         } catch {
             report("\(error)", progress: &progress, outcome: &outcome)
             return .inputUnusable
@@ -105,15 +133,14 @@ struct AnalysisRun {
         progress.clear()
         progress = Progress(enabled: showProgress, total: source.fileSize.map { Int($0) })
         let showProgress = self.showProgress
+        let fileIndex = outcome.files
         do {
             reading: while true {
                 switch try source.next() {
                 case .frame(let frame):
-                    analyzer.process(frame: frame.bytes, timestamp: frame.timestampNanoseconds, decoder: decoder) {
-                        writer.add($0)
-                    }
+                    handle(frame, decoder, &source, fileIndex)
                     if showProgress {
-                        progress.tick(bytesRead: Int(source.bytesRead), connections: writer.handedOver)
+                        progress.tick(bytesRead: Int(source.bytesRead), connections: progressCount())
                     }
                 case .timeout:
                     continue

@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 import HandshakeAnalysis
 import PacketDecoding
@@ -30,6 +31,22 @@ struct OutputOptions: ParsableArguments {
     @Flag(name: .long, help: "No progress display on standard error.")
     var quiet = false
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Flow worker threads for capture files (default: one less than the cores available, at most 16; 1: one flow thread beside the writer). The output is the same whatever the number.",
+        valueName: "N"))
+    var threads: Int?
+
+    /// `--threads`, or one less than the cores this process may run on (at most 16): the reading thread and
+    /// the writer take a share of a core too, and on two cores one flow thread beside the writer is faster
+    /// than two (docs/performance.md).
+    var resolvedThreads: Int {
+        threads ?? min(16, max(1, ProcessInfo.processInfo.activeProcessorCount - 1))
+    }
+
+    func validateThreads() throws {
+        if let threads, !(1...256).contains(threads) { throw ValidationError("--threads takes 1 to 256, not \(threads)") }
+    }
+
     /// Standard output, or `--output FILE` (exit 2 with one line when it cannot be created).
     func openOutput() throws -> OutputFile {
         guard let path = output else { return OutputFile(descriptor: 1) }
@@ -58,6 +75,7 @@ struct Analyze: ParsableCommand {
     func validate() throws {
         if pcaps.isEmpty { throw ValidationError("name at least one capture file (or - for standard input)") }
         if pcaps.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input (-) can be read only once") }
+        try options.validateThreads()
     }
 
     func run() throws {
@@ -68,7 +86,8 @@ struct Analyze: ParsableCommand {
         var analysisOptions = AnalysisOptions()
         if options.noFindings { analysisOptions.auditPolicy = nil }
         var run = AnalysisRun(
-            filter: options.filter, showProgress: !options.quiet && isatty(2) == 1, options: analysisOptions)
+            filter: options.filter, showProgress: !options.quiet && isatty(2) == 1, options: analysisOptions,
+            threads: options.resolvedThreads)
         report.begin()
         let sink = ReportSink(report)
         let status = run.analyze(files: pcaps, sink: sink)

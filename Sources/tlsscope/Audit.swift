@@ -44,6 +44,7 @@ struct Audit: ParsableCommand {
         if live.interface != nil {
             if !pcaps.isEmpty { throw ValidationError("give capture files or --interface, not both") }
             try live.validate(requireInterface: true)
+            if options.threads != nil { throw ValidationError("--threads applies to capture files; a live capture runs on one flow thread") }
         } else {
             if pcaps.isEmpty {
                 throw ValidationError("name at least one capture file (or - for standard input), or --interface IFACE")
@@ -52,6 +53,7 @@ struct Audit: ParsableCommand {
             if pcaps.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input (-) can be read only once") }
         }
         if options.noFindings { throw ValidationError("--no-findings makes no sense for audit") }
+        try options.validateThreads()
     }
 
     func run() throws {
@@ -86,7 +88,8 @@ struct Audit: ParsableCommand {
         } else {
             var report = try openReport()
             var run = AnalysisRun(
-                filter: options.filter, showProgress: !options.quiet && isatty(2) == 1, options: analysisOptions)
+                filter: options.filter, showProgress: !options.quiet && isatty(2) == 1, options: analysisOptions,
+                threads: options.resolvedThreads)
             run.summary = summary
             report.begin()
             let sink = ReportSink(report)

@@ -5,7 +5,10 @@ import Synchronization
 
 /// Where a run's records go, one at a time and in order, from the writer thread.
 protocol RecordSink: AnyObject, Sendable {
+    /// The format `write(formatted:)` takes (what a `RecordFormatter` of it makes).
+    var format: OutputFormat { get }
     func write(_ record: HandshakeRecord)
+    func write(formatted bytes: [UInt8])
 }
 
 /// The writer thread of a run: completes the connections the capture side hands over (certificates,
@@ -112,10 +115,17 @@ final class ReportSink: RecordSink, @unchecked Sendable {
     var stream: ReportStream
 
     init(_ stream: consuming ReportStream) {
+        format = stream.format
         self.stream = stream
     }
 
+    let format: OutputFormat
+
     func write(_ record: HandshakeRecord) {
         stream.write(record)
+    }
+
+    func write(formatted bytes: [UInt8]) {
+        stream.write(formatted: bytes)
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import HandshakeAnalysis
 import PacketDecoding
 import PcapCapture
+import Reporting
 import Testing
 @testable import tlsscope
 
@@ -77,6 +78,8 @@ private final class BlockingSink: RecordSink, @unchecked Sendable {
     private let lock = NSLock()
     private var released = false
     private var written: [HandshakeRecord] = []
+    let format = OutputFormat.ndjson
+    func write(formatted bytes: [UInt8]) {}
     func write(_ record: HandshakeRecord) {
         lock.lock()
         let wait = !released
@@ -104,7 +107,9 @@ private let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent
 /// Keeps what the writer thread gives it (read after the run, when the writer is done).
 private final class CollectingSink: RecordSink, @unchecked Sendable {
     var records: [HandshakeRecord] = []
+    let format = OutputFormat.ndjson
     func write(_ record: HandshakeRecord) { records.append(record) }
+    func write(formatted bytes: [UInt8]) {}
 }
 
 /// The records `AnalysisRun` (capture on the calling thread, records on the writer thread) writes are those of the plain
