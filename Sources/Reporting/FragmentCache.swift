@@ -1,3 +1,4 @@
+import HandshakeAnalysis
 import TLSWire
 import X509Inspection
 
@@ -29,7 +30,20 @@ public struct FragmentCache {
         var hasECH: Bool
     }
 
+    /// The members of a server_hello object from `cipher_suite` to `hello_retry_request`.
+    struct ServerKey: Hashable {
+        var cipherSuite: CipherSuite
+        var compressionMethod: UInt8
+        var extensionTypes: [ExtensionType]
+        var selectedVersion: TLSVersion?
+        var selectedGroup: NamedGroup?
+        var alpn: [UInt8]?
+        var helloRetryRequest: Bool
+    }
+
     public let maxBytes: Int
+    private var servers: [ServerKey: [UInt8]] = [:]
+    private var messageLists: [[HandshakeStep]: [UInt8]] = [:]
     private var offers: [OfferKey: [UInt8]] = [:]
     private var lists: [ListsKey: [UInt8]] = [:]
     private var chains: [[String]: [UInt8]] = [:]
@@ -66,6 +80,29 @@ public struct FragmentCache {
         if admit(fragment.count + 256) { lists[key] = fragment }
     }
 
+    /// Writes `hello`'s members from cipher_suite to hello_retry_request into the open server_hello object.
+    mutating func writeServerChoices(_ hello: ServerHello, helloRetryRequest: Bool, into json: inout JSONWriter) {
+        let helloRetryRequest = helloRetryRequest || hello.isHelloRetryRequest  // the random says it too
+        let key = ServerKey(
+            cipherSuite: hello.cipherSuite, compressionMethod: hello.compressionMethod,
+            extensionTypes: hello.extensions.map(\.type), selectedVersion: hello.selectedVersion,
+            selectedGroup: hello.selectedGroup, alpn: hello.alpn, helloRetryRequest: helloRetryRequest)
+        if let fragment = servers[key] { return json.rawMembers(fragment) }
+        let fragment = members { RecordEncoder.encodeChoices(hello, helloRetryRequest: helloRetryRequest, into: &$0) }
+        json.rawMembers(fragment)
+        if admit(fragment.count + 256) { servers[key] = fragment }
+    }
+
+    /// Writes a messages array ("client:client_hello", ...): a handful of sequences make up most records.
+    mutating func writeMessages(_ steps: [HandshakeStep], into json: inout JSONWriter) {
+        if let fragment = messageLists[steps] { return json.rawValue(fragment) }
+        scratch.reset()
+        RecordEncoder.encode(steps, into: &scratch)
+        let fragment = scratch.bytes
+        json.rawValue(fragment)
+        if admit(fragment.count + 64 + steps.count * 16) { messageLists[steps] = fragment }
+    }
+
     /// Writes a certificates array.
     mutating func writeChain(_ certificates: [CertificateSummary], into json: inout JSONWriter) {
         guard !certificates.isEmpty else { return RecordEncoder.encode(certificates, into: &json) }
@@ -93,6 +130,8 @@ public struct FragmentCache {
         if bytes + count > maxBytes {
             offers.removeAll()
             lists.removeAll()
+            servers.removeAll()
+            messageLists.removeAll()
             chains.removeAll()
             bytes = 0
         }

@@ -40,9 +40,7 @@ public enum RecordEncoder {
             json.null()
         }
         json.key("messages")
-        json.beginArray()
-        for step in record.messages { json.string(step.name) }
-        json.endArray()
+        if cache != nil { cache?.writeMessages(record.messages, into: &json) } else { encode(record.messages, into: &json) }
         json.key("group"); json.string(record.group?.name)
         json.key("server_name"); json.string(record.serverName)
         json.key("alpn")
@@ -63,7 +61,7 @@ public enum RecordEncoder {
         if let hello = record.clientHello { encode(hello, into: &json, cache: &cache) } else { json.null() }
         json.key("server_hello")
         if let hello = record.serverHello ?? record.helloRetryRequest {
-            encode(hello, helloRetryRequest: record.helloRetryRequest != nil, into: &json)
+            encode(hello, helloRetryRequest: record.helloRetryRequest != nil, into: &json, cache: &cache)
         } else {
             json.null()
         }
@@ -182,11 +180,23 @@ public enum RecordEncoder {
 
     /// `helloRetryRequest`: the server sent one in this handshake (it stays true when a real ServerHello
     /// followed, whose fields these are).
-    static func encode(_ hello: ServerHello, helloRetryRequest: Bool, into json: inout JSONWriter) {
+    static func encode(
+        _ hello: ServerHello, helloRetryRequest: Bool, into json: inout JSONWriter, cache: inout FragmentCache?
+    ) {
         json.beginObject()
         json.key("version"); json.string(hello.version.name)
         json.key("random"); json.hexString(bytes: hello.random)
         json.key("session_id"); json.hexString(bytes: hello.sessionID)
+        if cache != nil {
+            cache?.writeServerChoices(hello, helloRetryRequest: helloRetryRequest, into: &json)
+        } else {
+            encodeChoices(hello, helloRetryRequest: helloRetryRequest, into: &json)
+        }
+        json.endObject()
+    }
+
+    /// server_hello's members from cipher_suite to hello_retry_request.
+    static func encodeChoices(_ hello: ServerHello, helloRetryRequest: Bool, into json: inout JSONWriter) {
         json.key("cipher_suite"); json.string(hello.cipherSuite.name)
         json.key("compression_method"); json.string(RegistryName.compressionMethod(hello.compressionMethod))
         json.key("extensions"); json.beginArray()
@@ -197,7 +207,13 @@ public enum RecordEncoder {
         json.key("alpn")
         if let alpn = hello.alpn { json.string(bytes: alpn) } else { json.null() }
         json.key("hello_retry_request"); json.bool(helloRetryRequest || hello.isHelloRetryRequest)
-        json.endObject()
+    }
+
+    /// A messages array: each step as "client:client_hello".
+    static func encode(_ steps: [HandshakeStep], into json: inout JSONWriter) {
+        json.beginArray()
+        for step in steps { json.string(step.name) }
+        json.endArray()
     }
 
     static func encode(_ certificates: [CertificateSummary], into json: inout JSONWriter) {

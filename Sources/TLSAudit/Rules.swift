@@ -196,8 +196,11 @@ private func checkCipherSuite(_ input: AuditInput, _ policy: AuditPolicy, _ out:
         out.add("cipher-unknown", "server selected \(what)", outsidePolicy: !policy.cipherSuites.contains(suite))
         return
     }
-    for weakness in suiteWeaknesses(parts) {
-        out.add(weakness.id, "server negotiated \(suite.name) (\(weakness.why))")
+    // The table says in one load whether there is any weakness (mostly none): the list is built only then.
+    if suiteWeaknessMasks[Int(suite.rawValue)] != 0 {
+        for weakness in suiteWeaknesses(parts) {
+            out.add(weakness.id, "server negotiated \(suite.name) (\(weakness.why))")
+        }
     }
     if parts.authentication != "anon" && staticKeyExchanges.contains(parts.keyExchange) {
         out.add(
@@ -379,17 +382,41 @@ private func checkCertificates(_ input: AuditInput, _ policy: AuditPolicy, _ out
     }
 }
 
-/// The broken hash in a signature algorithm name, if any ("MD5", "SHA-1"...).
+/// The broken hash in a signature algorithm name, if any ("MD5", "SHA-1"...; MD2 before MD4 before MD5
+/// before SHA-1 should a name hold two): one pass over the name's bytes, ignoring ASCII case (it is judged
+/// for every certificate under every profile).
 func weakSignatureHash(_ algorithm: String) -> String? {
-    for (needle, hash) in weakSignatureNeedles where containsASCIIIgnoringCase(algorithm, needle) {
-        return hash
+    var algorithm = algorithm
+    let found = algorithm.withUTF8 { bytes -> Int in
+        let count = bytes.count
+        var best = Int.max  // index in `weakSignatureHashes`
+        func folded(_ at: Int) -> UInt8 {
+            let byte = bytes[at]
+            return byte &- 0x41 < 26 ? byte | 0x20 : byte
+        }
+        var index = 0
+        while index + 3 <= count {
+            let first = folded(index)
+            if first == 0x6d, folded(index + 1) == 0x64 {  // "md"
+                switch bytes[index + 2] {
+                case 0x32: best = min(best, 0)
+                case 0x34: best = min(best, 1)
+                case 0x35: best = min(best, 2)
+                default: break
+                }
+            } else if first == 0x73, index + 4 <= count, folded(index + 1) == 0x68, folded(index + 2) == 0x61,
+                bytes[index + 3] == 0x31
+            {  // "sha1"
+                best = min(best, 3)
+            }
+            index += 1
+        }
+        return best
     }
-    return nil
+    return found < weakSignatureHashes.count ? weakSignatureHashes[found] : nil
 }
 
-private let weakSignatureNeedles: [([UInt8], String)] = [
-    (Array("md2".utf8), "MD2"), (Array("md4".utf8), "MD4"), (Array("md5".utf8), "MD5"), (Array("sha1".utf8), "SHA-1"),
-]
+private let weakSignatureHashes = ["MD2", "MD4", "MD5", "SHA-1"]
 
 /// Whether `text` contains `needle` (lowercase ASCII letters and digits), ignoring ASCII case. A byte
 /// loop: `lowercased().contains(_:)` goes through the generic string matcher and cost more per

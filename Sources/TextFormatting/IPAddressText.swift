@@ -3,7 +3,28 @@
 public enum IPAddressText {
     /// "192.0.2.1".
     public static func ipv4(_ value: UInt32) -> String {
-        "\(value >> 24).\(value >> 16 & 0xFF).\(value >> 8 & 0xFF).\(value & 0xFF)"
+        // Digits written straight into the string's storage: an interpolation cost ~2,500 instructions.
+        String(unsafeUninitializedCapacity: 15) { buffer in
+            var count = 0
+            for shift in [24, 16, 8, 0] as [UInt32] {
+                let octet = Int(value >> shift & 0xFF)
+                if shift != 24 {
+                    buffer[count] = UInt8(ascii: ".")
+                    count += 1
+                }
+                if octet >= 100 {
+                    buffer[count] = UInt8(truncatingIfNeeded: 0x30 + octet / 100)
+                    count += 1
+                }
+                if octet >= 10 {
+                    buffer[count] = UInt8(truncatingIfNeeded: 0x30 + octet / 10 % 10)
+                    count += 1
+                }
+                buffer[count] = UInt8(truncatingIfNeeded: 0x30 + octet % 10)
+                count += 1
+            }
+            return count
+        }
     }
 
     /// RFC 5952 §4: lowercase hex, no leading zeros (§4.1), "::" replaces the longest run of two or more
