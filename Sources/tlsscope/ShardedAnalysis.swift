@@ -80,6 +80,12 @@ final class ShardedAnalysis {
     static let batchSize = 2048
     /// Batches a worker may be behind the reader, and the writer behind a worker.
     static let queueDepth = 4
+    /// 4 MiB blocks in flight at most (the reader's and the copies'): the readers' lag is bounded in memory
+    /// whatever the number of workers (32 MiB for each kind).
+    static let maxBlocks = 8
+
+    /// Blocks for `workers`: enough for each to be a batch or two behind, within `maxBlocks`.
+    static func blockLimit(workers: Int) -> Int { min(maxBlocks, workers * 2 + 2) }
 
     private let workers: Int
     private let sharder: FlowSharder
@@ -108,7 +114,7 @@ final class ShardedAnalysis {
         self.workers = workers
         sharder = FlowSharder(count: workers)
         intake = FrameIntake(options: options)
-        copies = FrameBlockPool(blockSize: 4 * 1024 * 1024, limit: workers * Self.queueDepth + 2)
+        copies = FrameBlockPool(blockSize: 4 * 1024 * 1024, limit: Self.blockLimit(workers: workers))
         packets.reserveCapacity(Self.batchSize)
         let workerOptions = options.share(among: workers)
         inputs = (0..<workers).map { _ in Channel<Batch?>(capacity: Self.queueDepth) }
@@ -132,7 +138,7 @@ final class ShardedAnalysis {
     /// One frame from the reading thread.
     func take(_ frame: FrameView, decoder: PacketDecoder, source: inout PcapSource) {
         if !sharedSource {
-            source.shareBlocks(limit: workers * Self.queueDepth + 2)
+            source.shareBlocks(limit: Self.blockLimit(workers: workers))
             sharedSource = true
         }
         var bytes = frame.bytes
