@@ -216,7 +216,8 @@ public struct FrameIntake {
     /// IP fragment reassembly counters (fragments seen, datagrams reassembled, timed out, dropped).
     public var fragmentStatistics: IPFragmentStatistics { fragments.statistics }
 
-    /// Decodes one frame (counting it).
+    /// Decodes one frame (counting it). Inlined into its callers so the packet is not copied through `Taken`.
+    @inline(__always)
     public mutating func take(frame: UnsafeRawBufferPointer, timestamp: Int64, decoder: PacketDecoder) -> Taken {
         frameCounters.packets += 1
         frameCounters.bytes += frame.count
@@ -249,6 +250,7 @@ public struct FrameIntake {
     }
 
     /// The packet's payload lies within the `count` bytes it was decoded from (else counted undecodable).
+    @inline(__always)
     private mutating func checked(_ packet: DecodedPacket, within count: Int) -> Bool {
         guard packet.payloadOffset >= 0, packet.payloadLength >= 0,
             packet.payloadOffset <= count - packet.payloadLength

@@ -41,11 +41,12 @@ struct AnalysisRun {
         let started = MonotonicClock.now()
         var outcome: CaptureOutcome
         if threads > 1 {
-            let sharded = ShardedAnalysis(options: options, workers: threads, summary: summary, sink: sink)
+            var sharded = ShardedAnalysis(options: options, workers: threads, summary: summary, sink: sink)
+            let written = sharded.recordsWritten
             outcome = readFiles(files) { frame, decoder, source, _ in
                 sharded.take(frame, decoder: decoder, source: &source)
             } progressCount: {
-                sharded.recordsWritten
+                written.count
             }
             let (finalSummary, counters) = sharded.finish()
             summary = finalSummary

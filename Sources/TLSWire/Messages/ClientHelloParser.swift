@@ -19,7 +19,7 @@ extension ClientHello {
     /// Parses a ClientHello handshake body (after the 4-byte handshake header).
     ///
     /// The outer structure must be exact (lengths that overrun or leave bytes behind throw). An
-    /// extension whose body does not parse is kept raw in `extensions` and simply not decoded: a
+    /// extension whose body does not parse is listed in `extensions` and simply not decoded: a
     /// malformed extension does not fail the hello. Each list keeps at most `limits.maxListEntries`
     /// entries (extensions: `limits.maxExtensions`), the rest walked but dropped and the list named in
     /// `truncatedLists`, so a hello of 32,000 suites costs one linear pass and 512 entries.

@@ -38,6 +38,7 @@ func readExtensions(
     _ block: inout ByteCursor, limit: Int, truncated: inout Bool, _ decode: (ExtensionType, ByteCursor) -> Void
 ) throws(DecodeError) -> [TLSExtension] {
     var extensions: [TLSExtension] = []
+    extensions.reserveCapacity(min(limit, block.remaining / 4, 32))  // an extension takes 4 bytes at least
     while !block.isEmpty {
         let type = ExtensionType(rawValue: try block.readUInt16("Extension.extension_type"))
         let body = try block.readLengthPrefixed16("Extension.extension_data")
@@ -45,7 +46,11 @@ func readExtensions(
             truncated = true
             continue
         }
-        extensions.append(TLSExtension(type: type, body: body.remainingBytes))
+        // Bodies are decoded here (`decode`); only those read again later are kept (DTLS's connection_id):
+        // copying every body cost an allocation per extension, a dozen per hello.
+        extensions.append(
+            type == .connectionID
+                ? TLSExtension(type: type, body: body.remainingBytes) : TLSExtension(type: type, length: body.remaining))
         decode(type, body)
     }
     return extensions

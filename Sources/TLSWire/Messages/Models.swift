@@ -4,10 +4,22 @@
 /// One extension as it appeared on the wire.
 public struct TLSExtension: Sendable, Hashable {
     public var type: ExtensionType
+    /// The extension's bytes, kept only where they are read after parsing (connection_id); empty for the
+    /// others, whose contents the hello's own fields hold decoded.
     public var body: [UInt8]
+    /// The length of the extension's body on the wire.
+    public var length: Int
     public init(type: ExtensionType, body: [UInt8]) {
         self.type = type
         self.body = body
+        self.length = body.count
+    }
+
+    /// An extension listed without its bytes.
+    public init(type: ExtensionType, length: Int) {
+        self.type = type
+        self.body = []
+        self.length = length
     }
 }
 

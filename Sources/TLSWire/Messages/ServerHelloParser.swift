@@ -36,7 +36,7 @@ extension ServerHello {
     ///
     /// Decodes supported_versions (server form: one version), key_share (one KeyShareEntry; in a
     /// HelloRetryRequest only the NamedGroup) and ALPN (exactly one protocol). A malformed extension
-    /// body is kept raw and not decoded; past `limits.maxExtensions` extensions the rest are walked but
+    /// is listed and not decoded; past `limits.maxExtensions` extensions the rest are walked but
     /// not kept (`extensionsTruncated`).
     public init(parsing cursor: inout ByteCursor, limits: TLSLimits = TLSLimits()) throws(DecodeError) {
         let version = TLSVersion(rawValue: try cursor.readUInt16("ServerHello.legacy_version"))
