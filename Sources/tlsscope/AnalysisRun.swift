@@ -43,8 +43,8 @@ struct AnalysisRun {
         if threads > 1 {
             var sharded = ShardedAnalysis(options: options, workers: threads, summary: summary, sink: sink)
             let written = sharded.recordsWritten
-            outcome = readFiles(files) { frame, decoder, source, _ in
-                sharded.take(frame, decoder: decoder, source: &source)
+            outcome = readFiles(files) { frame, decoder, source, file in
+                sharded.take(frame, decoder: decoder, source: &source, file: file)
             } progressCount: {
                 written.count
             }

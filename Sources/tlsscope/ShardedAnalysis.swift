@@ -107,7 +107,8 @@ struct ShardedAnalysis {
     private var copies: FrameBlockPool
     private var copyBlock: FrameBlock?
     private var copyFilled = 0
-    private var sharedSource = false
+    /// The file whose reader was told to share its blocks (each file has its own reader and blocks).
+    private var sharingFile = 0
 
     final class Counter: Sendable {
         let value = Atomic<Int>(0)
@@ -139,11 +140,12 @@ struct ShardedAnalysis {
     /// Records written so far (for progress), readable from the reading thread while it reads.
     var recordsWritten: Counter { written }
 
-    /// One frame from the reading thread.
-    mutating func take(_ frame: FrameView, decoder: PacketDecoder, source: inout PcapSource) {
-        if !sharedSource {
+    /// One frame from the reading thread; `file` numbers the run's files from 1.
+    mutating func take(_ frame: FrameView, decoder: PacketDecoder, source: inout PcapSource, file: Int) {
+        if sharingFile != file {
+            // Before the reader refills its first block: from then on a held block is never written.
             source.shareBlocks(limit: Self.blockLimit(workers: workers))
-            sharedSource = true
+            sharingFile = file
         }
         var bytes = frame.bytes
         var blockOffset = 0

@@ -109,3 +109,26 @@ func shardedRunWritesWhatOneThreadWrites(threads: Int) {
     #expect(one.count >= 2)
     #expect(sharded.firstDifference(from: one) == nil)
 }
+
+/// Files past the reader's 4 MiB block, several in one run: the reader goes on in other blocks while the
+/// workers hold earlier ones (each file's reader shares its blocks). A fixture's records repeated to ~10 MB.
+@Test func shardedRunReadsPastManyBlocksOfSeveralFiles() throws {
+    let source = try Data(contentsOf: URL(fileURLWithPath: captures.first { $0.hasSuffix("tls13-x25519.pcap") } ?? captures[0]))
+    #expect(source.count > 24)
+    let records = source.dropFirst(24)
+    var big = Data(source.prefix(24))
+    while big.count < 10 * 1024 * 1024 { big.append(records) }
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tlsscope-sharded-\(getpid())")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let first = directory.appendingPathComponent("first.pcap")
+    let second = directory.appendingPathComponent("second.pcap")
+    try big.write(to: first)
+    try big.write(to: second)
+    let files = [first.path, second.path]
+    let one = analyze(files, threads: 1)
+    #expect(one.count > 100)
+    for threads in [2, 3] {
+        #expect(analyze(files, threads: threads).firstDifference(from: one) == nil)
+    }
+}

@@ -59,6 +59,39 @@ import Testing
         #expect(first["type"] as? String == "tls")
     }
 
+    /// `--threads`: the binary's output (all fixtures in one run, and standard input, whose frames a sharded
+    /// run copies) is the same whatever N; out-of-range counts and live captures are refused.
+    @Test func threadsGiveTheSameBytes() throws {
+        let files = Harness.fixtureCaptures().filter { $0 != "truncated.pcap" }.map { Harness.pcaps.appendingPathComponent($0).path }
+        let one = try Harness.run(["analyze", "--threads", "1", "--format", "ndjson"] + files)
+        #expect(one.status == 0, "\(one.stderr)")
+        #expect(one.stdoutText.split(separator: "\n").count > 40)
+        for threads in ["2", "4"] {
+            let sharded = try Harness.run(["analyze", "--threads", threads, "--format", "ndjson"] + files)
+            #expect(sharded.status == 0)
+            #expect(sharded.stdout == one.stdout, "--threads \(threads)")
+        }
+        let viaStdin = try Harness.run(["analyze", "--threads", "3", "--format", "ndjson", "-"], stdin: try Data(contentsOf: Self.sample))
+        let fromFile = try Harness.run(["analyze", "--threads", "1", "--format", "ndjson", Self.sample.path])
+        #expect(viaStdin.status == 0 && !viaStdin.stdout.isEmpty)
+        #expect(viaStdin.stdout == fromFile.stdout)
+        let audited = try Harness.run(["audit", "--threads", "2", "--format", "ndjson"] + files)
+        let auditedOnce = try Harness.run(["audit", "--threads", "1", "--format", "ndjson"] + files)
+        // The audit's summary line says how long the run took: compared without it.
+        func withoutElapsed(_ text: String) -> String {
+            text.replacing(/"elapsed_seconds":[0-9.e+-]+/, with: "")
+        }
+        #expect(audited.status == auditedOnce.status)
+        #expect(audited.stdout.count > 1000)
+        #expect(withoutElapsed(audited.stdoutText) == withoutElapsed(auditedOnce.stdoutText))
+        let zero = try Harness.run(["analyze", "--threads", "0", Self.sample.path])
+        #expect(zero.status == 2)
+        #expect(zero.stderr.contains("--threads"))
+        let live = try Harness.run(["monitor", "--interface", "lo", "--threads", "2"])
+        #expect(live.status == 2)
+        #expect(live.stderr.contains("--threads applies to capture files"))
+    }
+
     @Test func standardInputGivesTheSameRecordsAsTheFile() throws {
         let fromFile = try Harness.run(["analyze", "--format", "ndjson", Self.sample.path])
         let fromStdin = try Harness.run(["analyze", "--format", "ndjson", "-"], stdin: try Data(contentsOf: Self.sample))
