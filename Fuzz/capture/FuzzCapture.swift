@@ -1,7 +1,7 @@
 // libFuzzer target: whole capture files (pcap or pcapng bytes) through the library path the CLI takes:
 // PcapSource (libpcap) → HandshakeAnalyzer (decoding, reassembly, TLS, preambles) → RecordCompletion
 // (certificates, fingerprints, audit) → the JSON RecordEncoder, records and summary. Every record must
-// encode to a complete JSON document.
+// encode to a complete JSON document, and to the same bytes through the FragmentCache as without it.
 import Foundation
 import FuzzSupport
 import HandshakeAnalysis
@@ -35,10 +35,21 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     var analyzer = HandshakeAnalyzer(options: options)
     let completion = RecordCompletion(options: options)
     var json = JSONWriter()
+    var cached = JSONWriter()
+    var cache: FragmentCache? = FragmentCache()
     func report(_ connection: EndedConnection) {
+        let record = completion.record(of: connection)
         json.reset()
-        RecordEncoder.encode(completion.record(of: connection), into: &json)
+        RecordEncoder.encode(record, into: &json)
         checkJSON(json)
+        // The cache of repeating parts must not change a byte (each record twice: a miss, then a hit).
+        for _ in 0..<2 {
+            cached.reset()
+            RecordEncoder.encode(record, into: &cached, cache: &cache)
+            guard cached.bytes == json.bytes else {
+                fuzzFailure("FragmentCache changed the record: " + String(decoding: cached.bytes.prefix(2000), as: UTF8.self))
+            }
+        }
     }
     while case .frame(let frame)? = try? source.next() {
         analyzer.process(frame: frame.bytes, timestamp: frame.timestampNanoseconds, decoder: decoder, ended: report)
