@@ -129,6 +129,29 @@ func reassembly(_ testCase: ReassemblyCase) {
     #expect(result.statistics.flowsTimedOut == 2)
 }
 
+/// Idle time is measured on the capture's clock, the latest timestamp seen: a packet stamped earlier (a
+/// second file from an earlier day, reordered timestamps) neither ages the other flows nor its own, and a
+/// flow seen at such a packet is as recent as any, so it times out with the clock, not with its stamp.
+@Test func idleTimeRunsOnTheLatestTimestampSeen() {
+    var limits = ReassemblyLimits()
+    limits.idleTimeoutNanoseconds = 10
+    let result = Harness.run([
+        c(999, "", [.syn], t: 100, port: 1),
+        c(999, "", [.syn], t: 50, port: 2),  // stamped earlier: seen at clock 100
+        c(1000, "a", t: 101, port: 1),
+        c(1001, "b", t: 105, port: 1),  // 105 - 50 > 10, but flow 2 is idle since clock 100 only: kept
+        c(1000, "c", t: 106, port: 2),  // so this continues flow 2
+        c(1002, "d", t: 117, port: 1),  // clock 117: flow 1 (since 105) and flow 2 (since 106) idle, oldest first
+    ], limits: limits)
+    #expect(result.events == [
+        .start(port: 1, initiatorIsClient: true, sawSYN: true),
+        .start(port: 2, initiatorIsClient: true, sawSYN: true),
+        out("a"), out("b"), out("c"), ended(.idle, 3, port: 1), ended(.idle, 2, port: 2),
+        .start(port: 1, initiatorIsClient: true, sawSYN: false), out("d"), ended(.endOfInput, 1, port: 1),
+    ])
+    #expect(result.statistics.flowsTimedOut == 2)
+}
+
 @Test func fullTableEvictsTheLeastRecentlySeenFlow() {
     var limits = ReassemblyLimits()
     limits.maxFlows = 2
