@@ -209,12 +209,19 @@ public struct JSONWriter {
     /// Writes bytes as a string of lowercase hex digits, e.g. `"0a1b"`.
     public mutating func hexString(bytes value: UnsafeRawBufferPointer) {
         prepareValue()
-        bytes.append(UInt8(ascii: "\""))
-        for byte in value {
-            bytes.append(Self.hexDigit(byte >> 4))
-            bytes.append(Self.hexDigit(byte & 0x0f))
+        // The digits go to a scratch buffer and are appended at once: two appends per byte (each checking
+        // the array's uniqueness and capacity) were most of a record's randoms and session ids.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: value.count * 2 + 2) { digits in
+            digits[0] = UInt8(ascii: "\"")
+            var index = 1
+            for byte in value {
+                digits[index] = Self.hexDigit(byte >> 4)
+                digits[index + 1] = Self.hexDigit(byte & 0x0f)
+                index += 2
+            }
+            digits[index] = UInt8(ascii: "\"")
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: digits[0...index]))
         }
-        bytes.append(UInt8(ascii: "\""))
     }
 
     /// Writes bytes as a string of lowercase hex digits, e.g. `"0a1b"`.
@@ -248,6 +255,7 @@ public struct JSONWriter {
     // MARK: Internals
 
     /// Comma and indentation before a value (or, via prepareElement, before a key).
+    @inline(__always)
     private mutating func prepareValue() {
         if afterKey {
             afterKey = false
@@ -256,6 +264,7 @@ public struct JSONWriter {
         prepareElement()
     }
 
+    @inline(__always)
     private mutating func prepareElement() {
         guard let last = hasElements.indices.last else { return }
         if hasElements[last] {
@@ -266,6 +275,7 @@ public struct JSONWriter {
         if pretty { indent(hasElements.count) }
     }
 
+    @inline(__always)
     private mutating func finishKey() {
         bytes.append(UInt8(ascii: "\""))
         bytes.append(UInt8(ascii: ":"))

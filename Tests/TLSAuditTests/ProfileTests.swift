@@ -137,6 +137,42 @@ private func names(_ suites: Set<CipherSuite>) -> Set<String> { Set(suites.compa
         #expect(Compliance.profileIndex(of: renamed) == nil, "a policy file is never taken for a profile")
     }
 
+    /// The early-stopping verdict (`passes`) agrees with the whole audit's on a spread of connections under
+    /// every profile, and under policies with exceptions and disabled ids (which remove findings at the end).
+    @Test func earlyStoppingVerdictAgreesWithTheWholeAudit() {
+        let rsa1024 = certificate(bits: 1024)
+        let md5 = certificate(signature: "md5WithRSAEncryption")
+        let expired = certificate(notBefore: now - 400 * day, notAfter: now - day)
+        var inputs = [
+            tls13(), tls13(group: 0x001d, clientGroups: [0x001d], keyShares: [0x001d]),
+            tls13(certificates: [certificate()]), tls13(resumed: true), tls13(certificates: [expired]),
+            tls12(), tls12(certificates: [ecdsaLeaf]), tls12(suite: 0x009e, group: nil, dhPrimeBits: 1024),
+            tls12(suite: 0x009e, group: nil, dhPrimeBits: 3072), tls12(suite: 0xc013), tls12(suite: 0xc027),
+            tls12(suite: 0x000a, version: .tls10, group: nil), tls12(suite: 0x0004, version: .ssl3, group: nil),
+            tls12(suite: 0x002f, version: .tls11, group: nil), tls12(certificates: [rsa1024]),
+            tls12(certificates: [md5]), tls12(certificates: []), tls12(serverExtensions: []),
+            tls12(compressionMethod: 1), tls12(clientSuites: [0xc02f, 0x0005, 0x000a]),
+            tls12(group: 0x0015, clientGroups: [0x0015]),
+        ]
+        var failed = tls12()
+        failed.established = false
+        inputs.append(failed)
+        var lenient = AuditPolicy.intermediate
+        lenient.disabled = ["no-forward-secrecy", "cipher-cbc", "version-tls10", "policy-version", "policy-cipher"]
+        var excepted = AuditPolicy.modern
+        excepted.exceptions = [AuditPolicy.Exception(id: "policy-version", reason: "legacy clients")]
+        var passes = 0
+        var fails = 0
+        for input in inputs {
+            for policy in Compliance.profiles + [lenient, excepted] {
+                let whole = Compliance.passes(audit(input, policy: policy))
+                #expect(TLSAudit.passes(input, policy: policy) == whole, "\(policy.name)")
+                if whole { passes += 1 } else { fails += 1 }
+            }
+        }
+        #expect(passes > 10 && fails > 10, "both verdicts are exercised")
+    }
+
     /// The verdict is what `--fail-on medium` would decide under that profile.
     @Test func agreesWithFailOnMedium() {
         for input in [tls13(), tls12(), tls12(suite: 0x009e, group: nil, dhPrimeBits: 2048), tls12(suite: 0xc013)] {
