@@ -12,17 +12,68 @@ import X509Inspection
 /// tell about the handshake. It decides which side is the client (the ClientHello sender), and
 /// when the handshake is over, so the flow table can stop reassembling it.
 struct TLSSession: TCPStreamConsumer {
-    let start: FlowStart
-    var fromInitiator: TLSStreamParser
-    var fromResponder: TLSStreamParser
-    /// What the events tell: client side, handshake state, the record being built.
-    var recorder: HandshakeRecorder
-    /// Whether each direction's bytes go to its TLS parser, to the preamble machine, or nowhere.
-    var initiatorStage = Stage.unknown
-    var responderStage = Stage.unknown
-    /// Created only for a connection whose first bytes are not TLS (STARTTLS, proxies, plaintext).
-    /// Held out of line (an array of at most one) so TLS sessions do not carry its ~160 bytes.
-    private var preambleStorage: [Preamble] = []
+    /// The session's state, out of line: inline it was 1,360 bytes that every move between the flow table,
+    /// its callbacks and the hand-over copied (callgrind: ~30 copies of it per connection). Copy on write,
+    /// so a `TLSSession` is still a value.
+    private struct State {
+        let start: FlowStart
+        var fromInitiator: TLSStreamParser
+        var fromResponder: TLSStreamParser
+        /// What the events tell: client side, handshake state, the record being built.
+        var recorder: HandshakeRecorder
+        /// Whether each direction's bytes go to its TLS parser, to the preamble machine, or nowhere.
+        var initiatorStage = Stage.unknown
+        var responderStage = Stage.unknown
+        /// Created only for a connection whose first bytes are not TLS (STARTTLS, proxies, plaintext).
+        /// Held out of line (an array of at most one) so TLS sessions do not carry its ~160 bytes.
+        var preambleStorage: [Preamble] = []
+    }
+    /// One allocation holding the state; read and changed through its pointer (a class's stored property
+    /// would cost a dynamic exclusivity check on every access).
+    private typealias Box = ManagedBuffer<State, UInt8>
+    private var box: Box
+
+    private static func makeBox(_ state: State) -> Box {
+        Box.create(minimumCapacity: 0) { _ in state }
+    }
+
+    private var state: UnsafeMutablePointer<State> {
+        box.withUnsafeMutablePointerToHeader { $0 }
+    }
+
+    /// The state for changing: a shared box (a copy of the session was made) is copied first.
+    private var unique: UnsafeMutablePointer<State> {
+        mutating get {
+            if !isKnownUniquelyReferenced(&box) { box = Self.makeBox(state.pointee) }
+            return state
+        }
+    }
+
+    var start: FlowStart { state.pointee.start }
+    var fromInitiator: TLSStreamParser {
+        _read { yield state.pointee.fromInitiator }
+        _modify { yield &unique.pointee.fromInitiator }
+    }
+    var fromResponder: TLSStreamParser {
+        _read { yield state.pointee.fromResponder }
+        _modify { yield &unique.pointee.fromResponder }
+    }
+    var recorder: HandshakeRecorder {
+        _read { yield state.pointee.recorder }
+        _modify { yield &unique.pointee.recorder }
+    }
+    var initiatorStage: Stage {
+        get { state.pointee.initiatorStage }
+        set { unique.pointee.initiatorStage = newValue }
+    }
+    var responderStage: Stage {
+        get { state.pointee.responderStage }
+        set { unique.pointee.responderStage = newValue }
+    }
+    private var preambleStorage: [Preamble] {
+        _read { yield state.pointee.preambleStorage }
+        _modify { yield &unique.pointee.preambleStorage }
+    }
     var preamble: Preamble? { preambleStorage.first }
 
     enum Stage: UInt8 {
@@ -37,10 +88,11 @@ struct TLSSession: TCPStreamConsumer {
     }
 
     init(start: FlowStart, limits: TLSLimits) {
-        self.start = start
-        fromInitiator = TLSStreamParser(limits: limits)
-        fromResponder = TLSStreamParser(limits: limits)
-        recorder = HandshakeRecorder(start: start, transport: .tcp, protocol: .tls)
+        box = Self.makeBox(
+            State(
+                start: start, fromInitiator: TLSStreamParser(limits: limits),
+                fromResponder: TLSStreamParser(limits: limits),
+                recorder: HandshakeRecorder(start: start, transport: .tcp, protocol: .tls)))
     }
 
     var isTLS: Bool { recorder.isTLS }
@@ -167,7 +219,12 @@ struct TLSSession: TCPStreamConsumer {
 
     /// What the session holds on the heap, for the flow table's memory budget: messages being buffered by
     /// the parsers, and the hellos and chains kept for the record.
-    var retainedBytes: Int { recorder.keptBytes + fromInitiator.bufferedCapacity + fromResponder.bufferedCapacity }
+    var retainedBytes: Int {
+        Self.boxBytes + recorder.keptBytes + fromInitiator.bufferedCapacity + fromResponder.bufferedCapacity
+    }
+
+    /// The out-of-line state's own allocation (the flow table's entry no longer holds it).
+    static let boxBytes = MemoryLayout<State>.stride + 16
 
     /// Marks the record emitted and drops what it was built from: the flow may stay in the table
     /// (quiet until FIN or idle) for a long time, and should cost little meanwhile.

@@ -131,10 +131,11 @@ struct FlowSlot<Consumer: TCPStreamConsumer> {
     /// The consumer's `retainedBytes` as last counted in `ReassemblyStatistics.consumerBytes`.
     var accountedBytes = 0
 
-    init(key: FlowKey, consumer: Consumer?, initiatorIsLow: Bool, serial: UInt64, timestamp: Int64) {
+    /// `consumer` is consumed (moved in, not copied: it is a whole session with its parsers).
+    init(key: FlowKey, consumer: consuming Consumer?, initiatorIsLow: Bool, serial: UInt64, timestamp: Int64) {
         self.key = key
-        self.consumer = consumer
         self.state = consumer == nil ? .ignored : .collecting
+        self.consumer = consumer
         self.initiatorIsLow = initiatorIsLow
         self.serial = serial
         self.firstTimestamp = timestamp

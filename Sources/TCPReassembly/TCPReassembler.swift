@@ -308,17 +308,19 @@ public struct TCPReassembler<Consumer: TCPStreamConsumer> {
         let consumer = makeConsumer(start)
         statistics.flowsCreated += 1
         if consumer == nil { statistics.flowsIgnored += 1 }
+        // The session is moved into the slot and the slot into the table: no copy of either.
         var slot = FlowSlot(
-            key: key, consumer: consumer, initiatorIsLow: initiatorIsLow, serial: nextSerial, timestamp: timestamp)
+            key: key, consumer: consume consumer, initiatorIsLow: initiatorIsLow, serial: nextSerial,
+            timestamp: timestamp)
         slot.firstSequence = packetSequence
         slot.lastSequence = packetSequence
         nextSerial += 1
         let slotIndex: Int
         if let free = freeSlots.popLast() {
-            slots[free] = slot
+            slots[free] = consume slot
             slotIndex = free
         } else {
-            slots.append(slot)
+            slots.append(consume slot)
             slotIndex = slots.count - 1
         }
         index.insert(key, slot: slotIndex, keyOf: { slots[$0].key })
