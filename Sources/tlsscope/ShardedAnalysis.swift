@@ -154,9 +154,9 @@ struct ShardedAnalysis {
             blockOffset = frameBlock.offset(of: bytes)
         } else {
             // libpcap's bytes are valid until its next read: copy them into a block of ours.
-            if copyBlock == nil || copyFilled + bytes.count > copies.blockSize {
-                let next = copies.take()
-                copyBlock = next
+            if copyBlock == nil || copyFilled + bytes.count > (copyBlock?.bytes.count ?? 0) {
+                // libpcap hands out at most 262,144 bytes a frame; a larger one would get a block of its own.
+                copyBlock = bytes.count <= copies.blockSize ? copies.take() : FrameBlock(capacity: bytes.count)
                 copyFilled = 0
             }
             guard let copyBlock, let base = copyBlock.bytes.baseAddress else { return }
