@@ -27,6 +27,8 @@ struct TLSSession: TCPStreamConsumer {
         /// Created only for a connection whose first bytes are not TLS (STARTTLS, proxies, plaintext).
         /// Held out of line (an array of at most one) so TLS sessions do not carry its ~160 bytes.
         var preambleStorage: [Preamble] = []
+        /// The parsers' events of one segment, kept for the next (emptied, capacity kept).
+        var eventBuffer: [TLSEvent]? = []
     }
     /// One allocation holding the state; read and changed through its pointer (a class's stored property
     /// would cost a dynamic exclusivity check on every access).
@@ -73,6 +75,10 @@ struct TLSSession: TCPStreamConsumer {
     private var preambleStorage: [Preamble] {
         _read { yield state.pointee.preambleStorage }
         _modify { yield &unique.pointee.preambleStorage }
+    }
+    private var eventBuffer: [TLSEvent]? {
+        _read { yield state.pointee.eventBuffer }
+        _modify { yield &unique.pointee.eventBuffer }
     }
     var preamble: Preamble? { preambleStorage.first }
 
@@ -166,20 +172,25 @@ struct TLSSession: TCPStreamConsumer {
 
     private mutating func receiveTLS(_ bytes: UnsafeRawBufferPointer, direction: FlowDirection) -> StreamVerdict {
         // Events are handled after the parser returns, so the parser and the session are not
-        // borrowed at once; they are few per connection (handshake only).
-        var events: [TLSEvent] = []
+        // borrowed at once; they are few per connection (handshake only). The buffer is the session's
+        // own, reused (an array per segment was an allocation each), and events are handed on in place.
+        var events = eventBuffer.take() ?? []
+        defer {
+            events.removeAll(keepingCapacity: true)
+            eventBuffer = events
+        }
         switch direction {
         case .fromInitiator: fromInitiator.feed(bytes) { events.append($0) }
         case .fromResponder: fromResponder.feed(bytes) { events.append($0) }
         }
-        for event in events {
+        for index in events.indices {
             // Once the handshake is over, what else the same bytes held changes nothing (so `messages` does not
             // depend on segmentation), except an SSL 2.0 SERVER-HELLO's certificate, which the parser hands
             // over as a second event of the same message.
             if done {
-                guard recorder.state.isSSLv2, case .handshake(.certificate) = event else { break }
+                guard recorder.state.isSSLv2, case .handshake(.certificate) = events[index] else { break }
             }
-            recorder.handle(event, direction: direction)
+            recorder.handle(events[index], direction: direction)
             if let hello = recorder.serverHelloForClientParser.take() {
                 switch recorder.clientDirection {
                 case .fromInitiator: fromInitiator.notePeerServerHello(hello)
@@ -221,6 +232,7 @@ struct TLSSession: TCPStreamConsumer {
     /// the parsers, and the hellos and chains kept for the record.
     var retainedBytes: Int {
         Self.boxBytes + recorder.keptBytes + fromInitiator.bufferedCapacity + fromResponder.bufferedCapacity
+            + (eventBuffer?.capacity ?? 0) * MemoryLayout<TLSEvent>.stride
     }
 
     /// The out-of-line state's own allocation (the flow table's entry no longer holds it).
@@ -233,6 +245,7 @@ struct TLSSession: TCPStreamConsumer {
         fromInitiator = TLSStreamParser()
         fromResponder = TLSStreamParser()
         preambleStorage = []
+        eventBuffer = []
     }
 }
 
