@@ -144,11 +144,26 @@ public struct FlowExtent: Sendable, Hashable {
     public var packets: Int
     /// TCP payload bytes seen in either direction so far, retransmissions included.
     public var bytes: Int
-    public init(firstTimestamp: Int64, lastTimestamp: Int64, packets: Int, bytes: Int) {
+    /// The table's `packetSequence` at the flow's first and latest packet (as in `FlowEnd`).
+    public var firstSequence: UInt64
+    public var lastSequence: UInt64
+    public init(
+        firstTimestamp: Int64, lastTimestamp: Int64, packets: Int, bytes: Int, firstSequence: UInt64 = 0,
+        lastSequence: UInt64 = 0
+    ) {
         self.firstTimestamp = firstTimestamp
         self.lastTimestamp = lastTimestamp
         self.packets = packets
         self.bytes = bytes
+        self.firstSequence = firstSequence
+        self.lastSequence = lastSequence
+    }
+
+    /// What a flow's end said of it.
+    public init(_ end: FlowEnd) {
+        self.init(
+            firstTimestamp: end.firstTimestamp, lastTimestamp: end.lastTimestamp, packets: end.packets,
+            bytes: end.bytes, firstSequence: end.firstSequence, lastSequence: end.lastSequence)
     }
 }
 

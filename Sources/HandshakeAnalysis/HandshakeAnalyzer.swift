@@ -25,6 +25,8 @@ public struct AnalysisOptions: Sendable {
     /// connection ends; it is not emitted again then. For live capture. Off by default: offline analysis
     /// reports whole connections.
     public var reportAtHandshakeEnd = false
+    /// The run's sources, to name each record's source and frames (nil: records carry neither).
+    public var sources: CaptureSources?
     public init() {}
 
     /// The options of one of `workers` flow trackers that share the run's caps (a sharded run): each gets
@@ -112,6 +114,9 @@ public struct HandshakeAnalyzer {
     /// Flows currently tracked (TCP and UDP).
     public var activeFlows: Int { tracker.activeFlows }
 
+    /// The run-wide number of the last frame fed (0 before the first).
+    public private(set) var frameOrdinal: UInt64 = 0
+
     /// Feeds one captured frame. `emit` receives each TLS connection that ended with this frame.
     public mutating func process(
         frame: UnsafeRawBufferPointer, timestamp: Int64, decoder: PacketDecoder,
@@ -121,22 +126,34 @@ public struct HandshakeAnalyzer {
         process(frame: frame, timestamp: timestamp, decoder: decoder) { emit(completion.record(of: $0)) }
     }
 
-    /// Feeds one captured frame. `ended` receives each TLS connection whose record is due with this frame,
-    /// still to be completed by a `RecordCompletion` (which may run on another thread).
+    /// Feeds one captured frame, numbered one more than the last (`frameOrdinal`). `ended` receives each TLS
+    /// connection whose record is due with this frame, still to be completed by a `RecordCompletion` (which
+    /// may run on another thread).
     public mutating func process(
         frame: UnsafeRawBufferPointer, timestamp: Int64, decoder: PacketDecoder,
         ended: (EndedConnection) -> Void
     ) {
+        process(frame: frame, timestamp: timestamp, ordinal: frameOrdinal &+ 1, decoder: decoder, ended: ended)
+    }
+
+    /// Feeds one captured frame whose run-wide number is `ordinal` (frames a filter skipped still count:
+    /// records name frames as the capture file numbers them). Ordinals only grow.
+    @inline(__always)
+    public mutating func process(
+        frame: UnsafeRawBufferPointer, timestamp: Int64, ordinal: UInt64, decoder: PacketDecoder,
+        ended: (EndedConnection) -> Void
+    ) {
+        frameOrdinal = ordinal
         switch intake.take(frame: frame, timestamp: timestamp, decoder: decoder) {
         case .nothing:
             break
         case .packet(let packet):
-            tracker.packetSequence &+= 1
+            tracker.packetSequence = ordinal
             let payload = UnsafeRawBufferPointer(
                 rebasing: frame[packet.payloadOffset..<(packet.payloadOffset + packet.payloadLength)])
             tracker.process(packet, payload: payload, timestamp: timestamp, ended: ended)
         case .datagram(let packet, let datagram):
-            tracker.packetSequence &+= 1
+            tracker.packetSequence = ordinal
             datagram.withUnsafeBytes { bytes in
                 let payload = UnsafeRawBufferPointer(
                     rebasing: bytes[packet.payloadOffset..<(packet.payloadOffset + packet.payloadLength)])
@@ -449,11 +466,7 @@ public struct ConnectionTracker {
     /// A UDP connection gets a record when a hello was seen and its record was not written already.
     private static func report(_ session: UDPSession, _ end: FlowEnd, to ended: (EndedConnection) -> Void) {
         guard session.isTLS, !session.reported,
-            var connection = session.ended(
-                FlowExtent(
-                    firstTimestamp: end.firstTimestamp, lastTimestamp: end.lastTimestamp, packets: end.packets,
-                    bytes: end.bytes),
-                endReason: end.reason)
+            var connection = session.ended(FlowExtent(end), endReason: end.reason)
         else { return }
         connection.flowEnd = end
         ended(connection)
@@ -462,11 +475,7 @@ public struct ConnectionTracker {
     /// A connection gets a record when it was TLS and its record was not written at handshake end already.
     private static func report(_ session: TLSSession, _ end: FlowEnd, to ended: (EndedConnection) -> Void) {
         guard session.isTLS, !session.reported else { return }
-        var connection = session.ended(
-            FlowExtent(
-                firstTimestamp: end.firstTimestamp, lastTimestamp: end.lastTimestamp, packets: end.packets,
-                bytes: end.bytes),
-            endReason: end.reason)
+        var connection = session.ended(FlowExtent(end), endReason: end.reason)
         connection.flowEnd = end
         ended(connection)
     }
@@ -529,6 +538,15 @@ public final class RecordCompletion {
             if let policyProfileIndex { judged = (policyProfileIndex, record.findings) }
         }
         record.compliance = Compliance(input, judged: judged)
+        record.communityID = CommunityID.v1(
+            protocolNumber: record.transport.rawValue, address: record.clientAddress.networkBytes,
+            port: record.clientPort, otherAddress: record.serverAddress.networkBytes, otherPort: record.serverPort)
+        if let sources = options.sources, let first = sources.locate(record.firstFrameOrdinal),
+            let last = sources.locate(max(record.lastFrameOrdinal, record.firstFrameOrdinal))
+        {
+            record.source = first.source
+            record.frames = FrameNumbers(first: first.frame, last: last.frame)
+        }
         return record
     }
 }

@@ -97,6 +97,16 @@ public struct Anomaly: Sendable, Hashable {
     }
 }
 
+/// Where a connection's first and last packet were in their sources (the contract's `frames`).
+public struct FrameNumbers: Sendable, Hashable {
+    public var first: UInt64
+    public var last: UInt64
+    public init(first: UInt64, last: UInt64) {
+        self.first = first
+        self.last = last
+    }
+}
+
 /// Which member of the TLS family a connection spoke (the contract's `protocol`).
 public enum RecordProtocol: String, Sendable, Hashable {
     case tls, dtls, quic
@@ -169,8 +179,23 @@ public struct HandshakeRecord: Sendable {
     public var heartbeats: [AuditInput.HeartbeatRecord]
     /// QUIC connections only: the version and connection ids.
     public var quic: QUICDetails?
+    /// Packets seen of the connection, both directions.
     public var packets: Int
+    /// Transport payload bytes seen of the connection (TCP segments' or UDP datagrams' payloads, both
+    /// directions, retransmissions included).
     public var bytes: Int
+    /// The run's frame numbers (`HandshakeAnalyzer`'s frame ordinals, counted over every frame of every
+    /// source) of the connection's first and latest packet seen; 0 when not known. `RecordCompletion`
+    /// turns them into `source` and `frames`.
+    public var firstFrameOrdinal: UInt64 = 0
+    public var lastFrameOrdinal: UInt64 = 0
+    /// The capture file the connection started in (`-` for standard input), or the interface when live.
+    public var source: String?
+    /// Frame numbers (1-based, as Wireshark numbers them) of the first and last packet seen, each in the
+    /// source it was read from.
+    public var frames: FrameNumbers?
+    /// Community ID v1 of the connection's 5-tuple.
+    public var communityID: String?
 
     /// Seconds from the first to the last packet seen.
     public var duration: Double {

@@ -317,6 +317,8 @@ struct HandshakeRecorder {
         result.lastTimestamp = extent.lastTimestamp
         result.packets = extent.packets
         result.bytes = extent.bytes
+        result.firstFrameOrdinal = extent.firstSequence
+        result.lastFrameOrdinal = extent.lastSequence
         result.anomalies = recorder.anomalies.map { Anomaly($0.kind, from: $0.direction.flatMap(recorder.peer(for:)), $0.detail) }
         if recorder.anomaliesOverCap > 0, var last = result.anomalies.popLast() {
             last.detail += " (and \(recorder.anomaliesOverCap) more anomalies not listed)"

@@ -32,6 +32,13 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
 
     var ipv6Description: String { IPAddressText.ipv6(high: high, low: low) }
 
+    /// The address in network byte order: 4 bytes for IPv4, 16 for IPv6.
+    public var networkBytes: [UInt8] {
+        if !isIPv6 { return (0..<4).map { UInt8(truncatingIfNeeded: low >> (24 - 8 * $0)) } }
+        return (0..<8).map { UInt8(truncatingIfNeeded: high >> (56 - 8 * $0)) }
+            + (0..<8).map { UInt8(truncatingIfNeeded: low >> (56 - 8 * $0)) }
+    }
+
     /// IPv4 before IPv6, then by value.
     @inlinable
     public static func < (lhs: IPAddress, rhs: IPAddress) -> Bool {

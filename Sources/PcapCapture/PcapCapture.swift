@@ -322,6 +322,7 @@ public struct PcapSource: ~Copyable {
                 switch blockReader.next() {
                 case .frame(let frame):
                     offset = blockReader.offset
+                    framesRead &+= 1
                     if var program = offlineFilter {
                         var header = pcap_pkthdr()
                         header.caplen = bpf_u_int32(frame.capturedLength)
@@ -361,6 +362,7 @@ public struct PcapSource: ~Copyable {
                 let record = header.pointee
                 let capturedLength = Int(record.caplen)
                 if !isLive { advanceOffset(capturedLength: capturedLength) }
+                framesRead &+= 1
                 if var program = offlineFilter, pcap_offline_filter(&program, header, data) == 0 {
                     continue
                 }
@@ -418,6 +420,10 @@ public struct PcapSource: ~Copyable {
     /// Exact for regular files (pcap and pcapng) and for classic pcap on a pipe. A pipe cannot report its
     /// position, so for pcapng on a pipe this is `24 + Σ (16 + caplen)`, an estimate. 0 for live captures.
     public var bytesRead: Int64 { offset }
+
+    /// Frames read so far, those a filter skipped included: the number of the last frame returned, as
+    /// Wireshark numbers the frames of a file (live: of the frames the capture passed on).
+    public private(set) var framesRead: UInt64 = 0
 
     /// The snapshot length of the input or capture.
     public var snapshotLength: Int { snapshot }

@@ -106,6 +106,19 @@ public enum RecordEncoder {
             json.endObject()
         }
         json.endArray()
+        json.key("source"); json.string(record.source)
+        json.key("frames")
+        if let frames = record.frames {
+            json.beginObject()
+            json.key("first"); json.int(Int(clamping: frames.first))
+            json.key("last"); json.int(Int(clamping: frames.last))
+            json.endObject()
+        } else {
+            json.null()
+        }
+        json.key("packets"); json.int(record.packets)
+        json.key("bytes"); json.int(record.bytes)
+        json.key("community_id"); json.string(record.communityID)
         json.key("quic")
         if let quic = record.quic {
             json.beginObject()

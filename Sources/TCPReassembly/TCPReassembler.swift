@@ -208,7 +208,8 @@ public struct TCPReassembler<Consumer: TCPStreamConsumer> {
         if wasCollecting && !Self.isCollecting(slots[slotIndex].state) {
             let extent = FlowExtent(
                 firstTimestamp: slots[slotIndex].firstTimestamp, lastTimestamp: slots[slotIndex].lastTimestamp,
-                packets: slots[slotIndex].packets, bytes: slots[slotIndex].bytes)
+                packets: slots[slotIndex].packets, bytes: slots[slotIndex].bytes,
+                firstSequence: slots[slotIndex].firstSequence, lastSequence: slots[slotIndex].lastSequence)
             // Moved out and back so the consumer is changed in place, not copied.
             if var consumer = slots[slotIndex].consumer.take() {
                 stoppedCollecting(&consumer, extent)

@@ -172,7 +172,8 @@ public struct UDPFlowTable<Consumer: DatagramConsumer> {
                 stoppedCollecting(
                     &consumer,
                     FlowExtent(firstTimestamp: slot.firstTimestamp, lastTimestamp: slot.lastTimestamp,
-                               packets: slot.packets, bytes: slot.bytes))
+                               packets: slot.packets, bytes: slot.bytes, firstSequence: slot.firstSequence,
+                               lastSequence: slot.lastSequence))
             }
             let retained = consumer.retainedBytes
             statistics.consumerBytes += retained - slots[slotIndex].accountedBytes

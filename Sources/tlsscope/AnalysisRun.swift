@@ -30,6 +30,8 @@ struct AnalysisRun {
     init(filter: String?, showProgress: Bool, options: AnalysisOptions = AnalysisOptions(), threads: Int = 1) {
         self.filter = filter
         self.showProgress = showProgress
+        var options = options
+        if options.sources == nil { options.sources = CaptureSources() }
         self.options = options
         self.threads = max(1, threads)
     }
@@ -43,8 +45,8 @@ struct AnalysisRun {
         if threads > 1 {
             var sharded = ShardedAnalysis(options: options, workers: threads, summary: summary, sink: sink)
             let written = sharded.recordsWritten
-            outcome = readFiles(files) { frame, decoder, source, file in
-                sharded.take(frame, decoder: decoder, source: &source, file: file)
+            outcome = readFiles(files) { frame, ordinal, decoder, source, file in
+                sharded.take(frame, ordinal: ordinal, decoder: decoder, source: &source, file: file)
             } progressCount: {
                 written.count
             }
@@ -54,10 +56,10 @@ struct AnalysisRun {
         } else {
             let writer = RecordWriter(options: options, summary: summary, sink: sink, batchSize: 32)
             var analyzer = HandshakeAnalyzer(options: options)
-            outcome = readFiles(files) { frame, decoder, _, _ in
-                analyzer.process(frame: frame.bytes, timestamp: frame.timestampNanoseconds, decoder: decoder) {
-                    writer.add($0)
-                }
+            outcome = readFiles(files) { frame, ordinal, decoder, _, _ in
+                analyzer.process(
+                    frame: frame.bytes, timestamp: frame.timestampNanoseconds, ordinal: ordinal, decoder: decoder
+                ) { writer.add($0) }
             } progressCount: {
                 writer.handedOver
             }
@@ -78,11 +80,17 @@ struct AnalysisRun {
         var files = 0
         var errors: [String] = []
         var counters = AnalysisCounters()
+        /// Frames read from the files before the one being read (run-wide frame ordinals continue from it).
+        var framesBefore: UInt64 = 0
     }
+
+    /// Frame handlers get the frame, its run-wide ordinal, the file's decoder and source, and the file's
+    /// number in the run (from 1).
+    typealias FrameHandler = (FrameView, UInt64, PacketDecoder, inout PcapSource, Int) -> Void
 
     /// Reads every file's frames into `handle`; `progressCount` gives the connections handed over so far.
     private func readFiles(
-        _ files: [String], handle: (FrameView, PacketDecoder, inout PcapSource, Int) -> Void,
+        _ files: [String], handle: FrameHandler,
         progressCount: () -> Int
     ) -> CaptureOutcome {
         var progress = Progress(enabled: false, total: nil)
@@ -103,7 +111,7 @@ struct AnalysisRun {
         ProcessInfo.processInfo.environment["TLSSCOPE_READER"] == "libpcap" ? .libpcap : .automatic
 
     private func readFile(
-        _ path: String, handle: (FrameView, PacketDecoder, inout PcapSource, Int) -> Void, progressCount: () -> Int,
+        _ path: String, handle: FrameHandler, progressCount: () -> Int,
         progress: inout Progress, outcome: inout CaptureOutcome
     ) -> ExitStatus? {
         let name = path == "-" ? "standard input" : path
@@ -135,11 +143,14 @@ struct AnalysisRun {
         progress = Progress(enabled: showProgress, total: source.fileSize.map { Int($0) })
         let showProgress = self.showProgress
         let fileIndex = outcome.files
+        let framesBefore = outcome.framesBefore
+        options.sources?.begin(path, after: framesBefore)
+        defer { outcome.framesBefore = framesBefore &+ source.framesRead }
         do {
             reading: while true {
                 switch try source.next() {
                 case .frame(let frame):
-                    handle(frame, decoder, &source, fileIndex)
+                    handle(frame, framesBefore &+ source.framesRead, decoder, &source, fileIndex)
                     if showProgress {
                         progress.tick(bytesRead: Int(source.bytesRead), connections: progressCount())
                     }

@@ -169,6 +169,10 @@ struct LiveCapture: ~Copyable {
         let started = MonotonicClock.now()
         installSignalHandlers()
         defer { removeSignalHandlers() }
+        var options = options
+        let sources = CaptureSources()
+        sources.begin(interface, after: 0)
+        options.sources = sources
         var analyzer = HandshakeAnalyzer(options: options)
         // The capture thread never waits on the writer: a backlog past its budget costs records (counted),
         // not packets.
@@ -190,9 +194,10 @@ struct LiveCapture: ~Copyable {
             }
             switch result {
             case .frame(let frame):
-                analyzer.process(frame: frame.bytes, timestamp: frame.timestampNanoseconds, decoder: decoder) {
-                    writer.add($0)
-                }
+                analyzer.process(
+                    frame: frame.bytes, timestamp: frame.timestampNanoseconds, ordinal: source.framesRead,
+                    decoder: decoder
+                ) { writer.add($0) }
                 // A busy link never times out: look at the clock every 1024 frames for --duration.
                 framesSinceClockCheck &+= 1
                 if framesSinceClockCheck >= 1024 {

@@ -93,7 +93,6 @@ struct ShardedAnalysis {
     private let workers: Int
     private let sharder: FlowSharder
     private var intake: FrameIntake
-    private var sequence: UInt64 = 0
     private let inputs: [Channel<Batch?>]
     private let outputs: [Channel<WorkerMessage>]
     private let finished = Channel<RunSummary>(capacity: 1)
@@ -141,7 +140,8 @@ struct ShardedAnalysis {
     var recordsWritten: Counter { written }
 
     /// One frame from the reading thread; `file` numbers the run's files from 1.
-    mutating func take(_ frame: FrameView, decoder: PacketDecoder, source: inout PcapSource, file: Int) {
+    /// `ordinal` numbers the frame in the run (it only grows).
+    mutating func take(_ frame: FrameView, ordinal: UInt64, decoder: PacketDecoder, source: inout PcapSource, file: Int) {
         if sharingFile != file {
             // Before the reader refills its first block: from then on a held block is never written.
             source.shareBlocks(limit: Self.blockLimit(workers: workers))
@@ -170,14 +170,14 @@ struct ShardedAnalysis {
         case .nothing:
             return
         case .packet(let packet):
-            sequence &+= 1
+            let sequence = ordinal
             packets.append(
                 ShardedPacket(
                     packet: packet, timestamp: frame.timestampNanoseconds, sequence: sequence,
                     payloadStart: blockOffset + packet.payloadOffset, inDatagram: false,
                     worker: sharder.shard(of: packet)))
         case .datagram(let packet, let datagram):
-            sequence &+= 1
+            let sequence = ordinal
             packets.append(
                 ShardedPacket(
                     packet: packet, timestamp: frame.timestampNanoseconds, sequence: sequence,

@@ -5,10 +5,12 @@ import Testing
 /// Fixtures/pcap must equal Fixtures/expected/<capture>.json, with the wall-clock field masked.
 /// `UPDATE_GOLDENS=1 swift test --filter GoldenTests` rewrites the expected files.
 @Suite struct GoldenTests {
-    /// elapsed_seconds is wall-clock time: mask it so the comparison is about the capture only.
+    /// elapsed_seconds is wall-clock time: mask it so the comparison is about the capture only; records'
+    /// `source` is the path as given, which holds where the checkout is: keep the file's name.
     static func normalise(_ text: String) -> String {
         text.replacingOccurrences(
-            of: #""elapsed_seconds": *[0-9.eE+-]+"#, with: #""elapsed_seconds": 0"#, options: .regularExpression)
+            of: #""elapsed_seconds": *[0-9.eE+-]+"#, with: #""elapsed_seconds": 0"#, options: .regularExpression
+        ).replacingOccurrences(of: "\"source\":\"" + Harness.pcaps.path + "/", with: "\"source\":\"")
     }
 
     /// Captures committed before their golden (a recording whose analysis lands later): they must still

@@ -49,6 +49,11 @@ import Glibc
             #expect(record["server_port"] as? Int == Int(server.port))
             #expect(record["established"] as? Bool == true, "\(line)")
             #expect(record["server_name"] as? String == "monitor.test")
+            // Live, the source is the interface and frames count the frames captured since the start.
+            #expect(record["source"] as? String == "lo")
+            let frames = try #require(record["frames"] as? [String: Int], "\(line)")
+            #expect((frames["first"] ?? 0) >= 1 && (frames["last"] ?? 0) > (frames["first"] ?? 0), "\(line)")
+            #expect((record["packets"] as? Int ?? 0) >= 4 && (record["community_id"] as? String)?.hasPrefix("1:") == true)
         }
         let status = try #require(monitor.waitForExit(timeout: 8), "tlsscope did not stop after --count 3")
         #expect(status == 0, "stderr: \(monitor.stderrText)")
