@@ -416,6 +416,16 @@ public struct PcapSource: ~Copyable {
 
     // MARK: Properties and control
 
+    /// True when the file at `path` opens as neither a regular file nor a directory (a pipe, a FIFO, a
+    /// character device): its frames may trickle in. False when it cannot be opened (opening it will say why).
+    public static func isStream(path: String) -> Bool {
+        // stat, not open: opening a FIFO would let its writer start writing into a pipe about to be closed.
+        var info = stat()
+        guard stat(path, &info) == 0 else { return false }
+        let type = info.st_mode & S_IFMT
+        return type != S_IFREG && type != S_IFDIR
+    }
+
     /// Bytes of the input consumed so far (the offset just after the last record read), for progress.
     /// Exact for regular files (pcap and pcapng) and for classic pcap on a pipe. A pipe cannot report its
     /// position, so for pcapng on a pipe this is `24 + Σ (16 + caplen)`, an estimate. 0 for live captures.

@@ -26,14 +26,28 @@ struct AnalysisRun {
     var summary = RunSummary()
     /// The file reader (tests choose libpcap, whose frames a sharded run copies).
     var reader: FileReader = AnalysisRun.fileReader
+    /// Records go out one by one as their connections end, not in batches (input from a pipe, which may be
+    /// a live `tcpdump -U -w -`): set from the files by `init`.
+    let streaming: Bool
 
-    init(filter: String?, showProgress: Bool, options: AnalysisOptions = AnalysisOptions(), threads: Int = 1) {
+    /// True when a file is standard input or not a regular file (a pipe, a FIFO, a character device):
+    /// its packets may trickle in, so its records are written as they come.
+    static func streams(_ files: [String]) -> Bool {
+        files.contains { $0 == "-" || PcapSource.isStream(path: $0) }
+    }
+
+    init(
+        filter: String?, showProgress: Bool, options: AnalysisOptions = AnalysisOptions(), threads: Int = 1,
+        streaming: Bool = false
+    ) {
         self.filter = filter
         self.showProgress = showProgress
+        self.streaming = streaming
         var options = options
         if options.sources == nil { options.sources = CaptureSources() }
         self.options = options
-        self.threads = max(1, threads)
+        // Sharded batches wait for 2,048 packets: a trickle from a pipe would hold its records back.
+        self.threads = streaming ? 1 : max(1, threads)
     }
 
     /// Analyzes every file; returns the exit status to end with (nil: success). Records go to `sink`
@@ -54,7 +68,7 @@ struct AnalysisRun {
             summary = finalSummary
             outcome.counters = counters
         } else {
-            let writer = RecordWriter(options: options, summary: summary, sink: sink, batchSize: 32)
+            let writer = RecordWriter(options: options, summary: summary, sink: sink, batchSize: streaming ? 1 : 32)
             var analyzer = HandshakeAnalyzer(options: options)
             outcome = readFiles(files) { frame, ordinal, decoder, _, _ in
                 analyzer.process(

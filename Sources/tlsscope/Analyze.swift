@@ -85,9 +85,12 @@ struct Analyze: ParsableCommand {
             format: format, includeSummary: options.summary || format == .text, output: output)
         var analysisOptions = AnalysisOptions()
         if options.noFindings { analysisOptions.auditPolicy = nil }
+        let streaming = AnalysisRun.streams(pcaps)
         var run = AnalysisRun(
             filter: options.filter, showProgress: !options.quiet && isatty(2) == 1, options: analysisOptions,
-            threads: options.resolvedThreads)
+            threads: options.resolvedThreads, streaming: streaming)
+        // From a pipe, each record reaches the reader as soon as it is written.
+        report.output.flushEachRecord = streaming
         report.begin()
         let sink = ReportSink(report)
         let status = run.analyze(files: pcaps, sink: sink)

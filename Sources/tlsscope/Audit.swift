@@ -87,9 +87,11 @@ struct Audit: ParsableCommand {
             }
         } else {
             var report = try openReport()
+            let streaming = AnalysisRun.streams(pcaps)
             var run = AnalysisRun(
                 filter: options.filter, showProgress: !options.quiet && isatty(2) == 1, options: analysisOptions,
-                threads: options.resolvedThreads)
+                threads: options.resolvedThreads, streaming: streaming)
+            report.output.flushEachRecord = streaming
             run.summary = summary
             report.begin()
             let sink = ReportSink(report)

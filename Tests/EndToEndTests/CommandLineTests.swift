@@ -102,6 +102,43 @@ import Testing
         #expect(fromStdin.stdoutText == fromFile.stdoutText.replacing("\"source\":\"\(Self.sample.path)\"", with: "\"source\":\"-\""))
     }
 
+    /// `tcpdump -U -w - | tlsscope analyze -`: a record is written as soon as its connection ends, while the
+    /// pipe is still open, not when the input ends; the whole output is the file's.
+    @Test func recordsStreamFromAPipe() throws {
+        let capture = Harness.pcaps.appendingPathComponent("tls12-resumption-id.pcap")
+        let fromFile = try Harness.run(["analyze", "--format", "ndjson", capture.path])
+        let records = fromFile.stdoutText.split(separator: "\n")
+        #expect(records.count == 2)
+        let first = try #require(try Harness.jsonObject(Data(records[0].utf8)) as? [String: Any])
+        let lastFrame = try #require((first["frames"] as? [String: Int])?["last"])
+        // Classic pcap: a 24-byte file header, then a 16-byte header per frame (captured length at 8, little
+        // endian in this capture) and the frame.
+        let bytes = [UInt8](try Data(contentsOf: capture))
+        #expect(bytes.prefix(4) == [0xd4, 0xc3, 0xb2, 0xa1])
+        var end = 24
+        for _ in 0..<lastFrame {
+            let length = Int(bytes[end + 8]) | Int(bytes[end + 9]) << 8 | Int(bytes[end + 10]) << 16 | Int(bytes[end + 11]) << 24
+            end += 16 + length
+        }
+        #expect(end < bytes.count)
+        for format in ["ndjson", "text"] {
+            let run = try BackgroundRun.start(["analyze", "--format", format, "-"], feedingStandardInput: true)
+            defer { run.kill() }
+            let input = try #require(run.input)
+            input.write(Data(bytes[0..<end]))
+            // The first connection has ended: its record comes out with the pipe still open.
+            let line = try run.waitForLine(number: format == "text" ? 1 : 0, timeout: 10)
+            #expect(run.isRunning)
+            if format == "ndjson" { #expect(line == String(records[0]).replacing("\"source\":\"\(capture.path)\"", with: "\"source\":\"-\"")) }
+            input.write(Data(bytes[end...]))
+            try input.close()
+            #expect(run.waitForExit(timeout: 10) == 0, "\(run.stderrText)")
+            if format == "ndjson" {
+                #expect(run.lines.joined(separator: "\n") == fromFile.stdoutText.dropLast().replacing("\"source\":\"\(capture.path)\"", with: "\"source\":\"-\""))
+            }
+        }
+    }
+
     @Test func severalFilesInOneRun() throws {
         let second = Harness.pcaps.appendingPathComponent("tls12-ecdhe-rsa-chain.pcap")
         let result = try Harness.run(["analyze", "--format", "json", Self.sample.path, second.path])

@@ -303,8 +303,11 @@ final class BackgroundRun: @unchecked Sendable {
     private var outLines: [String] = []
     private var partial = Data()
     private var errData = Data()
+    /// The write end of standard input, when started with `feedingStandardInput`.
+    private(set) var input: FileHandle?
 
-    static func start(_ arguments: [String]) throws -> BackgroundRun {
+    /// `feedingStandardInput`: standard input is a pipe the test writes to (`input`), not /dev/null.
+    static func start(_ arguments: [String], feedingStandardInput: Bool = false) throws -> BackgroundRun {
         let run = BackgroundRun()
         let out = Pipe()
         let err = Pipe()
@@ -312,7 +315,13 @@ final class BackgroundRun: @unchecked Sendable {
         run.process.arguments = arguments
         run.process.standardOutput = out
         run.process.standardError = err
-        run.process.standardInput = FileHandle.nullDevice
+        if feedingStandardInput {
+            let pipe = Pipe()
+            run.process.standardInput = pipe
+            run.input = pipe.fileHandleForWriting
+        } else {
+            run.process.standardInput = FileHandle.nullDevice
+        }
         out.fileHandleForReading.readabilityHandler = { handle in
             let chunk = handle.availableData
             run.lock.lock()
