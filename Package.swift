@@ -121,7 +121,7 @@ let package = Package(
         .testTarget(name: "X509InspectionTests", dependencies: ["X509Inspection"]),
         .testTarget(name: "FingerprintsTests", dependencies: ["Fingerprints", "TLSWire"]),
         .testTarget(name: "PcapCaptureTests", dependencies: ["PcapCapture"]),
-        .testTarget(name: "TLSAuditTests", dependencies: ["TLSAudit", "TLSWire", "X509Inspection"]),
+        .testTarget(name: "TLSAuditTests", dependencies: ["TLSAudit", "TLSWire", "X509Inspection", "TextFormatting"]),
         .testTarget(
             name: "HandshakeAnalysisTests",
             dependencies: [

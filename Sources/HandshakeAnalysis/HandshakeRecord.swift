@@ -228,6 +228,6 @@ extension HandshakeRecord {
             heartbeatRecords: heartbeats,
             captureTime: now ?? (firstTimestamp >= 0 ? firstTimestamp / 1_000_000_000 : (firstTimestamp + 1) / 1_000_000_000 - 1),
             serverName: serverName, serverAddress: serverAddress.description, clientJA3: ja3?.hash,
-            clientJA4: ja4?.fingerprint)
+            clientJA4: ja4?.fingerprint, judgedAtGivenTime: now != nil)
     }
 }

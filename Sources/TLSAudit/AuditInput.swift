@@ -52,6 +52,8 @@ public struct AuditInput: Sendable, Hashable {
     public var heartbeatRecords: [HeartbeatRecord]
     /// Seconds since 1970 UTC: the connection's first packet time (or the CLI's `--now`).
     public var captureTime: Int64
+    /// `captureTime` is the CLI's `--now`, not the capture's: messages say "the audit time".
+    public var judgedAtGivenTime: Bool
     /// The server chose a compression method other than null.
     public var compression: Bool
     /// For policy exceptions: SNI host name (defaults to the ClientHello's), server address (textual), and
@@ -68,8 +70,9 @@ public struct AuditInput: Sendable, Hashable {
         alert: Alert? = nil, alertFrom: Peer? = nil, handshakeIncomplete: Bool = false,
         heartbeatNegotiated: Bool? = nil, heartbeatRecords: [HeartbeatRecord] = [], captureTime: Int64,
         compression: Bool? = nil, serverName: String? = nil, serverAddress: String? = nil,
-        clientJA3: String? = nil, clientJA4: String? = nil
+        clientJA3: String? = nil, clientJA4: String? = nil, judgedAtGivenTime: Bool = false
     ) {
+        self.judgedAtGivenTime = judgedAtGivenTime
         self.clientHello = clientHello
         self.serverHello = serverHello
         self.version = version

@@ -60,6 +60,7 @@ public enum FindingCatalog {
         entry("cert-expiring", "certificate expires within 30 days of capture time", .medium, .medium, .medium),
         entry("cert-self-signed", "leaf certificate is self-signed", .medium, .medium, .medium),
         entry("cert-lifetime", "leaf validity longer than the policy's maximum", .low, .low, .low),
+        entry("sni-mismatch", "server name not covered by the leaf certificate's SAN (or CN)", .medium, .medium, .medium),
         entry("compression", "TLS compression negotiated (CRIME)", .high, .high, .high),
         entry(
             "no-secure-renegotiation", "TLS 1.2-or-older ServerHello without renegotiation_info", .medium, .medium, .low

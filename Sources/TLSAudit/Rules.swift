@@ -392,18 +392,22 @@ private func checkCertificates(_ input: AuditInput, _ policy: AuditPolicy, _ out
             out.add(
                 "cert-expired",
                 "\(what) expired \(utcDate(certificate.notAfter)), \(days(difference(now, certificate.notAfter))) "
-                    + "before capture")
+                    + "before \(input.judgedAtGivenTime ? "the audit time (--now)" : "capture")")
         } else if difference(certificate.notAfter, now) <= 30 * secondsPerDay {
             out.add(
                 "cert-expiring",
                 "\(what) expires \(utcDate(certificate.notAfter)), \(days(difference(certificate.notAfter, now))) "
-                    + "after capture")
+                    + "after \(input.judgedAtGivenTime ? "the audit time (--now)" : "capture")")
         }
         if now < certificate.notBefore {
             out.add("cert-not-yet-valid", "\(what) is not valid before \(utcDate(certificate.notBefore))")
         }
     }
     guard let leaf = input.certificates.first else { return }
+    if let serverName = input.serverName, !serverName.isEmpty, !HostNameMatch.covers(leaf, serverName) {
+        let names = leaf.hostNames.isEmpty ? "none" : listed(leaf.hostNames, limit: 4)
+        out.add("sni-mismatch", "server name \(serverName) is not covered by the leaf certificate's names (\(names))")
+    }
     if leaf.isSelfSigned {
         out.add("cert-self-signed", "leaf certificate (\(leaf.subject)) is self-signed")
     }
@@ -507,6 +511,12 @@ private func days(_ seconds: Int64) -> String {
 }
 
 /// "2024-03-01" for seconds since 1970 (UTC).
+/// Up to `limit` items joined by ", ", then "and N more".
+private func listed(_ items: [String], limit: Int) -> String {
+    items.count <= limit
+        ? items.joined(separator: ", ") : items.prefix(limit).joined(separator: ", ") + " and \(items.count - limit) more"
+}
+
 func utcDate(_ seconds: Int64) -> String { CivilDate.dateString(epochSeconds: seconds) }
 
 /// "0x00ff": an unnamed code point.

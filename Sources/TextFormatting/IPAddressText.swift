@@ -2,6 +2,18 @@
 /// endpoints (PacketDecoding's `IPAddress`) and certificate subjectAltName addresses.
 public enum IPAddressText {
     /// "192.0.2.1".
+    /// Looks like an IP address literal rather than a host name: four dotted decimal numbers up to 255,
+    /// or anything with a colon (IPv6). For telling a server name that is an address from a DNS name.
+    public static func isAddressLiteral(_ text: String) -> Bool {
+        if text.contains(":") { return true }
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4
+            && parts.allSatisfy { part in
+                !part.isEmpty && part.count <= 3 && part.allSatisfy(\.isASCII) && part.allSatisfy(\.isNumber)
+                    && (Int(part) ?? 256) <= 255
+            }
+    }
+
     public static func ipv4(_ value: UInt32) -> String {
         // Digits written straight into the string's storage: an interpolation cost ~2,500 instructions.
         String(unsafeUninitializedCapacity: 15) { buffer in

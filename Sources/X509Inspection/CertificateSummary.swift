@@ -33,11 +33,14 @@ public struct CertificateSummary: Sendable, Hashable {
     /// key; where the key cannot be checked here (DSA, Ed448, explicit-curve EC, MD5...), issuer matches
     /// subject and, when both are present, the authority key identifier equals the subject key identifier.
     public var isSelfSigned: Bool
+    /// The host names a client checks the server name against (RFC 6125 §6.4.4): the subjectAltName's DNS
+    /// names, or, when it has none, the subject's most specific common name.
+    public var hostNames: [String]
 
     public init(
         sha256: String, subject: String, issuer: String, serial: String, notBefore: Int64, notAfter: Int64,
         keyType: String, keyBits: Int?, curve: String?, signatureAlgorithm: String,
-        subjectAlternativeNames: [String], isSelfSigned: Bool
+        subjectAlternativeNames: [String], isSelfSigned: Bool, hostNames: [String] = []
     ) {
         self.sha256 = sha256
         self.subject = subject
@@ -51,6 +54,7 @@ public struct CertificateSummary: Sendable, Hashable {
         self.signatureAlgorithm = signatureAlgorithm
         self.subjectAlternativeNames = subjectAlternativeNames
         self.isSelfSigned = isSelfSigned
+        self.hostNames = hostNames
     }
 }
 
@@ -87,7 +91,8 @@ extension CertificateSummary {
             curve: key.curve,
             signatureAlgorithm: signatureAlgorithmNames[signatureOID] ?? signatureOID.description,
             subjectAlternativeNames: alternativeNames(structure.extensions),
-            isSelfSigned: judgeSelfSigned(structure)
+            isSelfSigned: judgeSelfSigned(structure),
+            hostNames: matchableHostNames(structure)
         )
     }
 }
@@ -292,6 +297,26 @@ private func alternativeNames(_ extensions: [Certificate.Extension]) -> [String]
             return nil
         }
     }
+}
+
+/// The subjectAltName's DNS names; without any, the last (most specific) common name of the subject.
+private func matchableHostNames(_ structure: CertificateStructure) -> [String] {
+    if let san = structure.extensions.first(where: { $0.oid == .X509ExtensionID.subjectAlternativeName }),
+        let names = try? SubjectAlternativeNames(san)
+    {
+        let dns = names.compactMap { name -> String? in
+            if case .dnsName(let text) = name { return text }
+            return nil
+        }
+        if !dns.isEmpty { return dns }
+    }
+    var commonName: String?
+    for rdn in structure.subject {
+        for attribute in rdn where attribute.type == .RDNAttributeType.commonName {
+            if let text = decodedString(ASN1Any(attribute.value)) { commonName = text }
+        }
+    }
+    return commonName.map { [$0] } ?? []
 }
 
 /// The shared address formatter for 4 and 16 bytes; any other length (a name-constraint style

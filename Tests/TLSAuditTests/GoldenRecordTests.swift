@@ -1,3 +1,4 @@
+import TextFormatting
 import Foundation
 import TLSWire
 import Testing
@@ -162,7 +163,18 @@ enum GoldenRecord {
             keyType: object["key_type"] as? String ?? "", keyBits: object["key_bits"] as? Int,
             curve: object["curve"] as? String, signatureAlgorithm: object["signature_algorithm"] as? String ?? "",
             subjectAlternativeNames: object["san"] as? [String] ?? [],
-            isSelfSigned: object["self_signed"] as? Bool ?? false)
+            isSelfSigned: object["self_signed"] as? Bool ?? false, hostNames: hostNames(object))
+    }
+
+    /// What the certificate summary derives from the DER, from the record's text: the SAN's DNS names (not
+    /// addresses, e-mail addresses or URIs), else the subject's CN (these fixtures' names have no escapes).
+    static func hostNames(_ object: [String: Any]) -> [String] {
+        let dns = (object["san"] as? [String] ?? []).filter {
+            !IPAddressText.isAddressLiteral($0) && !$0.contains("@") && !$0.contains("://")
+        }
+        if !dns.isEmpty { return dns }
+        let subject = object["subject"] as? String ?? ""
+        return subject.split(separator: ",").filter { $0.hasPrefix("CN=") }.map { String($0.dropFirst(3)) }.suffix(1)
     }
 
     /// RFC 3339 UTC ("2026-11-29T07:02:56.523968Z" or without fraction) → whole seconds since 1970.

@@ -19,7 +19,7 @@ func certificate(
         sha256: String(repeating: "0", count: 64), subject: subject,
         issuer: selfSigned ? subject : "CN=Example CA", serial: "01", notBefore: notBefore, notAfter: notAfter,
         keyType: keyType, keyBits: bits, curve: curve, signatureAlgorithm: signature,
-        subjectAlternativeNames: ["www.example.test"], isSelfSigned: selfSigned)
+        subjectAlternativeNames: ["www.example.test"], isSelfSigned: selfSigned, hostNames: ["www.example.test"])
 }
 
 let ecdsaLeaf = certificate(
