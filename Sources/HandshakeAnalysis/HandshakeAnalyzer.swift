@@ -534,7 +534,7 @@ public final class RecordCompletion {
         let input = record.auditInput(now: options.auditTime)
         var judged: (profileIndex: Int, findings: [Finding])?
         if let policy = options.auditPolicy {
-            record.findings = audit(input, policy: policy)
+            record.findings = audit(input, policy: policy, suppressed: &record.suppressedFindings)
             if let policyProfileIndex { judged = (policyProfileIndex, record.findings) }
         }
         record.compliance = Compliance(input, judged: judged)

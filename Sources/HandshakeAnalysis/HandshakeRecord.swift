@@ -170,6 +170,8 @@ public struct HandshakeRecord: Sendable {
     public var ja3s: JA3?
     public var ja4: JA4?
     public var findings: [Finding]
+    /// Ids of findings the active policy's exceptions silenced (not in `findings`; counted by the audit).
+    public var suppressedFindings: [String] = []
     /// The verdict under every built-in profile, whatever the active policy (set when the record is completed).
     public var compliance: Compliance?
     public var anomalies: [Anomaly]

@@ -88,7 +88,8 @@ public struct RunSummary: Sendable {
                 server: AuditSummary.Server(
                     address: record.serverAddress.description, port: Int(record.serverPort),
                     serverName: record.serverName),
-                clientFingerprint: record.ja4?.fingerprint ?? record.ja3?.hash)
+                clientFingerprint: record.ja4?.fingerprint ?? record.ja3?.hash, suppressed: record.suppressedFindings,
+                compliance: record.compliance)
         }
     }
 

@@ -314,6 +314,43 @@ public enum RecordEncoder {
         json.beginObject()
         json.key("policy"); json.string(policy)
         json.key("worst"); json.string(audit.worst?.description)
+        json.key("by_finding"); json.beginArray()
+        for rollup in audit.rollups {
+            json.beginObject()
+            json.key("id"); json.string(rollup.id)
+            json.key("severity"); json.string(rollup.severity.description)
+            json.key("connections"); json.int(rollup.connections)
+            json.key("servers"); json.int(rollup.servers)
+            json.key("clients"); json.int(rollup.clients)
+            json.key("example_servers"); json.beginArray()
+            for server in rollup.examples {
+                json.beginObject()
+                json.key("server_ip"); json.string(server.address)
+                json.key("server_port"); json.int(server.port)
+                json.key("server_name"); json.string(server.serverName)
+                json.endObject()
+            }
+            json.endArray()
+            json.key("example"); json.string(rollup.example)
+            json.key("remediation"); json.string(FindingCatalog.remediation(of: rollup.id))
+            json.endObject()
+        }
+        json.endArray()
+        json.key("suppressed"); json.beginObject()
+        for (id, count) in audit.suppressed.sorted(by: { $0.key < $1.key }) {
+            json.key(dynamic: id); json.int(count)
+        }
+        json.endObject()
+        json.key("profiles"); json.beginObject()
+        for share in audit.profileShares {
+            json.key(dynamic: share.profile); json.beginObject()
+            json.key("servers"); json.int(share.servers)
+            json.key("servers_passing"); json.int(share.serversPassing)
+            json.key("connections"); json.int(share.connections)
+            json.key("connections_passing"); json.int(share.connectionsPassing)
+            json.endObject()
+        }
+        json.endObject()
         json.key("servers"); json.beginArray()
         for group in audit.servers {
             json.beginObject()

@@ -112,6 +112,10 @@ public struct ReportStream: ~Copyable {
     private var formatter: RecordFormatter
     private var recordsWritten = 0
     private var table = TextTable()
+    /// Text: a line per connection before the summary (`audit` over files shows only its report).
+    public var connectionRows = true
+    /// Text: how the audit report is laid out.
+    public var auditLayout = AuditReportLayout()
 
     public init(format: OutputFormat, includeSummary: Bool, output: consuming OutputFile) {
         self.format = format
@@ -123,15 +127,16 @@ public struct ReportStream: ~Copyable {
     public mutating func begin() {
         switch format {
         case .json: output.write("{\"connections\": [")
-        case .text: output.write(table.header())
+        case .text: if connectionRows { output.write(table.header()) }
         case .ndjson: break
         }
     }
 
     public mutating func write(_ record: HandshakeRecord) {
         if format == .text {
-            output.write(table.row(record))  // a String: no detour through bytes
             recordsWritten += 1
+            guard connectionRows else { return }
+            output.write(table.row(record))  // a String: no detour through bytes
             if output.flushEachRecord { output.flush() }
         } else {
             write(formatted: formatter.bytes(of: record))
@@ -140,6 +145,10 @@ public struct ReportStream: ~Copyable {
 
     /// Writes a record formatted by a `RecordFormatter` of this stream's format (on another thread).
     public mutating func write(formatted bytes: [UInt8]) {
+        if format == .text && !connectionRows {
+            recordsWritten += 1
+            return
+        }
         if format == .json {
             output.write(recordsWritten > 0 ? ",\n  " : "\n  ")
         }
@@ -164,7 +173,7 @@ public struct ReportStream: ~Copyable {
             output.write(json.bytes)
             output.write("}\n")
         case .text:
-            output.write(TextTable.summary(summary))
+            output.write(TextTable.summary(summary, layout: auditLayout))
         }
         output.flush()
     }

@@ -56,8 +56,12 @@ struct TextTable {
         return text + "\n"
     }
 
-    static func summary(_ summary: RunSummary) -> String {
+    static func summary(_ summary: RunSummary, layout: AuditReportLayout = AuditReportLayout()) -> String {
         var text = "\n"
+        // An audit leads with its verdict, roll-up and worst servers; the traffic's totals follow.
+        if let audit = summary.audit {
+            text = AuditReportText.render(audit, policy: summary.policyName, layout: layout) + "\n"
+        }
         text += "\(summary.tlsConnections) TLS connection(s), \(summary.established) established, "
         text += "of \(summary.connections) connection(s) in \(summary.packets) packet(s), \(summary.bytes) byte(s)"
         text += " from \(summary.files) source(s)\n"
@@ -71,25 +75,6 @@ struct TextTable {
             text += "findings: "
                 + summary.findings.sorted { $0.key > $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
                 + "\n"
-        }
-        if let audit = summary.audit {
-            text += "\naudit (policy \(summary.policyName ?? "intermediate")): "
-            text += audit.worst.map { "worst finding \($0)" } ?? "no findings"
-            text += "\n"
-            for group in audit.servers where !group.findings.isEmpty {
-                let name = group.key.serverName.map { " (\($0))" } ?? ""
-                text += "  server \(endpoint(group.key.address, UInt16(clamping: group.key.port)))\(name), "
-                text += "\(group.connections) connection(s)\n"
-                for tally in group.findings {
-                    let severity = tally.severity.description
-                    text += "    " + severity + String(repeating: " ", count: max(1, 9 - severity.count))
-                    text += "\(tally.id) ×\(tally.count): \(tally.example)\n"
-                }
-            }
-            for group in audit.clients where !group.findings.isEmpty {
-                text += "  client \(group.key), \(group.connections) connection(s): "
-                text += group.findings.map { "\($0.id) (\($0.severity))" }.joined(separator: ", ") + "\n"
-            }
         }
         for error in summary.errors { text += "error: " + error + "\n" }
         return text

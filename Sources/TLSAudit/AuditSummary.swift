@@ -34,8 +34,36 @@ public struct AuditSummary: Sendable, Hashable {
         public var connections: Int
         /// Worst first, then by id.
         public var findings: [Tally]
+        /// Its connections that failed each built-in profile (`Compliance.profiles` order).
+        public var failing: [Int] = [0, 0, 0]
         /// nil when none of its connections had a finding.
         public var worst: Severity? { findings.first?.severity }
+    }
+
+    /// One finding id over the whole run: the roll-up a report leads with.
+    public struct Rollup: Sendable, Hashable {
+        public var id: String
+        /// The worst severity it had.
+        public var severity: Severity
+        /// Connections it was reported on.
+        public var connections: Int
+        /// Servers and client fingerprints it was reported for (those past `maxGroups` count as one).
+        public var servers: Int
+        public var clients: Int
+        /// Up to three servers with the most connections having it.
+        public var examples: [Server]
+        /// The message of a worst occurrence.
+        public var example: String
+    }
+
+    /// How many servers and connections passed one built-in profile (the auditor's "what breaks if we move
+    /// to modern?").
+    public struct ProfileShare: Sendable, Hashable {
+        public var profile: String
+        public var serversPassing: Int
+        public var servers: Int
+        public var connectionsPassing: Int
+        public var connections: Int
     }
 
     /// Servers and client fingerprints kept apart; past this many (a scan, or a months-long `monitor`),
@@ -49,17 +77,37 @@ public struct AuditSummary: Sendable, Hashable {
     /// Findings by severity over every connection added.
     public private(set) var severityCounts: [Severity: Int] = [:]
     public private(set) var connections = 0
+    /// Findings the policy's exceptions silenced, by id.
+    public private(set) var suppressed: [String: Int] = [:]
+    /// Connections that failed each built-in profile (`Compliance.profiles` order), over every connection
+    /// whose record had a verdict.
+    private var failing: [Int] = [0, 0, 0]
+    private var judged = 0
 
     public init(maxGroups: Int = 10_000) {
         self.maxGroups = maxGroups
     }
 
-    /// Adds one connection's findings. `clientFingerprint` is its JA3 or JA4 (nil: not grouped by client).
-    public mutating func add(_ findings: [Finding], server: Server, clientFingerprint: String?) {
+    /// Adds one connection's findings. `clientFingerprint` is its JA3 or JA4 (nil: not grouped by client);
+    /// `suppressed`: ids the policy's exceptions silenced; `compliance`: its verdicts, if judged.
+    public mutating func add(
+        _ findings: [Finding], server: Server, clientFingerprint: String?, suppressed: [String] = [],
+        compliance: Compliance? = nil
+    ) {
         connections += 1
         for finding in findings { severityCounts[finding.severity, default: 0] += 1 }
+        for id in suppressed { self.suppressed[id, default: 0] += 1 }
+        var fails = [0, 0, 0]
+        if let compliance {
+            judged += 1
+            for (index, verdict) in compliance.verdicts.prefix(3).enumerated() where !verdict.passes {
+                fails[index] = 1
+                failing[index] += 1
+            }
+        }
         let server = serverTable[server] == nil && serverTable.count >= maxGroups ? Self.otherServer : server
         var serverGroup = serverTable[server] ?? Group(key: server, connections: 0, findings: [])
+        for index in 0..<3 { serverGroup.failing[index] += fails[index] }
         Self.merge(findings, into: &serverGroup)
         serverTable[server] = serverGroup
         if var clientFingerprint {
@@ -85,6 +133,58 @@ public struct AuditSummary: Sendable, Hashable {
 
     /// The worst severity seen on any connection.
     public var worst: Severity? { severityCounts.keys.max() }
+
+    /// Every finding id seen, worst first, then by connections, then by id.
+    public var rollups: [Rollup] {
+        var byID: [String: Rollup] = [:]
+        var examples: [String: [(server: Server, count: Int)]] = [:]
+        // In the report's server order (not the table's), so that the example message is the same every run.
+        for group in servers {
+            for tally in group.findings {
+                var rollup = byID[tally.id]
+                    ?? Rollup(id: tally.id, severity: tally.severity, connections: 0, servers: 0, clients: 0, examples: [], example: tally.example)
+                rollup.connections += tally.count
+                rollup.servers += 1
+                if tally.severity > rollup.severity {
+                    rollup.severity = tally.severity
+                    rollup.example = tally.example
+                }
+                byID[tally.id] = rollup
+                examples[tally.id, default: []].append((group.key, tally.count))
+            }
+        }
+        for group in clientTable.values {
+            for tally in group.findings { byID[tally.id]?.clients += 1 }
+        }
+        for (id, list) in examples {
+            byID[id]?.examples = list.sorted { $0.count != $1.count ? $0.count > $1.count : $0.server < $1.server }
+                .prefix(3).map(\.server)
+        }
+        return byID.values.sorted {
+            if $0.severity != $1.severity { return $0.severity > $1.severity }
+            if $0.connections != $1.connections { return $0.connections > $1.connections }
+            return $0.id < $1.id
+        }
+    }
+
+    /// For each built-in profile, the servers (every connection passing) and connections that pass it.
+    /// Empty when no record carried a verdict.
+    public var profileShares: [ProfileShare] {
+        guard judged > 0 else { return [] }
+        return Compliance.profiles.indices.map { index in
+            ProfileShare(
+                profile: Compliance.profiles[index].name,
+                serversPassing: serverTable.values.filter { $0.failing[index] == 0 }.count, servers: serverTable.count,
+                connectionsPassing: judged - failing[index], connections: judged)
+        }
+    }
+
+    /// Findings at or above `threshold`, and the servers that had one (for the line `audit` ends with).
+    public func count(atOrAbove threshold: Severity) -> (findings: Int, servers: Int) {
+        let findings = severityCounts.filter { $0.key >= threshold }.values.reduce(0, +)
+        let servers = serverTable.values.filter { ($0.worst ?? .info) >= threshold && $0.worst != nil }.count
+        return (findings, servers)
+    }
 
     /// `--fail-on`: some finding is at or above `threshold`.
     public func hasFinding(atOrAbove threshold: Severity) -> Bool {

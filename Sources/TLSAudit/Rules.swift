@@ -9,9 +9,23 @@ public func audit(_ input: AuditInput, policy: AuditPolicy = .intermediate) -> [
     audit(input, policy: policy, messages: true)
 }
 
+/// The findings, and the ids the policy's exceptions silenced (so a report can say what it does not show).
+public func audit(_ input: AuditInput, policy: AuditPolicy, suppressed: inout [String]) -> [Finding] {
+    let collector = collect(input, policy: policy, messages: true)
+    if !policy.exceptions.isEmpty {
+        suppressed = collector.suppressedIDs(policy: policy, input: input)
+    }
+    return collector.findings(policy: policy, input: input)
+}
+
 /// The findings; with `messages: false` their messages are left empty (never built): enough to judge a
 /// verdict, at a fraction of the cost (the messages are most of a rule's work).
 func audit(_ input: AuditInput, policy: AuditPolicy, messages: Bool) -> [Finding] {
+    collect(input, policy: policy, messages: messages).findings(policy: policy, input: input)
+}
+
+/// Every rule's raw findings.
+private func collect(_ input: AuditInput, policy: AuditPolicy, messages: Bool) -> FindingCollector {
     var collector = FindingCollector(wantsMessages: messages)
     checkVersion(input, policy, &collector)
     checkCipherSuite(input, policy, &collector)
@@ -22,7 +36,7 @@ func audit(_ input: AuditInput, policy: AuditPolicy, messages: Bool) -> [Finding
     checkOutcome(input, &collector)
     checkClientOffer(input, policy, &collector)
     checkPostQuantum(input, &collector)
-    return collector.findings(policy: policy, input: input)
+    return collector
 }
 
 /// Whether `input` passes `policy`: no finding of medium severity or worse (what a compliance verdict asks),
@@ -128,6 +142,11 @@ struct FindingCollector {
 
     func has(_ id: String) -> Bool { raw.contains { $0.id == id } }
     func hasAny(_ ids: Set<String>) -> Bool { raw.contains { ids.contains($0.id) } }
+
+    /// Ids collected that one of the policy's exceptions silences.
+    func suppressedIDs(policy: AuditPolicy, input: AuditInput) -> [String] {
+        raw.filter { item in policy.exceptions.contains { $0.id == item.id && $0.matches(input) } }.map(\.id)
+    }
 
     func findings(policy: AuditPolicy, input: AuditInput) -> [Finding] {
         let kept = raw.compactMap { item -> Finding? in

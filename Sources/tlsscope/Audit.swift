@@ -34,6 +34,10 @@ struct Audit: ParsableCommand {
     @Option(name: .customLong("fail-on"), help: "Lowest severity that makes the exit status 1: info, low, medium, high, critical.")
     var failOn: Severity = .high
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Text report: detail the N worst servers and client fingerprints (0: all).", valueName: "N"))
+    var top: Int = 10
+
     @Option(name: .long, help: "Judge certificate validity at this time (RFC 3339, e.g. 2025-01-31T00:00:00Z or 2025-01-31, or seconds since 1970) instead of capture time.")
     var now: String?
 
@@ -53,6 +57,7 @@ struct Audit: ParsableCommand {
             if pcaps.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input (-) can be read only once") }
         }
         if options.noFindings { throw ValidationError("--no-findings makes no sense for audit") }
+        if top < 0 { throw ValidationError("--top takes 0 (all) or more, not \(top)") }
         try options.validateThreads()
     }
 
@@ -87,6 +92,8 @@ struct Audit: ParsableCommand {
             }
         } else {
             var report = try openReport()
+            // Over files the text report is the audit itself; `analyze` gives the per-connection table.
+            report.connectionRows = false
             let streaming = AnalysisRun.streams(pcaps)
             var run = AnalysisRun(
                 filter: options.filter, showProgress: !options.quiet && isatty(2) == 1, options: analysisOptions,
@@ -99,12 +106,22 @@ struct Audit: ParsableCommand {
             sink.stream.end(summary: run.summary)
             summary = run.summary
         }
+        let failing = summary.audit?.count(atOrAbove: failOn) ?? (findings: 0, servers: 0)
+        if failing.findings > 0 && status == nil {
+            // Exit 1 says why on stderr, whatever the format (a CI log shows it next to the status).
+            FileHandleStandardError.write(
+                "tlsscope: \(failing.findings) \(failing.findings == 1 ? "finding" : "findings") at or above \(failOn) "
+                    + "on \(failing.servers) \(failing.servers == 1 ? "server" : "servers") (policy \(activePolicy.name))\n")
+        }
         if let status { throw status }
-        if summary.audit?.hasFinding(atOrAbove: failOn) == true { throw ExitStatus.findingsAtOrAboveThreshold }
+        if failing.findings > 0 { throw ExitStatus.findingsAtOrAboveThreshold }
     }
 
     private func openReport() throws -> ReportStream {
-        ReportStream(format: options.resolvedFormat, includeSummary: true, output: try options.openOutput())
+        var report = ReportStream(format: options.resolvedFormat, includeSummary: true, output: try options.openOutput())
+        report.auditLayout.top = top
+        report.auditLayout.failOn = failOn
+        return report
     }
 
     private func loadPolicy() throws -> AuditPolicy {

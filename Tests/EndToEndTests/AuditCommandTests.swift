@@ -67,6 +67,11 @@ import Testing
         ).write(to: json)
         let custom = try Self.audit(["--policy", json.path, Self.weak])
         #expect(custom.findings["cipher-3des"] == nil, "allow-listed with a reason")
+        // What an exception silenced is counted, never silent.
+        let customAudit = try #require(custom.summary["audit"] as? [String: Any])
+        #expect(customAudit["suppressed"] as? [String: Int] == ["cipher-3des": 1])
+        let customText = try Harness.run(["audit", "--format", "text", "--policy", json.path, Self.weak])
+        #expect(customText.stdoutText.contains("suppressed by the policy's exceptions (not counted above): cipher-3des 1"))
         #expect(custom.findings["cipher-cbc"] == "high", "severity override")
         #expect(custom.findings["pq-not-offered"] == nil, "disabled")
         #expect(custom.findings["dh-weak"] == "high")
@@ -110,5 +115,60 @@ import Testing
         let result = try Harness.run(["analyze", "--format", "ndjson", "--no-findings", Self.weak])
         let record = try #require(try Harness.jsonObject(Data(result.stdoutText.split(separator: "\n")[0].utf8)) as? [String: Any])
         #expect((record["findings"] as? [Any])?.isEmpty == true)
+    }
+
+    /// The text audit is a report, not a table: a headline with the --fail-on count, the share of servers
+    /// each profile passes, a roll-up by finding id with what to change, then the worst servers (--top);
+    /// info findings only in the roll-up; exit 1 says why on stderr.
+    @Test func textReportLeadsWithTheRollUp() throws {
+        let files = Harness.fixtureCaptures().filter { !$0.hasPrefix("truncated") }.map { Harness.pcaps.appendingPathComponent($0).path }
+        let result = try Harness.run(["audit", "--format", "text"] + files)
+        #expect(result.status == 1)
+        let lines = result.stdoutText.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        #expect(lines.first?.hasPrefix("audit (policy intermediate, fail on high): ") == true, "\(lines.first ?? "")")
+        #expect(lines.first?.contains(" findings at or above high on ") == true)
+        #expect(!result.stdoutText.contains("CIPHER SUITE"), "no per-connection table over files")
+        #expect(lines[1].hasPrefix("profiles passed: modern "))
+        let rollupStart = try #require(lines.firstIndex(of: "findings by id, worst first"))
+        #expect(lines[rollupStart + 1].hasPrefix("  SEVERITY FINDING"))
+        #expect(lines[rollupStart + 2].hasPrefix("  high     "))
+        #expect(lines[rollupStart + 3].hasPrefix("           fix: "))
+        #expect(result.stdoutText.contains("  info     pq-not-offered"))
+        // Detail: 10 servers by default, none of their info findings.
+        let serversLine = try #require(lines.first { $0.hasPrefix("servers, worst first (") })
+        #expect(serversLine.hasSuffix("; --top 0 for all)"), "\(serversLine)")
+        let detail = lines.drop { $0 != serversLine }.dropFirst().prefix { !$0.isEmpty }
+        #expect(detail.filter { $0.hasPrefix("  ") && !$0.hasPrefix("    ") }.count == 10)
+        #expect(!detail.contains { $0.contains("pq-not-offered") })
+        #expect(lines.count < 200, "\(lines.count) lines")
+        // The stderr line says what failed the run.
+        #expect(result.stderr.hasSuffix(" servers (policy intermediate)\n"), "\(result.stderr)")
+        #expect(result.stderr.hasPrefix("tlsscope: ") && result.stderr.contains(" findings at or above high on "))
+        let all = try Harness.run(["audit", "--format", "text", "--top", "0"] + files)
+        let allServers = try #require(all.stdoutText.split(separator: "\n").first { $0.hasPrefix("servers, worst first (") })
+        #expect(allServers.hasPrefix("servers, worst first (all "))
+        let three = try Harness.run(["audit", "--format", "text", "--top", "3"] + files)
+        #expect(three.stdoutText.contains("servers, worst first (3 of "))
+        #expect(try Harness.run(["audit", "--top", "-1", Self.weak]).status == 2)
+        // Nothing at or above the threshold: exit 0 and a quiet stderr.
+        let clean = try Harness.run(["audit", "--format", "text", "--fail-on", "critical", Self.weak])
+        #expect(clean.status == 0 && clean.stderr.isEmpty, "\(clean.stderr)")
+        #expect(clean.stdoutText.hasPrefix("audit (policy intermediate, fail on critical): nothing at or above critical (worst finding high)"))
+    }
+
+    /// The JSON audit carries the same roll-up, with each id's remediation, and the profiles' shares.
+    @Test func jsonAuditHasTheRollUpAndProfiles() throws {
+        let result = try Self.audit([Self.weak])
+        let audit = try #require(result.summary["audit"] as? [String: Any])
+        let byFinding = try #require(audit["by_finding"] as? [[String: Any]])
+        #expect(byFinding.first?["severity"] as? String == "high")
+        #expect(byFinding.allSatisfy { ($0["remediation"] as? String)?.isEmpty == false })
+        let dh = try #require(byFinding.first { $0["id"] as? String == "dh-weak" })
+        #expect(dh["connections"] as? Int == 1 && dh["servers"] as? Int == 1 && dh["clients"] as? Int == 1)
+        #expect((dh["example_servers"] as? [[String: Any]])?.first?["server_port"] as? Int == 44319)
+        let profiles = try #require(audit["profiles"] as? [String: [String: Int]])
+        #expect(profiles["modern"] == ["servers": 1, "servers_passing": 0, "connections": 1, "connections_passing": 0])
+        #expect(profiles["old"]?["servers_passing"] == 0, "3DES is medium under old: fails it")
+        #expect(audit["suppressed"] as? [String: Int] == [:])
     }
 }
