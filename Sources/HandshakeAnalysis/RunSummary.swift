@@ -89,7 +89,7 @@ public struct RunSummary: Sendable {
                     address: record.serverAddress.description, port: Int(record.serverPort),
                     serverName: record.serverName),
                 clientFingerprint: record.ja4?.fingerprint ?? record.ja3?.hash, suppressed: record.suppressedFindings,
-                compliance: record.compliance)
+                compliance: record.compliance, source: record.source, frame: record.frames?.first)
         }
     }
 

@@ -9,6 +9,8 @@ import Musl
 /// Output formats of the contract.
 public enum OutputFormat: String, Sendable, CaseIterable {
     case text, ndjson, json
+    /// SARIF 2.1.0 (`audit` only): the audit's findings per server, for CI systems' code-scanning views.
+    case sarif
 }
 
 /// A buffered writer to a file descriptor (standard output or `--output FILE`).
@@ -98,6 +100,8 @@ public struct RecordFormatter {
             return json.bytes
         case .text:
             return Array(table.row(record).utf8)
+        case .sarif:
+            return []  // the document is written from the summary at the end
         }
     }
 }
@@ -114,8 +118,10 @@ public struct ReportStream: ~Copyable {
     private var table = TextTable()
     /// Text: a line per connection before the summary (`audit` over files shows only its report).
     public var connectionRows = true
-    /// Text: how the audit report is laid out.
+    /// Text: how the audit report is laid out (SARIF: `failOn` too).
     public var auditLayout = AuditReportLayout()
+    /// SARIF: the tool's version.
+    public var toolVersion = "0"
 
     public init(format: OutputFormat, includeSummary: Bool, output: consuming OutputFile) {
         self.format = format
@@ -128,7 +134,7 @@ public struct ReportStream: ~Copyable {
         switch format {
         case .json: output.write("{\"connections\": [")
         case .text: if connectionRows { output.write(table.header()) }
-        case .ndjson: break
+        case .ndjson, .sarif: break
         }
     }
 
@@ -145,6 +151,10 @@ public struct ReportStream: ~Copyable {
 
     /// Writes a record formatted by a `RecordFormatter` of this stream's format (on another thread).
     public mutating func write(formatted bytes: [UInt8]) {
+        if format == .sarif {
+            recordsWritten += 1
+            return
+        }
         if format == .text && !connectionRows {
             recordsWritten += 1
             return
@@ -174,6 +184,11 @@ public struct ReportStream: ~Copyable {
             output.write("}\n")
         case .text:
             output.write(TextTable.summary(summary, layout: auditLayout))
+        case .sarif:
+            json.reset()
+            SARIFEncoder.encode(summary, tool: toolVersion, failOn: auditLayout.failOn, into: &json)
+            json.newline()
+            output.write(json.bytes)
         }
         output.flush()
     }

@@ -36,6 +36,9 @@ public struct AuditSummary: Sendable, Hashable {
         public var findings: [Tally]
         /// Its connections that failed each built-in profile (`Compliance.profiles` order).
         public var failing: [Int] = [0, 0, 0]
+        /// Where its first connection was seen: the record's source and first frame (for SARIF locations).
+        public var source: String?
+        public var frame: UInt64?
         /// nil when none of its connections had a finding.
         public var worst: Severity? { findings.first?.severity }
     }
@@ -92,7 +95,7 @@ public struct AuditSummary: Sendable, Hashable {
     /// `suppressed`: ids the policy's exceptions silenced; `compliance`: its verdicts, if judged.
     public mutating func add(
         _ findings: [Finding], server: Server, clientFingerprint: String?, suppressed: [String] = [],
-        compliance: Compliance? = nil
+        compliance: Compliance? = nil, source: String? = nil, frame: UInt64? = nil
     ) {
         connections += 1
         for finding in findings { severityCounts[finding.severity, default: 0] += 1 }
@@ -106,7 +109,7 @@ public struct AuditSummary: Sendable, Hashable {
             }
         }
         let server = serverTable[server] == nil && serverTable.count >= maxGroups ? Self.otherServer : server
-        var serverGroup = serverTable[server] ?? Group(key: server, connections: 0, findings: [])
+        var serverGroup = serverTable[server] ?? Group(key: server, connections: 0, findings: [], source: source, frame: frame)
         for index in 0..<3 { serverGroup.failing[index] += fails[index] }
         Self.merge(findings, into: &serverGroup)
         serverTable[server] = serverGroup

@@ -13,7 +13,7 @@ extension OutputFormat: ExpressibleByArgument {}
 
 /// Options shared by the commands that write records.
 struct OutputOptions: ParsableArguments {
-    @Option(name: .long, help: "text (table + summary; the default on a terminal), ndjson (the default otherwise), or json.")
+    @Option(name: .long, help: "text (table + summary; the default on a terminal), ndjson (the default otherwise), json, or (audit only) sarif.")
     var format: OutputFormat?
 
     @Option(name: .long, help: "Write the report to FILE instead of standard output.")
@@ -41,6 +41,11 @@ struct OutputOptions: ParsableArguments {
     /// than two (docs/performance.md).
     var resolvedThreads: Int {
         threads ?? min(16, max(1, ProcessInfo.processInfo.activeProcessorCount - 1))
+    }
+
+    /// SARIF holds findings: only `audit` writes it.
+    func validateRecordFormat() throws {
+        if format == .sarif { throw ValidationError("--format sarif is audit's (findings for code scanning); use text, ndjson or json") }
     }
 
     func validateThreads() throws {
@@ -76,6 +81,7 @@ struct Analyze: ParsableCommand {
         if pcaps.isEmpty { throw ValidationError("name at least one capture file (or - for standard input)") }
         if pcaps.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input (-) can be read only once") }
         try options.validateThreads()
+        try options.validateRecordFormat()
     }
 
     func run() throws {

@@ -121,6 +121,7 @@ struct Audit: ParsableCommand {
         var report = ReportStream(format: options.resolvedFormat, includeSummary: true, output: try options.openOutput())
         report.auditLayout.top = top
         report.auditLayout.failOn = failOn
+        report.toolVersion = TLSScope.version
         return report
     }
 

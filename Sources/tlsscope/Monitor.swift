@@ -77,6 +77,7 @@ struct Monitor: ParsableCommand {
     func validate() throws {
         try live.validate(requireInterface: true)
         if options.threads != nil { throw ValidationError("--threads applies to capture files; a live capture runs on one flow thread") }
+        try options.validateRecordFormat()
     }
 
     func run() throws {

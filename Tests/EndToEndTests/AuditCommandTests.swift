@@ -171,4 +171,43 @@ import Testing
         #expect(profiles["old"]?["servers_passing"] == 0, "3DES is medium under old: fails it")
         #expect(audit["suppressed"] as? [String: Int] == [:])
     }
+
+    /// `--format sarif`: a SARIF 2.1.0 log with a rule per finding id and a result per server and finding
+    /// (levels from severities), loaded by an independent SARIF object model when the tests' venv has it.
+    @Test func sarifForCodeScanning() throws {
+        let result = try Harness.run(["audit", "--format", "sarif", Self.weak])
+        #expect(result.status == 1)
+        let log = try #require(try Harness.jsonObject(result.stdout) as? [String: Any])
+        #expect(log["version"] as? String == "2.1.0")
+        let run = try #require((log["runs"] as? [[String: Any]])?.first)
+        let driver = try #require((run["tool"] as? [String: Any])?["driver"] as? [String: Any])
+        #expect(driver["name"] as? String == "tlsscope")
+        let rules = try #require(driver["rules"] as? [[String: Any]])
+        let results = try #require(run["results"] as? [[String: Any]])
+        #expect(rules.count >= 45)
+        let intermediate = try Self.audit([Self.weak]).findings
+        #expect(Set(results.compactMap { $0["ruleId"] as? String }) == Set(intermediate.keys))
+        for item in results {
+            let index = try #require(item["ruleIndex"] as? Int)
+            #expect(rules[index]["id"] as? String == item["ruleId"] as? String)
+            let severity = intermediate[item["ruleId"] as? String ?? ""]
+            let level = item["level"] as? String
+            #expect(level == (["critical", "high"].contains(severity) ? "error" : severity == "medium" ? "warning" : "note"))
+            let location = (item["locations"] as? [[String: Any]])?.first
+            let uri = ((location?["physicalLocation"] as? [String: Any])?["artifactLocation"] as? [String: Any])?["uri"]
+            #expect(uri as? String == Self.weak)
+        }
+        #expect(result.stderr.contains("at or above high"))
+        #expect(try Harness.run(["analyze", "--format", "sarif", Self.weak]).status == 2)
+
+        guard let python = QUICPeers.python,
+            (try? TLSServer.runQuietly(python, ["-c", "import sarif_pydantic"], timeout: 20)) == 0
+        else { return }  // the structural checks above still ran; CI's venv has sarif-pydantic
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("tlsscope-\(UUID().uuidString).sarif")
+        try result.stdout.write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let check = "import sys; from sarif_pydantic import Sarif; s = Sarif.model_validate_json(open(sys.argv[1]).read()); "
+            + "assert s.version == '2.1.0' and len(s.runs[0].results) == \(results.count) and s.runs[0].tool.driver.name == 'tlsscope'"
+        #expect(try TLSServer.runQuietly(python, ["-c", check, file.path], timeout: 30) == 0)
+    }
 }
