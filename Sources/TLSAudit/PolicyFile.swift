@@ -80,7 +80,7 @@ extension AuditPolicy {
             do {
                 object = try JSONSerialization.jsonObject(with: Data(bytes), options: [])
             } catch {
-                throw PolicyFileError(.syntax, "policy file is not valid JSON: \(oneLine(error.localizedDescription))")
+                throw PolicyFileError(.syntax, "policy file is not valid JSON: \(jsonErrorText(error, in: bytes))")
             }
         case .yaml:
             #if canImport(Yams)
@@ -99,6 +99,28 @@ extension AuditPolicy {
         }
         return try PolicyFileReader.policy(from: object)
     }
+}
+
+/// Foundation's JSON error as a line and column: it says "… around character 24." (a byte offset), which
+/// is turned into "invalid value at line 2, column 11".
+private func jsonErrorText(_ error: Error, in bytes: [UInt8]) -> String {
+    let debug = ((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String) ?? error.localizedDescription
+    guard let range = debug.range(of: "around character "),
+        let offset = Int(debug[range.upperBound...].prefix { $0.isNumber }), offset >= 0
+    else { return oneLine(debug) }
+    var line = 1
+    var column = 1
+    for byte in bytes.prefix(offset) {
+        if byte == UInt8(ascii: "\n") {
+            line += 1
+            column = 1
+        } else if byte & 0xC0 != 0x80 {  // count characters, not UTF-8 continuation bytes
+            column += 1
+        }
+    }
+    var what = oneLine(String(debug[..<range.lowerBound])).trimmingBlanks()
+    if what.isEmpty { what = "syntax error" }
+    return "\(what.prefix(1).lowercased() + what.dropFirst()) at line \(line), column \(column)"
 }
 
 /// Parser messages can span lines (YAML quotes the offending line); stderr gets one.

@@ -16,17 +16,16 @@ struct OutputOptions: ParsableArguments {
     @Option(name: .long, help: "text (table + summary; the default on a terminal), ndjson (the default otherwise), json, or (audit only) sarif.")
     var format: OutputFormat?
 
-    @Option(name: .long, help: "Write the report to FILE instead of standard output.")
+    @Option(name: [.customShort("o"), .customShort("w"), .long], help: ArgumentHelp(
+        "Write the report to FILE instead of standard output.", valueName: "FILE"))
     var output: String?
 
-    @Option(name: .long, help: "BPF filter expression applied by libpcap, e.g. 'tcp port 443'.")
+    @Option(name: [.customShort("f"), .long], help: ArgumentHelp(
+        "BPF filter expression applied by libpcap, e.g. 'tcp port 443'.", valueName: "BPF"))
     var filter: String?
 
     @Flag(name: .long, help: "Also write the run's summary (ndjson: a last line with \"type\": \"summary\").")
     var summary = false
-
-    @Flag(name: .long, help: "Do not evaluate audit findings (the findings arrays stay empty).")
-    var noFindings = false
 
     @Flag(name: .long, help: "No progress display on standard error.")
     var quiet = false
@@ -68,18 +67,50 @@ struct OutputOptions: ParsableArguments {
     }
 }
 
-struct Analyze: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Analyze capture files (.pcap, .pcapng, or - for standard input) into one record per TLS connection.")
-
-    @OptionGroup var options: OutputOptions
+/// The captures to read: files as arguments or with -r (as tcpdump and tshark take them).
+struct CaptureInputs: ParsableArguments {
+    @Option(name: .customShort("r"), help: ArgumentHelp(
+        "Read this capture file, as with tcpdump -r (may be repeated; the same as naming it).", valueName: "FILE"))
+    var read: [String] = []
 
     @Argument(help: "Capture files (pcap or pcapng); - reads standard input.")
-    var pcaps: [String]
+    var pcaps: [String] = []
+
+    /// The files in the order given: -r ones first.
+    var files: [String] { read + pcaps }
+
+    func validate(allowInterface: Bool) throws {
+        if files.isEmpty {
+            throw ValidationError(
+                allowInterface
+                    ? "name at least one capture file (or - for standard input), or --interface IFACE"
+                    : "name at least one capture file (or - for standard input)")
+        }
+        if files.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input (-) can be read only once") }
+    }
+}
+
+struct Analyze: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Analyze capture files (.pcap, .pcapng, or - for standard input) into one record per TLS connection.",
+        discussion: """
+            Examples:
+              tlsscope analyze capture.pcapng
+              tlsscope analyze -r capture.pcap -o records.ndjson
+              tcpdump -U -w - -i eth0 port 443 | tlsscope analyze -
+              tlsscope analyze --format json a.pcap b.pcap | jq '.summary.versions'
+            Exit status: 0 success; 2 usage error or an input that cannot be read; 3 a capture damaged part-way \
+            (the records before the damage are still written).
+            """)
+
+    @OptionGroup var options: OutputOptions
+    @OptionGroup var inputs: CaptureInputs
+
+    @Flag(name: .long, help: "Do not evaluate audit findings (the findings arrays stay empty).")
+    var noFindings = false
 
     func validate() throws {
-        if pcaps.isEmpty { throw ValidationError("name at least one capture file (or - for standard input)") }
-        if pcaps.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input (-) can be read only once") }
+        try inputs.validate(allowInterface: false)
         try options.validateThreads()
         try options.validateRecordFormat()
     }
@@ -90,7 +121,8 @@ struct Analyze: ParsableCommand {
         var report = ReportStream(
             format: format, includeSummary: options.summary || format == .text, output: output)
         var analysisOptions = AnalysisOptions()
-        if options.noFindings { analysisOptions.auditPolicy = nil }
+        if noFindings { analysisOptions.auditPolicy = nil }
+        let pcaps = inputs.files
         let streaming = AnalysisRun.streams(pcaps)
         var run = AnalysisRun(
             filter: options.filter, showProgress: !options.quiet && isatty(2) == 1, options: analysisOptions,

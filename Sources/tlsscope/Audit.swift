@@ -11,6 +11,9 @@ import Glibc
 extension Severity: ExpressibleByArgument {
     public init?(argument: String) { self.init(parsing: argument) }
     public static var allValueStrings: [String] { allCases.map(\.description) }
+    /// Help shows "high", not the raw value, and no per-value descriptions (the help text names them).
+    public var defaultValueDescription: String { description }
+    public static var allValueDescriptions: [String: String] { [:] }
 }
 
 /// `tlsscope audit`: the records of `analyze` judged against a policy, an audit summary grouped by
@@ -22,27 +25,46 @@ struct Audit: ParsableCommand {
             Reads capture files, or captures live with --interface (stopping on SIGINT/SIGTERM, --count or \
             --duration, as monitor does). Exit status: 0 nothing at or above --fail-on; 1 something was; 2 usage \
             error or an input that cannot be read; 3 a capture damaged (or a live capture failed) part-way (what \
-            came before is still audited).
+            came before is still audited). When several apply, the highest wins (3 over 2 over 1); exit 1 \
+            prints one line on stderr saying how many findings on how many servers.
+
+            Examples:
+              tlsscope audit capture.pcapng
+              tlsscope audit --policy modern --fail-on medium -r a.pcap -r b.pcap
+              tlsscope audit --format sarif captures/*.pcap > tls.sarif
+              tlsscope audit --policy lab.yaml --now 2026-06-01 capture.pcap
+              tlsscope audit -i eth0 --duration 300 --format ndjson
             """)
 
     @OptionGroup var options: OutputOptions
     @OptionGroup var live: LiveOptions
 
-    @Option(name: .long, help: "modern, intermediate (default) or old (Mozilla Server Side TLS), or a JSON policy FILE.")
+    @Option(name: .long, help: ArgumentHelp(
+        "modern, intermediate or old (Mozilla Server Side TLS), or a policy FILE (.json, .yaml or .yml).",
+        valueName: "POLICY"))
     var policy: String = "intermediate"
 
-    @Option(name: .customLong("fail-on"), help: "Lowest severity that makes the exit status 1: info, low, medium, high, critical.")
-    var failOn: Severity = .high
+    // Optional with the default in the help text: ArgumentParser shows a CaseIterable enum's default by
+    // its raw value ("3").
+    @Option(name: .customLong("fail-on"), help: ArgumentHelp(
+        "Lowest severity that makes the exit status 1: info, low, medium, high, critical (default: high).",
+        valueName: "SEVERITY"))
+    var failOnOption: Severity?
 
-    @Option(name: .long, help: ArgumentHelp(
+    var failOn: Severity { failOnOption ?? .high }
+
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp(
         "Text report: detail the N worst servers and client fingerprints (0: all).", valueName: "N"))
     var top: Int = 10
 
-    @Option(name: .long, help: "Judge certificate validity at this time (RFC 3339, e.g. 2025-01-31T00:00:00Z or 2025-01-31, or seconds since 1970) instead of capture time.")
+    @Option(name: .long, help: ArgumentHelp(
+        "Judge certificate validity at this time instead of capture time: an RFC 3339 time (2025-01-31T00:00:00Z, 2025-01-31T09:00:00+09:00), a date (2025-01-31), seconds since 1970, or now.",
+        valueName: "TIME"))
     var now: String?
 
-    @Argument(help: "Capture files (pcap or pcapng); - reads standard input. Or --interface.")
-    var pcaps: [String] = []
+    @OptionGroup var inputs: CaptureInputs
+
+    var pcaps: [String] { inputs.files }
 
     func validate() throws {
         if live.interface != nil {
@@ -50,13 +72,9 @@ struct Audit: ParsableCommand {
             try live.validate(requireInterface: true)
             if options.threads != nil { throw ValidationError("--threads applies to capture files; a live capture runs on one flow thread") }
         } else {
-            if pcaps.isEmpty {
-                throw ValidationError("name at least one capture file (or - for standard input), or --interface IFACE")
-            }
+            try inputs.validate(allowInterface: true)
             if live.liveOnlyOptionsGiven { throw ValidationError("--count and --duration need --interface") }
-            if pcaps.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input (-) can be read only once") }
         }
-        if options.noFindings { throw ValidationError("--no-findings makes no sense for audit") }
         if top < 0 { throw ValidationError("--top takes 0 (all) or more, not \(top)") }
         try options.validateThreads()
     }
@@ -66,7 +84,7 @@ struct Audit: ParsableCommand {
         if let now, Self.parseTime(now) == nil {
             FileHandleStandardError.write(
                 "tlsscope: --now \(now): not a valid time; give an RFC 3339 time (2025-01-31T00:00:00Z), "
-                    + "a date (2025-01-31) or seconds since 1970\n")
+                    + "a date (2025-01-31), seconds since 1970 or now\n")
             throw ExitStatus.inputUnusable
         }
         let activePolicy = try loadPolicy()
@@ -162,7 +180,9 @@ struct Audit: ParsableCommand {
     /// fraction, and "Z" or a "±hh:mm" offset); or a full date ("2025-01-31", midnight UTC). Nil for
     /// anything else, an impossible date (2025-02-31) or a time that does not fit in 64-bit seconds.
     static func parseTime(_ text: String) -> Int64? {
-        if let seconds = Int64(text) { return seconds }
+        if text == "now" { return Int64(time(nil)) }
+        // Seconds since 1970: digits only (a sign would be an option's typo more likely than a time before 1970).
+        if text.utf8.allSatisfy({ (0x30...0x39).contains($0) }) { return Int64(text) }
         let bytes = Array(text.utf8)
         var index = 0
         func number(_ width: Int) -> Int? {
@@ -187,7 +207,7 @@ struct Audit: ParsableCommand {
         if index == bytes.count {
             return CivilDate.epochSeconds(year: Int64(year), month: month, day: day, hour: 0, minute: 0, second: 0)
         }
-        guard skip("Tt"), let hour = number(2), skip(":"), let minute = number(2), skip(":"),
+        guard skip("Tt "), let hour = number(2), skip(":"), let minute = number(2), skip(":"),
             let second = number(2)
         else { return nil }
         if skip(".") {

@@ -12,13 +12,15 @@ import Glibc
 
 /// Options of a live capture, shared by `monitor` and `audit --interface`.
 struct LiveOptions: ParsableArguments {
-    @Option(name: .long, help: "Capture live on this interface (e.g. eth0, lo, or any).")
+    @Option(name: [.customShort("i"), .long], help: ArgumentHelp(
+        "Capture live on this interface (e.g. eth0, lo, or any).", valueName: "IFACE"))
     var interface: String?
 
-    @Option(name: .long, help: "Stop after N TLS connections have been reported.")
+    @Option(name: [.customShort("c"), .long], parsing: .unconditional, help: ArgumentHelp(
+        "Stop after N TLS connections have been reported.", valueName: "N"))
     var count: Int?
 
-    @Option(name: .long, help: "Stop after this many seconds.")
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Stop after this many seconds.", valueName: "SECONDS"))
     var duration: Double?
 
     @Option(name: .long, help: "Bytes kept of each frame.")
@@ -36,19 +38,23 @@ struct LiveOptions: ParsableArguments {
     var immediate = false
 
     @Option(
-        name: .customLong("idle-timeout"),
-        help: "Give up on a connection (and report it) after this many seconds without a packet.")
+        name: .customLong("idle-timeout"), parsing: .unconditional,
+        help: ArgumentHelp("Give up on a connection (and report it) after this many seconds without a packet.", valueName: "SECONDS"))
     var idleTimeout: Double = 60
 
     func validate(requireInterface: Bool) throws {
         if requireInterface && interface == nil { throw ValidationError("name the interface to capture on: --interface IFACE") }
-        if let count, count < 1 { throw ValidationError("--count takes a positive number") }
-        if let duration, !(duration > 0) || !duration.isFinite { throw ValidationError("--duration takes a positive number of seconds") }
+        if let count, count < 1 { throw ValidationError("--count takes a positive number of connections, not \(count)") }
+        if let duration, !(duration > 0) || !duration.isFinite {
+            throw ValidationError("--duration takes a positive number of seconds, not \(duration)")
+        }
         if snaplen < 64 || snaplen > 262_144 { throw ValidationError("--snaplen takes 64 to 262144 bytes") }
         if let bufferSize, bufferSize < 65_536 || bufferSize > Int(Int32.max) {
             throw ValidationError("--buffer-size takes 65536 bytes to 2 GiB")
         }
-        if !(idleTimeout > 0) || idleTimeout > 86_400 { throw ValidationError("--idle-timeout takes 0 to 86400 seconds") }
+        if !(idleTimeout > 0) || idleTimeout > 86_400 {
+            throw ValidationError("--idle-timeout takes more than 0 and at most 86400 seconds, not \(idleTimeout)")
+        }
     }
 
     /// The offline-only options given without `--interface` make no sense.
@@ -69,10 +75,18 @@ struct Monitor: ParsableCommand {
             still unfinished are then reported, and the summary (--summary; always with json and text) carries \
             libpcap's packet counters. Needs root or the CAP_NET_RAW and CAP_NET_ADMIN capabilities. Exit \
             status: 0 stopped cleanly; 2 usage error or the capture could not start; 3 the capture failed part-way.
+
+            Examples:
+              tlsscope monitor -i eth0
+              tlsscope monitor -i any -f 'tcp port 443' -c 100 --format ndjson
+              tlsscope monitor -i eth0 --duration 60 --summary -o minute.ndjson
             """)
 
     @OptionGroup var options: OutputOptions
     @OptionGroup var live: LiveOptions
+
+    @Flag(name: .long, help: "Do not evaluate audit findings (the findings arrays stay empty).")
+    var noFindings = false
 
     func validate() throws {
         try live.validate(requireInterface: true)
@@ -82,7 +96,7 @@ struct Monitor: ParsableCommand {
 
     func run() throws {
         var analysisOptions = AnalysisOptions()
-        if options.noFindings { analysisOptions.auditPolicy = nil }
+        if noFindings { analysisOptions.auditPolicy = nil }
         live.tune(&analysisOptions)
         var capture = try LiveCapture(live: live, filter: options.filter, quiet: options.quiet)
         let output = try options.openOutput()

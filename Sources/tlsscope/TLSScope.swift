@@ -12,12 +12,33 @@ struct TLSScope: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tlsscope",
         abstract: "Passive TLS handshake analyzer: one record per TLS connection on the wire.",
+        discussion: """
+            Examples:
+              tlsscope analyze capture.pcapng
+              tlsscope audit --policy modern --format sarif captures/*.pcap > tls.sarif
+              tlsscope monitor -i eth0 -f 'tcp port 443'
+
+            Exit status: 0 success; 1 audit found something at or above --fail-on; 2 usage error, or an \
+            input that cannot be opened or is not a capture; 3 a capture damaged or truncated part-way \
+            (what came before is still reported). When several apply, the highest wins.
+
+            Records, keys and formats: docs/output.md; findings and policies: docs/audit.md.
+            """,
         version: version,
         subcommands: [Analyze.self, Monitor.self, Audit.self]
     )
 
     /// The contract's exit statuses: usage errors are 2 (ArgumentParser's default would be 64).
     static func main() {
+        // `tlsscope help NAME` for a NAME that is no subcommand: ArgumentParser would print the overview and
+        // exit 0; a typo deserves exit 2.
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        let subcommands = configuration.subcommands.map { $0._commandName } + ["help"]
+        if arguments.count >= 2, arguments[0] == "help", !arguments[1].hasPrefix("-"), !subcommands.contains(arguments[1]) {
+            FileHandleStandardError.write(
+                "Error: no subcommand '\(arguments[1])'; the subcommands are \(subcommands.dropLast().joined(separator: ", "))\n")
+            Glibc.exit(2)
+        }
         do {
             var command = try parseAsRoot()
             try command.run()
