@@ -9,6 +9,8 @@ public struct AuditReportLayout: Sendable {
     public var failOn: Severity = .high
     /// Columns the report is wrapped to (the terminal's, or 100 off a terminal).
     public var width = 100
+    /// Severities in colour (a terminal without NO_COLOR).
+    public var color = false
     public init() {}
 }
 
@@ -45,7 +47,7 @@ enum AuditReportText {
             text += "  " + pad("SEVERITY", 9) + pad("FINDING", idWidth + 1) + left("CONNS", 7) + left("SERVERS", 8)
                 + left("CLIENTS", 8) + "  EXAMPLES\n"
             for rollup in rollups {
-                text += "  " + pad(rollup.severity.description, 9) + pad(rollup.id, idWidth + 1)
+                text += "  " + paint(pad(rollup.severity.description, 9), rollup.severity, layout) + pad(rollup.id, idWidth + 1)
                 text += left(String(rollup.connections), 7) + left(String(rollup.servers), 8)
                 text += left(String(rollup.clients), 8) + "  "
                 // Whole names, as many as fit; "…" says there are more.
@@ -82,7 +84,8 @@ enum AuditReportText {
                 text += "\n"
                 for tally in group.findings where tally.severity > .info {
                     let severity = tally.severity.description
-                    text += "    " + pad(severity, 9) + "\(tally.id) ×\(tally.count): \(tally.example)\n"
+                    text += "    " + paint(pad(severity, 9), tally.severity, layout)
+                    text += "\(tally.id) ×\(tally.count): \(tally.example)\n"
                 }
             }
         }
@@ -107,6 +110,14 @@ enum AuditReportText {
     static func serverName(_ server: AuditSummary.Server) -> String {
         let endpoint = TextTable.endpoint(server.address, UInt16(clamping: server.port))
         return server.serverName.map { "\($0) (\(endpoint))" } ?? endpoint
+    }
+
+    /// The padded severity cell in its colour (the padding stays outside the colour codes' count).
+    private static func paint(_ cell: String, _ severity: Severity, _ layout: AuditReportLayout) -> String {
+        guard layout.color else { return cell }
+        let trimmed = String(cell.reversed().drop { $0 == " " }.reversed())
+        return ANSI.paint(trimmed, ANSI.severity(severity.description), when: true)
+            + String(repeating: " ", count: cell.count - trimmed.count)
     }
 
     static func plural(_ count: Int, _ word: String) -> String { count == 1 ? word : word + "s" }

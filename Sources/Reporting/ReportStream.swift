@@ -21,6 +21,8 @@ public struct OutputFile: ~Copyable {
     /// Write through after every record (live monitoring piped into jq).
     public var flushEachRecord = false
     public private(set) var failed = false
+    /// A progress line on the same terminal, erased before each write.
+    public var statusLine: StatusLine?
 
     public init(descriptor: Int32, ownsDescriptor: Bool = false) {
         self.descriptor = descriptor
@@ -48,6 +50,11 @@ public struct OutputFile: ~Copyable {
 
     public mutating func flush() {
         guard !buffer.isEmpty, !failed else {
+            buffer.removeAll(keepingCapacity: true)
+            return
+        }
+        if let statusLine {
+            failed = !buffer.withUnsafeBytes { statusLine.writeAbove($0, to: descriptor) }
             buffer.removeAll(keepingCapacity: true)
             return
         }
@@ -81,10 +88,11 @@ public struct RecordFormatter {
     private var json = JSONWriter()
     /// Repeating parts of records, encoded once (the output is compact in both JSON formats).
     private var fragments: FragmentCache? = FragmentCache()
-    private let table = TextTable()
+    private let table: TextTable
 
-    public init(format: OutputFormat) {
+    public init(format: OutputFormat, layout: TextLayout = TextLayout()) {
         self.format = format
+        table = TextTable(layout: layout)
     }
 
     public mutating func bytes(of record: HandshakeRecord) -> [UInt8] {
@@ -115,7 +123,9 @@ public struct ReportStream: ~Copyable {
     private var json = JSONWriter()
     private var formatter: RecordFormatter
     private var recordsWritten = 0
-    private var table = TextTable()
+    private var table: TextTable
+    /// The text format's columns and colours.
+    public let textLayout: TextLayout
     /// Text: a line per connection before the summary (`audit` over files shows only its report).
     public var connectionRows = true
     /// Text: how the audit report is laid out (SARIF: `failOn` too).
@@ -123,11 +133,17 @@ public struct ReportStream: ~Copyable {
     /// SARIF: the tool's version.
     public var toolVersion = "0"
 
-    public init(format: OutputFormat, includeSummary: Bool, output: consuming OutputFile) {
+    public init(
+        format: OutputFormat, includeSummary: Bool, output: consuming OutputFile, textLayout: TextLayout = TextLayout()
+    ) {
         self.format = format
         self.includeSummary = includeSummary
         self.output = output
-        self.formatter = RecordFormatter(format: format)
+        self.textLayout = textLayout
+        self.table = TextTable(layout: textLayout)
+        self.formatter = RecordFormatter(format: format, layout: textLayout)
+        auditLayout.color = textLayout.color
+        if let width = textLayout.width { auditLayout.width = width }
     }
 
     public mutating func begin() {
@@ -183,7 +199,7 @@ public struct ReportStream: ~Copyable {
             output.write(json.bytes)
             output.write("}\n")
         case .text:
-            output.write(TextTable.summary(summary, layout: auditLayout))
+            output.write(table.summary(summary, layout: auditLayout))
         case .sarif:
             json.reset()
             SARIFEncoder.encode(summary, tool: toolVersion, failOn: auditLayout.failOn, into: &json)

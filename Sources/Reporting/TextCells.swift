@@ -12,8 +12,9 @@ enum TextCells {
 
     /// `text` wrapped at spaces into lines of at most `width` characters (a word longer than a line stays
     /// whole), every line indented by `indent` spaces; each line ends with a newline.
-    static func wrapped(_ text: String, width: Int, indent: Int) -> String {
+    static func wrapped(_ text: String, width: Int, indent: Int, firstIndent: Int? = nil) -> String {
         let margin = String(repeating: " ", count: indent)
+        let firstMargin = firstIndent.map { String(repeating: " ", count: $0) } ?? margin
         let room = max(20, width - indent)
         var lines: [String] = []
         var line = ""
@@ -28,6 +29,6 @@ enum TextCells {
             }
         }
         if !line.isEmpty { lines.append(line) }
-        return lines.map { margin + $0 + "\n" }.joined()
+        return lines.enumerated().map { ($0.offset == 0 ? firstMargin : margin) + $0.element + "\n" }.joined()
     }
 }

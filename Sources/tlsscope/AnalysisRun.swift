@@ -2,6 +2,7 @@ import Foundation
 import HandshakeAnalysis
 import PacketDecoding
 import PcapCapture
+import Reporting
 import WireCursor
 
 #if canImport(Glibc)
@@ -20,6 +21,8 @@ import Glibc
 struct AnalysisRun {
     let filter: String?
     let showProgress: Bool
+    /// The progress line, shared with a report written to the same terminal (it erases the line first).
+    let statusLine = StatusLine()
     let options: AnalysisOptions
     /// Flow worker threads (1: the two-thread pipeline).
     let threads: Int
@@ -107,7 +110,7 @@ struct AnalysisRun {
         _ files: [String], handle: FrameHandler,
         progressCount: () -> Int
     ) -> CaptureOutcome {
-        var progress = Progress(enabled: false, total: nil)
+        var progress = Progress(enabled: false, total: nil, line: statusLine)
         var outcome = CaptureOutcome()
         for path in files {
             if let status = readFile(path, handle: handle, progressCount: progressCount, progress: &progress, outcome: &outcome),
@@ -154,7 +157,7 @@ struct AnalysisRun {
         }
         outcome.files += 1
         progress.clear()
-        progress = Progress(enabled: showProgress, total: source.fileSize.map { Int($0) })
+        progress = Progress(enabled: showProgress, total: source.fileSize.map { Int($0) }, line: statusLine)
         let showProgress = self.showProgress
         let fileIndex = outcome.files
         let framesBefore = outcome.framesBefore
@@ -206,13 +209,15 @@ enum MonotonicClock {
 struct Progress {
     let enabled: Bool
     let total: Int?
+    private let line: StatusLine
     private var counter = 0
     private let started = MonotonicClock.now()
     private var shown = false
 
-    init(enabled: Bool, total: Int?) {
+    init(enabled: Bool, total: Int?, line: StatusLine) {
         self.enabled = enabled
         self.total = total
+        self.line = line
     }
 
     mutating func tick(bytesRead: Int, connections: Int) {
@@ -222,17 +227,17 @@ struct Progress {
         let elapsed = MonotonicClock.seconds(since: started)
         guard elapsed >= 1 else { return }
         let megabytes = Double(bytesRead) / 1e6
-        var line = "\r\u{1b}[K" + format(megabytes) + " MB"
-        if let total, total > 0 { line += " of " + format(Double(total) / 1e6) + " MB" }
-        line += ", " + format(megabytes / elapsed) + " MB/s, \(connections) TLS connections"
-        FileHandleStandardError.write(line)
+        var text = format(megabytes) + " MB"
+        if let total, total > 0 { text += " of " + format(Double(total) / 1e6) + " MB" }
+        text += ", " + format(megabytes / elapsed) + " MB/s, \(connections) TLS connections"
+        line.show(text)
         shown = true
     }
 
     /// Erases the progress line, if one was drawn (so an error line or the summary starts clean).
     mutating func clear() {
         guard shown else { return }
-        FileHandleStandardError.write("\r\u{1b}[K")
+        line.clear()
         shown = false
     }
 

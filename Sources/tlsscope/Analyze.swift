@@ -61,6 +61,22 @@ struct OutputOptions: ParsableArguments {
         return file
     }
 
+    /// The report stream for this output: on a terminal (standard output one), fitted to its width, in
+    /// colour unless NO_COLOR, and written through line by line.
+    func report(includeSummary: Bool, output: consuming OutputFile) -> ReportStream {
+        let layout = self.output == nil
+            ? TextLayout.forOutput(descriptor: 1, environment: ProcessInfo.processInfo.environment) : TextLayout()
+        var report = ReportStream(format: resolvedFormat, includeSummary: includeSummary, output: output, textLayout: layout)
+        if self.output == nil && isatty(1) == 1 { report.output.flushEachRecord = true }
+        return report
+    }
+
+    /// Lets a report on the terminal and the progress line on standard error share it: rows erase the
+    /// progress line before they are written.
+    func shareTerminal(_ report: inout ReportStream, with run: AnalysisRun) {
+        if self.output == nil && isatty(1) == 1 && isatty(2) == 1 { report.output.statusLine = run.statusLine }
+    }
+
     var resolvedFormat: OutputFormat {
         if let format { return format }
         return output == nil && isatty(1) == 1 ? .text : .ndjson
@@ -118,8 +134,7 @@ struct Analyze: ParsableCommand {
     func run() throws {
         let output = try options.openOutput()
         let format = options.resolvedFormat
-        var report = ReportStream(
-            format: format, includeSummary: options.summary || format == .text, output: output)
+        var report = options.report(includeSummary: options.summary || format == .text, output: output)
         var analysisOptions = AnalysisOptions()
         if noFindings { analysisOptions.auditPolicy = nil }
         let pcaps = inputs.files
@@ -128,7 +143,8 @@ struct Analyze: ParsableCommand {
             filter: options.filter, showProgress: !options.quiet && isatty(2) == 1, options: analysisOptions,
             threads: options.resolvedThreads, streaming: streaming)
         // From a pipe, each record reaches the reader as soon as it is written.
-        report.output.flushEachRecord = streaming
+        if streaming { report.output.flushEachRecord = true }
+        options.shareTerminal(&report, with: run)
         report.begin()
         let sink = ReportSink(report)
         let status = run.analyze(files: pcaps, sink: sink)

@@ -116,7 +116,8 @@ struct Audit: ParsableCommand {
             var run = AnalysisRun(
                 filter: options.filter, showProgress: !options.quiet && isatty(2) == 1, options: analysisOptions,
                 threads: options.resolvedThreads, streaming: streaming)
-            report.output.flushEachRecord = streaming
+            if streaming { report.output.flushEachRecord = true }
+            options.shareTerminal(&report, with: run)
             run.summary = summary
             report.begin()
             let sink = ReportSink(report)
@@ -136,7 +137,7 @@ struct Audit: ParsableCommand {
     }
 
     private func openReport() throws -> ReportStream {
-        var report = ReportStream(format: options.resolvedFormat, includeSummary: true, output: try options.openOutput())
+        var report = options.report(includeSummary: true, output: try options.openOutput())
         report.auditLayout.top = top
         report.auditLayout.failOn = failOn
         report.toolVersion = TLSScope.version

@@ -101,7 +101,7 @@ struct Monitor: ParsableCommand {
         var capture = try LiveCapture(live: live, filter: options.filter, quiet: options.quiet)
         let output = try options.openOutput()
         let format = options.resolvedFormat
-        var report = ReportStream(format: format, includeSummary: options.summary || format == .text, output: output)
+        var report = options.report(includeSummary: options.summary || format == .text, output: output)
         report.output.flushEachRecord = true
         var summary = RunSummary()
         report.begin()

@@ -7,8 +7,14 @@ import Synchronization
 protocol RecordSink: AnyObject, Sendable {
     /// The format `write(formatted:)` takes (what a `RecordFormatter` of it makes).
     var format: OutputFormat { get }
+    /// The text format's columns and colours (what a `RecordFormatter` of it needs).
+    var textLayout: TextLayout { get }
     func write(_ record: HandshakeRecord)
     func write(formatted bytes: [UInt8])
+}
+
+extension RecordSink {
+    var textLayout: TextLayout { TextLayout() }
 }
 
 /// The writer thread of a run: completes the connections the capture side hands over (certificates,
@@ -116,10 +122,12 @@ final class ReportSink: RecordSink, @unchecked Sendable {
 
     init(_ stream: consuming ReportStream) {
         format = stream.format
+        textLayout = stream.textLayout
         self.stream = stream
     }
 
     let format: OutputFormat
+    let textLayout: TextLayout
 
     func write(_ record: HandshakeRecord) {
         stream.write(record)

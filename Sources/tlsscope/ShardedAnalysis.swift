@@ -128,7 +128,8 @@ struct ShardedAnalysis {
             let output = outputs[index]
             let options = workerOptions
             let format = sink.format
-            Thread { Self.work(index: index, options: options, format: format, input: input, output: output) }.start()
+            let layout = sink.textLayout
+            Thread { Self.work(index: index, options: options, format: format, layout: layout, input: input, output: output) }.start()
         }
         let outputs = self.outputs
         let finished = self.finished
@@ -221,12 +222,12 @@ struct ShardedAnalysis {
     // MARK: Worker threads
 
     private static func work(
-        index: Int, options: AnalysisOptions, format: OutputFormat, input: Channel<Batch?>,
+        index: Int, options: AnalysisOptions, format: OutputFormat, layout: TextLayout, input: Channel<Batch?>,
         output: Channel<WorkerMessage>
     ) {
         var tracker = ConnectionTracker(options: options)
         let completion = RecordCompletion(options: options)
-        var formatter = RecordFormatter(format: format)
+        var formatter = RecordFormatter(format: format, layout: layout)
         var records: [FinishedRecord] = []
         var ownEnds: UInt64 = 0
         func finish(_ connection: EndedConnection, at sequence: UInt64) {

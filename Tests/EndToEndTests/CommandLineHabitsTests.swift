@@ -68,3 +68,56 @@ import Testing
         #expect(result.stderr.split(separator: "\n").count == 1)
     }
 }
+
+/// The text view on a terminal: fitted to its width, coloured unless NO_COLOR; off a terminal, plain and
+/// at natural widths. A pseudo-terminal comes from util-linux's `script`.
+@Suite struct TerminalViewTests {
+    static let script: String? = ["/usr/bin/script", "/bin/script"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    /// tlsscope's standard output on a pseudo-terminal of `columns` columns.
+    static func onTerminal(_ arguments: [String], columns: Int, noColor: Bool) throws -> String {
+        let command = ([Harness.binary.path] + arguments).map { "'\($0)'" }.joined(separator: " ")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try #require(script))
+        process.arguments = ["-qec", command, "/dev/null"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["COLUMNS"] = String(columns)
+        environment["TERM"] = "xterm"
+        if noColor { environment["NO_COLOR"] = "1" } else { environment.removeValue(forKey: "NO_COLOR") }
+        process.environment = environment
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self).replacingOccurrences(of: "\r", with: "")
+    }
+
+    static func withoutColor(_ text: String) -> String {
+        text.replacing(/\u{1b}\[[0-9;]*m/, with: "")
+    }
+
+    @Test(.enabled(if: script != nil, "util-linux's script is not installed"))
+    func fitsAndColoursATerminal() throws {
+        let captures = ["tls12-weak-rsa1024-sha1.pcap", "tls12-ipv6.pcap"].map { Harness.pcaps.appendingPathComponent($0).path }
+        let narrow = try Self.onTerminal(["analyze"] + captures, columns: 80, noColor: false)
+        #expect(narrow.contains("\u{1b}[31mhigh 6"), "the worst severity in red")
+        let rows = Self.withoutColor(narrow).split(separator: "\n").prefix(3)
+        #expect(rows.first?.hasPrefix("SERVER ") == true, "\(rows)")
+        for row in rows { #expect(row.count <= 80, "\(row)") }
+        let plain = try Self.onTerminal(["analyze"] + captures, columns: 80, noColor: true)
+        #expect(!plain.contains("\u{1b}["), "NO_COLOR")
+        let wide = try Self.onTerminal(["analyze"] + captures, columns: 250, noColor: true)
+        #expect(wide.hasPrefix("TIME                        PROTO CLIENT"))
+        // Off a terminal: no colour, the natural columns, the findings column.
+        let piped = try Harness.run(["analyze", "--format", "text"] + captures)
+        #expect(!piped.stdoutText.contains("\u{1b}["))
+        #expect(piped.stdoutText.hasPrefix("TIME                        PROTO CLIENT"))
+        #expect(piped.stdoutText.contains(" high 6   established"))
+        // The audit report colours severities on a terminal too.
+        let audit = try Self.onTerminal(["audit", captures[0]], columns: 100, noColor: false)
+        #expect(audit.contains("\u{1b}[31mhigh\u{1b}[0m"), "\(audit.prefix(400))")
+    }
+}
