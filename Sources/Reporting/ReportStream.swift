@@ -11,6 +11,8 @@ public enum OutputFormat: String, Sendable, CaseIterable {
     case text, ndjson, json
     /// SARIF 2.1.0 (`audit` only): the audit's findings per server, for CI systems' code-scanning views.
     case sarif
+    /// One self-contained HTML page, written at the end.
+    case html
 }
 
 /// A buffered writer to a file descriptor (standard output or `--output FILE`).
@@ -110,6 +112,8 @@ public struct RecordFormatter {
             return Array(table.row(record).utf8)
         case .sarif:
             return []  // the document is written from the summary at the end
+        case .html:
+            return Array(HTMLReport.row(record).utf8)
         }
     }
 }
@@ -130,8 +134,13 @@ public struct ReportStream: ~Copyable {
     public var connectionRows = true
     /// Text: how the audit report is laid out (SARIF: `failOn` too).
     public var auditLayout = AuditReportLayout()
-    /// SARIF: the tool's version.
+    /// SARIF and HTML: the tool's version.
     public var toolVersion = "0"
+    /// HTML: lead with the audit's verdict against `auditLayout.failOn` (audit), and list connections
+    /// (analyze, monitor).
+    public var htmlVerdict = false
+    public var htmlConnections = true
+    private var htmlRows: [UInt8] = []
 
     public init(
         format: OutputFormat, includeSummary: Bool, output: consuming OutputFile, textLayout: TextLayout = TextLayout()
@@ -150,7 +159,7 @@ public struct ReportStream: ~Copyable {
         switch format {
         case .json: output.write("{\"connections\": [")
         case .text: if connectionRows { output.write(table.header()) }
-        case .ndjson, .sarif: break
+        case .ndjson, .sarif, .html: break
         }
     }
 
@@ -168,6 +177,12 @@ public struct ReportStream: ~Copyable {
     /// Writes a record formatted by a `RecordFormatter` of this stream's format (on another thread).
     public mutating func write(formatted bytes: [UInt8]) {
         if format == .sarif {
+            recordsWritten += 1
+            return
+        }
+        if format == .html {
+            // Kept for the page's connection table, up to its cap (the summary counts every record).
+            if recordsWritten < HTMLReport.maxConnectionRows { htmlRows += bytes }
             recordsWritten += 1
             return
         }
@@ -200,6 +215,11 @@ public struct ReportStream: ~Copyable {
             output.write("}\n")
         case .text:
             output.write(table.summary(summary, layout: auditLayout))
+        case .html:
+            output.write(
+                HTMLReport.page(
+                    summary, connectionRows: htmlConnections ? String(decoding: htmlRows, as: UTF8.self) : nil,
+                    connections: recordsWritten, tool: toolVersion, failOn: htmlVerdict ? auditLayout.failOn : nil))
         case .sarif:
             json.reset()
             SARIFEncoder.encode(summary, tool: toolVersion, failOn: auditLayout.failOn, into: &json)

@@ -4,6 +4,7 @@ import HandshakeAnalysis
 import PacketDecoding
 import PcapCapture
 import Reporting
+import TLSAudit
 
 #if canImport(Glibc)
 import Glibc
@@ -13,7 +14,7 @@ extension OutputFormat: ExpressibleByArgument {}
 
 /// Options shared by the commands that write records.
 struct OutputOptions: ParsableArguments {
-    @Option(name: .long, help: "text (table + summary; the default on a terminal), ndjson (the default otherwise), json, or (audit only) sarif.")
+    @Option(name: .long, help: "text (table + summary; the default on a terminal), ndjson (the default otherwise), json, html (one self-contained page), or (audit only) sarif.")
     var format: OutputFormat?
 
     @Option(name: [.customShort("o"), .customShort("w"), .long], help: ArgumentHelp(
@@ -68,6 +69,7 @@ struct OutputOptions: ParsableArguments {
             ? TextLayout.forOutput(descriptor: 1, environment: ProcessInfo.processInfo.environment) : TextLayout()
         var report = ReportStream(format: resolvedFormat, includeSummary: includeSummary, output: output, textLayout: layout)
         if self.output == nil && isatty(1) == 1 { report.output.flushEachRecord = true }
+        report.toolVersion = TLSScope.version
         return report
     }
 
@@ -138,10 +140,17 @@ struct Analyze: ParsableCommand {
         var analysisOptions = AnalysisOptions()
         if noFindings { analysisOptions.auditPolicy = nil }
         let pcaps = inputs.files
+        var summary = RunSummary()
+        if format == .html && !noFindings {
+            // The page rolls findings up by server and client like an audit under the default policy.
+            summary.audit = AuditSummary()
+            summary.policyName = "intermediate"
+        }
         let streaming = AnalysisRun.streams(pcaps)
         var run = AnalysisRun(
             filter: options.filter, showProgress: !options.quiet && isatty(2) == 1, options: analysisOptions,
             threads: options.resolvedThreads, streaming: streaming)
+        run.summary = summary
         // From a pipe, each record reaches the reader as soon as it is written.
         if streaming { report.output.flushEachRecord = true }
         options.shareTerminal(&report, with: run)

@@ -141,6 +141,8 @@ struct Audit: ParsableCommand {
         report.auditLayout.top = top
         report.auditLayout.failOn = failOn
         report.toolVersion = TLSScope.version
+        report.htmlVerdict = true
+        report.htmlConnections = false
         return report
     }
 

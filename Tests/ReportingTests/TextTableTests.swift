@@ -34,4 +34,10 @@ import Testing
         #expect(TextCells.wrapped("one two three four", width: 29, indent: 2) == "  one two three four\n")
         #expect(TextCells.wrapped(String(repeating: "word ", count: 10), width: 22, indent: 0).split(separator: "\n").count == 3)
     }
+
+    /// HTML: what comes from the wire is escaped for text and attributes, control characters shown as "?".
+    @Test func htmlEscaping() {
+        #expect(HTML.escape("<script>\"x\" & 'y'</script>\u{01}") == "&lt;script&gt;&quot;x&quot; &amp; &#39;y&#39;&lt;/script&gt;?")
+        #expect(HTML.escape("ünïcode ✓") == "ünïcode ✓")
+    }
 }
