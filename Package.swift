@@ -33,7 +33,9 @@ let package = Package(
             pkgConfig: "libpcap",
             providers: [.apt(["libpcap-dev"])]
         ),
-        .target(name: "PcapCapture", dependencies: ["CPcap"], swiftSettings: strict),
+        // zlib behind a stdio stream, for gzip-compressed captures (C: fopencookie needs _GNU_SOURCE).
+        .target(name: "CGzipStream", linkerSettings: [.linkedLibrary("z")]),
+        .target(name: "PcapCapture", dependencies: ["CPcap", "CGzipStream"], swiftSettings: strict),
         .target(name: "WireCursor", swiftSettings: strict),
         // Hex, civil dates and IP address text: the formatting every stage shares, with no dependencies.
         .target(name: "TextFormatting", swiftSettings: strict),

@@ -151,7 +151,7 @@ public struct PcapSource: ~Copyable {
 
     /// Opens a pcap or pcapng file, or standard input when `path` is `"-"`. Timestamps keep nanosecond precision.
     public init(file path: String, reader: FileReader = .automatic) throws(CaptureError) {
-        let stream: UnsafeMutablePointer<FILE>
+        var stream: UnsafeMutablePointer<FILE>
         if path == "-" {
             // A dup of fd 0, so that pcap_close() closes our descriptor and not the process's stdin.
             let fd = dup(STDIN_FILENO)
@@ -177,8 +177,21 @@ public struct PcapSource: ~Copyable {
 
         // Size and format are looked at before libpcap reads anything, with fstat/pread (no FILE position change).
         var info = stat()
-        let fd = fileno(stream)
-        let isRegular = fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+        var fd = fileno(stream)
+        var isRegular = fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+        var gzipSignature: [UInt8] = [0, 0]
+        var compressed = false
+        if isRegular, pread(fd, &gzipSignature, 2, 0) == 2, gzipSignature == [0x1f, 0x8b] {
+            // gzip (a .pcap.gz, rotated and compressed): decompressed by zlib as libpcap reads, like a pipe
+            // (no block reader, no seeking; offsets count decompressed bytes).
+            guard let decompressed = GzipStream.open(stream) else {
+                throw .cannotOpen(source: path, reason: .other, message: "cannot start gzip decompression")
+            }
+            stream = decompressed
+            fd = -1
+            isRegular = false
+            compressed = true
+        }
         var magic: UInt32 = 0
         let classicPcap = !isRegular || (pread(fd, &magic, 4, 0) == 4 && Self.isClassicPcapMagic(magic))
 
@@ -213,6 +226,7 @@ public struct PcapSource: ~Copyable {
         self.isLive = false
         self.linkType = pcap_datalink(handle)
         self.fileSize = isRegular ? Int64(info.st_size) : nil
+        self.isGzip = compressed
         self.activationWarning = nil
         if classicPcap {
             self.offset = 24
@@ -384,8 +398,9 @@ public struct PcapSource: ~Copyable {
                 if case .ftell = tracking { advanceOffset(capturedLength: 0) }
                 return .end
             default:
-                let message = String(cString: pcap_geterr(handle))
+                var message = String(cString: pcap_geterr(handle))
                 if isLive { throw .readFailed(interface: sourceName, message: message) }
+                if isGzip { message += "; the gzip data is corrupt or truncated (offsets count decompressed bytes)" }
                 throw .damaged(source: sourceName, offset: offset, message: message)
             }
         }
@@ -430,6 +445,9 @@ public struct PcapSource: ~Copyable {
     /// Exact for regular files (pcap and pcapng) and for classic pcap on a pipe. A pipe cannot report its
     /// position, so for pcapng on a pipe this is `24 + Σ (16 + caplen)`, an estimate. 0 for live captures.
     public var bytesRead: Int64 { offset }
+
+    /// A gzip-compressed file, read through zlib.
+    public private(set) var isGzip = false
 
     /// Frames read so far, those a filter skipped included: the number of the last frame returned, as
     /// Wireshark numbers the frames of a file (live: of the frames the capture passed on).

@@ -91,11 +91,52 @@ struct CaptureInputs: ParsableArguments {
         "Read this capture file, as with tcpdump -r (may be repeated; the same as naming it).", valueName: "FILE"))
     var read: [String] = []
 
-    @Argument(help: "Capture files (pcap or pcapng); - reads standard input.")
+    @Argument(help: "Capture files (pcap or pcapng), or directories of them (read recursively, in name order); - reads standard input.")
     var pcaps: [String] = []
 
-    /// The files in the order given: -r ones first.
+    /// The paths in the order given: -r ones first.
     var files: [String] { read + pcaps }
+
+    /// The names a directory's capture files end with.
+    static let captureSuffixes = [".pcap", ".pcapng", ".cap", ".dmp", ".pcap.gz", ".pcapng.gz"]
+
+    /// `files` with each directory replaced by the capture files under it, recursively, sorted by path
+    /// (rotated captures named by time come out in time order); hidden entries are skipped. A directory
+    /// without any capture file is an error (exit 2), as a missing file is.
+    func expandedFiles() throws -> [String] {
+        var result: [String] = []
+        for path in files {
+            var isDirectory: ObjCBool = false
+            guard path != "-", FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue
+            else {
+                result.append(path)
+                continue
+            }
+            var found: [String] = []
+            if let walker = FileManager.default.enumerator(atPath: path) {
+                while let relative = walker.nextObject() as? String {
+                    let name = (relative as NSString).lastPathComponent
+                    if name.hasPrefix(".") {
+                        walker.skipDescendants()
+                        continue
+                    }
+                    guard Self.captureSuffixes.contains(where: { name.lowercased().hasSuffix($0) }) else { continue }
+                    let full = (path as NSString).appendingPathComponent(relative)
+                    var entryIsDirectory: ObjCBool = false
+                    if FileManager.default.fileExists(atPath: full, isDirectory: &entryIsDirectory), !entryIsDirectory.boolValue {
+                        found.append(full)
+                    }
+                }
+            }
+            guard !found.isEmpty else {
+                FileHandleStandardError.write(
+                    "tlsscope: \(path): a directory with no capture files (\(Self.captureSuffixes.joined(separator: ", ")))\n")
+                throw ExitStatus.inputUnusable
+            }
+            result += found.sorted()
+        }
+        return result
+    }
 
     func validate(allowInterface: Bool) throws {
         if files.isEmpty {
@@ -139,7 +180,7 @@ struct Analyze: ParsableCommand {
         var report = options.report(includeSummary: options.summary || format == .text, output: output)
         var analysisOptions = AnalysisOptions()
         if noFindings { analysisOptions.auditPolicy = nil }
-        let pcaps = inputs.files
+        let pcaps = try inputs.expandedFiles()
         var summary = RunSummary()
         if format == .html && !noFindings {
             // The page rolls findings up by server and client like an audit under the default policy.

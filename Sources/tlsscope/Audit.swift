@@ -109,6 +109,7 @@ struct Audit: ParsableCommand {
                 FileHandleStandardError.write(LiveCapture.countersLine(summary, interface: capture.interface))
             }
         } else {
+            let pcaps = try inputs.expandedFiles()
             var report = try openReport()
             // Over files the text report is the audit itself; `analyze` gives the per-connection table.
             report.connectionRows = false

@@ -69,6 +69,74 @@ import Testing
     }
 }
 
+/// Inputs as archives hold them: directories of rotated captures, gzip-compressed files.
+@Suite struct CaptureArchiveTests {
+    static func scratch() throws -> URL {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tlsscope-archive-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return directory
+    }
+
+    static func gzip(_ source: URL, to target: URL) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/gzip")
+        process.arguments = ["-c", source.path]
+        FileManager.default.createFile(atPath: target.path, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: target)
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+    }
+
+    @Test func directoriesAreReadRecursivelyInNameOrder() throws {
+        let root = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let nested = root.appendingPathComponent("2026-12-01")
+        try FileManager.default.createDirectory(at: nested, withIntermediateDirectories: true)
+        let hidden = root.appendingPathComponent(".partial")
+        try FileManager.default.createDirectory(at: hidden, withIntermediateDirectories: true)
+        let first = Harness.pcaps.appendingPathComponent("tls12-resumption-id.pcap")
+        let second = Harness.pcaps.appendingPathComponent("multi-connection.pcapng")
+        try FileManager.default.copyItem(at: second, to: nested.appendingPathComponent("b.pcapng"))
+        try FileManager.default.copyItem(at: first, to: nested.appendingPathComponent("a.pcap"))
+        try FileManager.default.copyItem(at: first, to: hidden.appendingPathComponent("skipped.pcap"))
+        try Data("notes".utf8).write(to: root.appendingPathComponent("README.txt"))
+        let result = try Harness.run(["analyze", "--format", "ndjson", "--summary", root.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdoutText.split(separator: "\n").compactMap { try? Harness.jsonObject(Data($0.utf8)) as? [String: Any] }
+        let sources = lines.compactMap { $0["source"] as? String }
+        #expect(sources == Array(repeating: nested.appendingPathComponent("a.pcap").path, count: 2)
+            + Array(repeating: nested.appendingPathComponent("b.pcapng").path, count: 3))
+        #expect(lines.last?["files"] as? Int == 2)
+        let empty = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: empty) }
+        let none = try Harness.run(["analyze", empty.path])
+        #expect(none.status == 2 && none.stderr.contains("a directory with no capture files"))
+    }
+
+    @Test func gzipCapturesAreReadDirectly() throws {
+        let root = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: root) }
+        for name in ["tls12-resumption-id.pcap", "multi-connection.pcapng"] {
+            let plain = Harness.pcaps.appendingPathComponent(name)
+            let compressed = root.appendingPathComponent(name + ".gz")
+            try Self.gzip(plain, to: compressed)
+            let expected = try Harness.run(["analyze", "--format", "ndjson", plain.path])
+            let actual = try Harness.run(["analyze", "--format", "ndjson", compressed.path])
+            #expect(actual.status == 0, "\(actual.stderr)")
+            #expect(actual.stdoutText == expected.stdoutText.replacingOccurrences(of: plain.path, with: compressed.path), "\(name)")
+        }
+        // Cut short: the records before the damage, exit 3, and stderr says the gzip data is at fault.
+        let whole = try Data(contentsOf: root.appendingPathComponent("tls12-resumption-id.pcap.gz"))
+        let cut = root.appendingPathComponent("cut.pcap.gz")
+        try whole.prefix(whole.count * 2 / 3).write(to: cut)
+        let damaged = try Harness.run(["analyze", "--format", "ndjson", cut.path])
+        #expect(damaged.status == 3)
+        #expect(damaged.stdoutText.split(separator: "\n").count == 1, "the first connection, before the cut")
+        #expect(damaged.stderr.contains("the gzip data is corrupt or truncated"), "\(damaged.stderr)")
+    }
+}
+
 /// The text view on a terminal: fitted to its width, coloured unless NO_COLOR; off a terminal, plain and
 /// at natural widths. A pseudo-terminal comes from util-linux's `script`.
 @Suite struct TerminalViewTests {
