@@ -13,6 +13,8 @@ public enum OutputFormat: String, Sendable, CaseIterable {
     case sarif
     /// One self-contained HTML page, written at the end.
     case html
+    /// A header row, then a row per record (`--fields`); comma-separated (RFC 4180) or tab-separated.
+    case csv, tsv
 }
 
 /// A buffered writer to a file descriptor (standard output or `--output FILE`).
@@ -91,10 +93,12 @@ public struct RecordFormatter {
     /// Repeating parts of records, encoded once (the output is compact in both JSON formats).
     private var fragments: FragmentCache? = FragmentCache()
     private let table: TextTable
+    private let fields: RecordFields
 
     public init(format: OutputFormat, layout: TextLayout = TextLayout()) {
         self.format = format
         table = TextTable(layout: layout)
+        fields = layout.fields
     }
 
     public mutating func bytes(of record: HandshakeRecord) -> [UInt8] {
@@ -114,6 +118,8 @@ public struct RecordFormatter {
             return []  // the document is written from the summary at the end
         case .html:
             return Array(HTMLReport.row(record).utf8)
+        case .csv, .tsv:
+            return Array(fields.row(fields.values(of: record), tabs: format == .tsv).utf8)
         }
     }
 }
@@ -160,6 +166,7 @@ public struct ReportStream: ~Copyable {
         case .json: output.write("{\"connections\": [")
         case .text: if connectionRows { output.write(table.header()) }
         case .ndjson, .sarif, .html: break
+        case .csv, .tsv: output.write(textLayout.fields.header(tabs: format == .tsv))
         }
     }
 
@@ -215,6 +222,8 @@ public struct ReportStream: ~Copyable {
             output.write("}\n")
         case .text:
             output.write(table.summary(summary, layout: auditLayout))
+        case .csv, .tsv:
+            break  // rows only: the summary has no place in a table of records (--format json has it)
         case .html:
             output.write(
                 HTMLReport.page(

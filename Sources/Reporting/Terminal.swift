@@ -10,10 +10,13 @@ public struct TextLayout: Sendable, Equatable {
     public var width: Int?
     /// ANSI colours for severities and states.
     public var color: Bool
+    /// csv and tsv: the columns (`--fields`).
+    public var fields: RecordFields
 
-    public init(width: Int? = nil, color: Bool = false) {
+    public init(width: Int? = nil, color: Bool = false, fields: RecordFields = .defaults) {
         self.width = width
         self.color = color
+        self.fields = fields
     }
 
     /// For a report written to `descriptor`: its terminal's width (`COLUMNS` first, then the terminal

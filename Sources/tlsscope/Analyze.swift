@@ -14,8 +14,13 @@ extension OutputFormat: ExpressibleByArgument {}
 
 /// Options shared by the commands that write records.
 struct OutputOptions: ParsableArguments {
-    @Option(name: .long, help: "text (table + summary; the default on a terminal), ndjson (the default otherwise), json, html (one self-contained page), or (audit only) sarif.")
+    @Option(name: .long, help: "text (table + summary; the default on a terminal), ndjson (the default otherwise), json, html (one self-contained page), csv or tsv (--fields), or (audit only) sarif.")
     var format: OutputFormat?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "csv and tsv: the columns, comma-separated record keys (nested ones with a dot: cipher.mac, frames.first, leaf.subject; lists joined with ;). Default: ts,protocol,client_ip,client_port,server_ip,server_port,version,cipher_suite,group,server_name,alpn,established,resumed,ja3,ja4,findings.worst,findings,community_id.",
+        valueName: "FIELDS"))
+    var fields: String?
 
     @Option(name: [.customShort("o"), .customShort("w"), .long], help: ArgumentHelp(
         "Write the report to FILE instead of standard output.", valueName: "FILE"))
@@ -43,9 +48,28 @@ struct OutputOptions: ParsableArguments {
         threads ?? min(16, max(1, ProcessInfo.processInfo.activeProcessorCount - 1))
     }
 
-    /// SARIF holds findings: only `audit` writes it.
+    /// SARIF holds findings: only `audit` writes it. `--fields` is for csv and tsv.
     func validateRecordFormat() throws {
         if format == .sarif { throw ValidationError("--format sarif is audit's (findings for code scanning); use text, ndjson or json") }
+        try validateFields()
+    }
+
+    func validateFields() throws {
+        guard let fields else { return }
+        guard format == .csv || format == .tsv else { throw ValidationError("--fields applies to --format csv or tsv") }
+        _ = try recordFields()
+    }
+
+    /// The `--fields` columns (the defaults without it).
+    func recordFields() throws -> RecordFields {
+        guard let fields else { return .defaults }
+        let names = fields.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+        do {
+            return try RecordFields(names)
+        } catch {
+            throw ValidationError(
+                "--fields: unknown \(error.names.joined(separator: ", ")); the fields are \(RecordFields.allNames.joined(separator: ", "))")
+        }
     }
 
     func validateThreads() throws {
@@ -65,8 +89,9 @@ struct OutputOptions: ParsableArguments {
     /// The report stream for this output: on a terminal (standard output one), fitted to its width, in
     /// colour unless NO_COLOR, and written through line by line.
     func report(includeSummary: Bool, output: consuming OutputFile) -> ReportStream {
-        let layout = self.output == nil
+        var layout = self.output == nil
             ? TextLayout.forOutput(descriptor: 1, environment: ProcessInfo.processInfo.environment) : TextLayout()
+        if let fields = try? recordFields() { layout.fields = fields }
         var report = ReportStream(format: resolvedFormat, includeSummary: includeSummary, output: output, textLayout: layout)
         if self.output == nil && isatty(1) == 1 { report.output.flushEachRecord = true }
         report.toolVersion = TLSScope.version

@@ -77,6 +77,10 @@ struct Audit: ParsableCommand {
         }
         if top < 0 { throw ValidationError("--top takes 0 (all) or more, not \(top)") }
         try options.validateThreads()
+        if options.format == .csv || options.format == .tsv {
+            throw ValidationError("audit writes text, ndjson, json, html or sarif; for a table of records use analyze --format \(options.format?.rawValue ?? "csv")")
+        }
+        try options.validateFields()
     }
 
     func run() throws {
