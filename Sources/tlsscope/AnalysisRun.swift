@@ -27,6 +27,8 @@ struct AnalysisRun {
     /// Flow worker threads (1: the two-thread pipeline).
     let threads: Int
     var summary = RunSummary()
+    /// `--since`/`--until`: frames outside are skipped (still numbered, as in the file).
+    var timeWindow: TimeWindow?
     /// The file reader (tests choose libpcap, whose frames a sharded run copies).
     var reader: FileReader = AnalysisRun.fileReader
     /// Records go out one by one as their connections end, not in batches (input from a pipe, which may be
@@ -161,12 +163,14 @@ struct AnalysisRun {
         let showProgress = self.showProgress
         let fileIndex = outcome.files
         let framesBefore = outcome.framesBefore
+        let timeWindow = self.timeWindow
         options.sources?.begin(path, after: framesBefore)
         defer { outcome.framesBefore = framesBefore &+ source.framesRead }
         do {
             reading: while true {
                 switch try source.next() {
                 case .frame(let frame):
+                    if let timeWindow, !timeWindow.contains(frame.timestampNanoseconds) { continue }
                     handle(frame, framesBefore &+ source.framesRead, decoder, &source, fileIndex)
                     if showProgress {
                         progress.tick(bytesRead: Int(source.bytesRead), connections: progressCount())

@@ -119,8 +119,33 @@ struct CaptureInputs: ParsableArguments {
     @Argument(help: "Capture files (pcap or pcapng), or directories of them (read recursively, in name order); - reads standard input.")
     var pcaps: [String] = []
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Only frames captured at or after this time (as --now takes it: 2026-01-31T09:00:00Z, 2026-01-31, seconds since 1970, now).",
+        valueName: "TIME"))
+    var since: String?
+
+    @Option(name: .long, help: ArgumentHelp("Only frames captured before this time (as --since).", valueName: "TIME"))
+    var until: String?
+
     /// The paths in the order given: -r ones first.
     var files: [String] { read + pcaps }
+
+    /// `--since`/`--until` as capture-time bounds in nanoseconds (nil: every frame).
+    func timeWindow() throws -> TimeWindow? {
+        guard since != nil || until != nil else { return nil }
+        func bound(_ text: String?, _ option: String) throws -> Int64? {
+            guard let text else { return nil }
+            guard let seconds = Audit.parseTime(text) else {
+                throw ValidationError("\(option) \(text): not a valid time; give an RFC 3339 time (2026-01-31T09:00:00Z), a date (2026-01-31), seconds since 1970 or now")
+            }
+            return seconds.multipliedReportingOverflow(by: 1_000_000_000).overflow ? nil : seconds * 1_000_000_000
+        }
+        let window = TimeWindow(since: try bound(since, "--since"), until: try bound(until, "--until"))
+        if let from = window.since, let to = window.until, from >= to {
+            throw ValidationError("--since must be before --until")
+        }
+        return window
+    }
 
     /// The names a directory's capture files end with.
     static let captureSuffixes = [".pcap", ".pcapng", ".cap", ".dmp", ".pcap.gz", ".pcapng.gz"]
@@ -171,6 +196,17 @@ struct CaptureInputs: ParsableArguments {
                     : "name at least one capture file (or - for standard input)")
         }
         if files.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input (-) can be read only once") }
+        _ = try timeWindow()
+    }
+}
+
+/// The frames a run reads, by capture time (editcap -A/-B): since ≤ t < until, nanoseconds since 1970.
+struct TimeWindow: Equatable {
+    var since: Int64?
+    var until: Int64?
+
+    func contains(_ time: Int64) -> Bool {
+        (since.map { time >= $0 } ?? true) && (until.map { time < $0 } ?? true)
     }
 }
 
@@ -217,6 +253,7 @@ struct Analyze: ParsableCommand {
             filter: options.filter, showProgress: !options.quiet && isatty(2) == 1, options: analysisOptions,
             threads: options.resolvedThreads, streaming: streaming)
         run.summary = summary
+        run.timeWindow = try inputs.timeWindow()
         // From a pipe, each record reaches the reader as soon as it is written.
         if streaming { report.output.flushEachRecord = true }
         options.shareTerminal(&report, with: run)

@@ -69,6 +69,7 @@ struct Audit: ParsableCommand {
     func validate() throws {
         if live.interface != nil {
             if !pcaps.isEmpty { throw ValidationError("give capture files or --interface, not both") }
+            if inputs.since != nil || inputs.until != nil { throw ValidationError("--since and --until select frames of capture files; live, use --duration") }
             try live.validate(requireInterface: true)
             if options.threads != nil { throw ValidationError("--threads applies to capture files; a live capture runs on one flow thread") }
         } else {
@@ -124,6 +125,7 @@ struct Audit: ParsableCommand {
             if streaming { report.output.flushEachRecord = true }
             options.shareTerminal(&report, with: run)
             run.summary = summary
+            run.timeWindow = try inputs.timeWindow()
             report.begin()
             let sink = ReportSink(report)
             status = run.analyze(files: pcaps, sink: sink)

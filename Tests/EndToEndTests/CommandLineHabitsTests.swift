@@ -58,6 +58,25 @@ import Testing
         #expect(try Harness.run(["help", "audit"]).status == 0)
     }
 
+    /// --since/--until keep the frames captured in [since, until), as editcap -A/-B: frames keep their
+    /// numbers in the file; a connection whose start falls before --since is seen midstream.
+    @Test func sinceAndUntilSelectFramesByTime() throws {
+        let capture = Harness.pcaps.appendingPathComponent("multi-connection.pcapng").path
+        let all = try Harness.run(["analyze", "--format", "csv", "--fields", "ts,frames.first", capture]).stdoutText
+        #expect(all.split(separator: "\r\n").count == 4)
+        let window = try Harness.run([
+            "analyze", "--format", "csv", "--fields", "ts,frames.first,frames.last", "--since", "2026-11-29T07:03:54Z",
+            "--until", "2026-11-29 07:03:55Z", capture,
+        ])
+        #expect(window.status == 0)
+        #expect(window.stdoutText == "ts,frames.first,frames.last\r\n2026-11-29T07:03:54.470777Z,21,32\r\n")
+        let late = try Harness.run(["analyze", "--format", "ndjson", "--since", "2026-11-29T07:03:54.000Z", capture])
+        #expect(late.stdoutText.split(separator: "\n").count == 2)
+        #expect(try Harness.run(["analyze", "--since", "2026-12-01", "--until", "2026-11-01", capture]).stderr.contains("--since must be before --until"))
+        #expect(try Harness.run(["analyze", "--since", "soon", capture]).status == 2)
+        #expect(try Harness.run(["audit", "-i", "lo", "--since", "now"]).status == 2)
+    }
+
     @Test func aJSONPolicySyntaxErrorSaysWhere() throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("tlsscope-\(UUID().uuidString).json")
         defer { try? FileManager.default.removeItem(at: file) }
