@@ -33,8 +33,8 @@ let package = Package(
             pkgConfig: "libpcap",
             providers: [.apt(["libpcap-dev"])]
         ),
-        // zlib behind a stdio stream, for gzip-compressed captures (C: fopencookie needs _GNU_SOURCE).
-        .target(name: "CGzipStream", linkerSettings: [.linkedLibrary("z")]),
+        // zlib and libzstd behind a stdio stream, for compressed captures (C: fopencookie needs _GNU_SOURCE).
+        .target(name: "CGzipStream", linkerSettings: [.linkedLibrary("z"), .linkedLibrary("zstd")]),
         .target(name: "PcapCapture", dependencies: ["CPcap", "CGzipStream"], swiftSettings: strict),
         .target(name: "WireCursor", swiftSettings: strict),
         // Hex, civil dates and IP address text: the formatting every stage shares, with no dependencies.

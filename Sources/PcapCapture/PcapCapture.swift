@@ -179,18 +179,18 @@ public struct PcapSource: ~Copyable {
         var info = stat()
         var fd = fileno(stream)
         var isRegular = fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
-        var gzipSignature: [UInt8] = [0, 0]
-        var compressed = false
-        if isRegular, pread(fd, &gzipSignature, 2, 0) == 2, gzipSignature == [0x1f, 0x8b] {
-            // gzip (a .pcap.gz, rotated and compressed): decompressed by zlib as libpcap reads, like a pipe
+        var signature: [UInt8] = [0, 0, 0, 0]
+        var compressed: GzipStream.Compression?
+        if isRegular, pread(fd, &signature, 4, 0) >= 2, let compression = GzipStream.compression(ofFirstBytes: signature) {
+            // gzip or zstd (a rotated and compressed capture): decompressed as libpcap reads, like a pipe
             // (no block reader, no seeking; offsets count decompressed bytes).
-            guard let decompressed = GzipStream.open(stream) else {
-                throw .cannotOpen(source: path, reason: .other, message: "cannot start gzip decompression")
+            guard let decompressed = GzipStream.open(stream, zstd: compression == .zstd) else {
+                throw .cannotOpen(source: path, reason: .other, message: "cannot start \(compression.rawValue) decompression")
             }
+            compressed = compression
             stream = decompressed
             fd = -1
             isRegular = false
-            compressed = true
         }
         var magic: UInt32 = 0
         let classicPcap = !isRegular || (pread(fd, &magic, 4, 0) == 4 && Self.isClassicPcapMagic(magic))
@@ -226,7 +226,7 @@ public struct PcapSource: ~Copyable {
         self.isLive = false
         self.linkType = pcap_datalink(handle)
         self.fileSize = isRegular ? Int64(info.st_size) : nil
-        self.isGzip = compressed
+        self.compression = compressed?.rawValue
         self.activationWarning = nil
         if classicPcap {
             self.offset = 24
@@ -400,7 +400,7 @@ public struct PcapSource: ~Copyable {
             default:
                 var message = String(cString: pcap_geterr(handle))
                 if isLive { throw .readFailed(interface: sourceName, message: message) }
-                if isGzip { message += "; the gzip data is corrupt or truncated (offsets count decompressed bytes)" }
+                if let compression { message += "; the \(compression) data is corrupt or truncated (offsets count decompressed bytes)" }
                 throw .damaged(source: sourceName, offset: offset, message: message)
             }
         }
@@ -446,8 +446,8 @@ public struct PcapSource: ~Copyable {
     /// position, so for pcapng on a pipe this is `24 + Σ (16 + caplen)`, an estimate. 0 for live captures.
     public var bytesRead: Int64 { offset }
 
-    /// A gzip-compressed file, read through zlib.
-    public private(set) var isGzip = false
+    /// "gzip" or "zstd" for a compressed file, read through zlib or libzstd.
+    public private(set) var compression: String?
 
     /// Frames read so far, those a filter skipped included: the number of the last frame returned, as
     /// Wireshark numbers the frames of a file (live: of the frames the capture passed on).

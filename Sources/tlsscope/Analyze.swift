@@ -148,7 +148,7 @@ struct CaptureInputs: ParsableArguments {
     }
 
     /// The names a directory's capture files end with.
-    static let captureSuffixes = [".pcap", ".pcapng", ".cap", ".dmp", ".pcap.gz", ".pcapng.gz"]
+    static let captureSuffixes = [".pcap", ".pcapng", ".cap", ".dmp", ".pcap.gz", ".pcapng.gz", ".pcap.zst", ".pcapng.zst"]
 
     /// `files` with each directory replaced by the capture files under it, recursively, sorted by path
     /// (rotated captures named by time come out in time order); hidden entries are skipped. A directory

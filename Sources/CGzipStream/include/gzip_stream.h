@@ -7,4 +7,7 @@
 /// A corrupt or truncated gzip stream is a read error (ferror), not an early end.
 FILE *tlsscope_gzip_stream(int descriptor);
 
+/// The same for zstd data (libzstd's streaming decompression).
+FILE *tlsscope_zstd_stream(int descriptor);
+
 #endif
