@@ -1,5 +1,4 @@
 import Crypto
-import Foundation
 
 /// Community ID v1 (Corelight's community-id-spec): the flow hash Zeek, Suricata and Wireshark log, so a
 /// tlsscope record can be joined with their logs. The same for both directions of a flow.
@@ -27,6 +26,31 @@ public enum CommunityID {
         input.append(UInt8(lowPort & 0xFF))
         input.append(UInt8(highPort >> 8))
         input.append(UInt8(highPort & 0xFF))
-        return "1:" + Data(Insecure.SHA1.hash(data: input)).base64EncodedString()
+        return Insecure.SHA1.hash(data: input).withUnsafeBytes { digest in "1:" + base64(digest) }
+    }
+
+    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+
+    /// Standard base64 with padding (RFC 4648 §4), written at once (a SHA-1 gives 28 characters).
+    static func base64(_ bytes: UnsafeRawBufferPointer) -> String {
+        let length = (bytes.count + 2) / 3 * 4
+        return String(unsafeUninitializedCapacity: length) { output in
+            var written = 0
+            var index = 0
+            while index < bytes.count {
+                let remaining = bytes.count - index
+                let first = UInt32(bytes[index])
+                let second = remaining > 1 ? UInt32(bytes[index + 1]) : 0
+                let third = remaining > 2 ? UInt32(bytes[index + 2]) : 0
+                let triple = first << 16 | second << 8 | third
+                output[written] = alphabet[Int(triple >> 18 & 0x3F)]
+                output[written + 1] = alphabet[Int(triple >> 12 & 0x3F)]
+                output[written + 2] = remaining > 1 ? alphabet[Int(triple >> 6 & 0x3F)] : UInt8(ascii: "=")
+                output[written + 3] = remaining > 2 ? alphabet[Int(triple & 0x3F)] : UInt8(ascii: "=")
+                written += 4
+                index += 3
+            }
+            return written
+        }
     }
 }

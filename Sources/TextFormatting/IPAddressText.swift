@@ -5,13 +5,27 @@ public enum IPAddressText {
     /// Looks like an IP address literal rather than a host name: four dotted decimal numbers up to 255,
     /// or anything with a colon (IPv6). For telling a server name that is an address from a DNS name.
     public static func isAddressLiteral(_ text: String) -> Bool {
-        if text.contains(":") { return true }
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        return parts.count == 4
-            && parts.allSatisfy { part in
-                !part.isEmpty && part.count <= 3 && part.allSatisfy(\.isASCII) && part.allSatisfy(\.isNumber)
-                    && (Int(part) ?? 256) <= 255
+        // Bytes, not Characters: this runs for every record's server name.
+        if text.utf8.contains(UInt8(ascii: ":")) { return true }
+        var groups = 0
+        var digits = 0
+        var value = 0
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                digits += 1
+                value = value * 10 + Int(byte - UInt8(ascii: "0"))
+                if digits > 3 || value > 255 { return false }
+            case UInt8(ascii: "."):
+                if digits == 0 { return false }
+                groups += 1
+                digits = 0
+                value = 0
+            default:
+                return false
             }
+        }
+        return groups == 3 && digits > 0
     }
 
     public static func ipv4(_ value: UInt32) -> String {

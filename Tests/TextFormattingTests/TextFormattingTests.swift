@@ -114,3 +114,14 @@ func addressesUseRFC5952(bytes: [UInt8], text: String) {
     #expect(IPAddressText.string(bytes: [10, 0, 0, 1, 255, 255, 255, 0] as [UInt8]) == nil)
     #expect(IPAddressText.string(bytes: [] as [UInt8]) == nil)
 }
+
+@Suite struct AddressLiteralTests {
+    @Test func dottedQuadsAndColonsAreAddresses() {
+        for text in ["192.0.2.7", "0.0.0.0", "255.255.255.255", "::1", "2001:db8::1", "fe80::1%eth0"] {
+            #expect(IPAddressText.isAddressLiteral(text), "\(text)")
+        }
+        for text in ["www.example.com", "256.1.1.1", "1.2.3", "1.2.3.4.5", "1..2.3", "1.2.3.", "1234.1.1.1", "", "example", "1.2.3.a"] {
+            #expect(!IPAddressText.isAddressLiteral(text), "\(text)")
+        }
+    }
+}
