@@ -34,8 +34,8 @@ let package = Package(
             providers: [.apt(["libpcap-dev"])]
         ),
         // zlib and libzstd behind a stdio stream, for compressed captures (C: fopencookie needs _GNU_SOURCE).
-        .target(name: "CGzipStream", linkerSettings: [.linkedLibrary("z"), .linkedLibrary("zstd")]),
-        .target(name: "PcapCapture", dependencies: ["CPcap", "CGzipStream"], swiftSettings: strict),
+        .target(name: "CDecompression", linkerSettings: [.linkedLibrary("z"), .linkedLibrary("zstd")]),
+        .target(name: "PcapCapture", dependencies: ["CPcap", "CDecompression"], swiftSettings: strict),
         .target(name: "WireCursor", swiftSettings: strict),
         // Hex, civil dates and IP address text: the formatting every stage shares, with no dependencies.
         .target(name: "TextFormatting", swiftSettings: strict),

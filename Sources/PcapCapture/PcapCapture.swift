@@ -180,11 +180,11 @@ public struct PcapSource: ~Copyable {
         var fd = fileno(stream)
         var isRegular = fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
         var signature: [UInt8] = [0, 0, 0, 0]
-        var compressed: GzipStream.Compression?
-        if isRegular, pread(fd, &signature, 4, 0) >= 2, let compression = GzipStream.compression(ofFirstBytes: signature) {
+        var compressed: CompressedCapture.Compression?
+        if isRegular, pread(fd, &signature, 4, 0) >= 2, let compression = CompressedCapture.compression(ofFirstBytes: signature) {
             // gzip or zstd (a rotated and compressed capture): decompressed as libpcap reads, like a pipe
             // (no block reader, no seeking; offsets count decompressed bytes).
-            guard let decompressed = GzipStream.open(stream, zstd: compression == .zstd) else {
+            guard let decompressed = CompressedCapture.open(stream, zstd: compression == .zstd) else {
                 throw .cannotOpen(source: path, reason: .other, message: "cannot start \(compression.rawValue) decompression")
             }
             compressed = compression

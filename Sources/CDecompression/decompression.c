@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <zlib.h>
 #include <zstd.h>
-#include "gzip_stream.h"
+#include "decompression.h"
 
 static ssize_t gzip_read(void *cookie, char *buffer, size_t size) {
     unsigned int want = size > (1u << 30) ? (1u << 30) : (unsigned int)size;

@@ -1,5 +1,5 @@
-#ifndef TLSSCOPE_GZIP_STREAM_H
-#define TLSSCOPE_GZIP_STREAM_H
+#ifndef TLSSCOPE_DECOMPRESSION_H
+#define TLSSCOPE_DECOMPRESSION_H
 #include <stdio.h>
 
 /// A stdio stream of the decompressed bytes of the gzip data on `descriptor` (which it takes over), or NULL.

@@ -1,14 +1,14 @@
-import CGzipStream
+import CDecompression
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// A gzip-compressed capture (a rotated `.pcap.gz`) as a stdio stream that libpcap reads from: zlib
-/// decompresses as libpcap reads (CGzipStream: `fopencookie` over `gzread`), with no temporary file and no
-/// external decompressor. A corrupt or truncated gzip stream is a read error, which libpcap reports as a
-/// damaged capture (exit 3, the records before it kept).
-enum GzipStream {
+/// A compressed capture (a rotated `.pcap.gz` or `.pcap.zst`) as a stdio stream that libpcap reads from:
+/// zlib or libzstd decompresses as libpcap reads (CDecompression: `fopencookie` over `gzread` or
+/// `ZSTD_decompressStream`), with no temporary file and no external decompressor. A corrupt or truncated
+/// stream is a read error, which libpcap reports as a damaged capture (exit 3, the records before it kept).
+enum CompressedCapture {
     /// Takes over `file` (closing it) and returns a stream of its decompressed bytes from the start; nil
     /// when zlib cannot start.
     static func open(_ file: UnsafeMutablePointer<FILE>, zstd: Bool = false) -> UnsafeMutablePointer<FILE>? {
