@@ -98,14 +98,9 @@ import Testing
 
     /// `tool -c source > target` (gzip or zstd).
     static func compress(_ tool: String, _ source: URL, to target: URL) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = ["-q", "-c", source.path]
-        FileManager.default.createFile(atPath: target.path, contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: target)
-        try process.run()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        let result = try Harness.runTool(URL(fileURLWithPath: tool), ["-q", "-c", source.path])
+        #expect(result.status == 0)
+        try result.stdout.write(to: target)
     }
 
     static let zstd: String? = ["/usr/bin/zstd", "/bin/zstd"].first { FileManager.default.isExecutableFile(atPath: $0) }
@@ -182,22 +177,13 @@ import Testing
     /// tlsscope's standard output on a pseudo-terminal of `columns` columns.
     static func onTerminal(_ arguments: [String], columns: Int, noColor: Bool) throws -> String {
         let command = ([Harness.binary.path] + arguments).map { "'\($0)'" }.joined(separator: " ")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(script))
-        process.arguments = ["-qec", command, "/dev/null"]
         var environment = ProcessInfo.processInfo.environment
         environment["COLUMNS"] = String(columns)
         environment["TERM"] = "xterm"
         if noColor { environment["NO_COLOR"] = "1" } else { environment.removeValue(forKey: "NO_COLOR") }
-        process.environment = environment
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self).replacingOccurrences(of: "\r", with: "")
+        let result = try Harness.runTool(
+            URL(fileURLWithPath: try #require(script)), ["-qec", command, "/dev/null"], environment: environment)
+        return result.stdoutText.replacingOccurrences(of: "\r", with: "")
     }
 
     static func withoutColor(_ text: String) -> String {

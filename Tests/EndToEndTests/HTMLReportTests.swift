@@ -18,33 +18,16 @@ import Testing
     /// Loads `file` (with `fragment`) in headless chromium: the DOM after its scripts ran, and its
     /// console messages.
     static func load(_ file: URL, fragment: String = "") throws -> Page {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(chromium))
         let profile = FileManager.default.temporaryDirectory.appendingPathComponent("tlsscope-chromium-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: profile) }
-        process.arguments = [
-            "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--user-data-dir=\(profile.path)",
-            "--enable-logging=stderr", "--v=0", "--dump-dom", file.absoluteString + fragment,
-        ]
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        final class Collected: @unchecked Sendable { var data = Data() }
-        let errData = Collected()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async {
-            errData.data = err.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
-        let dom = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        process.waitUntilExit()
-        let console = String(decoding: errData.data, as: UTF8.self).split(separator: "\n")
-            .filter { $0.contains(":CONSOLE") }.map(String.init)
-        return Page(dom: String(decoding: dom, as: UTF8.self), console: console)
+        let result = try Harness.runTool(
+            URL(fileURLWithPath: try #require(chromium)),
+            [
+                "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--user-data-dir=\(profile.path)",
+                "--enable-logging=stderr", "--v=0", "--dump-dom", file.absoluteString + fragment,
+            ])
+        let console = result.stderr.split(separator: "\n").filter { $0.contains(":CONSOLE") }.map(String.init)
+        return Page(dom: result.stdoutText, console: console)
     }
 
     static func html(_ arguments: [String]) throws -> URL {

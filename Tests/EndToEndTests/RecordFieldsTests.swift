@@ -90,17 +90,8 @@ import Testing
         let tsv = try Harness.run(["analyze", "--format", "tsv", "--fields", fields, capture])
         #expect(csv.stdoutText.contains("\"CN="), "a subject with commas is quoted")
         let script = "import csv,sys; [print('\\t'.join(r)) for r in csv.reader(sys.stdin)]"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(Self.python))
-        process.arguments = ["-c", script]
-        let input = Pipe(), output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        try process.run()
-        input.fileHandleForWriting.write(csv.stdout)
-        try input.fileHandleForWriting.close()
-        let parsed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let parsed = try Harness.runTool(URL(fileURLWithPath: try #require(Self.python)), ["-c", script], stdin: csv.stdout)
+            .stdoutText
         #expect(parsed == tsv.stdoutText)
     }
 

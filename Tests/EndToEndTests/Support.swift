@@ -33,9 +33,18 @@ enum Harness {
 
     /// Runs tlsscope with arguments (and optional standard input), waits, and collects its output.
     static func run(_ arguments: [String], stdin: Data? = nil) throws -> Result {
+        try runTool(binary, arguments, stdin: stdin)
+    }
+
+    /// Runs any program (tshark, python, chromium, script) the same way: arguments, optional standard
+    /// input and environment, both outputs collected concurrently.
+    static func runTool(
+        _ executable: URL, _ arguments: [String], stdin: Data? = nil, environment: [String: String]? = nil
+    ) throws -> Result {
         let process = Process()
-        process.executableURL = binary
+        process.executableURL = executable
         process.arguments = arguments
+        if let environment { process.environment = environment }
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out

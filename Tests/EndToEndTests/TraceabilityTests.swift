@@ -17,19 +17,11 @@ import Testing
             "frame.number", "ip.src", "ipv6.src", "ip.dst", "ipv6.dst", "tcp.srcport", "tcp.dstport", "udp.srcport",
             "udp.dstport",
         ]
-        let process = Process()
-        process.executableURL = tshark
         // The innermost addresses and ports (tunnels carry two of each): the last occurrence.
-        process.arguments =
-            ["-n", "-r", capture.path, "-T", "fields", "-E", "separator=/t", "-E", "occurrence=l"]
-            + fields.flatMap { ["-e", $0] }
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let data = try Harness.runTool(
+            tshark, ["-n", "-r", capture.path, "-T", "fields", "-E", "separator=/t", "-E", "occurrence=l"]
+                + fields.flatMap { ["-e", $0] }
+        ).stdout
         var frames: [Int: Frame] = [:]
         for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
             let column = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
@@ -119,19 +111,9 @@ import Testing
                 "server_ip": $0["server_ip"] ?? "", "server_port": $0["server_port"] ?? 0,
             ]), as: UTF8.self)
         }.joined(separator: "\n") + "\n"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = ["-c", script]
-        let inPipe = Pipe(), outPipe = Pipe()
-        process.standardInput = inPipe
-        process.standardOutput = outPipe
-        try process.run()
-        inPipe.fileHandleForWriting.write(Data(input.utf8))
-        try inPipe.fileHandleForWriting.close()
-        let expected = String(decoding: outPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            .split(separator: "\n").map(String.init)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        let run = try Harness.runTool(URL(fileURLWithPath: python), ["-c", script], stdin: Data(input.utf8))
+        let expected = run.stdoutText.split(separator: "\n").map(String.init)
+        #expect(run.status == 0)
         #expect(expected.count == tuples.count)
         var families: Set<String> = []
         for (tuple, want) in zip(tuples, expected) {
