@@ -55,6 +55,8 @@ public struct RunSummary: Sendable {
     public var versions = CountTable()
     public var cipherSuites = CountTable()
     public var groups = CountTable()
+    /// Connections whose key exchange was post-quantum (an ML-KEM hybrid, ML-KEM alone, or a Kyber draft).
+    public var postQuantum = 0
     public var alpn = CountTable()
     public var findings: [Severity: Int] = [:]
     /// Anomalies of the records, by kind.
@@ -78,7 +80,15 @@ public struct RunSummary: Sendable {
         if record.established { established += 1 }
         if let version = record.version { versions.add(version.name) }
         if let suite = record.cipherSuite { cipherSuites.add(suite.name) }
-        if let group = record.group { groups.add(group.name) }
+        if let group = record.group {
+            groups.add(group.name)
+            if case .named(let named) = group {
+                switch named.kind {
+                case .pqHybrid, .purePQ, .obsoleteDraft: postQuantum += 1
+                case .ecdhe, .ffdhe, .unknown: break
+                }
+            }
+        }
         if let alpn = record.alpn { self.alpn.add(String(decoding: alpn, as: UTF8.self)) }
         for finding in record.findings { findings[finding.severity, default: 0] += 1 }
         for anomaly in record.anomalies { anomalies.add(anomaly.kind.rawValue) }

@@ -92,15 +92,6 @@ struct TextTable {
     }
 
     func row(_ record: HandshakeRecord) -> String {
-        var state: String
-        if record.established {
-            state = record.resumed ? "resumed" : "established"
-        } else if let alert = record.alert {
-            state = "alert " + alert.from.name + " " + alert.alert.description.name
-        } else {
-            state = "incomplete"
-        }
-        if record.resumed && !record.established { state += " (resumption)" }
         let worst = record.findings.map(\.severity).max()
         let findings = worst.map { "\(Self.shortName($0)) \(record.findings.count)" } ?? "-"
         var paints: [(Int, String)] = []
@@ -120,7 +111,7 @@ struct TextTable {
                 record.serverName ?? "-",
                 record.alpn.map { String(decoding: $0, as: UTF8.self) } ?? "-",
                 findings,
-                state,
+                record.stateText,
             ], paints: paints)
     }
 
@@ -187,5 +178,22 @@ struct TextTable {
         }
         for error in summary.errors { text += "error: " + error + "\n" }
         return text
+    }
+}
+
+extension HandshakeRecord {
+    /// How the handshake ended, in the words of the text and HTML tables: "established", "resumed",
+    /// "alert server handshake_failure", "incomplete" (with " (resumption)" when a resumption failed).
+    var stateText: String {
+        var state: String
+        if established {
+            state = resumed ? "resumed" : "established"
+        } else if let alert {
+            state = "alert " + alert.from.name + " " + alert.alert.description.name
+        } else {
+            state = "incomplete"
+        }
+        if resumed && !established { state += " (resumption)" }
+        return state
     }
 }

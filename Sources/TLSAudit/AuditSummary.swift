@@ -185,7 +185,7 @@ public struct AuditSummary: Sendable, Hashable {
     /// Findings at or above `threshold`, and the servers that had one (for the line `audit` ends with).
     public func count(atOrAbove threshold: Severity) -> (findings: Int, servers: Int) {
         let findings = severityCounts.filter { $0.key >= threshold }.values.reduce(0, +)
-        let servers = serverTable.values.filter { ($0.worst ?? .info) >= threshold && $0.worst != nil }.count
+        let servers = serverTable.values.filter { $0.worst.map { $0 >= threshold } ?? false }.count
         return (findings, servers)
     }
 

@@ -9,8 +9,7 @@ import X509Inspection
 /// entry. Compares bytes in place: it runs for every record under three profiles.
 public enum HostNameMatch {
     public static func covers(_ certificate: CertificateSummary, _ serverName: String) -> Bool {
-        var name = serverName.utf8[...]
-        if name.last == UInt8(ascii: ".") { name = name.dropLast() }
+        let name = trimmed(serverName.utf8[...])
         if IPAddressText.isAddressLiteral(serverName) {
             return certificate.subjectAlternativeNames.contains { equalIgnoringCase(trimmed($0.utf8[...]), name) }
         }

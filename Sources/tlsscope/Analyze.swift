@@ -138,29 +138,41 @@ struct Analyze: ParsableCommand {
     func run() throws {
         let output = try options.openOutput()
         let format = options.resolvedFormat
-        var report = options.report(includeSummary: options.summary || format == .text, output: output)
+        let report = options.report(includeSummary: options.summary || format == .text, output: output)
         var analysisOptions = AnalysisOptions()
         if noFindings { analysisOptions.auditPolicy = nil }
-        let pcaps = try inputs.expandedFiles()
         var summary = RunSummary()
         if format == .html && !noFindings {
             // The page rolls findings up by server and client like an audit under the default policy.
             summary.audit = AuditSummary()
             summary.policyName = "intermediate"
         }
-        let streaming = AnalysisRun.streams(pcaps)
+        let (status, _) = try options.analyze(inputs, analysisOptions: analysisOptions, summary: summary, report: report)
+        if let status { throw status }
+    }
+}
+
+extension OutputOptions {
+    /// Reads the capture files of `inputs` (directories expanded, `--since/--until` applied) into
+    /// `report`, for `analyze` and `audit`: returns the exit status to end with (nil: success) and the
+    /// run's summary, which started as `summary`.
+    func analyze(
+        _ inputs: CaptureInputs, analysisOptions: AnalysisOptions, summary: RunSummary, report: consuming ReportStream
+    ) throws -> (ExitStatus?, RunSummary) {
+        let files = try inputs.expandedFiles()
+        let streaming = AnalysisRun.streams(files)
         var run = AnalysisRun(
-            filter: options.filter, showProgress: !options.quiet && isatty(2) == 1, options: analysisOptions,
-            threads: options.resolvedThreads, streaming: streaming)
+            filter: filter, showProgress: !quiet && isatty(2) == 1, options: analysisOptions, threads: resolvedThreads,
+            streaming: streaming)
         run.summary = summary
         run.timeWindow = try inputs.timeWindow()
         // From a pipe, each record reaches the reader as soon as it is written.
         if streaming { report.output.flushEachRecord = true }
-        options.shareTerminal(&report, with: run)
+        shareTerminal(&report, with: run)
         report.begin()
         let sink = ReportSink(report)
-        let status = run.analyze(files: pcaps, sink: sink)
+        let status = run.analyze(files: files, sink: sink)
         sink.stream.end(summary: run.summary)
-        if let status { throw status }
+        return (status, run.summary)
     }
 }

@@ -114,23 +114,10 @@ struct Audit: ParsableCommand {
                 FileHandleStandardError.write(LiveCapture.countersLine(summary, interface: capture.interface))
             }
         } else {
-            let pcaps = try inputs.expandedFiles()
             var report = try openReport()
             // Over files the text report is the audit itself; `analyze` gives the per-connection table.
             report.connectionRows = false
-            let streaming = AnalysisRun.streams(pcaps)
-            var run = AnalysisRun(
-                filter: options.filter, showProgress: !options.quiet && isatty(2) == 1, options: analysisOptions,
-                threads: options.resolvedThreads, streaming: streaming)
-            if streaming { report.output.flushEachRecord = true }
-            options.shareTerminal(&report, with: run)
-            run.summary = summary
-            run.timeWindow = try inputs.timeWindow()
-            report.begin()
-            let sink = ReportSink(report)
-            status = run.analyze(files: pcaps, sink: sink)
-            sink.stream.end(summary: run.summary)
-            summary = run.summary
+            (status, summary) = try options.analyze(inputs, analysisOptions: analysisOptions, summary: summary, report: report)
         }
         let failing = summary.audit?.count(atOrAbove: failOn) ?? (findings: 0, servers: 0)
         if failing.findings > 0 && status == nil {
