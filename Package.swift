@@ -5,7 +5,8 @@
 // WireCursor → Preambles (cleartext before TLS: STARTTLS, proxies; fuzzed alone);
 // WireCursor, TLSWire → QUICWire (QUIC Initial packets decrypted into TLS hellos; swift-crypto);
 // TextFormatting (dates, hex, addresses) is shared by every stage and depends on nothing;
-// X509Inspection, Fingerprints, TLSAudit → HandshakeAnalysis → Reporting → tlsscope (CLI).
+// X509Inspection, Fingerprints, TLSAudit → HandshakeAnalysis → Reporting → tlsscope (CLI);
+// HandshakeAnalysis, TLSAudit → RecordReading (NDJSON records read back, `tlsscope report`) → tlsscope.
 import PackageDescription
 
 let strict: [SwiftSetting] = [
@@ -97,10 +98,16 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Records read back from NDJSON (`tlsscope report`): into the summary and the audit again.
+        .target(
+            name: "RecordReading",
+            dependencies: ["HandshakeAnalysis", "TLSAudit", "TLSWire", "X509Inspection", "TextFormatting"],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "tlsscope",
             dependencies: [
-                "PcapCapture", "HandshakeAnalysis", "Reporting", "TextFormatting",
+                "PcapCapture", "HandshakeAnalysis", "Reporting", "RecordReading", "TextFormatting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict

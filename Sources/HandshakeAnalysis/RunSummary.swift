@@ -55,8 +55,6 @@ public struct RunSummary: Sendable {
     public var versions = CountTable()
     public var cipherSuites = CountTable()
     public var groups = CountTable()
-    /// Connections whose key exchange was post-quantum (an ML-KEM hybrid, ML-KEM alone, or a Kyber draft).
-    public var postQuantum = 0
     public var alpn = CountTable()
     public var findings: [Severity: Int] = [:]
     /// Anomalies of the records, by kind.
@@ -75,31 +73,32 @@ public struct RunSummary: Sendable {
 
     public init() {}
 
-    public mutating func add(_ record: HandshakeRecord) {
-        tlsConnections += 1
-        if record.established { established += 1 }
-        if let version = record.version { versions.add(version.name) }
-        if let suite = record.cipherSuite { cipherSuites.add(suite.name) }
-        if let group = record.group {
-            groups.add(group.name)
-            if case .named(let named) = group {
-                switch named.kind {
-                case .pqHybrid, .purePQ, .obsoleteDraft: postQuantum += 1
-                case .ecdhe, .ffdhe, .unknown: break
-                }
+    /// Connections whose key exchange was post-quantum (an ML-KEM hybrid, ML-KEM alone, or a Kyber draft),
+    /// by the group registry's kind of each group counted.
+    public var postQuantum: Int {
+        groups.counts.reduce(0) { total, entry in
+            switch NamedGroup(recordName: entry.key)?.kind {
+            case .pqHybrid, .purePQ, .obsoleteDraft: total + entry.value
+            case .ecdhe, .ffdhe, .unknown, nil: total
             }
         }
-        if let alpn = record.alpn { self.alpn.add(String(decoding: alpn, as: UTF8.self)) }
+    }
+
+    /// Adds one connection: a record just completed, or one `tlsscope report` read back.
+    public mutating func add(_ record: some SummarizedConnection) {
+        tlsConnections += 1
+        if record.established { established += 1 }
+        if let version = record.versionName { versions.add(version) }
+        if let suite = record.cipherSuiteName { cipherSuites.add(suite) }
+        if let group = record.groupName { groups.add(group) }
+        if let alpn = record.alpnName { self.alpn.add(alpn) }
         for finding in record.findings { findings[finding.severity, default: 0] += 1 }
-        for anomaly in record.anomalies { anomalies.add(anomaly.kind.rawValue) }
+        record.forEachAnomalyKind { anomalies.add($0) }
         if audit != nil {
             audit?.add(
-                record.findings,
-                server: AuditSummary.Server(
-                    address: record.serverAddress.description, port: Int(record.serverPort),
-                    serverName: record.serverName),
-                clientFingerprint: record.ja4?.fingerprint ?? record.ja3?.hash, suppressed: record.suppressedFindings,
-                compliance: record.compliance, source: record.source, frame: record.frames?.first)
+                record.findings, server: record.auditServer, clientFingerprint: record.clientFingerprint,
+                suppressed: record.suppressedFindings, compliance: record.compliance, source: record.source,
+                frame: record.firstFrame)
         }
     }
 
@@ -110,5 +109,123 @@ public struct RunSummary: Sendable {
         reassembly = counters
         framesUndecodable = CountTable()
         for (reason, count) in counters.undecodableFramesByReason { framesUndecodable.add(reason, count: count) }
+    }
+}
+
+/// What the summary takes from one connection, whether its record was just completed (`HandshakeRecord`)
+/// or read back from NDJSON by `tlsscope report`: one way of counting for both.
+public protocol SummarizedConnection {
+    var established: Bool { get }
+    /// The contract's names: `version`, `cipher_suite`, `group`, `alpn`.
+    var versionName: String? { get }
+    var cipherSuiteName: String? { get }
+    var groupName: String? { get }
+    var alpnName: String? { get }
+    var findings: [Finding] { get }
+    /// Finding ids the policy's exceptions silenced.
+    var suppressedFindings: [String] { get }
+    var compliance: Compliance? { get }
+    func forEachAnomalyKind(_ body: (String) -> Void)
+    /// The server as the audit groups it, and the client's JA4 (else JA3) fingerprint.
+    var auditServer: AuditSummary.Server { get }
+    var clientFingerprint: String? { get }
+    var source: String? { get }
+    var firstFrame: UInt64? { get }
+}
+
+extension HandshakeRecord: SummarizedConnection {
+    public var versionName: String? { version?.name }
+    public var cipherSuiteName: String? { cipherSuite?.name }
+    public var groupName: String? { group?.name }
+    public var alpnName: String? { alpn.map { String(decoding: $0, as: UTF8.self) } }
+    public func forEachAnomalyKind(_ body: (String) -> Void) {
+        for anomaly in anomalies { body(anomaly.kind.rawValue) }
+    }
+    public var auditServer: AuditSummary.Server {
+        AuditSummary.Server(address: serverAddress.description, port: Int(serverPort), serverName: serverName)
+    }
+    public var clientFingerprint: String? { ja4?.fingerprint ?? ja3?.hash }
+    public var firstFrame: UInt64? { frames?.first }
+}
+
+extension CountTable {
+    /// Adds another table's counts (names past `maxNames` go to `other`, as `add` does).
+    public mutating func merge(_ other: CountTable) {
+        for (name, count) in other.counts.sorted(by: { $0.key < $1.key }) { add(name, count: count) }
+    }
+}
+
+extension AnalysisCounters {
+    /// The counters of two runs added (the summary's `flows`, `ip_fragments` and frame counts).
+    public mutating func merge(_ other: AnalysisCounters) {
+        packets += other.packets
+        bytes += other.bytes
+        ignoredFrames += other.ignoredFrames
+        undecodableFrames += other.undecodableFrames
+        for (reason, count) in other.undecodableFramesByReason { undecodableFramesByReason[reason, default: 0] += count }
+        connections += other.connections
+        flowsEvicted += other.flowsEvicted
+        flowsTimedOut += other.flowsTimedOut
+        flowsReused += other.flowsReused
+        rstIgnored += other.rstIgnored
+        gaps += other.gaps
+        gapBytes += other.gapBytes
+        fragments += other.fragments
+        datagramsReassembled += other.datagramsReassembled
+        datagramsDropped += other.datagramsDropped
+    }
+}
+
+extension RunSummary {
+    /// Errors kept in one summary; past this many (thousands of damaged files in an archive) they are
+    /// counted in the last line instead.
+    public static let maxErrors = 1000
+
+    /// Adds another run's summary: the summary of two halves of the input merged is the summary of the
+    /// whole (files, packets, counts and tables add; the audit's groups merge; `elapsed_seconds` adds up the
+    /// runs' times). Exact while the tables stay under their caps.
+    public mutating func merge(_ other: RunSummary) {
+        files += other.files
+        packets += other.packets
+        bytes += other.bytes
+        connections += other.connections
+        tlsConnections += other.tlsConnections
+        established += other.established
+        versions.merge(other.versions)
+        cipherSuites.merge(other.cipherSuites)
+        groups.merge(other.groups)
+        alpn.merge(other.alpn)
+        for (severity, count) in other.findings { findings[severity, default: 0] += count }
+        anomalies.merge(other.anomalies)
+        framesUndecodable.merge(other.framesUndecodable)
+        reassembly.merge(other.reassembly)
+        for error in other.errors { addError(error) }
+        elapsedSeconds += other.elapsedSeconds
+        if let theirs = other.capture {
+            if var mine = capture {
+                mine.received += theirs.received
+                mine.dropped += theirs.dropped
+                mine.interfaceDropped += theirs.interfaceDropped
+                mine.recordsDropped += theirs.recordsDropped
+                if mine.interface != theirs.interface { mine.interface += "," + theirs.interface }
+                capture = mine
+            } else {
+                capture = theirs
+            }
+        }
+        if let theirs = other.audit {
+            if audit == nil { audit = AuditSummary() }
+            audit?.merge(theirs)
+        }
+        if policyName == nil { policyName = other.policyName }
+    }
+
+    /// Appends an error line, keeping at most `maxErrors`.
+    public mutating func addError(_ error: String) {
+        if errors.count < Self.maxErrors {
+            errors.append(error)
+        } else if errors.count == Self.maxErrors {
+            errors.append("more errors not listed")
+        }
     }
 }

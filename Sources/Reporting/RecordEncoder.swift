@@ -358,6 +358,16 @@ public enum RecordEncoder {
             json.key("server_port"); json.int(group.key.port)
             json.key("server_name"); json.string(group.key.serverName)
             encodeTallies(group.connections, group.worst, group.findings, into: &json)
+            // What `tlsscope report` needs to merge this summary with others: each profile's failing
+            // connections, and where the server was first seen.
+            json.key("failing"); json.beginObject()
+            for (index, profile) in Compliance.profiles.enumerated() {
+                json.key(dynamic: profile.name); json.int(group.failing[index])
+            }
+            json.endObject()
+            json.key("source"); json.string(group.source)
+            json.key("frame")
+            if let frame = group.frame { json.int(Int(clamping: frame)) } else { json.null() }
             json.endObject()
         }
         json.endArray()

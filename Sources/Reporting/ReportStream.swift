@@ -146,6 +146,8 @@ public struct ReportStream: ~Copyable {
     /// (analyze, monitor).
     public var htmlVerdict = false
     public var htmlConnections = true
+    /// JSON: the document has a `connections` array (`report`, which keeps no records, writes the summary only).
+    public var listsConnections = true
     private var htmlRows: [UInt8] = []
 
     public init(
@@ -163,7 +165,7 @@ public struct ReportStream: ~Copyable {
 
     public mutating func begin() {
         switch format {
-        case .json: output.write("{\"connections\": [")
+        case .json: if listsConnections { output.write("{\"connections\": [") }
         case .text: if connectionRows { output.write(table.header()) }
         case .ndjson, .sarif, .html: break
         case .csv, .tsv: output.write(textLayout.fields.header(tabs: format == .tsv))
@@ -217,7 +219,11 @@ public struct ReportStream: ~Copyable {
         case .json:
             json.reset()
             RecordEncoder.encode(summary, includeType: false, into: &json)
-            output.write(recordsWritten > 0 ? "\n], \"summary\": " : "], \"summary\": ")
+            if !listsConnections {
+                output.write("{\"summary\": ")
+            } else {
+                output.write(recordsWritten > 0 ? "\n], \"summary\": " : "], \"summary\": ")
+            }
             output.write(json.bytes)
             output.write("}\n")
         case .text:

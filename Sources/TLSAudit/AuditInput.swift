@@ -27,6 +27,16 @@ public struct AuditInput: Sendable, Hashable {
         }
     }
 
+    /// A finding's id and message as a record had it (see `carriedFindings`).
+    public struct CarriedFinding: Sendable, Hashable {
+        public var id: String
+        public var message: String
+        public init(id: String, message: String) {
+            self.id = id
+            self.message = message
+        }
+    }
+
     public var clientHello: ClientHello?
     /// The final ServerHello (not a HelloRetryRequest).
     public var serverHello: ServerHello?
@@ -62,6 +72,13 @@ public struct AuditInput: Sendable, Hashable {
     public var serverAddress: String?
     public var clientJA3: String?
     public var clientJA4: String?
+    /// Findings about traffic a record does not describe (the sizes of heartbeat records), carried over
+    /// from a record read back by `tlsscope report`: judged again under the policy (severity, exceptions),
+    /// not detected again. Empty for a connection seen on the wire.
+    public var carriedFindings: [CarriedFinding] = []
+
+    /// The ids `carriedFindings` may hold: what the rules see of heartbeat records' sizes.
+    public static let carriedFindingIDs: Set<String> = ["heartbleed", "heartbleed-probe"]
 
     public init(
         clientHello: ClientHello? = nil, serverHello: ServerHello? = nil, version: TLSVersion? = nil,

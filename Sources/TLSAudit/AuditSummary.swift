@@ -26,6 +26,12 @@ public struct AuditSummary: Sendable, Hashable {
         public var count: Int
         /// The message of its first (worst) occurrence.
         public var example: String
+        public init(id: String, severity: Severity, count: Int, example: String) {
+            self.id = id
+            self.severity = severity
+            self.count = count
+            self.example = example
+        }
     }
 
     /// Findings of the connections that share a key (a server, or a client fingerprint).
@@ -36,11 +42,23 @@ public struct AuditSummary: Sendable, Hashable {
         public var findings: [Tally]
         /// Its connections that failed each built-in profile (`Compliance.profiles` order).
         public var failing: [Int] = [0, 0, 0]
-        /// Where its first connection was seen: the record's source and first frame (for SARIF locations).
+        /// Where it was seen first: the earliest (source, first frame) of its connections, by name then frame
+        /// (for SARIF locations). The earliest rather than the first added, so that merged summaries agree.
         public var source: String?
         public var frame: UInt64?
         /// nil when none of its connections had a finding.
         public var worst: Severity? { findings.first?.severity }
+        public init(
+            key: Key, connections: Int, findings: [Tally], failing: [Int] = [0, 0, 0], source: String? = nil,
+            frame: UInt64? = nil
+        ) {
+            self.key = key
+            self.connections = connections
+            self.findings = findings.sorted { $0.severity != $1.severity ? $0.severity > $1.severity : $0.id < $1.id }
+            self.failing = failing.count == 3 ? failing : [0, 0, 0]
+            self.source = source
+            self.frame = frame
+        }
     }
 
     /// One finding id over the whole run: the roll-up a report leads with.
@@ -110,6 +128,7 @@ public struct AuditSummary: Sendable, Hashable {
         }
         let server = serverTable[server] == nil && serverTable.count >= maxGroups ? Self.otherServer : server
         var serverGroup = serverTable[server] ?? Group(key: server, connections: 0, findings: [], source: source, frame: frame)
+        Self.keepEarliest(source, frame, in: &serverGroup)
         for index in 0..<3 { serverGroup.failing[index] += fails[index] }
         Self.merge(findings, into: &serverGroup)
         serverTable[server] = serverGroup
@@ -192,6 +211,82 @@ public struct AuditSummary: Sendable, Hashable {
     /// `--fail-on`: some finding is at or above `threshold`.
     public func hasFinding(atOrAbove threshold: Severity) -> Bool {
         severityCounts.contains { $0.key >= threshold && $0.value > 0 }
+    }
+
+    /// Adds another summary (of other connections): groups with the same key merge, counts add. The
+    /// summary of two halves of a run merged is the summary of the whole run.
+    public mutating func merge(_ other: AuditSummary) {
+        for group in other.serverTable.values.sorted(by: { $0.key < $1.key }) { merge(server: group) }
+        for group in other.clientTable.values.sorted(by: { $0.key < $1.key }) { merge(client: group) }
+        merge(
+            connections: other.connections, severityCounts: other.severityCounts, suppressed: other.suppressed,
+            failing: other.failing, judged: other.judged)
+    }
+
+    /// Adds one server's group (from another summary, or read back from one by `tlsscope report`).
+    public mutating func merge(server group: Group<Server>) {
+        let key = serverTable[group.key] == nil && serverTable.count >= maxGroups ? Self.otherServer : group.key
+        guard var mine = serverTable[key] else {
+            var group = group
+            group.key = key
+            serverTable[key] = group
+            return
+        }
+        Self.merge(group, into: &mine)
+        serverTable[key] = mine
+    }
+
+    /// Adds one client fingerprint's group.
+    public mutating func merge(client group: Group<String>) {
+        let key = clientTable[group.key] == nil && clientTable.count >= maxGroups ? Self.otherClient : group.key
+        guard var mine = clientTable[key] else {
+            var group = group
+            group.key = key
+            clientTable[key] = group
+            return
+        }
+        Self.merge(group, into: &mine)
+        clientTable[key] = mine
+    }
+
+    /// Adds the run-wide counts of other connections: how many, findings by severity, what exceptions
+    /// suppressed, and (over `judged` connections with verdicts) how many failed each built-in profile.
+    public mutating func merge(
+        connections: Int, severityCounts: [Severity: Int], suppressed: [String: Int], failing: [Int], judged: Int
+    ) {
+        self.connections += connections
+        for (severity, count) in severityCounts { self.severityCounts[severity, default: 0] += count }
+        for (id, count) in suppressed { self.suppressed[id, default: 0] += count }
+        for index in 0..<min(3, failing.count) { self.failing[index] += failing[index] }
+        self.judged += judged
+    }
+
+    /// Connections with verdicts, and those failing each built-in profile (what `profileShares` counts).
+    public var verdicts: (judged: Int, failing: [Int]) { (judged, failing) }
+
+    /// Keeps the earlier of the group's location and (`source`, `frame`): by source name, then frame.
+    private static func keepEarliest<Key: Sendable & Hashable>(_ source: String?, _ frame: UInt64?, in group: inout Group<Key>) {
+        guard let source else { return }
+        if let mine = group.source, (mine, group.frame ?? 0) <= (source, frame ?? 0) { return }
+        (group.source, group.frame) = (source, frame)
+    }
+
+    private static func merge<Key: Sendable & Hashable>(_ group: Group<Key>, into mine: inout Group<Key>) {
+        mine.connections += group.connections
+        for index in 0..<3 { mine.failing[index] += group.failing[index] }
+        keepEarliest(group.source, group.frame, in: &mine)
+        for tally in group.findings {
+            if let index = mine.findings.firstIndex(where: { $0.id == tally.id }) {
+                mine.findings[index].count += tally.count
+                if tally.severity > mine.findings[index].severity {
+                    mine.findings[index].severity = tally.severity
+                    mine.findings[index].example = tally.example
+                }
+            } else {
+                mine.findings.append(tally)
+            }
+        }
+        mine.findings.sort { $0.severity != $1.severity ? $0.severity > $1.severity : $0.id < $1.id }
     }
 
     private static func merge<Key: Sendable & Hashable>(_ findings: [Finding], into group: inout Group<Key>) {

@@ -10,6 +10,10 @@ public struct Compliance: Sendable, Hashable {
         public var passes: Bool
         /// "pass" or "fail", as the record writes it.
         public var text: String { passes ? "pass" : "fail" }
+        public init(profile: String, passes: Bool) {
+            self.profile = profile
+            self.passes = passes
+        }
     }
 
     /// modern, intermediate, old: the contract's key order.
@@ -28,6 +32,11 @@ public struct Compliance: Sendable, Hashable {
             }
             return Verdict(profile: policy.name, passes: TLSAudit.passes(input, policy: policy))
         }
+    }
+
+    /// Verdicts as a record states them (read back by `tlsscope report`).
+    public init(verdicts: [Verdict]) {
+        self.verdicts = verdicts
     }
 
     /// The index in `profiles` of the profile `policy` is exactly (nil for a policy file, even one named

@@ -36,6 +36,7 @@ private func collect(_ input: AuditInput, policy: AuditPolicy, messages: Bool) -
     checkOutcome(input, &collector)
     checkClientOffer(input, policy, &collector)
     checkPostQuantum(input, &collector)
+    for carried in input.carriedFindings { collector.add(carried.id, carried.message) }
     return collector
 }
 
@@ -71,6 +72,7 @@ func passes(_ input: AuditInput, policy: AuditPolicy) -> Bool {
     checkClientOffer(input, policy, &collector)
     if failsSoFar() { return false }
     checkPostQuantum(input, &collector)
+    for carried in input.carriedFindings { collector.add(carried.id, carried.message) }
     return !failsSoFar()
 }
 

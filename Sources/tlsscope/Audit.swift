@@ -92,7 +92,7 @@ struct Audit: ParsableCommand {
                     + "a date (2025-01-31), seconds since 1970 or now\n")
             throw ExitStatus.inputUnusable
         }
-        let activePolicy = try loadPolicy()
+        let activePolicy = try Self.loadPolicy(named: policy)
         var analysisOptions = AnalysisOptions()
         analysisOptions.auditPolicy = activePolicy
         analysisOptions.auditTime = now.flatMap(Self.parseTime)
@@ -140,7 +140,8 @@ struct Audit: ParsableCommand {
         return report
     }
 
-    private func loadPolicy() throws -> AuditPolicy {
+    /// A built-in policy by name, or a policy file (exit 2 with one line on stderr when unusable).
+    static func loadPolicy(named policy: String) throws -> AuditPolicy {
         if let builtIn = AuditPolicy.builtIn(named: policy) { return builtIn }
         guard let format = PolicyFileFormat(fileName: policy) else {
             FileHandleStandardError.write(
@@ -173,59 +174,8 @@ struct Audit: ParsableCommand {
         return ferror(file) == 0 ? bytes : nil
     }
 
-    /// `--now`: whole seconds since 1970; an RFC 3339 date-time ("2025-01-31T00:00:00Z", with an optional
-    /// fraction, and "Z" or a "±hh:mm" offset); or a full date ("2025-01-31", midnight UTC). Nil for
-    /// anything else, an impossible date (2025-02-31) or a time that does not fit in 64-bit seconds.
+    /// `--now`, `--since`, `--until`: "now" (the clock), or what `TimeText.seconds` reads.
     static func parseTime(_ text: String) -> Int64? {
-        if text == "now" { return Int64(time(nil)) }
-        // Seconds since 1970: digits only (a sign would be an option's typo more likely than a time before 1970).
-        if text.utf8.allSatisfy({ (0x30...0x39).contains($0) }) { return Int64(text) }
-        let bytes = Array(text.utf8)
-        var index = 0
-        func number(_ width: Int) -> Int? {
-            guard bytes.count - index >= width else { return nil }
-            var value = 0
-            for byte in bytes[index..<index + width] {
-                guard (0x30...0x39).contains(byte) else { return nil }
-                value = value * 10 + Int(byte - 0x30)
-            }
-            index += width
-            return value
-        }
-        func skip(_ characters: String) -> Bool {
-            guard index < bytes.count, characters.utf8.contains(bytes[index]) else { return false }
-            index += 1
-            return true
-        }
-        // RFC 3339 §5.6: date-fullyear is exactly four digits.
-        guard let year = number(4), skip("-"), let month = number(2), skip("-"), let day = number(2) else {
-            return nil
-        }
-        if index == bytes.count {
-            return CivilDate.epochSeconds(year: Int64(year), month: month, day: day, hour: 0, minute: 0, second: 0)
-        }
-        guard skip("Tt "), let hour = number(2), skip(":"), let minute = number(2), skip(":"),
-            let second = number(2)
-        else { return nil }
-        if skip(".") {
-            let start = index
-            while index < bytes.count, (0x30...0x39).contains(bytes[index]) { index += 1 }
-            guard index > start else { return nil }
-        }
-        var offset = 0
-        if !skip("Zz") {
-            guard index < bytes.count else { return nil }
-            let sign = bytes[index] == UInt8(ascii: "-") ? -1 : 1
-            guard skip("+-"), let offsetHours = number(2), skip(":"), let offsetMinutes = number(2),
-                offsetHours < 24, offsetMinutes < 60
-            else { return nil }
-            offset = sign * (offsetHours * 3600 + offsetMinutes * 60)
-        }
-        guard index == bytes.count,
-            let local = CivilDate.epochSeconds(
-                year: Int64(year), month: month, day: day, hour: hour, minute: minute, second: second)
-        else { return nil }
-        // A time at +hh:mm is that far ahead of UTC (years are four digits, so this cannot overflow).
-        return local - Int64(offset)
+        text == "now" ? Int64(time(nil)) : TimeText.seconds(text)
     }
 }

@@ -17,6 +17,7 @@ struct TLSScope: ParsableCommand {
               tlsscope analyze capture.pcapng
               tlsscope audit --policy modern --format sarif captures/*.pcap > tls.sarif
               tlsscope monitor -i eth0 -f 'tcp port 443'
+              tlsscope report --policy modern records/*.ndjson
 
             Exit status: 0 success; 1 audit found something at or above --fail-on; 2 usage error, or an \
             input that cannot be opened or is not a capture; 3 a capture damaged or truncated part-way \
@@ -25,7 +26,7 @@ struct TLSScope: ParsableCommand {
             Records, keys and formats: docs/output.md; findings and policies: docs/audit.md.
             """,
         version: version,
-        subcommands: [Analyze.self, Monitor.self, Audit.self]
+        subcommands: [Analyze.self, Monitor.self, Audit.self, Report.self]
     )
 
     /// The contract's exit statuses: usage errors are 2 (ArgumentParser's default would be 64).
