@@ -25,7 +25,11 @@ public struct RecordLine: Decodable, Sendable {
         public var signatureAlgorithms: [String]?
         public var keyShareGroups: [String]?
         public var ech: Bool?
-        enum CodingKeys: String, CodingKey { case version, cipherSuites = "cipher_suites", compressionMethods = "compression_methods", extensions, serverName = "server_name", supportedVersions = "supported_versions", groups, signatureAlgorithms = "signature_algorithms", keyShareGroups = "key_share_groups", ech }
+        enum CodingKeys: String, CodingKey {
+            case version, cipherSuites = "cipher_suites", compressionMethods = "compression_methods", extensions
+            case serverName = "server_name", supportedVersions = "supported_versions", groups
+            case signatureAlgorithms = "signature_algorithms", keyShareGroups = "key_share_groups", ech
+        }
     }
     public struct ServerHelloLine: Decodable, Sendable {
         public var version: String?
@@ -35,7 +39,11 @@ public struct RecordLine: Decodable, Sendable {
         public var selectedVersion: String?
         public var selectedGroup: String?
         public var helloRetryRequest: Bool?
-        enum CodingKeys: String, CodingKey { case version, cipherSuite = "cipher_suite", compressionMethod = "compression_method", extensions, selectedVersion = "selected_version", selectedGroup = "selected_group", helloRetryRequest = "hello_retry_request" }
+        enum CodingKeys: String, CodingKey {
+            case version, cipherSuite = "cipher_suite", compressionMethod = "compression_method", extensions
+            case selectedVersion = "selected_version", selectedGroup = "selected_group"
+            case helloRetryRequest = "hello_retry_request"
+        }
     }
     public struct CertificateLine: Decodable, Sendable {
         public var sha256: String?
@@ -50,7 +58,11 @@ public struct RecordLine: Decodable, Sendable {
         public var signatureAlgorithm: String?
         public var san: [String]?
         public var selfSigned: Bool?
-        enum CodingKeys: String, CodingKey { case sha256, subject, issuer, serial, notBefore = "not_before", notAfter = "not_after", keyType = "key_type", keyBits = "key_bits", curve, signatureAlgorithm = "signature_algorithm", san, selfSigned = "self_signed" }
+        enum CodingKeys: String, CodingKey {
+            case sha256, subject, issuer, serial, notBefore = "not_before", notAfter = "not_after"
+            case keyType = "key_type", keyBits = "key_bits", curve, signatureAlgorithm = "signature_algorithm", san
+            case selfSigned = "self_signed"
+        }
     }
     public struct FindingLine: Decodable, Sendable {
         public var id: String

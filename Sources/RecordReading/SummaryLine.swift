@@ -7,7 +7,9 @@ import TLSAudit
 public struct SummaryLine: Decodable, Sendable {
     public struct Flows: Decodable, Sendable {
         var evicted = 0, timedOut = 0, reused = 0, rstIgnored = 0, gaps = 0, gapBytes = 0
-        enum CodingKeys: String, CodingKey { case evicted, timedOut = "timed_out", reused, rstIgnored = "rst_ignored", gaps, gapBytes = "gap_bytes" }
+        enum CodingKeys: String, CodingKey {
+            case evicted, timedOut = "timed_out", reused, rstIgnored = "rst_ignored", gaps, gapBytes = "gap_bytes"
+        }
         public init(from decoder: any Decoder) throws {
             let keys = try decoder.container(keyedBy: CodingKeys.self)
             evicted = try keys.decodeIfPresent(Int.self, forKey: .evicted) ?? 0
@@ -25,7 +27,10 @@ public struct SummaryLine: Decodable, Sendable {
     public struct Capture: Decodable, Sendable {
         var interface: String?
         var received: UInt64?, dropped: UInt64?, interfaceDropped: UInt64?, recordsDropped: UInt64?
-        enum CodingKeys: String, CodingKey { case interface, received, dropped, interfaceDropped = "interface_dropped", recordsDropped = "records_dropped" }
+        enum CodingKeys: String, CodingKey {
+            case interface, received, dropped, interfaceDropped = "interface_dropped"
+            case recordsDropped = "records_dropped"
+        }
     }
     public struct Tally: Decodable, Sendable {
         var id: String
@@ -44,7 +49,10 @@ public struct SummaryLine: Decodable, Sendable {
         var failing: [String: Int]?
         var source: String?
         var frame: UInt64?
-        enum CodingKeys: String, CodingKey { case serverIp = "server_ip", serverPort = "server_port", serverName = "server_name", connections, findings, failing, source, frame }
+        enum CodingKeys: String, CodingKey {
+            case serverIp = "server_ip", serverPort = "server_port", serverName = "server_name", connections
+            case findings, failing, source, frame
+        }
     }
     public struct ClientGroup: Decodable, Sendable {
         var fingerprint: String

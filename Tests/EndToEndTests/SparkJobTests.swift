@@ -29,8 +29,8 @@ import Testing
         return environment
     }
 
-    /// Fixtures (the damaged truncated.pcap among them) and three captures of 21 connections each, made by
-    /// bench/replicate.py from fixtures (each copy with its own addresses).
+    /// Fixtures (the damaged truncated.pcap among them), three captures of 21 connections each, made by
+    /// bench/replicate.py from fixtures (each copy with its own addresses), and a file that is no capture.
     static func input(in directory: URL) throws -> [URL] {
         let input = directory.appendingPathComponent("archive")
         try FileManager.default.createDirectory(at: input.appendingPathComponent("day2"), withIntermediateDirectories: true)
@@ -50,6 +50,10 @@ import Testing
             #expect(made.status == 0, "replicate.py: \(made.stderr)")
             files.append(target)
         }
+        let garbage = input.appendingPathComponent("day2/garbage.pcap")
+        var generator = SplitMix(seed: 0x9a4b)
+        try Data((0..<300).map { _ in UInt8(truncatingIfNeeded: generator.next()) }).write(to: garbage)
+        files.append(garbage)
         return files
     }
 
@@ -83,11 +87,13 @@ import Testing
         // The direct runs: analyze --summary per file, all of it in one NDJSON file.
         var allRecords = Data()
         var summed: [String: [String: Int]] = [:]
+        var summedFiles = 0
         for file in files {
             let run = try Harness.run(["analyze", "--format", "ndjson", "--summary", file.path])
             allRecords.append(run.stdout)
             let last = try #require(run.stdoutText.split(separator: "\n").last)
             let summary = try #require(try Harness.jsonObject(Data(last.utf8)) as? [String: Any])
+            summedFiles += summary["files"] as? Int ?? 0
             for key in ["versions", "cipher_suites", "groups", "findings"] {
                 summed[key, default: [:]].merge(Self.table(summary, key), uniquingKeysWith: +)
             }
@@ -105,7 +111,8 @@ import Testing
             #expect(Self.table(spark, key) == Self.table(report, key), "\(master): \(key) of Spark vs tlsscope report")
             #expect(Self.table(spark, key) == summed[key] ?? [:], "\(master): \(key) of Spark vs the per-file summaries")
         }
-        #expect(spark["files"] as? Int == files.count)
+        #expect(spark["files"] as? Int == summedFiles, "files read, as tlsscope counts them (not the garbage one)")
+        #expect(summedFiles == files.count - 1)
         #expect((spark["tls_connections"] as? Int ?? 0) >= 130)
         #expect(spark["tls_connections"] as? Int == report["tls_connections"] as? Int)
         #expect(spark["packets"] as? Int == report["packets"] as? Int)
@@ -114,7 +121,6 @@ import Testing
         let merged = try Harness.run(["report", "--format", "json", output.appendingPathComponent("summary.ndjson").path])
         var fromSpark = try #require((try Harness.jsonObject(merged.stdout) as? [String: Any])?["summary"] as? [String: Any])
         var fromRecords = report
-        for summary in [fromSpark, fromRecords] { _ = summary }
         for key in ["elapsed_seconds", "errors", "flows"] {
             fromSpark[key] = nil
             fromRecords[key] = nil
@@ -141,7 +147,10 @@ import Testing
         #expect(damaged["exit_status"] as? Int == 3)
         #expect(damaged["records"] as? Int == 1)
         #expect((damaged["error"] as? String ?? "").contains("damaged or truncated at byte offset"))
-        #expect(fileLines.filter { $0["exit_status"] as? Int != 0 }.count == 1)
+        let notCapture = try #require(fileLines.first { ($0["path"] as? String ?? "").hasSuffix("/garbage.pcap") })
+        #expect(notCapture["exit_status"] as? Int == 2)
+        #expect((notCapture["error"] as? String ?? "").contains("not a pcap or pcapng capture"), "\(notCapture)")
+        #expect(fileLines.filter { $0["exit_status"] as? Int != 0 }.count == 2)
 
         // The Parquet: every record, partitioned by date, with each record's file as its source.
         let check = try Harness.runTool(
