@@ -60,6 +60,13 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Key logs, the TLS 1.3 key schedule and the TLS 1.0-1.2 PRF, and AEAD record protection: what
+        // `--keylog` needs to open and prove a handshake (issue #14).
+        .target(
+            name: "TLSKeys",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
         .target(
             name: "X509Inspection",
             dependencies: [
@@ -116,6 +123,10 @@ let package = Package(
         .testTarget(name: "TextFormattingTests", dependencies: ["TextFormatting"]),
         .testTarget(name: "PacketDecodingTests", dependencies: ["PacketDecoding", "FlowTracking", "TCPReassembly", "UDPFlows"]),
         .testTarget(name: "TLSWireTests", dependencies: ["TLSWire"]),
+        .testTarget(
+            name: "TLSKeysTests",
+            dependencies: ["TLSKeys", "TLSWire", "X509Inspection", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .testTarget(name: "DTLSWireTests", dependencies: ["DTLSWire", "TLSWire", "WireCursor"]),
         .testTarget(name: "PreamblesTests", dependencies: ["Preambles"]),
         .testTarget(
