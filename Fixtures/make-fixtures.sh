@@ -383,6 +383,25 @@ if want multi-connection; then step multi-connection
   cp "$WORK/multi.pcapng" "$P/multi-connection.pcapng"
 fi
 
+# 15. With key logs (issue #14): the client writes its secrets (NSS key log format) to Fixtures/keylog/NAME.keys,
+#     so that the handshake can be opened and its Finished proven. One per AEAD suite of TLS 1.3 and 1.2.
+keylog_capture() { # NAME PORT VERSION-OPTIONS...
+  local name=$1 port=$2; shift 2
+  if want "$name"; then step "$name"
+    rm -f "$F/keylog/$name.keys"
+    start_capture "$P/$name.pcap" "$port"
+    start_server "$port" "${SRV[@]}" "$@" -naccept 1
+    client "$port" "${CLI[@]}" "$@" -keylogfile "$F/keylog/$name.keys"
+    stop_server; stop_capture
+  fi
+}
+keylog_capture keylog-tls13-aes128gcm 44360 -tls1_3 -ciphersuites TLS_AES_128_GCM_SHA256
+keylog_capture keylog-tls13-aes256gcm 44361 -tls1_3 -ciphersuites TLS_AES_256_GCM_SHA384
+keylog_capture keylog-tls13-chacha20  44362 -tls1_3 -ciphersuites TLS_CHACHA20_POLY1305_SHA256
+keylog_capture keylog-tls12-aes128gcm 44363 -tls1_2 -cipher ECDHE-RSA-AES128-GCM-SHA256
+keylog_capture keylog-tls12-aes256gcm 44364 -tls1_2 -cipher ECDHE-RSA-AES256-GCM-SHA384
+keylog_capture keylog-tls12-chacha20  44365 -tls1_2 -cipher ECDHE-RSA-CHACHA20-POLY1305
+
 chmod 644 "$P"/*
 ls -l "$P" >&2
 [ "$DROPS" = 0 ] || { echo "some captures lost packets (see warnings above): run again" >&2; exit 1; }
