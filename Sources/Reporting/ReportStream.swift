@@ -15,6 +15,8 @@ public enum OutputFormat: String, Sendable, CaseIterable {
     case html
     /// A header row, then a row per record (`--fields`); comma-separated (RFC 4180) or tab-separated.
     case csv, tsv
+    /// Each connection told step by step (`StoryView`), then the text summary.
+    case story
 }
 
 /// A buffered writer to a file descriptor (standard output or `--output FILE`).
@@ -120,6 +122,8 @@ public struct RecordFormatter {
             return Array(HTMLReport.row(record).utf8)
         case .csv, .tsv:
             return Array(fields.row(fields.values(of: record), tabs: format == .tsv).utf8)
+        case .story:
+            return Array(StoryView.story(of: record).utf8)
         }
     }
 }
@@ -167,7 +171,7 @@ public struct ReportStream: ~Copyable {
         switch format {
         case .json: if listsConnections { output.write("{\"connections\": [") }
         case .text: if connectionRows { output.write(table.header()) }
-        case .ndjson, .sarif, .html: break
+        case .ndjson, .sarif, .html, .story: break
         case .csv, .tsv: output.write(textLayout.fields.header(tabs: format == .tsv))
         }
     }
@@ -228,6 +232,8 @@ public struct ReportStream: ~Copyable {
             output.write("}\n")
         case .text:
             output.write(table.summary(summary, layout: auditLayout))
+        case .story:
+            if includeSummary { output.write(table.summary(summary, layout: auditLayout)) }
         case .csv, .tsv:
             break  // rows only: the summary has no place in a table of records (--format json has it)
         case .html:

@@ -14,7 +14,7 @@ extension OutputFormat: ExpressibleByArgument {}
 
 /// Options shared by the commands that write records.
 struct OutputOptions: ParsableArguments {
-    @Option(name: .long, help: "text (table + summary; the default on a terminal), ndjson (the default otherwise), json, html (one self-contained page), csv or tsv (--fields), or (audit only) sarif.")
+    @Option(name: .long, help: "text (table + summary; the default on a terminal), ndjson (the default otherwise), json, html (one self-contained page), csv or tsv (--fields), story (each handshake told step by step), or (audit only) sarif.")
     var format: OutputFormat?
 
     @Option(name: .long, help: ArgumentHelp(

@@ -78,7 +78,7 @@ struct Audit: ParsableCommand {
         }
         if top < 0 { throw ValidationError("--top takes 0 (all) or more, not \(top)") }
         try options.validateThreads()
-        if options.format == .csv || options.format == .tsv {
+        if options.format == .csv || options.format == .tsv || options.format == .story {
             throw ValidationError("audit writes text, ndjson, json, html or sarif; for a table of records use analyze --format \(options.format?.rawValue ?? "csv")")
         }
         try options.validateFields()

@@ -66,7 +66,9 @@ struct Report: ParsableCommand {
     func validate() throws {
         if records.isEmpty { throw ValidationError("give NDJSON files of records, or - for standard input") }
         if top < 0 { throw ValidationError("--top takes 0 (all) or more, not \(top)") }
-        if format == .csv || format == .tsv { throw ValidationError("report writes text, ndjson, json, html or sarif; for a table of records use analyze --format csv") }
+        if format == .csv || format == .tsv || format == .story {
+            throw ValidationError("report writes text, ndjson, json, html or sarif; for a table or story of records use analyze")
+        }
         if now != nil && policy == nil { throw ValidationError("--now judges records again: give --policy too") }
     }
 
