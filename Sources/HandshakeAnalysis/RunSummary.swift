@@ -155,27 +155,6 @@ extension CountTable {
     }
 }
 
-extension AnalysisCounters {
-    /// The counters of two runs added (the summary's `flows`, `ip_fragments` and frame counts).
-    public mutating func merge(_ other: AnalysisCounters) {
-        packets += other.packets
-        bytes += other.bytes
-        ignoredFrames += other.ignoredFrames
-        undecodableFrames += other.undecodableFrames
-        for (reason, count) in other.undecodableFramesByReason { undecodableFramesByReason[reason, default: 0] += count }
-        connections += other.connections
-        flowsEvicted += other.flowsEvicted
-        flowsTimedOut += other.flowsTimedOut
-        flowsReused += other.flowsReused
-        rstIgnored += other.rstIgnored
-        gaps += other.gaps
-        gapBytes += other.gapBytes
-        fragments += other.fragments
-        datagramsReassembled += other.datagramsReassembled
-        datagramsDropped += other.datagramsDropped
-    }
-}
-
 extension RunSummary {
     /// Errors kept in one summary; past this many (thousands of damaged files in an archive) they are
     /// counted in the last line instead.
@@ -198,7 +177,7 @@ extension RunSummary {
         for (severity, count) in other.findings { findings[severity, default: 0] += count }
         anomalies.merge(other.anomalies)
         framesUndecodable.merge(other.framesUndecodable)
-        reassembly.merge(other.reassembly)
+        reassembly.add(other.reassembly)
         for error in other.errors { addError(error) }
         elapsedSeconds += other.elapsedSeconds
         if let theirs = other.capture {

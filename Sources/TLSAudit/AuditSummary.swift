@@ -225,28 +225,27 @@ public struct AuditSummary: Sendable, Hashable {
 
     /// Adds one server's group (from another summary, or read back from one by `tlsscope report`).
     public mutating func merge(server group: Group<Server>) {
-        let key = serverTable[group.key] == nil && serverTable.count >= maxGroups ? Self.otherServer : group.key
-        guard var mine = serverTable[key] else {
-            var group = group
-            group.key = key
-            serverTable[key] = group
-            return
-        }
-        Self.merge(group, into: &mine)
-        serverTable[key] = mine
+        Self.merge(group, into: &serverTable, overflow: Self.otherServer, maxGroups: maxGroups)
     }
 
     /// Adds one client fingerprint's group.
     public mutating func merge(client group: Group<String>) {
-        let key = clientTable[group.key] == nil && clientTable.count >= maxGroups ? Self.otherClient : group.key
-        guard var mine = clientTable[key] else {
+        Self.merge(group, into: &clientTable, overflow: Self.otherClient, maxGroups: maxGroups)
+    }
+
+    /// Merges `group` into its key's group of `table`; a new key past `maxGroups` goes to `overflow`'s.
+    private static func merge<Key: Sendable & Hashable>(
+        _ group: Group<Key>, into table: inout [Key: Group<Key>], overflow: Key, maxGroups: Int
+    ) {
+        let key = table[group.key] == nil && table.count >= maxGroups ? overflow : group.key
+        guard var mine = table[key] else {
             var group = group
             group.key = key
-            clientTable[key] = group
+            table[key] = group
             return
         }
-        Self.merge(group, into: &mine)
-        clientTable[key] = mine
+        merge(group, into: &mine)
+        table[key] = mine
     }
 
     /// Adds the run-wide counts of other connections: how many, findings by severity, what exceptions

@@ -44,18 +44,7 @@ struct Audit: ParsableCommand {
         valueName: "POLICY"))
     var policy: String = "intermediate"
 
-    // Optional with the default in the help text: ArgumentParser shows a CaseIterable enum's default by
-    // its raw value ("3").
-    @Option(name: .customLong("fail-on"), help: ArgumentHelp(
-        "Lowest severity that makes the exit status 1: info, low, medium, high, critical (default: high).",
-        valueName: "SEVERITY"))
-    var failOnOption: Severity?
-
-    var failOn: Severity { failOnOption ?? .high }
-
-    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp(
-        "Text report: detail the N worst servers and client fingerprints (0: all).", valueName: "N"))
-    var top: Int = 10
+    @OptionGroup var verdict: VerdictOptions
 
     @Option(name: .long, help: ArgumentHelp(
         "Judge certificate validity at this time instead of capture time: an RFC 3339 time (2025-01-31T00:00:00Z, 2025-01-31T09:00:00+09:00), a date (2025-01-31), seconds since 1970, or now.",
@@ -76,7 +65,6 @@ struct Audit: ParsableCommand {
             try inputs.validate(allowInterface: true)
             if live.liveOnlyOptionsGiven { throw ValidationError("--count and --duration need --interface") }
         }
-        if top < 0 { throw ValidationError("--top takes 0 (all) or more, not \(top)") }
         try options.validateThreads()
         if options.format == .csv || options.format == .tsv || options.format == .story {
             throw ValidationError("audit writes text, ndjson, json, html or sarif; for a table of records use analyze --format \(options.format?.rawValue ?? "csv")")
@@ -119,21 +107,13 @@ struct Audit: ParsableCommand {
             report.connectionRows = false
             (status, summary) = try options.analyze(inputs, analysisOptions: analysisOptions, summary: summary, report: report)
         }
-        let failing = summary.audit?.count(atOrAbove: failOn) ?? (findings: 0, servers: 0)
-        if failing.findings > 0 && status == nil {
-            // Exit 1 says why on stderr, whatever the format (a CI log shows it next to the status).
-            FileHandleStandardError.write(
-                "tlsscope: \(failing.findings) \(failing.findings == 1 ? "finding" : "findings") at or above \(failOn) "
-                    + "on \(failing.servers) \(failing.servers == 1 ? "server" : "servers") (policy \(activePolicy.name))\n")
-        }
-        if let status { throw status }
-        if failing.findings > 0 { throw ExitStatus.findingsAtOrAboveThreshold }
+        try verdict.finish(summary, status: status, policyName: activePolicy.name)
     }
 
     private func openReport() throws -> ReportStream {
         var report = options.report(includeSummary: true, output: try options.openOutput())
-        report.auditLayout.top = top
-        report.auditLayout.failOn = failOn
+        report.auditLayout.top = verdict.top
+        report.auditLayout.failOn = verdict.failOn
         report.toolVersion = TLSScope.version
         report.htmlVerdict = true
         report.htmlConnections = false

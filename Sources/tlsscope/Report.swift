@@ -44,16 +44,7 @@ struct Report: ParsableCommand {
         valueName: "POLICY"))
     var policy: String?
 
-    @Option(name: .customLong("fail-on"), help: ArgumentHelp(
-        "Lowest severity that makes the exit status 1: info, low, medium, high, critical (default: high).",
-        valueName: "SEVERITY"))
-    var failOnOption: Severity?
-
-    var failOn: Severity { failOnOption ?? .high }
-
-    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp(
-        "Text report: detail the N worst servers and client fingerprints (0: all).", valueName: "N"))
-    var top: Int = 10
+    @OptionGroup var verdict: VerdictOptions
 
     @Option(name: .long, help: ArgumentHelp(
         "With --policy: judge certificate validity at this time instead of each record's time (as audit --now).",
@@ -65,7 +56,6 @@ struct Report: ParsableCommand {
 
     func validate() throws {
         if records.isEmpty { throw ValidationError("give NDJSON files of records, or - for standard input") }
-        if top < 0 { throw ValidationError("--top takes 0 (all) or more, not \(top)") }
         if format == .csv || format == .tsv || format == .story {
             throw ValidationError("report writes text, ndjson, json, html or sarif; for a table or story of records use analyze")
         }
@@ -110,19 +100,12 @@ struct Report: ParsableCommand {
         report.htmlConnections = false
         report.htmlVerdict = true
         report.toolVersion = TLSScope.version
-        report.auditLayout.top = top
-        report.auditLayout.failOn = failOn
+        report.auditLayout.top = verdict.top
+        report.auditLayout.failOn = verdict.failOn
         report.begin()
         report.end(summary: summary)
 
-        let failing = summary.audit?.count(atOrAbove: failOn) ?? (findings: 0, servers: 0)
-        if failing.findings > 0 && status == nil {
-            FileHandleStandardError.write(
-                "tlsscope: \(failing.findings) \(failing.findings == 1 ? "finding" : "findings") at or above \(failOn) "
-                    + "on \(failing.servers) \(failing.servers == 1 ? "server" : "servers") (policy \(summary.policyName ?? "as recorded"))\n")
-        }
-        if let status { throw status }
-        if failing.findings > 0 { throw ExitStatus.findingsAtOrAboveThreshold }
+        try verdict.finish(summary, status: status, policyName: summary.policyName ?? "as recorded")
     }
 
     /// Reads one input into `builder`; the exit status it calls for, if any (each problem said on stderr).
