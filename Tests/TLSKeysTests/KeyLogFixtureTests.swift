@@ -92,6 +92,14 @@ struct KeyLogFixtureTests {
         }
         let serverMessages = Self.messages(flight)
         #expect(serverMessages.map(\.type) == [8, 11, 15, 20], "EncryptedExtensions, Certificate, CertificateVerify, Finished")
+        // TLSWire's parser of protected messages reads the same flight.
+        let parsed = try ProtectedHandshakeMessage.split(flight).messages.map(\.message)
+        #expect(parsed.count == 4)
+        if parsed.count == 4, case .certificate(_, let chain) = parsed[1] {
+            #expect(chain.certificates.count == 2, "leaf and intermediate")
+        } else {
+            Issue.record("no Certificate parsed")
+        }
         var transcript = clientHello + serverHello
         for message in serverMessages.dropLast() { transcript += message.bytes }
         let serverFinished = try #require(serverMessages.last).bytes.dropFirst(4)

@@ -158,3 +158,58 @@ enum RFC8448 {
         #expect(log.secrets(clientRandom: [UInt8](repeating: 0xac, count: 32)) == nil)
     }
 }
+
+/// The protected messages' parser on what the keys open: RFC 8448's flight, then every truncation and
+/// single-byte change of it (decrypted bytes are untrusted too: a parse fails or succeeds, never traps).
+@Suite struct ProtectedHandshakeTests {
+    static func rfc8448Flight() throws -> [UInt8] {
+        let keys = TLS13KeySchedule.trafficKeys(.sha256, secret: RFC8448.serverHandshakeTraffic, keyLength: 16)
+        let record = RFC8448.serverFlightRecord
+        return try RecordProtection(cipher: .aesGCM, key: keys.key, iv: keys.iv)
+            .openTLS13(header: Array(record.prefix(5)), payload: Array(record.dropFirst(5)), sequence: 0).content
+    }
+
+    @Test func rfc8448ServerFlight() throws {
+        let (messages, remainder) = try ProtectedHandshakeMessage.split(try Self.rfc8448Flight())
+        #expect(remainder == 0)
+        #expect(messages.count == 4)
+        guard messages.count == 4 else { return }
+        guard case .encryptedExtensions(let types, let alpn) = messages[0].message else {
+            Issue.record("not EncryptedExtensions: \(messages[0].message)")
+            return
+        }
+        #expect(types.map(\.rawValue) == [10, 28, 0], "supported_groups, record_size_limit, server_name")
+        #expect(alpn == nil)
+        guard case .certificate(let context, let chain) = messages[1].message else {
+            Issue.record("not Certificate")
+            return
+        }
+        #expect(context.isEmpty)
+        #expect(chain.certificates.count == 1)
+        #expect(try CertificateSummary(derEncoded: chain.certificates[0]).subject == "CN=rsa")
+        #expect(messages[2].message == .certificateVerify(scheme: SignatureScheme(rawValue: 0x0804), signatureLength: 128))
+        guard case .finished(let verifyData) = messages[3].message else {
+            Issue.record("not Finished")
+            return
+        }
+        #expect(verifyData.count == 32)
+    }
+
+    @Test func damagedFlightsNeverTrap() throws {
+        let flight = try Self.rfc8448Flight()
+        var parsed = 0
+        var failed = 0
+        for cut in stride(from: 0, through: flight.count, by: 7) {
+            if (try? ProtectedHandshakeMessage.split(Array(flight.prefix(cut)))) != nil { parsed += 1 } else { failed += 1 }
+        }
+        var generator = UInt64(0x5eed)
+        for _ in 0..<2000 {
+            generator = generator &* 6364136223846793005 &+ 1442695040888963407
+            var damaged = flight
+            let index = Int(generator >> 33) % damaged.count
+            damaged[index] ^= UInt8(truncatingIfNeeded: generator >> 13) | 1
+            if (try? ProtectedHandshakeMessage.split(damaged)) != nil { parsed += 1 } else { failed += 1 }
+        }
+        #expect(parsed > 0 && failed > 0, "both outcomes occur: \(parsed) parsed, \(failed) refused")
+    }
+}
