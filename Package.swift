@@ -64,7 +64,11 @@ let package = Package(
         // `--keylog` needs to open and prove a handshake (issue #14).
         .target(
             name: "TLSKeys",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                // AES-CBC without padding removal (TLS checks its own padding and MAC).
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
             swiftSettings: strict
         ),
         .target(

@@ -401,6 +401,11 @@ keylog_capture keylog-tls13-chacha20  44362 -tls1_3 -ciphersuites TLS_CHACHA20_P
 keylog_capture keylog-tls12-aes128gcm 44363 -tls1_2 -cipher ECDHE-RSA-AES128-GCM-SHA256
 keylog_capture keylog-tls12-aes256gcm 44364 -tls1_2 -cipher ECDHE-RSA-AES256-GCM-SHA384
 keylog_capture keylog-tls12-chacha20  44365 -tls1_2 -cipher ECDHE-RSA-CHACHA20-POLY1305
+# CBC with HMAC: encrypt-then-MAC (RFC 7366, negotiated by default), MAC-then-encrypt (-no_etm), and TLS 1.0's
+# implicit IV and MD5/SHA-1 PRF.
+keylog_capture keylog-tls12-cbc-etm   44366 -tls1_2 -cipher ECDHE-RSA-AES128-SHA256
+keylog_capture keylog-tls12-cbc       44367 -tls1_2 -cipher ECDHE-RSA-AES256-SHA384 -no_etm
+keylog_capture keylog-tls10-cbc       44368 -tls1 -cipher 'ECDHE-RSA-AES128-SHA:@SECLEVEL=0' -no_etm
 
 chmod 644 "$P"/*
 ls -l "$P" >&2

@@ -1,4 +1,5 @@
 import Crypto
+import _CryptoExtras
 
 /// Why a protected record could not be opened.
 public enum RecordOpenError: Error, Sendable, Hashable, CustomStringConvertible {
@@ -106,5 +107,102 @@ public struct RecordProtection: Sendable, Hashable {
             nonce[nonce.count - 1 - index] ^= UInt8(truncatingIfNeeded: sequence >> (8 * index))
         }
         return nonce
+    }
+}
+
+/// A CBC-mode record protection of TLS 1.0–1.2 (RFC 5246 §6.2.3.2; RFC 2246 §6.2.3.2): AES in CBC mode with
+/// an HMAC, either MAC-then-encrypt (the original order) or encrypt-then-MAC (RFC 7366, when both ends agreed
+/// the extension). TLS 1.1 and later send each record's IV first; TLS 1.0 chains it from the previous
+/// record, starting from the key block's IV.
+public struct CBCRecordProtection: Sendable, Hashable {
+    public enum MAC: Sendable, Hashable {
+        case sha1, sha256, sha384
+        public var length: Int {
+            switch self {
+            case .sha1: 20
+            case .sha256: 32
+            case .sha384: 48
+            }
+        }
+        /// The MAC of an IANA suite's name: "_SHA" → HMAC-SHA1, "_SHA256", "_SHA384".
+        public init?(suiteName: String) {
+            if suiteName.hasSuffix("_SHA384") { self = .sha384 } else if suiteName.hasSuffix("_SHA256") { self = .sha256 } else if suiteName.hasSuffix("_SHA") { self = .sha1 } else { return nil }
+        }
+        func code(key: [UInt8], _ data: [UInt8]) -> [UInt8] {
+            let key = SymmetricKey(data: key)
+            switch self {
+            case .sha1: return Array(HMAC<Insecure.SHA1>.authenticationCode(for: data, using: key))
+            case .sha256: return Array(HMAC<SHA256>.authenticationCode(for: data, using: key))
+            case .sha384: return Array(HMAC<SHA384>.authenticationCode(for: data, using: key))
+            }
+        }
+    }
+
+    public var key: [UInt8]
+    public var macKey: [UInt8]
+    public var mac: MAC
+    public var encryptThenMAC: Bool
+    /// TLS 1.0: the IV of the next record (the key block's, then the last ciphertext block of the previous
+    /// record); nil when records carry their own (TLS 1.1 and later).
+    public var implicitIV: [UInt8]?
+
+    public init(key: [UInt8], macKey: [UInt8], mac: MAC, encryptThenMAC: Bool, implicitIV: [UInt8]? = nil) {
+        self.key = key
+        self.macKey = macKey
+        self.mac = mac
+        self.encryptThenMAC = encryptThenMAC
+        self.implicitIV = implicitIV
+    }
+
+    /// Opens a record's body: checks the MAC and the padding and returns the content. With an implicit
+    /// IV, the next record's IV is kept (records must then be opened in order).
+    public mutating func open(contentType: UInt8, version: UInt16, payload: [UInt8], sequence: UInt64) throws(RecordOpenError) -> [UInt8] {
+        let block = 16
+        var body = payload[...]
+        if encryptThenMAC {
+            guard body.count >= mac.length else { throw .malformed("shorter than its MAC") }
+            let received = Array(body.suffix(mac.length))
+            body = body.dropLast(mac.length)
+            let expected = mac.code(key: macKey, Self.header(sequence, contentType, version, body.count) + body)
+            guard Self.constantTimeEqual(received, expected) else { throw .authenticationFailed }
+        }
+        let iv: [UInt8]
+        if let implicitIV {
+            iv = implicitIV
+        } else {
+            guard body.count >= block else { throw .malformed("shorter than its IV") }
+            iv = Array(body.prefix(block))
+            body = body.dropFirst(block)
+        }
+        guard !body.isEmpty, body.count % block == 0 else { throw .malformed("ciphertext is not whole AES blocks") }
+        let plaintext: [UInt8]
+        do {
+            plaintext = Array(try AES._CBC.decrypt(body, using: SymmetricKey(data: key), iv: AES._CBC.IV(ivBytes: iv), noPadding: true))
+        } catch {
+            throw .malformed("AES-CBC")
+        }
+        if implicitIV != nil { implicitIV = Array(body.suffix(block)) }
+        // padding_length, then that many bytes of its value (RFC 5246 §6.2.3.2).
+        guard let paddingLength = plaintext.last.map(Int.init), paddingLength + 1 <= plaintext.count,
+            plaintext.suffix(paddingLength + 1).allSatisfy({ Int($0) == paddingLength })
+        else { throw .authenticationFailed }
+        let unpadded = plaintext.dropLast(paddingLength + 1)
+        if encryptThenMAC { return Array(unpadded) }
+        guard unpadded.count >= mac.length else { throw .authenticationFailed }
+        let content = Array(unpadded.dropLast(mac.length))
+        let expected = mac.code(key: macKey, Self.header(sequence, contentType, version, content.count) + content)
+        guard Self.constantTimeEqual(Array(unpadded.suffix(mac.length)), expected) else { throw .authenticationFailed }
+        return content
+    }
+
+    /// seq_num + type + version + length: what the MAC covers before the data.
+    static func header(_ sequence: UInt64, _ contentType: UInt8, _ version: UInt16, _ length: Int) -> [UInt8] {
+        (0..<8).map { UInt8(truncatingIfNeeded: sequence >> (56 - 8 * $0)) }
+            + [contentType, UInt8(version >> 8), UInt8(version & 0xff), UInt8(length >> 8 & 0xff), UInt8(length & 0xff)]
+    }
+
+    static func constantTimeEqual(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
+        guard lhs.count == rhs.count else { return false }
+        return zip(lhs, rhs).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
     }
 }

@@ -189,4 +189,61 @@ struct KeyLogFixtureTests {
                 .openTLS12(contentType: 22, version: 0x0303, payload: clientRecord.payload, sequence: 0)
         }
     }
+
+    /// CBC with HMAC: encrypt-then-MAC and MAC-then-encrypt on TLS 1.2 (explicit IVs), and TLS 1.0 (the key
+    /// block's IVs, the MD5/SHA-1 PRF): both Finished messages open and verify; a wrong MAC key does not.
+    @Test(arguments: [
+        ("keylog-tls12-cbc-etm", 44366, "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256", UInt16(0x0303), true),
+        ("keylog-tls12-cbc", 44367, "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384", UInt16(0x0303), false),
+        ("keylog-tls10-cbc", 44368, "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA", UInt16(0x0301), false),
+    ])
+    func cbc(name: String, port: Int, suiteName: String, version: UInt16, encryptThenMAC: Bool) throws {
+        let (client, server) = try Self.records(name, serverPort: port)
+        let clientHello = try #require(client.first { $0.type == 22 }).payload
+        let serverHello = try #require(server.first { $0.type == 22 }).payload
+        let master = try #require(try Self.keyLog(name).secrets(clientRandom: Array(clientHello[6..<38]))?.masterSecret)
+        let prf: PRFHash = version == 0x0303 ? .tls12(ScheduleHash(suiteName: suiteName)) : .md5sha1
+        let mac = try #require(CBCRecordProtection.MAC(suiteName: suiteName))
+        let keyLength = suiteName.contains("AES_256") ? 32 : 16
+        let block = TLS12PRF.keyBlock(prf, masterSecret: master, clientRandom: Array(clientHello[6..<38]),
+                                      serverRandom: Array(serverHello[6..<38]), length: 2 * mac.length + 2 * keyLength + 32)
+        func protection(client: Bool, macKeyFlip: UInt8 = 0) -> CBCRecordProtection {
+            var macKey = Array(block[(client ? 0 : mac.length)..<(client ? mac.length : 2 * mac.length)])
+            macKey[0] ^= macKeyFlip
+            let keyStart = 2 * mac.length + (client ? 0 : keyLength)
+            let ivStart = 2 * mac.length + 2 * keyLength + (client ? 0 : 16)
+            return CBCRecordProtection(
+                key: Array(block[keyStart..<keyStart + keyLength]), macKey: macKey, mac: mac, encryptThenMAC: encryptThenMAC,
+                implicitIV: version == 0x0301 ? Array(block[ivStart..<ivStart + 16]) : nil)
+        }
+        func split(_ records: [Record]) -> (clear: [UInt8], protected: Record?) {
+            var clear: [UInt8] = []
+            for (index, record) in records.enumerated() {
+                if record.type == 20 { return (clear, records.dropFirst(index + 1).first) }
+                if record.type == 22 { clear += record.payload }
+            }
+            return (clear, nil)
+        }
+        let clientSide = split(client)
+        let serverSide = split(server)
+        let serverFlight = Self.messages(serverSide.clear)
+        var transcript = Array(clientSide.clear.prefix(clientHello.count)) + serverFlight.filter { $0.type != 4 }.flatMap(\.bytes)
+            + Array(clientSide.clear.dropFirst(clientHello.count))
+        let clientRecord = try #require(clientSide.protected)
+        var clientProtection = protection(client: true)
+        let clientFinished = try clientProtection.open(contentType: 22, version: version, payload: clientRecord.payload, sequence: 0)
+        #expect(clientFinished.first == 20 && clientFinished.count == 16)
+        #expect(Array(clientFinished.dropFirst(4)) == TLS12PRF.finishedVerifyData(
+            prf, masterSecret: master, fromClient: true, handshakeHash: prf.handshakeHash(transcript)))
+        transcript += clientFinished + serverFlight.filter { $0.type == 4 }.flatMap(\.bytes)
+        let serverRecord = try #require(serverSide.protected)
+        var serverProtection = protection(client: false)
+        let serverFinished = try serverProtection.open(contentType: 22, version: version, payload: serverRecord.payload, sequence: 0)
+        #expect(Array(serverFinished.dropFirst(4)) == TLS12PRF.finishedVerifyData(
+            prf, masterSecret: master, fromClient: false, handshakeHash: prf.handshakeHash(transcript)))
+        var wrong = protection(client: true, macKeyFlip: 1)
+        #expect(throws: RecordOpenError.authenticationFailed) {
+            try wrong.open(contentType: 22, version: version, payload: clientRecord.payload, sequence: 0)
+        }
+    }
 }
