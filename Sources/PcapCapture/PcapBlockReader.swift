@@ -57,6 +57,13 @@ final class PcapBlockReader {
     private var position = 0
     private var endOfFile = false
 
+    /// TLS key logs found in pcapng Decryption Secrets Blocks (what `editcap --inject-secrets tls,FILE` writes),
+    /// concatenated in file order, at most `maximumSecretsBytes`.
+    private(set) var tlsKeyLog: [UInt8] = []
+    /// Secrets type of a TLS key log in an NSS SSLKEYLOGFILE format (pcapng §4.7: "TLSK").
+    static let tlsKeyLogSecretsType: UInt32 = 0x544c_534b
+    static let maximumSecretsBytes = 16 << 20
+
     /// Set when a record is left to libpcap: the file offset it starts at.
     private(set) var fallbackOffset: Int64?
 
@@ -122,6 +129,7 @@ final class PcapBlockReader {
             // Blocks up to the first IDB, all within what was read.
             var offset = 0
             var sawSectionHeader = false
+            var secrets: [UInt8] = []
             while true {
                 guard let type = word(offset), let length = word(offset + 4).map(Int.init), length >= 12,
                     length % 4 == 0, offset + length <= bytes.count, word(offset + length - 4) == UInt32(length)
@@ -151,11 +159,18 @@ final class PcapBlockReader {
                         option = value + ((optionLength + 3) & ~3)
                     }
                     let scale: Int64 = unitsPerSecond == 1_000_000 ? 1000 : 1
-                    return PcapBlockReader(
+                    let reader = PcapBlockReader(
                         descriptor: descriptor, start: Int64(offset + length), swapped: swapped,
                         format: .pcapng(unitsPerSecond: unitsPerSecond, scale: scale), snapshot: snapshot)
+                    reader.tlsKeyLog = secrets
+                    return reader
                 } else if type == 2 || type == 3 || type == 6 {
                     return nil  // a packet before any interface: libpcap's to report
+                } else if type == 0x0a, let kind = word(offset + 8), let size = word(offset + 12).map(Int.init),
+                    kind == PcapBlockReader.tlsKeyLogSecretsType, size <= length - 20,
+                    secrets.count + size <= PcapBlockReader.maximumSecretsBytes
+                {
+                    secrets += bytes[offset + 16..<offset + 16 + size]
                 }
                 offset += length
             }
@@ -230,8 +245,17 @@ final class PcapBlockReader {
                         bytes: UnsafeRawBufferPointer(rebasing: buffer[start..<start + capturedLength])))
             case 0x0a0d_0d0a, 1, 2, 3:
                 return fallBack()  // a new section or interface, a Simple or obsolete Packet Block
+            case 0x0a:
+                // Decryption Secrets Block: secrets type, secrets length, data (pcapng §4.7).
+                let size = Int(word(position + 12))
+                if word(position + 8) == Self.tlsKeyLogSecretsType, length >= 20, size <= length - 20,
+                    tlsKeyLog.count + size <= Self.maximumSecretsBytes
+                {
+                    tlsKeyLog += UnsafeRawBufferPointer(rebasing: buffer[position + 16..<position + 16 + size])
+                }
+                position += length
             default:
-                position += length  // name resolution, statistics, secrets, custom: libpcap ignores them too
+                position += length  // name resolution, statistics, custom: libpcap ignores them too
             }
         }
     }

@@ -130,6 +130,11 @@ public struct PcapSource: ~Copyable {
     /// Reads the records while it can (classic pcap, regular file); nil once libpcap has taken over.
     private var blockReader: PcapBlockReader?
 
+    /// TLS key logs embedded in the pcapng file's Decryption Secrets Blocks read so far (those before the
+    /// first interface at once, later ones as reading reaches them); empty for pcap, pipes and files libpcap
+    /// reads alone (issue #14's `--keylog` merges them with its file).
+    public var embeddedTLSKeyLog: [UInt8] { blockReader?.tlsKeyLog ?? [] }
+
     /// The file name (or `"-"`) or the interface name.
     public let sourceName: String
     /// True for a live interface.
