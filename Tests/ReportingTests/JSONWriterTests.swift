@@ -293,10 +293,10 @@ private struct SplitMix64: RandomNumberGenerator {
         var writer = JSONWriter(capacity: 16)
         writeSampleRecord(&writer, index: 41)
         let first = writer.bytes
-        let capacity = writer.bytes.capacity
+        let capacity = writer.capacity
         writer.reset()
         #expect(writer.bytes.isEmpty)
-        #expect(writer.bytes.capacity >= capacity)
+        #expect(writer.capacity >= capacity)
         writeSampleRecord(&writer, index: 41)
         #expect(writer.bytes == first)
         // A reset in the middle of a record forgets the open containers.
