@@ -519,8 +519,15 @@ public final class RecordCompletion {
         self.policyProfileIndex = options.auditPolicy.flatMap(Compliance.profileIndex(of:))
     }
 
-    public func record(of connection: EndedConnection) -> HandshakeRecord {
-        var record = connection.summarisingCertificates(&certificates)
+    public func record(of connection: consuming EndedConnection) -> HandshakeRecord {
+        // Completed in place, in the connection: each copy of a record retained and released all its parts.
+        var connection = connection
+        connection.summariseCertificates(&certificates)
+        complete(&connection.record)
+        return connection.record
+    }
+
+    private func complete(_ record: inout HandshakeRecord) {
         if let hello = record.clientHello {
             let transport: FingerprintTransport =
                 switch record.recordProtocol {
@@ -547,6 +554,5 @@ public final class RecordCompletion {
             record.source = first.source
             record.frames = FrameNumbers(first: first.frame, last: last.frame)
         }
-        return record
     }
 }

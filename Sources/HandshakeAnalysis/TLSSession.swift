@@ -273,29 +273,30 @@ public struct EndedConnection: Sendable {
             + HandshakeRecorder.estimatedBytes(of: serverChain) + HandshakeRecorder.estimatedBytes(of: clientChain)
     }
 
-    /// The record with the certificates summarised (through `certificates`, which parses each distinct
-    /// DER once).
-    func summarisingCertificates(_ certificates: inout CertificateCache) -> HandshakeRecord {
-        var result = record
-        for (chain, isServer) in [(serverChain, true), (clientChain, false)] {
-            var summaries: [CertificateSummary] = []
-            for der in chain {
-                switch certificates.summary(of: der) {
-                case .success(let summary): summaries.append(summary)
-                case .failure(let error):
-                    result.anomalies.append(
-                        Anomaly(.certificateUnparsable, from: isServer ? .server : .client, error.reason))
-                }
-            }
-            if isServer {
-                result.certificates = summaries
-                if let leaf = summaries.first, !isTLS13 || result.authentication == nil {
-                    result.authentication = HandshakeRecorder.authentication(of: leaf)
-                }
-            } else {
-                result.clientCertificates = summaries
+    /// Summarises the certificates into the record (through `certificates`, which parses each distinct DER
+    /// once), in place: a copy of the record retained and later released each of its ~30 references.
+    mutating func summariseCertificates(_ certificates: inout CertificateCache) {
+        record.certificates = Self.summaries(of: serverChain, from: .server, &certificates, anomalies: &record.anomalies)
+        if let leaf = record.certificates.first, !isTLS13 || record.authentication == nil {
+            record.authentication = HandshakeRecorder.authentication(of: leaf)
+        }
+        if !clientChain.isEmpty {
+            record.clientCertificates = Self.summaries(
+                of: clientChain, from: .client, &certificates, anomalies: &record.anomalies)
+        }
+    }
+
+    private static func summaries(
+        of chain: [[UInt8]], from peer: Peer, _ certificates: inout CertificateCache, anomalies: inout [Anomaly]
+    ) -> [CertificateSummary] {
+        var summaries: [CertificateSummary] = []
+        summaries.reserveCapacity(chain.count)
+        for der in chain {
+            switch certificates.summary(of: der) {
+            case .success(let summary): summaries.append(summary)
+            case .failure(let error): anomalies.append(Anomaly(.certificateUnparsable, from: peer, error.reason))
             }
         }
-        return result
+        return summaries
     }
 }
