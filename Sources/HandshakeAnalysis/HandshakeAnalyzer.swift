@@ -473,9 +473,9 @@ public struct ConnectionTracker {
     }
 
     /// A connection gets a record when it was TLS and its record was not written at handshake end already.
-    private static func report(_ session: TLSSession, _ end: FlowEnd, to ended: (EndedConnection) -> Void) {
+    private static func report(_ session: consuming TLSSession, _ end: FlowEnd, to ended: (EndedConnection) -> Void) {
         guard session.isTLS, !session.reported else { return }
-        var connection = session.ended(FlowExtent(end), endReason: end.reason)
+        var connection = session.end(FlowExtent(end), endReason: end.reason)
         connection.flowEnd = end
         ended(connection)
     }
