@@ -216,9 +216,22 @@ public struct JSONWriter {
         write(maximum: count * 2 + 2) { out in
             out[0] = UInt8(ascii: "\"")
             var index = 1
-            for byte in value {
+            var position = 0
+            // Four bytes at a time into eight digits (a random and a session id per hello).
+            if let base = value.baseAddress {
+                while position &+ 4 <= count {
+                    let word = UInt32(littleEndian: (base + position).loadUnaligned(as: UInt32.self))
+                    UnsafeMutableRawPointer(out + index).storeBytes(
+                        of: Self.hexDigits(of: word).littleEndian, as: UInt64.self)
+                    position &+= 4
+                    index &+= 8
+                }
+            }
+            while position < count {
+                let byte = value[position]
                 out[index] = Self.hexDigit(byte >> 4)
                 out[index + 1] = Self.hexDigit(byte & 0x0f)
+                position += 1
                 index += 2
             }
             out[index] = UInt8(ascii: "\"")
@@ -399,6 +412,19 @@ public struct JSONWriter {
             }
             return digits + sign
         }
+    }
+
+    /// The eight lowercase hex digits of four bytes (the first byte in the low byte of `word`), first
+    /// digit in the low byte of the result: each byte spread over 16 bits, split into nibbles, and every
+    /// nibble turned into its digit at once ('0' + n, and 0x27 more from 10 up: n + 6 carries into bit 4).
+    @inline(__always)
+    static func hexDigits(of word: UInt32) -> UInt64 {
+        var spread = UInt64(word)
+        spread = (spread | spread << 16) & 0x0000_FFFF_0000_FFFF
+        spread = (spread | spread << 8) & 0x00FF_00FF_00FF_00FF
+        let nibbles = (spread >> 4) & 0x000F_000F_000F_000F | (spread & 0x000F_000F_000F_000F) << 8
+        let letters = ((nibbles &+ 0x0606_0606_0606_0606) >> 4) & 0x0101_0101_0101_0101
+        return nibbles &+ 0x3030_3030_3030_3030 &+ letters &* 0x27
     }
 
     /// The shared lowercase digit (inlinable, so the per-byte loop stays as tight as a local helper).
