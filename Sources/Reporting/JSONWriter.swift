@@ -453,35 +453,19 @@ public struct JSONWriter {
 
     /// Writes an object key. A plain one (most are) goes out with its comma, quotes and colon in one write.
     private mutating func appendKey(_ input: UnsafeBufferPointer<UInt8>) {
-        let count = input.count
-        guard !pretty, Self.plainPrefix(input) == count else {
+        guard !pretty, Self.isPlain(input) else {
             prepareElement()
             appendQuoted(input, validate: false)
             finishKey()
             return
         }
-        let comma = takeElementSlot()
-        write(maximum: count + 4) { out in
-            var position = 0
-            if comma {
-                out[0] = UInt8(ascii: ",")
-                position = 1
-            }
-            out[position] = UInt8(ascii: "\"")
-            if count > 0, let from = input.baseAddress {
-                (out + position + 1).update(from: from, count: count)
-            }
-            out[position + count + 1] = UInt8(ascii: "\"")
-            out[position + count + 2] = UInt8(ascii: ":")
-            return position + count + 3
-        }
+        appendPlainQuoted(input, comma: takeElementSlot(), colon: true)
         afterKey = true
     }
 
     /// Writes a string value. A plain one (most are) goes out with its comma and quotes in one write.
     private mutating func appendString(_ input: UnsafeBufferPointer<UInt8>, validate: Bool) {
-        let count = input.count
-        guard !pretty, Self.plainPrefix(input) == count else {
+        guard !pretty, Self.isPlain(input) else {
             prepareValue()
             appendQuoted(input, validate: validate)
             return
@@ -493,18 +477,62 @@ public struct JSONWriter {
         } else {
             comma = takeElementSlot()
         }
-        write(maximum: count + 3) { out in
+        appendPlainQuoted(input, comma: comma, colon: false)
+    }
+
+    /// Whether no byte of `input` needs escaping. Up to 16 bytes (most keys and many values) it takes at
+    /// most two word loads that stay inside the input, overlapping when it is shorter.
+    @inline(__always)
+    private static func isPlain(_ input: UnsafeBufferPointer<UInt8>) -> Bool {
+        let count = input.count
+        guard count <= 16, count >= 4, let base = input.baseAddress else { return plainPrefix(input) == count }
+        let raw = UnsafeRawPointer(base)
+        if count >= 8 {
+            return !needsEscapeCheck(raw.loadUnaligned(as: UInt64.self))
+                && !needsEscapeCheck(raw.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self))
+        }
+        let first = UInt64(raw.loadUnaligned(as: UInt32.self))
+        let last = UInt64(raw.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self))
+        return !needsEscapeCheck(first | last << 32)
+    }
+
+    /// Writes plain `input` quoted, after a comma when asked and before a colon when asked, in one write.
+    /// Up to 16 bytes are copied with at most two word stores (overlapping when shorter), not a `memmove` call.
+    @inline(__always)
+    private mutating func appendPlainQuoted(_ input: UnsafeBufferPointer<UInt8>, comma: Bool, colon: Bool) {
+        let count = input.count
+        write(maximum: count + 4) { out in
             var position = 0
             if comma {
                 out[0] = UInt8(ascii: ",")
                 position = 1
             }
             out[position] = UInt8(ascii: "\"")
-            if count > 0, let from = input.baseAddress {
-                (out + position + 1).update(from: from, count: count)
+            let target = UnsafeMutableRawPointer(out + position + 1)
+            if let from = input.baseAddress {
+                let source = UnsafeRawPointer(from)
+                if count >= 8 && count <= 16 {
+                    target.storeBytes(of: source.loadUnaligned(as: UInt64.self), as: UInt64.self)
+                    target.storeBytes(
+                        of: source.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self), toByteOffset: count - 8,
+                        as: UInt64.self)
+                } else if count >= 4 && count < 8 {
+                    target.storeBytes(of: source.loadUnaligned(as: UInt32.self), as: UInt32.self)
+                    target.storeBytes(
+                        of: source.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self), toByteOffset: count - 4,
+                        as: UInt32.self)
+                } else if count > 0 {
+                    target.copyMemory(from: source, byteCount: count)
+                }
             }
-            out[position + count + 1] = UInt8(ascii: "\"")
-            return position + count + 2
+            position += count + 1
+            out[position] = UInt8(ascii: "\"")
+            position += 1
+            if colon {
+                out[position] = UInt8(ascii: ":")
+                position += 1
+            }
+            return position
         }
     }
 
