@@ -56,7 +56,7 @@ struct HelloShape: Hashable {
     /// A word after every list (their lengths prefix them, so it cannot be mistaken for list content).
     mutating func appendMarker(_ word: UInt16) { words.append(word) }
 
-    init(_ hello: ClientHello) {
+    init(_ hello: borrowing ClientHello) {
         words.reserveCapacity(hello.cipherSuites.count + hello.extensions.count + 48)
         words.append(hello.version.rawValue)
         append(hello.cipherSuites.lazy.filter { !$0.isGREASE }.map(\.rawValue))
@@ -70,7 +70,7 @@ struct HelloShape: Hashable {
         words.append(hello.serverName == nil ? 0 : 1)
     }
 
-    init(_ hello: ServerHello) {
+    init(_ hello: borrowing ServerHello) {
         words.append(hello.version.rawValue)
         words.append(hello.cipherSuite.rawValue)
         append(hello.extensions.lazy.filter { !$0.type.isGREASE }.map(\.type.rawValue))

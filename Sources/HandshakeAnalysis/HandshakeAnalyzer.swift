@@ -473,9 +473,9 @@ public struct ConnectionTracker {
     }
 
     /// A connection gets a record when it was TLS and its record was not written at handshake end already.
-    private static func report(_ session: TLSSession, _ end: FlowEnd, to ended: (EndedConnection) -> Void) {
+    private static func report(_ session: consuming TLSSession, _ end: FlowEnd, to ended: (EndedConnection) -> Void) {
         guard session.isTLS, !session.reported else { return }
-        var connection = session.ended(FlowExtent(end), endReason: end.reason)
+        var connection = session.end(FlowExtent(end), endReason: end.reason)
         connection.flowEnd = end
         ended(connection)
     }
@@ -519,8 +519,15 @@ public final class RecordCompletion {
         self.policyProfileIndex = options.auditPolicy.flatMap(Compliance.profileIndex(of:))
     }
 
-    public func record(of connection: EndedConnection) -> HandshakeRecord {
-        var record = connection.summarisingCertificates(&certificates)
+    public func record(of connection: consuming EndedConnection) -> HandshakeRecord {
+        // Completed in place, in the connection: each copy of a record retained and released all its parts.
+        var connection = connection
+        connection.summariseCertificates(&certificates)
+        complete(&connection.record)
+        return connection.record
+    }
+
+    private func complete(_ record: inout HandshakeRecord) {
         if let hello = record.clientHello {
             let transport: FingerprintTransport =
                 switch record.recordProtocol {
@@ -547,6 +554,5 @@ public final class RecordCompletion {
             record.source = first.source
             record.frames = FrameNumbers(first: first.frame, last: last.frame)
         }
-        return record
     }
 }

@@ -116,7 +116,7 @@ struct HandshakeRecorder {
 
     /// Takes in one event of `direction`'s parser. After a ServerHello, `serverHelloForClientParser` holds it
     /// for the session to tell the client direction's parser (it cannot see the server's answer itself).
-    mutating func handle(_ event: TLSEvent, direction: FlowDirection) {
+    mutating func handle(_ event: consuming TLSEvent, direction: FlowDirection) {
         // Until the client is known, a ClientHello (or a ServerHello) decides it.
         if clientDirection == nil {
             switch event {
@@ -191,7 +191,7 @@ struct HandshakeRecorder {
         }
     }
 
-    private mutating func handleHandshake(_ message: HandshakeMessage, from peer: Peer) {
+    private mutating func handleHandshake(_ message: consuming HandshakeMessage, from peer: Peer) {
         switch message {
         case .clientHello(let hello) where peer == .client:
             append(.handshake(.clientHello), from: peer)
@@ -326,6 +326,47 @@ struct HandshakeRecorder {
         }
         return EndedConnection(
             record: result, serverChain: serverChain, clientChain: clientChain, isTLS13: recorder.state.isTLS13)
+    }
+
+    /// `ended` for a recorder that is done with: worked out in place, and the record and the chains moved
+    /// out (the recorder keeps an empty record).
+    mutating func takeEnded(_ extent: FlowExtent, endReason: FlowEndReason, startMissed: String?) -> EndedConnection {
+        let wasOver = state.isOver
+        // What was held for want of what follows is decided now: nothing followed.
+        let (next, decidedHeld) = state.connectionEnded()
+        if let decidedHeld { append(Self.step(decidedHeld), from: .client) }
+        enter(next)
+        if endReason == .evicted && !wasOver {
+            noteAnomaly(.evicted, nil, "the flow table was full: the connection was ended before its handshake was")
+        }
+        if let startMissed, record.clientHello == nil {
+            noteAnomaly(.midstream, nil, "the connection's start (\(startMissed)) was not captured")
+        }
+        var result = HandshakeRecord(
+            firstTimestamp: 0, lastTimestamp: 0, transport: record.transport, recordProtocol: record.recordProtocol,
+            clientAddress: record.clientAddress, clientPort: 0, serverAddress: record.serverAddress, serverPort: 0,
+            startTLS: nil, version: nil, cipherSuite: nil, keyExchange: nil, authentication: nil, group: nil,
+            serverName: nil, alpn: nil, resumed: false, established: false, alert: nil, clientHello: nil,
+            serverHello: nil, helloRetryRequest: nil, certificates: [], clientCertificates: [], messages: [],
+            messagesTruncated: false, ja3: nil, ja3s: nil, ja4: nil, findings: [], compliance: nil, anomalies: [],
+            dhPrimeBits: nil, heartbeats: [], quic: nil, packets: 0, bytes: 0)
+        swap(&result, &record)
+        result.firstTimestamp = extent.firstTimestamp
+        result.lastTimestamp = extent.lastTimestamp
+        result.packets = extent.packets
+        result.bytes = extent.bytes
+        result.firstFrameOrdinal = extent.firstSequence
+        result.lastFrameOrdinal = extent.lastSequence
+        result.anomalies = anomalies.map { Anomaly($0.kind, from: $0.direction.flatMap(peer(for:)), $0.detail) }
+        if anomaliesOverCap > 0, var last = result.anomalies.popLast() {
+            last.detail += " (and \(anomaliesOverCap) more anomalies not listed)"
+            result.anomalies.append(last)
+        }
+        var server: [[UInt8]] = []
+        var client: [[UInt8]] = []
+        swap(&server, &serverChain)
+        swap(&client, &clientChain)
+        return EndedConnection(record: result, serverChain: server, clientChain: client, isTLS13: state.isTLS13)
     }
 
     /// Heap bytes of a kept hello: its lists and extension bodies (each array with its ~32-byte header).

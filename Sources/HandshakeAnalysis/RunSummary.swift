@@ -9,15 +9,52 @@ import TLSWire
 public struct CountTable: Sendable, Hashable {
     public static let other = "other"
     public let maxNames: Int
-    public private(set) var counts: [String: Int] = [:]
+    /// Counts by name (`other` past `maxNames` names).
+    public var counts: [String: Int] {
+        var result = stored
+        for entry in pending { Self.add(entry.name, entry.count, to: &result, maxNames: maxNames) }
+        return result
+    }
+    private var stored: [String: Int] = [:]
+    /// The names counted lately, in the order first seen, with their counts not yet in `stored`: a run
+    /// counts the same few versions, suites and groups again and again, and comparing a name with a
+    /// handful is cheaper than hashing it (which was most of adding a record to the summary). Moved into
+    /// `stored` in order when a name that is not among them comes, which gives the same counts as adding
+    /// each name as it came (names are added to `stored` in the order they were first seen).
+    private var pending: [(name: String, count: Int)] = []
+    private static let pendingCapacity = 16
+
     public init(maxNames: Int = 1000) { self.maxNames = maxNames }
+
     public mutating func add(_ name: String, count: Int = 1) {
+        for index in pending.indices where pending[index].name == name {
+            pending[index].count += count
+            return
+        }
+        if pending.count >= Self.pendingCapacity {
+            for entry in pending { Self.add(entry.name, entry.count, to: &stored, maxNames: maxNames) }
+            pending.removeAll(keepingCapacity: true)
+        }
+        pending.append((name, count))
+    }
+
+    private static func add(_ name: String, _ count: Int, to counts: inout [String: Int], maxNames: Int) {
         if counts[name] == nil && counts.count >= maxNames {
-            counts[Self.other, default: 0] += count
+            counts[other, default: 0] += count
         } else {
             counts[name, default: 0] += count
         }
     }
+
+    public static func == (lhs: CountTable, rhs: CountTable) -> Bool {
+        lhs.maxNames == rhs.maxNames && lhs.counts == rhs.counts
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(maxNames)
+        hasher.combine(counts)
+    }
+
     /// (name, count), most frequent first, ties in name order.
     public var sorted: [(name: String, count: Int)] {
         counts.map { (name: $0.key, count: $0.value) }

@@ -183,19 +183,26 @@ struct TLSSession: TCPStreamConsumer {
         case .fromInitiator: fromInitiator.feed(bytes) { events.append($0) }
         case .fromResponder: fromResponder.feed(bytes) { events.append($0) }
         }
-        for index in events.indices {
-            // Once the handshake is over, what else the same bytes held changes nothing (so `messages` does not
-            // depend on segmentation), except an SSL 2.0 SERVER-HELLO's certificate, which the parser hands
-            // over as a second event of the same message.
-            if done {
-                guard recorder.state.isSSLv2, case .handshake(.certificate) = events[index] else { break }
-            }
-            recorder.handle(events[index], direction: direction)
-            if let hello = recorder.serverHelloForClientParser.take() {
-                switch recorder.clientDirection {
-                case .fromInitiator: fromInitiator.notePeerServerHello(hello)
-                case .fromResponder: fromResponder.notePeerServerHello(hello)
-                case nil: break
+        events.withUnsafeMutableBufferPointer { buffer in
+            guard let first = buffer.baseAddress else { return }
+            for index in 0..<buffer.count {
+                // Moved out of the buffer (a payload-free event put in its place), so the event's hello or
+                // chain goes into the record without a copy.
+                let event = (first + index).move()
+                (first + index).initialize(to: .changeCipherSpec)
+                // Once the handshake is over, what else the same bytes held changes nothing (so `messages` does
+                // not depend on segmentation), except an SSL 2.0 SERVER-HELLO's certificate, which the parser
+                // hands over as a second event of the same message.
+                if done {
+                    guard recorder.state.isSSLv2, case .handshake(.certificate) = event else { break }
+                }
+                recorder.handle(event, direction: direction)
+                if let hello = recorder.serverHelloForClientParser.take() {
+                    switch recorder.clientDirection {
+                    case .fromInitiator: fromInitiator.notePeerServerHello(hello)
+                    case .fromResponder: fromResponder.notePeerServerHello(hello)
+                    case nil: break
+                    }
                 }
             }
         }
@@ -226,6 +233,14 @@ struct TLSSession: TCPStreamConsumer {
     /// `endReason` is nil when the record goes out before the flow ends (`reportAtHandshakeEnd`).
     func ended(_ extent: FlowExtent, endReason: FlowEndReason? = nil) -> EndedConnection {
         recorder.ended(extent, endReason: endReason, startMissed: start.sawSYN ? nil : "SYN and ClientHello")
+    }
+
+    /// `ended` for a session that ends with it: the record and chains are moved out of the session's state
+    /// (a copy of the recorder and of its record retained and later released all their parts).
+    consuming func end(_ extent: FlowExtent, endReason: FlowEndReason) -> EndedConnection {
+        var session = self
+        let startMissed = session.start.sawSYN ? nil : "SYN and ClientHello"
+        return session.recorder.takeEnded(extent, endReason: endReason, startMissed: startMissed)
     }
 
     /// What the session holds on the heap, for the flow table's memory budget: messages being buffered by
@@ -273,29 +288,30 @@ public struct EndedConnection: Sendable {
             + HandshakeRecorder.estimatedBytes(of: serverChain) + HandshakeRecorder.estimatedBytes(of: clientChain)
     }
 
-    /// The record with the certificates summarised (through `certificates`, which parses each distinct
-    /// DER once).
-    func summarisingCertificates(_ certificates: inout CertificateCache) -> HandshakeRecord {
-        var result = record
-        for (chain, isServer) in [(serverChain, true), (clientChain, false)] {
-            var summaries: [CertificateSummary] = []
-            for der in chain {
-                switch certificates.summary(of: der) {
-                case .success(let summary): summaries.append(summary)
-                case .failure(let error):
-                    result.anomalies.append(
-                        Anomaly(.certificateUnparsable, from: isServer ? .server : .client, error.reason))
-                }
-            }
-            if isServer {
-                result.certificates = summaries
-                if let leaf = summaries.first, !isTLS13 || result.authentication == nil {
-                    result.authentication = HandshakeRecorder.authentication(of: leaf)
-                }
-            } else {
-                result.clientCertificates = summaries
+    /// Summarises the certificates into the record (through `certificates`, which parses each distinct DER
+    /// once), in place: a copy of the record retained and later released each of its ~30 references.
+    mutating func summariseCertificates(_ certificates: inout CertificateCache) {
+        record.certificates = Self.summaries(of: serverChain, from: .server, &certificates, anomalies: &record.anomalies)
+        if let leaf = record.certificates.first, !isTLS13 || record.authentication == nil {
+            record.authentication = HandshakeRecorder.authentication(of: leaf)
+        }
+        if !clientChain.isEmpty {
+            record.clientCertificates = Self.summaries(
+                of: clientChain, from: .client, &certificates, anomalies: &record.anomalies)
+        }
+    }
+
+    private static func summaries(
+        of chain: [[UInt8]], from peer: Peer, _ certificates: inout CertificateCache, anomalies: inout [Anomaly]
+    ) -> [CertificateSummary] {
+        var summaries: [CertificateSummary] = []
+        summaries.reserveCapacity(chain.count)
+        for der in chain {
+            switch certificates.summary(of: der) {
+            case .success(let summary): summaries.append(summary)
+            case .failure(let error): anomalies.append(Anomaly(.certificateUnparsable, from: peer, error.reason))
             }
         }
-        return result
+        return summaries
     }
 }

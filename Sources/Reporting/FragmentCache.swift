@@ -16,6 +16,12 @@ public struct FragmentCache {
         var cipherSuites: [CipherSuite]
         var compressionMethods: [UInt8]
         var extensionTypes: [ExtensionType]
+
+        func hash(into hasher: inout Hasher) {
+            FragmentCache.combineBytes(of: cipherSuites, into: &hasher)
+            FragmentCache.combineBytes(of: compressionMethods, into: &hasher)
+            FragmentCache.combineBytes(of: extensionTypes, into: &hasher)
+        }
     }
 
     /// The members of a client_hello object from `alpn` to `ech`.
@@ -28,6 +34,18 @@ public struct FragmentCache {
         var keyShareGroups: [NamedGroup]
         var pskModes: [UInt8]
         var hasECH: Bool
+
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(alpn.count)
+            for name in alpn { FragmentCache.combineBytes(of: name, into: &hasher) }
+            FragmentCache.combineBytes(of: supportedVersions, into: &hasher)
+            FragmentCache.combineBytes(of: supportedGroups, into: &hasher)
+            FragmentCache.combineBytes(of: ecPointFormats, into: &hasher)
+            FragmentCache.combineBytes(of: signatureAlgorithms, into: &hasher)
+            FragmentCache.combineBytes(of: keyShareGroups, into: &hasher)
+            FragmentCache.combineBytes(of: pskModes, into: &hasher)
+            hasher.combine(hasECH)
+        }
     }
 
     /// The members of a server_hello object from `cipher_suite` to `hello_retry_request`.
@@ -39,6 +57,25 @@ public struct FragmentCache {
         var selectedGroup: NamedGroup?
         var alpn: [UInt8]?
         var helloRetryRequest: Bool
+
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(cipherSuite)
+            hasher.combine(compressionMethod)
+            FragmentCache.combineBytes(of: extensionTypes, into: &hasher)
+            hasher.combine(selectedVersion)
+            hasher.combine(selectedGroup)
+            hasher.combine(alpn?.count ?? -1)
+            if let alpn { FragmentCache.combineBytes(of: alpn, into: &hasher) }
+            hasher.combine(helloRetryRequest)
+        }
+    }
+
+    /// Hashes a list of registry code points (each a `UInt16`, or bytes) as its count and its memory at once:
+    /// hashing it element by element through `Hasher` was most of a look-up. Lists that are equal have the
+    /// same bytes, so this agrees with the synthesised `==`.
+    static func combineBytes<Element>(of list: [Element], into hasher: inout Hasher) {
+        hasher.combine(list.count)
+        list.withUnsafeBytes { hasher.combine(bytes: $0) }
     }
 
     public let maxBytes: Int

@@ -17,13 +17,27 @@ import TextFormatting
 /// Output is always valid JSON (RFC 8259) as long as calls are balanced: strings are escaped, raw bytes that
 /// are not valid UTF-8 become U+FFFD, and non-finite doubles are written as `null`.
 public struct JSONWriter {
-    /// The encoded output so far.
-    public private(set) var bytes: [UInt8]
+    /// The encoded output so far (a copy: `withBytes` reads it in place).
+    public var bytes: [UInt8] {
+        storage.withUnsafeBufferPointer { Array(UnsafeBufferPointer(rebasing: $0[0..<length])) }
+    }
+    /// Bytes of output so far.
+    public var count: Int { length }
+    /// Bytes the writer can hold before it grows (kept by `reset`).
+    public var capacity: Int { storage.count }
     /// Indent nested values by two spaces per level and put a space after each colon.
     public var pretty: Bool
 
-    // One entry per open container: true once it holds an element (the next one needs a comma).
-    private var hasElements: [Bool]
+    // The output is written through a pointer into `storage`, which is always `capacity` bytes long (zeros
+    // past `length`): an `Array.append` per byte or per piece (each checking uniqueness and capacity) was
+    // about half of a record's encoding.
+    private var storage: [UInt8]
+    private var length = 0
+    /// Open containers: `depth` of them; bit i of `elementBits` (level i < 64, else `deepLevels[i - 64]`)
+    /// is true once that container holds an element (the next one needs a comma).
+    public private(set) var depth = 0
+    private var elementBits: UInt64 = 0
+    private var deepLevels: [Bool] = []
     // A key was just written: the next value follows it without a comma.
     private var afterKey = false
 
@@ -32,28 +46,29 @@ public struct JSONWriter {
     ///   - capacity: initial buffer capacity in bytes.
     public init(pretty: Bool = false, capacity: Int = 16_384) {
         self.pretty = pretty
-        self.bytes = []
-        self.bytes.reserveCapacity(capacity)
-        self.hasElements = []
-        self.hasElements.reserveCapacity(16)
+        self.storage = [UInt8](repeating: 0, count: max(64, capacity))
     }
 
     /// Empties the output (keeping its capacity) and forgets any open containers.
     public mutating func reset() {
-        bytes.removeAll(keepingCapacity: true)
-        hasElements.removeAll(keepingCapacity: true)
+        length = 0
+        depth = 0
+        elementBits = 0
+        deepLevels.removeAll(keepingCapacity: true)
         afterKey = false
     }
 
-    /// Current nesting depth (0 between top-level values).
-    public var depth: Int { hasElements.count }
+    /// Calls `body` with the output so far, in place.
+    public func withBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
+        try storage.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[0..<length])) }
+    }
 
     // MARK: Structure
 
     public mutating func beginObject() {
         prepareValue()
-        bytes.append(UInt8(ascii: "{"))
-        hasElements.append(false)
+        appendByte(UInt8(ascii: "{"))
+        push()
     }
 
     public mutating func endObject() {
@@ -62,8 +77,8 @@ public struct JSONWriter {
 
     public mutating func beginArray() {
         prepareValue()
-        bytes.append(UInt8(ascii: "["))
-        hasElements.append(false)
+        appendByte(UInt8(ascii: "["))
+        push()
     }
 
     public mutating func endArray() {
@@ -72,35 +87,26 @@ public struct JSONWriter {
 
     /// Writes an object key from our static schema. The next call must write its value.
     public mutating func key(_ name: StaticString) {
-        prepareElement()
-        bytes.append(UInt8(ascii: "\""))
-        name.withUTF8Buffer { appendEscaped($0, validate: false) }
-        finishKey()
+        name.withUTF8Buffer { appendKey($0) }
     }
 
     /// Writes a dynamic object key (e.g. a version name in a summary map). Named apart from `key(_:)` so a
     /// literal key always takes the static path (a `String` overload would win for literals).
     public mutating func key(dynamic name: String) {
-        prepareElement()
-        bytes.append(UInt8(ascii: "\""))
         var name = name
-        name.withUTF8 { appendEscaped($0, validate: false) }
-        finishKey()
+        name.withUTF8 { appendKey($0) }
     }
 
     /// Appends a line feed (between NDJSON records). Use only between top-level values.
     public mutating func newline() {
-        bytes.append(UInt8(ascii: "\n"))
+        appendByte(UInt8(ascii: "\n"))
     }
 
     // MARK: Values
 
     public mutating func string(_ value: String) {
-        prepareValue()
-        bytes.append(UInt8(ascii: "\""))
         var value = value
-        value.withUTF8 { appendEscaped($0, validate: false) }
-        bytes.append(UInt8(ascii: "\""))
+        value.withUTF8 { appendString($0, validate: false) }
     }
 
     /// Writes `value`, or `null` when it is nil.
@@ -111,10 +117,7 @@ public struct JSONWriter {
     /// Writes raw bytes as a JSON string. Invalid UTF-8 is replaced by U+FFFD (one per maximal invalid
     /// subsequence, as Swift's `String(decoding:as:)` does), so the output stays valid JSON.
     public mutating func string(bytes value: UnsafeRawBufferPointer) {
-        prepareValue()
-        bytes.append(UInt8(ascii: "\""))
-        appendEscaped(value.assumingMemoryBound(to: UInt8.self), validate: true)
-        bytes.append(UInt8(ascii: "\""))
+        appendString(value.assumingMemoryBound(to: UInt8.self), validate: true)
     }
 
     /// Writes raw bytes as a JSON string (see `string(bytes:)` for an `UnsafeRawBufferPointer`).
@@ -127,8 +130,7 @@ public struct JSONWriter {
 
     public mutating func int(_ value: Int) {
         prepareValue()
-        if value < 0 { bytes.append(UInt8(ascii: "-")) }
-        appendDecimal(UInt64(value.magnitude))
+        appendDecimal(UInt64(value.magnitude), negative: value < 0)
     }
 
     public mutating func int(_ value: Int?) {
@@ -138,11 +140,11 @@ public struct JSONWriter {
     /// Writes any fixed-width integer (UInt16 ports, UInt64 counters, ...).
     public mutating func int<T: FixedWidthInteger>(_ value: T) {
         prepareValue()
-        if value < 0 { bytes.append(UInt8(ascii: "-")) }
         if let magnitude = UInt64(exactly: value.magnitude) {
-            appendDecimal(magnitude)
+            appendDecimal(magnitude, negative: value < 0)
         } else {
-            bytes.append(contentsOf: String(value.magnitude).utf8)
+            if value < 0 { appendByte(UInt8(ascii: "-")) }
+            appendPlain(String(value.magnitude))
         }
     }
 
@@ -160,21 +162,22 @@ public struct JSONWriter {
         let scaled = (value.magnitude * Double(scale)).rounded(.toNearestOrEven)
         guard scaled < 9.0e18 else {
             // Beyond UInt64 (|value| ≥ ~9e9 with 9 digits): Swift's shortest form, which is valid JSON.
-            bytes.append(contentsOf: value.description.utf8)
+            appendPlain(value.description)
             return
         }
         let units = UInt64(scaled)
-        if value.sign == .minus && units != 0 { bytes.append(UInt8(ascii: "-")) }
-        appendDecimal(units / scale)
-        if digits > 0 {
-            bytes.append(UInt8(ascii: "."))
-            var fraction = units % scale
-            let start = bytes.count
-            for _ in 0..<digits {
-                bytes.append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: fraction % 10))
+        appendDecimal(units / scale, negative: value.sign == .minus && units != 0)
+        guard digits > 0 else { return }
+        var fraction = units % scale
+        write(maximum: digits + 1) { out in
+            out[0] = UInt8(ascii: ".")
+            var position = digits
+            while position > 0 {
+                out[position] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: fraction % 10)
                 fraction /= 10
+                position -= 1
             }
-            bytes[start..<bytes.count].reverse()
+            return digits + 1
         }
     }
 
@@ -189,12 +192,12 @@ public struct JSONWriter {
             return
         }
         prepareValue()
-        bytes.append(contentsOf: value.description.utf8)
+        appendPlain(value.description)
     }
 
     public mutating func bool(_ value: Bool) {
         prepareValue()
-        appendASCII(value ? "true" : "false")
+        appendStatic(value ? "true" : "false")
     }
 
     public mutating func bool(_ value: Bool?) {
@@ -203,24 +206,36 @@ public struct JSONWriter {
 
     public mutating func null() {
         prepareValue()
-        appendASCII("null")
+        appendStatic("null")
     }
 
     /// Writes bytes as a string of lowercase hex digits, e.g. `"0a1b"`.
     public mutating func hexString(bytes value: UnsafeRawBufferPointer) {
         prepareValue()
-        // The digits go to a scratch buffer and are appended at once: two appends per byte (each checking
-        // the array's uniqueness and capacity) were most of a record's randoms and session ids.
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: value.count * 2 + 2) { digits in
-            digits[0] = UInt8(ascii: "\"")
+        let count = value.count
+        write(maximum: count * 2 + 2) { out in
+            out[0] = UInt8(ascii: "\"")
             var index = 1
-            for byte in value {
-                digits[index] = Self.hexDigit(byte >> 4)
-                digits[index + 1] = Self.hexDigit(byte & 0x0f)
+            var position = 0
+            // Four bytes at a time into eight digits (a random and a session id per hello).
+            if let base = value.baseAddress {
+                while position &+ 4 <= count {
+                    let word = UInt32(littleEndian: (base + position).loadUnaligned(as: UInt32.self))
+                    UnsafeMutableRawPointer(out + index).storeBytes(
+                        of: Self.hexDigits(of: word).littleEndian, as: UInt64.self)
+                    position &+= 4
+                    index &+= 8
+                }
+            }
+            while position < count {
+                let byte = value[position]
+                out[index] = Self.hexDigit(byte >> 4)
+                out[index + 1] = Self.hexDigit(byte & 0x0f)
+                position += 1
                 index += 2
             }
-            digits[index] = UInt8(ascii: "\"")
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: digits[0...index]))
+            out[index] = UInt8(ascii: "\"")
+            return index + 1
         }
     }
 
@@ -235,13 +250,13 @@ public struct JSONWriter {
     /// Writes a value that is already encoded JSON (not checked), e.g. a cached fragment.
     public mutating func rawValue(_ json: UnsafeRawBufferPointer) {
         prepareValue()
-        bytes.append(contentsOf: json)
+        appendRaw(json)
     }
 
     /// `rawValue` from an array.
     public mutating func rawValue(_ json: [UInt8]) {
         prepareValue()
-        bytes.append(contentsOf: json)
+        json.withUnsafeBytes { appendRaw($0) }
     }
 
     /// Writes object members that are already encoded (`"a":1,"b":[]`, not checked) into the open object,
@@ -249,10 +264,68 @@ public struct JSONWriter {
     public mutating func rawMembers(_ json: [UInt8]) {
         guard !json.isEmpty else { return }
         prepareElement()
-        bytes.append(contentsOf: json)
+        json.withUnsafeBytes { appendRaw($0) }
     }
 
     // MARK: Internals
+
+    /// Room for `maximum` more bytes, then `body` writes from the end of the output and returns how many it
+    /// wrote (at most `maximum`).
+    @inline(__always)
+    private mutating func write(maximum: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Int) {
+        if storage.count &- length < maximum { grow(toHold: length + maximum) }
+        let start = length
+        let written = storage.withUnsafeMutableBufferPointer { buffer -> Int in
+            guard let base = buffer.baseAddress else { return 0 }
+            return body(base + start)
+        }
+        length = start &+ written
+    }
+
+    @inline(never)
+    private mutating func grow(toHold needed: Int) {
+        var newCount = max(storage.count, 64)
+        while newCount < needed { newCount *= 2 }
+        storage.append(contentsOf: repeatElement(0, count: newCount - storage.count))
+    }
+
+    @inline(__always)
+    private mutating func appendByte(_ byte: UInt8) {
+        write(maximum: 1) { out in
+            out[0] = byte
+            return 1
+        }
+    }
+
+    @inline(__always)
+    private mutating func appendRaw(_ source: UnsafeRawBufferPointer) {
+        let count = source.count
+        guard count > 0, let from = source.baseAddress else { return }
+        write(maximum: count) { out in
+            UnsafeMutableRawPointer(out).copyMemory(from: from, byteCount: count)
+            return count
+        }
+    }
+
+    private mutating func appendPlain(_ text: String) {
+        var text = text
+        text.withUTF8 { appendRaw(UnsafeRawBufferPointer($0)) }
+    }
+
+    private mutating func appendStatic(_ text: StaticString) {
+        text.withUTF8Buffer { appendRaw(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Opens a container one level deeper (no element yet).
+    @inline(__always)
+    private mutating func push() {
+        if depth < 64 {
+            elementBits &= ~(1 << UInt64(depth))
+        } else {
+            deepLevels.append(false)
+        }
+        depth += 1
+    }
 
     /// Comma and indentation before a value (or, via prepareElement, before a key).
     @inline(__always)
@@ -266,60 +339,217 @@ public struct JSONWriter {
 
     @inline(__always)
     private mutating func prepareElement() {
-        guard let last = hasElements.indices.last else { return }
-        if hasElements[last] {
-            bytes.append(UInt8(ascii: ","))
+        guard depth > 0 else { return }
+        if takeElementSlot() { appendByte(UInt8(ascii: ",")) }
+        if pretty { indent(depth) }
+    }
+
+    /// Counts one more element in the open container; true when it needs a comma before it.
+    @inline(__always)
+    private mutating func takeElementSlot() -> Bool {
+        guard depth > 0 else { return false }
+        let level = depth - 1
+        let hadElements: Bool
+        if level < 64 {
+            let bit: UInt64 = 1 << UInt64(level)
+            hadElements = elementBits & bit != 0
+            elementBits |= bit
         } else {
-            hasElements[last] = true
+            hadElements = deepLevels[level - 64]
+            deepLevels[level - 64] = true
         }
-        if pretty { indent(hasElements.count) }
+        return hadElements
     }
 
     @inline(__always)
     private mutating func finishKey() {
-        bytes.append(UInt8(ascii: "\""))
-        bytes.append(UInt8(ascii: ":"))
-        if pretty { bytes.append(UInt8(ascii: " ")) }
+        if pretty {
+            appendStatic(": ")
+        } else {
+            appendByte(UInt8(ascii: ":"))
+        }
         afterKey = true
     }
 
     private mutating func close(_ bracket: UInt8) {
         afterKey = false
         // An unbalanced close is a programming error; it is ignored rather than trapping.
-        guard let hadElements = hasElements.popLast() else { return }
-        if pretty && hadElements { indent(hasElements.count) }
-        bytes.append(bracket)
+        guard depth > 0 else { return }
+        depth -= 1
+        let hadElements: Bool
+        if depth < 64 {
+            hadElements = elementBits & (1 << UInt64(depth)) != 0
+        } else {
+            hadElements = deepLevels.popLast() ?? false
+        }
+        if pretty && hadElements { indent(depth) }
+        appendByte(bracket)
     }
 
     private mutating func indent(_ level: Int) {
-        bytes.append(UInt8(ascii: "\n"))
-        for _ in 0..<(level * 2) { bytes.append(UInt8(ascii: " ")) }
+        appendByte(UInt8(ascii: "\n"))
+        for _ in 0..<(level * 2) { appendByte(UInt8(ascii: " ")) }
     }
 
-    private mutating func appendASCII(_ text: StaticString) {
-        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
-    }
-
-    private mutating func appendDecimal(_ value: UInt64) {
-        let start = bytes.count
+    /// Writes the decimal digits of `value` (after a minus sign when `negative`) at once.
+    @inline(__always)
+    private mutating func appendDecimal(_ value: UInt64, negative: Bool) {
+        var digits = 1
         var rest = value
-        repeat {
-            bytes.append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10))
+        while rest >= 10 {
             rest /= 10
-        } while rest != 0
-        bytes[start..<bytes.count].reverse()
+            digits += 1
+        }
+        let sign = negative ? 1 : 0
+        write(maximum: digits + sign) { out in
+            if negative { out[0] = UInt8(ascii: "-") }
+            var rest = value
+            var position = sign + digits - 1
+            while position >= sign {
+                out[position] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
+                rest /= 10
+                position -= 1
+            }
+            return digits + sign
+        }
+    }
+
+    /// The eight lowercase hex digits of four bytes (the first byte in the low byte of `word`), first
+    /// digit in the low byte of the result: each byte spread over 16 bits, split into nibbles, and every
+    /// nibble turned into its digit at once ('0' + n, and 0x27 more from 10 up: n + 6 carries into bit 4).
+    @inline(__always)
+    static func hexDigits(of word: UInt32) -> UInt64 {
+        var spread = UInt64(word)
+        spread = (spread | spread << 16) & 0x0000_FFFF_0000_FFFF
+        spread = (spread | spread << 8) & 0x00FF_00FF_00FF_00FF
+        let nibbles = (spread >> 4) & 0x000F_000F_000F_000F | (spread & 0x000F_000F_000F_000F) << 8
+        let letters = ((nibbles &+ 0x0606_0606_0606_0606) >> 4) & 0x0101_0101_0101_0101
+        return nibbles &+ 0x3030_3030_3030_3030 &+ letters &* 0x27
     }
 
     /// The shared lowercase digit (inlinable, so the per-byte loop stays as tight as a local helper).
     @inline(__always)
     private static func hexDigit(_ nibble: UInt8) -> UInt8 { Hex.digit(nibble) }
 
-    /// Appends `input` with RFC 8259 escaping; unescaped runs are copied in bulk. With `validate`, invalid
-    /// UTF-8 is replaced by U+FFFD (EF BF BD); without it the input is trusted to be valid (Swift strings).
-    private mutating func appendEscaped(_ input: UnsafeBufferPointer<UInt8>, validate: Bool) {
+    /// The index of the first byte of `input` that is not plain ASCII (a control byte, a quote, a
+    /// backslash, or any byte ≥ 0x80, which `appendEscaped` checks), or `input.count`: eight bytes at a time.
+    @inline(__always)
+    private static func plainPrefix(_ input: UnsafeBufferPointer<UInt8>) -> Int {
+        let count = input.count
+        guard let base = input.baseAddress else { return 0 }
+        var index = 0
+        while index &+ 8 <= count,
+            !needsEscapeCheck(UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
+        {
+            index &+= 8
+        }
+        while index < count {
+            let byte = base[index]
+            if byte < 0x20 || byte == 0x22 || byte == 0x5c || byte >= 0x80 { return index }
+            index &+= 1
+        }
+        return count
+    }
+
+    /// Writes an object key. A plain one (most are) goes out with its comma, quotes and colon in one write.
+    private mutating func appendKey(_ input: UnsafeBufferPointer<UInt8>) {
+        guard !pretty, Self.isPlain(input) else {
+            prepareElement()
+            appendQuoted(input, validate: false)
+            finishKey()
+            return
+        }
+        appendPlainQuoted(input, comma: takeElementSlot(), colon: true)
+        afterKey = true
+    }
+
+    /// Writes a string value. A plain one (most are) goes out with its comma and quotes in one write.
+    private mutating func appendString(_ input: UnsafeBufferPointer<UInt8>, validate: Bool) {
+        guard !pretty, Self.isPlain(input) else {
+            prepareValue()
+            appendQuoted(input, validate: validate)
+            return
+        }
+        let comma: Bool
+        if afterKey {
+            afterKey = false
+            comma = false
+        } else {
+            comma = takeElementSlot()
+        }
+        appendPlainQuoted(input, comma: comma, colon: false)
+    }
+
+    /// Whether no byte of `input` needs escaping. Up to 16 bytes (most keys and many values) it takes at
+    /// most two word loads that stay inside the input, overlapping when it is shorter.
+    @inline(__always)
+    private static func isPlain(_ input: UnsafeBufferPointer<UInt8>) -> Bool {
+        let count = input.count
+        guard count <= 16, count >= 4, let base = input.baseAddress else { return plainPrefix(input) == count }
+        let raw = UnsafeRawPointer(base)
+        if count >= 8 {
+            return !needsEscapeCheck(raw.loadUnaligned(as: UInt64.self))
+                && !needsEscapeCheck(raw.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self))
+        }
+        let first = UInt64(raw.loadUnaligned(as: UInt32.self))
+        let last = UInt64(raw.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self))
+        return !needsEscapeCheck(first | last << 32)
+    }
+
+    /// Writes plain `input` quoted, after a comma when asked and before a colon when asked, in one write.
+    /// Up to 16 bytes are copied with at most two word stores (overlapping when shorter), not a `memmove` call.
+    @inline(__always)
+    private mutating func appendPlainQuoted(_ input: UnsafeBufferPointer<UInt8>, comma: Bool, colon: Bool) {
+        let count = input.count
+        write(maximum: count + 4) { out in
+            var position = 0
+            if comma {
+                out[0] = UInt8(ascii: ",")
+                position = 1
+            }
+            out[position] = UInt8(ascii: "\"")
+            let target = UnsafeMutableRawPointer(out + position + 1)
+            if let from = input.baseAddress {
+                let source = UnsafeRawPointer(from)
+                if count >= 8 && count <= 16 {
+                    target.storeBytes(of: source.loadUnaligned(as: UInt64.self), as: UInt64.self)
+                    target.storeBytes(
+                        of: source.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self), toByteOffset: count - 8,
+                        as: UInt64.self)
+                } else if count >= 4 && count < 8 {
+                    target.storeBytes(of: source.loadUnaligned(as: UInt32.self), as: UInt32.self)
+                    target.storeBytes(
+                        of: source.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self), toByteOffset: count - 4,
+                        as: UInt32.self)
+                } else if count > 0 {
+                    target.copyMemory(from: source, byteCount: count)
+                }
+            }
+            position += count + 1
+            out[position] = UInt8(ascii: "\"")
+            position += 1
+            if colon {
+                out[position] = UInt8(ascii: ":")
+                position += 1
+            }
+            return position
+        }
+    }
+
+    /// Writes `input` as a quoted JSON string, escaped where it needs it.
+    private mutating func appendQuoted(_ input: UnsafeBufferPointer<UInt8>, validate: Bool) {
+        appendByte(UInt8(ascii: "\""))
+        appendEscaped(input, from: Self.plainPrefix(input), validate: validate)
+        appendByte(UInt8(ascii: "\""))
+    }
+
+    /// Appends `input` with RFC 8259 escaping; unescaped runs are copied in bulk, from the start (the
+    /// bytes before `from` are known to be plain). With `validate`, invalid UTF-8 is replaced by U+FFFD
+    /// (EF BF BD); without it the input is trusted to be valid (Swift strings).
+    private mutating func appendEscaped(_ input: UnsafeBufferPointer<UInt8>, from plain: Int, validate: Bool) {
         let count = input.count
         var runStart = 0
-        var index = 0
+        var index = plain
         while index < count {
             // Most of a record is plain ASCII: skip it eight bytes at a time.
             if let base = input.baseAddress {
@@ -346,29 +576,35 @@ public struct JSONWriter {
                     continue
                 }
                 flush(input, from: runStart, to: index)
-                bytes.append(0xef)
-                bytes.append(0xbf)
-                bytes.append(0xbd)
+                appendStatic("\u{FFFD}")  // EF BF BD
                 index += length
                 runStart = index
                 continue
             }
             flush(input, from: runStart, to: index)
-            bytes.append(UInt8(ascii: "\\"))
+            let escaped: UInt8
             switch byte {
-            case 0x22: bytes.append(UInt8(ascii: "\""))
-            case 0x5c: bytes.append(UInt8(ascii: "\\"))
-            case 0x08: bytes.append(UInt8(ascii: "b"))
-            case 0x0c: bytes.append(UInt8(ascii: "f"))
-            case 0x0a: bytes.append(UInt8(ascii: "n"))
-            case 0x0d: bytes.append(UInt8(ascii: "r"))
-            case 0x09: bytes.append(UInt8(ascii: "t"))
-            default:
-                bytes.append(UInt8(ascii: "u"))
-                bytes.append(UInt8(ascii: "0"))
-                bytes.append(UInt8(ascii: "0"))
-                bytes.append(Self.hexDigit(byte >> 4))
-                bytes.append(Self.hexDigit(byte & 0x0f))
+            case 0x22: escaped = UInt8(ascii: "\"")
+            case 0x5c: escaped = UInt8(ascii: "\\")
+            case 0x08: escaped = UInt8(ascii: "b")
+            case 0x0c: escaped = UInt8(ascii: "f")
+            case 0x0a: escaped = UInt8(ascii: "n")
+            case 0x0d: escaped = UInt8(ascii: "r")
+            case 0x09: escaped = UInt8(ascii: "t")
+            default: escaped = 0
+            }
+            write(maximum: 6) { out in
+                out[0] = UInt8(ascii: "\\")
+                if escaped != 0 {
+                    out[1] = escaped
+                    return 2
+                }
+                out[1] = UInt8(ascii: "u")
+                out[2] = UInt8(ascii: "0")
+                out[3] = UInt8(ascii: "0")
+                out[4] = Self.hexDigit(byte >> 4)
+                out[5] = Self.hexDigit(byte & 0x0f)
+                return 6
             }
             index += 1
             runStart = index
@@ -391,7 +627,7 @@ public struct JSONWriter {
 
     private mutating func flush(_ input: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int) {
         if end > start {
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: input[start..<end]))
+            appendRaw(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: input[start..<end])))
         }
     }
 

@@ -48,6 +48,11 @@ public struct OutputFile: ~Copyable {
         if buffer.count >= 1 << 16 { flush() }
     }
 
+    public mutating func write(_ bytes: UnsafeRawBufferPointer) {
+        buffer.append(contentsOf: bytes)
+        if buffer.count >= 1 << 16 { flush() }
+    }
+
     public mutating func write(_ text: String) {
         var text = text
         text.withUTF8 { buffer.append(contentsOf: $0) }
@@ -104,26 +109,33 @@ public struct RecordFormatter {
     }
 
     public mutating func bytes(of record: HandshakeRecord) -> [UInt8] {
+        withBytes(of: record) { Array($0) }
+    }
+
+    /// Calls `body` with the bytes of `record` (in place for the JSON formats: no copy per record).
+    public mutating func withBytes<Result>(
+        of record: HandshakeRecord, _ body: (UnsafeRawBufferPointer) -> Result
+    ) -> Result {
         switch format {
         case .ndjson:
             json.reset()
             RecordEncoder.encode(record, into: &json, cache: &fragments)
             json.newline()
-            return json.bytes
+            return json.withBytes(body)
         case .json:
             json.reset()
             RecordEncoder.encode(record, into: &json, cache: &fragments)
-            return json.bytes
+            return json.withBytes(body)
         case .text:
-            return Array(table.row(record).utf8)
+            return Array(table.row(record).utf8).withUnsafeBytes(body)
         case .sarif:
-            return []  // the document is written from the summary at the end
+            return body(UnsafeRawBufferPointer(start: nil, count: 0))  // the document is written from the summary at the end
         case .html:
-            return Array(HTMLReport.row(record).utf8)
+            return Array(HTMLReport.row(record).utf8).withUnsafeBytes(body)
         case .csv, .tsv:
-            return Array(fields.row(fields.values(of: record), tabs: format == .tsv).utf8)
+            return Array(fields.row(fields.values(of: record), tabs: format == .tsv).utf8).withUnsafeBytes(body)
         case .story:
-            return Array(StoryView.story(of: record).utf8)
+            return Array(StoryView.story(of: record).utf8).withUnsafeBytes(body)
         }
     }
 }
@@ -182,6 +194,11 @@ public struct ReportStream: ~Copyable {
             guard connectionRows else { return }
             output.write(table.row(record))  // a String: no detour through bytes
             if output.flushEachRecord { output.flush() }
+        } else if format == .ndjson {
+            // The common case, written from the formatter's buffer in place.
+            formatter.withBytes(of: record) { output.write($0) }
+            recordsWritten += 1
+            if output.flushEachRecord { output.flush() }
         } else {
             write(formatted: formatter.bytes(of: record))
         }
@@ -218,7 +235,7 @@ public struct ReportStream: ~Copyable {
                 json.reset()
                 RecordEncoder.encode(summary, includeType: true, into: &json)
                 json.newline()
-                output.write(json.bytes)
+                json.withBytes { output.write($0) }
             }
         case .json:
             json.reset()
@@ -228,7 +245,7 @@ public struct ReportStream: ~Copyable {
             } else {
                 output.write(recordsWritten > 0 ? "\n], \"summary\": " : "], \"summary\": ")
             }
-            output.write(json.bytes)
+            json.withBytes { output.write($0) }
             output.write("}\n")
         case .text:
             output.write(table.summary(summary, layout: auditLayout))
@@ -245,7 +262,7 @@ public struct ReportStream: ~Copyable {
             json.reset()
             SARIFEncoder.encode(summary, tool: toolVersion, failOn: auditLayout.failOn, into: &json)
             json.newline()
-            output.write(json.bytes)
+            json.withBytes { output.write($0) }
         }
         output.flush()
     }

@@ -156,7 +156,7 @@ public struct TCPReassembler<Consumer: TCPStreamConsumer> {
     /// the flow, cheaply); `finished` receives each consumer whose flow ended (FIN/RST, idle, eviction).
     public mutating func process(
         _ packet: DecodedPacket, payload: UnsafeRawBufferPointer, timestamp: Int64,
-        makeConsumer: (FlowStart) -> Consumer?, finished: (Consumer, FlowEnd) -> Void
+        makeConsumer: (FlowStart) -> Consumer?, finished: (consuming Consumer, FlowEnd) -> Void
     ) {
         process(
             packet, payload: payload, timestamp: timestamp, makeConsumer: makeConsumer,
@@ -171,7 +171,7 @@ public struct TCPReassembler<Consumer: TCPStreamConsumer> {
     public mutating func process(
         _ packet: DecodedPacket, payload: UnsafeRawBufferPointer, timestamp: Int64,
         makeConsumer: (FlowStart) -> Consumer?, stoppedCollecting: (inout Consumer, FlowExtent) -> Void,
-        finished: (Consumer, FlowEnd) -> Void
+        finished: (consuming Consumer, FlowEnd) -> Void
     ) {
         statistics.packets += 1
         expireIdleFlows(now: timestamp, finished: finished)
@@ -240,7 +240,7 @@ public struct TCPReassembler<Consumer: TCPStreamConsumer> {
 
     /// Ends the idlest flows until the state fits `limits.maxMemoryBytes` again (the flow of the packet
     /// just taken is the most recent one, so it goes last).
-    mutating func enforceMemoryBudget(finished: (Consumer, FlowEnd) -> Void) {
+    mutating func enforceMemoryBudget(finished: (consuming Consumer, FlowEnd) -> Void) {
         while memoryInUse + otherMemoryBytes > limits.maxMemoryBytes, index.count > 1, oldest >= 0 {
             statistics.flowsEvicted += 1
             statistics.flowsEvictedForMemory += 1
@@ -250,7 +250,7 @@ public struct TCPReassembler<Consumer: TCPStreamConsumer> {
 
     /// Ends every flow (end of input), oldest first (in the order the flows were created), reporting
     /// remaining holes as gaps first.
-    public mutating func finishAll(_ finished: (Consumer, FlowEnd) -> Void) {
+    public mutating func finishAll(_ finished: (consuming Consumer, FlowEnd) -> Void) {
         // Serials are read once each: a comparator reading `slots[i]` copied whole slots (consumer included)
         // per comparison in the generic, unspecialised build.
         let live = index.slots.map { (serial: slots[$0].serial, slot: $0) }.sorted { $0.serial < $1.serial }.map(\.slot)
@@ -261,7 +261,7 @@ public struct TCPReassembler<Consumer: TCPStreamConsumer> {
 
     /// Ends flows that saw no packet for longer than the idle timeout, relative to `now` (also done on
     /// every `process`; call it when a live capture goes quiet).
-    public mutating func expireIdleFlows(now: Int64, finished: (Consumer, FlowEnd) -> Void) {
+    public mutating func expireIdleFlows(now: Int64, finished: (consuming Consumer, FlowEnd) -> Void) {
         if now > clock { clock = now }
         while oldest >= 0,
             FlowEnd.isIdle(last: slots[oldest].idleSince, now: clock, timeout: limits.idleTimeoutNanoseconds)
@@ -279,7 +279,7 @@ public struct TCPReassembler<Consumer: TCPStreamConsumer> {
 
     mutating func createFlow(
         key: FlowKey, packet: DecodedPacket, payloadLength: Int, fromLow: Bool, timestamp: Int64,
-        makeConsumer: (FlowStart) -> Consumer?, finished: (Consumer, FlowEnd) -> Void
+        makeConsumer: (FlowStart) -> Consumer?, finished: (consuming Consumer, FlowEnd) -> Void
     ) -> Int? {
         let flags = packet.flags
         let initiatorIsLow: Bool
@@ -329,7 +329,7 @@ public struct TCPReassembler<Consumer: TCPStreamConsumer> {
     }
 
     /// Flushes the flow's holes, removes it and hands its consumer to `finished`.
-    mutating func endFlow(_ slotIndex: Int, reason: FlowEndReason, finished: (Consumer, FlowEnd) -> Void) {
+    mutating func endFlow(_ slotIndex: Int, reason: FlowEndReason, finished: (consuming Consumer, FlowEnd) -> Void) {
         slots[slotIndex].flushAll(statistics: &statistics)
         // Fields read one by one and the consumer moved out: a copy of the slot copied the consumer.
         let end = FlowEnd(

@@ -89,6 +89,12 @@ public struct AuditInput: Sendable, Hashable {
         compression: Bool? = nil, serverName: String? = nil, serverAddress: String? = nil,
         clientJA3: String? = nil, clientJA4: String? = nil, judgedAtGivenTime: Bool = false
     ) {
+        // What is derived from the hellos is read before they are stored, through optional chaining (binding
+        // a hello, or reading it back from `self`, copied the whole hello: 30 references retained, released).
+        let heartbeatNegotiated =
+            heartbeatNegotiated ?? serverHello?.extensions.contains { $0.type == .heartbeat } ?? false
+        let compression = compression ?? ((serverHello?.compressionMethod ?? 0) != 0)
+        let serverName = serverName ?? clientHello?.serverName
         self.judgedAtGivenTime = judgedAtGivenTime
         self.clientHello = clientHello
         self.serverHello = serverHello
@@ -102,12 +108,11 @@ public struct AuditInput: Sendable, Hashable {
         self.alert = alert
         self.alertFrom = alertFrom
         self.handshakeIncomplete = handshakeIncomplete
-        self.heartbeatNegotiated =
-            heartbeatNegotiated ?? serverHello.map { $0.extensions.contains { $0.type == .heartbeat } } ?? false
+        self.heartbeatNegotiated = heartbeatNegotiated
         self.heartbeatRecords = heartbeatRecords
         self.captureTime = captureTime
-        self.compression = compression ?? serverHello.map { $0.compressionMethod != 0 } ?? false
-        self.serverName = serverName ?? clientHello?.serverName
+        self.compression = compression
+        self.serverName = serverName
         self.serverAddress = serverAddress
         self.clientJA3 = clientJA3
         self.clientJA4 = clientJA4

@@ -383,20 +383,21 @@ func policyKeyType(_ keyType: String) -> String {
 private func checkCertificates(_ input: AuditInput, _ policy: AuditPolicy, _ out: inout FindingCollector) {
     let now = input.captureTime
     for (index, certificate) in input.certificates.enumerated() {
-        let what = describe(index, certificate)
+        // Named only in a message, and messages are built only when wanted (a verdict builds none).
+        func what() -> String { describe(index, certificate) }
         if let bits = certificate.keyBits {
             switch certificate.keyType {
             case "RSA", "DSA", "DH":
                 let floor = max(2048, policy.minimumRSABits)
                 if bits < floor {
                     out.add(
-                        "cert-key-weak", "\(what) has a \(bits)-bit \(certificate.keyType) key (< \(floor))",
+                        "cert-key-weak", "\(what()) has a \(bits)-bit \(certificate.keyType) key (< \(floor))",
                         critical: bits < 1024)
                 }
             case "EC":
                 let floor = max(224, policy.minimumECBits)
                 if bits < floor {
-                    out.add("cert-key-weak", "\(what) has a \(bits)-bit EC key (< \(floor))")
+                    out.add("cert-key-weak", "\(what()) has a \(bits)-bit EC key (< \(floor))")
                 }
             default:
                 break
@@ -406,22 +407,22 @@ private func checkCertificates(_ input: AuditInput, _ policy: AuditPolicy, _ out
         let isAnchor = index > 0 && certificate.isSelfSigned
         if !isAnchor, let hash = weakSignatureHash(certificate.signatureAlgorithm) {
             out.add(
-                "cert-signature-weak", "\(what) is signed with \(certificate.signatureAlgorithm) (\(hash))",
+                "cert-signature-weak", "\(what()) is signed with \(certificate.signatureAlgorithm) (\(hash))",
                 critical: hash != "SHA-1")
         }
         if now > certificate.notAfter {
             out.add(
                 "cert-expired",
-                "\(what) expired \(utcDate(certificate.notAfter)), \(days(difference(now, certificate.notAfter))) "
+                "\(what()) expired \(utcDate(certificate.notAfter)), \(days(difference(now, certificate.notAfter))) "
                     + "before \(input.judgedAtGivenTime ? "the audit time (--now)" : "capture")")
         } else if difference(certificate.notAfter, now) <= 30 * secondsPerDay {
             out.add(
                 "cert-expiring",
-                "\(what) expires \(utcDate(certificate.notAfter)), \(days(difference(certificate.notAfter, now))) "
+                "\(what()) expires \(utcDate(certificate.notAfter)), \(days(difference(certificate.notAfter, now))) "
                     + "after \(input.judgedAtGivenTime ? "the audit time (--now)" : "capture")")
         }
         if now < certificate.notBefore {
-            out.add("cert-not-yet-valid", "\(what) is not valid before \(utcDate(certificate.notBefore))")
+            out.add("cert-not-yet-valid", "\(what()) is not valid before \(utcDate(certificate.notBefore))")
         }
     }
     guard let leaf = input.certificates.first else { return }

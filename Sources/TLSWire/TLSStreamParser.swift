@@ -149,7 +149,7 @@ public struct TLSStreamParser: Sendable {
     }
 
     /// Parses as much of `bytes` as forms whole records, buffering the rest, and calls `emit` for each event.
-    public mutating func feed(_ bytes: UnsafeRawBufferPointer, _ emit: (TLSEvent) -> Void) {
+    public mutating func feed(_ bytes: UnsafeRawBufferPointer, _ emit: (consuming TLSEvent) -> Void) {
         let count = bytes.count
         var offset = 0
         while offset < count, !isStopped {
@@ -250,13 +250,13 @@ public struct TLSStreamParser: Sendable {
         (20...24).contains(byte) || byte & 0x80 != 0
     }
 
-    private mutating func stop(_ error: DecodeError, _ emit: (TLSEvent) -> Void) {
+    private mutating func stop(_ error: DecodeError, _ emit: (consuming TLSEvent) -> Void) {
         isStopped = true
         handshakeBuffer = []
         emit(.stopped(error))
     }
 
-    private mutating func startRecord(_ emit: (TLSEvent) -> Void) {
+    private mutating func startRecord(_ emit: (consuming TLSEvent) -> Void) {
         let type = UInt8(truncatingIfNeeded: header >> 32)
         let major = UInt8(truncatingIfNeeded: header >> 24)
         let length = Int(header & 0xffff)
@@ -313,7 +313,7 @@ public struct TLSStreamParser: Sendable {
         }
     }
 
-    private mutating func consumeBody(_ chunk: UnsafeRawBufferPointer, _ emit: (TLSEvent) -> Void) {
+    private mutating func consumeBody(_ chunk: UnsafeRawBufferPointer, _ emit: (consuming TLSEvent) -> Void) {
         switch mode {
         case .skip:
             break
@@ -361,7 +361,7 @@ public struct TLSStreamParser: Sendable {
     }
 
     /// Streams one record's worth (or part) of handshake bytes into the message parser.
-    private mutating func handshakeBytes(_ chunk: UnsafeRawBufferPointer, _ emit: (TLSEvent) -> Void) {
+    private mutating func handshakeBytes(_ chunk: UnsafeRawBufferPointer, _ emit: (consuming TLSEvent) -> Void) {
         var index = 0
         let count = chunk.count
         while index < count, mode == .handshake, !isStopped {
@@ -443,7 +443,7 @@ public struct TLSStreamParser: Sendable {
             : 0
     }
 
-    private mutating func deliver(_ type: UInt8, _ body: UnsafeRawBufferPointer, _ emit: (TLSEvent) -> Void) {
+    private mutating func deliver(_ type: UInt8, _ body: UnsafeRawBufferPointer, _ emit: (consuming TLSEvent) -> Void) {
         var cursor = ByteCursor(body)
         let message: HandshakeMessage
         do throws(DecodeError) {
@@ -452,7 +452,8 @@ public struct TLSStreamParser: Sendable {
         } catch {
             return stop(error, emit)
         }
-        emit(.handshake(message))
+        // What this direction learns from its own hello is noted first, so the message can be handed on
+        // (moved, not copied) as the last thing done with it.
         switch message {
         case .serverHello(let hello):
             // This is the server direction. After a HelloRetryRequest a dummy CCS may come before the
@@ -471,11 +472,12 @@ public struct TLSStreamParser: Sendable {
         default:
             break
         }
+        emit(.handshake(message))
     }
 
     // MARK: - SSL 2.0-compatible ClientHello
 
-    private mutating func startSSLv2(_ emit: (TLSEvent) -> Void) {
+    private mutating func startSSLv2(_ emit: (consuming TLSEvent) -> Void) {
         // The 5 header bytes are: 2-byte SSL 2.0 header (high bit, 15-bit length), msg_type, version.
         let length = Int(header >> 24 & 0x7fff)
         let messageType = UInt8(truncatingIfNeeded: header >> 16)
@@ -505,7 +507,7 @@ public struct TLSStreamParser: Sendable {
         mode = .sslv2Hello
     }
 
-    private mutating func finishSSLv2(_ emit: (TLSEvent) -> Void) {
+    private mutating func finishSSLv2(_ emit: (consuming TLSEvent) -> Void) {
         let message = handshakeBuffer
         handshakeBuffer = []
         mode = .skip

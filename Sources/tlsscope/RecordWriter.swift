@@ -65,12 +65,16 @@ final class RecordWriter {
         let thread = Thread {
             let completion = RecordCompletion(options: options)
             var summary = summary
-            while case .connections(let connections) = channel.receive() {
-                for connection in connections {
+            while case .connections(var connections) = channel.receive() {
+                // Moved out of the batch in order (reversed, then popped): a loop over the array copied each
+                // connection into its record, and the batch freed the originals after.
+                connections.reverse()
+                while let connection = connections.popLast() {
+                    let cost = backlog == nil ? 0 : connection.estimatedBytes
                     let record = completion.record(of: connection)
                     summary.add(record)
                     sink.write(record)
-                    if backlog != nil { backlogBytes.value.subtract(connection.estimatedBytes, ordering: .relaxed) }
+                    if backlog != nil { backlogBytes.value.subtract(cost, ordering: .relaxed) }
                 }
             }
             finished.send(summary)

@@ -85,6 +85,27 @@ private struct SplitMix64: RandomNumberGenerator {
 
     /// Plain runs are skipped eight bytes at a time: every byte that needs attention (control, quote,
     /// backslash, non-ASCII lead or continuation, invalid) is found at every position of longer strings.
+    /// Keys and values up to 16 bytes are checked and copied with overlapping word loads: a special byte at
+    /// any position of any short length is still escaped, in keys and values alike.
+    @Test func shortKeysAndStringsFindEverySpecialByte() throws {
+        for length in 0...20 {
+            let plain = String(repeating: "k", count: length)
+            let parsedPlain = try #require(try roundTrip { $0.beginObject(); $0.key(dynamic: plain); $0.string(plain); $0.endObject() } as? [String: String])
+            #expect(parsedPlain == [plain: plain])
+            for position in 0..<max(length, 1) where length > 0 {
+                for special in ["\"", "\\", "\n", "\u{01}", "é"] {
+                    var characters = Array(plain)
+                    characters[position] = Character(special)
+                    let text = String(characters)
+                    let parsed = try #require(
+                        try roundTrip { $0.beginObject(); $0.key(dynamic: text); $0.string(text); $0.endObject() }
+                            as? [String: String])
+                    #expect(parsed == [text: text], "\(special) at \(position) of \(length)")
+                }
+            }
+        }
+    }
+
     @Test func wordAtATimeScanFindsEverySpecialByteAtEveryPosition() throws {
         let specials: [[UInt8]] = [[0x00], [0x09], [0x1f], [0x22], [0x5c], [0x7f], [0x80], [0xff], [0xc3, 0xa9],
                                    [0xe6, 0x97, 0xa5], [0xf0, 0x9f, 0x98, 0x80]]
@@ -293,10 +314,10 @@ private struct SplitMix64: RandomNumberGenerator {
         var writer = JSONWriter(capacity: 16)
         writeSampleRecord(&writer, index: 41)
         let first = writer.bytes
-        let capacity = writer.bytes.capacity
+        let capacity = writer.capacity
         writer.reset()
         #expect(writer.bytes.isEmpty)
-        #expect(writer.bytes.capacity >= capacity)
+        #expect(writer.capacity >= capacity)
         writeSampleRecord(&writer, index: 41)
         #expect(writer.bytes == first)
         // A reset in the middle of a record forgets the open containers.

@@ -53,8 +53,8 @@ extension ClientHello {
         if dtls { cookie = try cursor.readLengthPrefixed8("ClientHello.cookie").remainingBytes }
         var suites = try cursor.readLengthPrefixed16("ClientHello.cipher_suites")
         var truncated = false
-        cipherSuites = try suites.readUInt16s("ClientHello.cipher_suites", limit: limits.maxListEntries, truncated: &truncated)
-            .map(CipherSuite.init(rawValue:))
+        cipherSuites = try suites.readUInt16s(
+            "ClientHello.cipher_suites", limit: limits.maxListEntries, truncated: &truncated, as: CipherSuite.init(rawValue:))
         if truncated { truncatedLists.insert(.cipherSuites) }
         compressionMethods = try cursor.readLengthPrefixed8("ClientHello.legacy_compression_methods").remainingBytes
         if cursor.isEmpty { return }  // no extensions block (SSL 3.0 / early TLS)
@@ -119,15 +119,15 @@ extension ClientHello {
                 // RFC 8446 §4.2.1 (client form): ProtocolVersion versions<2..254>;
                 var list = try body.readLengthPrefixed8("supported_versions.versions")
                 try body.expectEnd("supported_versions")
-                supportedVersions = try list.readUInt16s("supported_versions.versions", limit: limit, truncated: &truncated)
-                    .map(TLSVersion.init(rawValue:))
+                supportedVersions = try list.readUInt16s(
+                    "supported_versions.versions", limit: limit, truncated: &truncated, as: TLSVersion.init(rawValue:))
                 if truncated { truncatedLists.insert(.supportedVersions) }
             case .supportedGroups where seen.first(1 << 3):
                 // RFC 8446 §4.2.7: struct { NamedGroup named_group_list<2..2^16-1>; } NamedGroupList;
                 var list = try body.readLengthPrefixed16("supported_groups.named_group_list")
                 try body.expectEnd("supported_groups")
-                supportedGroups = try list.readUInt16s("supported_groups.named_group_list", limit: limit, truncated: &truncated)
-                    .map(NamedGroup.init(rawValue:))
+                supportedGroups = try list.readUInt16s(
+                    "supported_groups.named_group_list", limit: limit, truncated: &truncated, as: NamedGroup.init(rawValue:))
                 if truncated { truncatedLists.insert(.supportedGroups) }
             case .ecPointFormats where seen.first(1 << 4):
                 // RFC 8422 §5.1.2: struct { ECPointFormat ec_point_format_list<1..2^8-1> } ECPointFormatList;
@@ -138,8 +138,8 @@ extension ClientHello {
                 // RFC 8446 §4.2.3: struct { SignatureScheme supported_signature_algorithms<2..2^16-2>; } SignatureSchemeList;
                 var list = try body.readLengthPrefixed16("signature_algorithms.supported_signature_algorithms")
                 try body.expectEnd("signature_algorithms")
-                signatureAlgorithms = try list.readUInt16s("signature_algorithms", limit: limit, truncated: &truncated)
-                    .map(SignatureScheme.init(rawValue:))
+                signatureAlgorithms = try list.readUInt16s(
+                    "signature_algorithms", limit: limit, truncated: &truncated, as: SignatureScheme.init(rawValue:))
                 if truncated { truncatedLists.insert(.signatureAlgorithms) }
             case .keyShare where seen.first(1 << 6):
                 // RFC 8446 §4.2.8: struct { NamedGroup group; opaque key_exchange<1..2^16-1>; } KeyShareEntry;

@@ -10,15 +10,25 @@ extension ByteCursor {
         guard isEmpty else { throw DecodeError(.malformed, at: position, context) }
     }
 
-    /// Reads the rest as big-endian 16-bit values, keeping at most `limit` (the rest is skipped, and
-    /// `truncated` set); an odd byte count is malformed.
-    mutating func readUInt16s(_ context: StaticString, limit: Int = .max, truncated: inout Bool) throws(DecodeError) -> [UInt16] {
+    /// Reads the rest as big-endian 16-bit values, each made into a `Value` (a registry code point),
+    /// keeping at most `limit` (the rest is skipped, and `truncated` set); an odd byte count is malformed.
+    /// The values are written into the array at once (an append per value, and a second array to map
+    /// them into their type, were a good part of a ClientHello's parse).
+    mutating func readUInt16s<Value>(
+        _ context: StaticString, limit: Int = .max, truncated: inout Bool, as make: (UInt16) -> Value
+    ) throws(DecodeError) -> [Value] {
         guard remaining % 2 == 0 else { throw DecodeError(.malformed, at: position, context) }
         let count = remaining / 2
         let kept = min(count, limit)
-        var values: [UInt16] = []
-        values.reserveCapacity(kept)
-        while values.count < kept { values.append(try readUInt16(context)) }
+        let bytes = remainingBuffer
+        // Indexing: 2 * index + 1 < 2 * kept <= bytes.count.
+        let values = [Value](unsafeUninitializedCapacity: kept) { buffer, initialized in
+            for index in 0..<kept {
+                buffer.initializeElement(
+                    at: index, to: make(UInt16(bytes[2 * index]) << 8 | UInt16(bytes[2 * index + 1])))
+            }
+            initialized = kept
+        }
         if kept < count { truncated = true }
         skipToEnd()
         return values
