@@ -520,11 +520,16 @@ public final class RecordCompletion {
     }
 
     public func record(of connection: consuming EndedConnection) -> HandshakeRecord {
-        // Completed in place, in the connection: each copy of a record retained and released all its parts.
         var connection = connection
+        complete(&connection)
+        return connection.record
+    }
+
+    /// Completes the connection's record in place (each copy of a record retained and released all its
+    /// parts): afterwards `connection.record` is what `record(of:)` returns.
+    public func complete(_ connection: inout EndedConnection) {
         connection.summariseCertificates(&certificates)
         complete(&connection.record)
-        return connection.record
     }
 
     private func complete(_ record: inout HandshakeRecord) {

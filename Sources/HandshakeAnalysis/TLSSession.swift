@@ -276,6 +276,12 @@ public struct EndedConnection: Sendable {
     /// its reason and the flow's first and last packet numbers, which order ends across flow tables.
     public internal(set) var flowEnd: FlowEnd?
 
+    /// Calls `body` with the record where it lies (complete once `RecordCompletion.complete(_:)` ran on
+    /// it): read from another module, the property would hand out a copy.
+    public func withRecord<Result>(_ body: (HandshakeRecord) throws -> Result) rethrows -> Result {
+        try body(record)
+    }
+
     /// DTLS or QUIC (a UDP flow), not TLS over TCP.
     public var overUDP: Bool { record.recordProtocol != .tls }
 

@@ -66,15 +66,18 @@ final class RecordWriter {
             let completion = RecordCompletion(options: options)
             var summary = summary
             while case .connections(var connections) = channel.receive() {
-                // Moved out of the batch in order (reversed, then popped): a loop over the array copied each
-                // connection into its record, and the batch freed the originals after.
-                connections.reverse()
-                while let connection = connections.popLast() {
-                    let cost = backlog == nil ? 0 : connection.estimatedBytes
-                    let record = completion.record(of: connection)
-                    summary.add(record)
-                    sink.write(record)
-                    if backlog != nil { backlogBytes.value.subtract(cost, ordering: .relaxed) }
+                // Each record completed and read where it lies in the batch: a loop over the array copied
+                // each connection (and reversing it to pop them in order copied them as well).
+                connections.withUnsafeMutableBufferPointer { batch in
+                    for index in batch.indices {
+                        let cost = backlog == nil ? 0 : batch[index].estimatedBytes
+                        completion.complete(&batch[index])
+                        batch[index].withRecord { record in
+                            summary.add(record)
+                            sink.write(record)
+                        }
+                        if backlog != nil { backlogBytes.value.subtract(cost, ordering: .relaxed) }
+                    }
                 }
             }
             finished.send(summary)
