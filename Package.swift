@@ -60,11 +60,12 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // Key logs, the TLS 1.3 key schedule and the TLS 1.0-1.2 PRF, and AEAD record protection: what
-        // `--keylog` needs to open and prove a handshake (issue #14).
+        // Key logs, the TLS 1.3 key schedule and the TLS 1.0-1.2 PRF, record protection, and the opener that
+        // proves a captured handshake with them: what `--keylog` needs (issue #14).
         .target(
             name: "TLSKeys",
             dependencies: [
+                "TLSWire", "WireCursor",
                 .product(name: "Crypto", package: "swift-crypto"),
                 // AES-CBC without padding removal (TLS checks its own padding and MAC).
                 .product(name: "_CryptoExtras", package: "swift-crypto"),

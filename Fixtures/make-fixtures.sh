@@ -406,6 +406,14 @@ keylog_capture keylog-tls12-chacha20  44365 -tls1_2 -cipher ECDHE-RSA-CHACHA20-P
 keylog_capture keylog-tls12-cbc-etm   44366 -tls1_2 -cipher ECDHE-RSA-AES128-SHA256
 keylog_capture keylog-tls12-cbc       44367 -tls1_2 -cipher ECDHE-RSA-AES256-SHA384 -no_etm
 keylog_capture keylog-tls10-cbc       44368 -tls1 -cipher 'ECDHE-RSA-AES128-SHA:@SECLEVEL=0' -no_etm
+# HelloRetryRequest with keys (the transcript's message_hash rule): as scenario 7.
+if want keylog-tls13-hrr; then step keylog-tls13-hrr
+  rm -f "$F/keylog/keylog-tls13-hrr.keys"
+  start_capture "$P/keylog-tls13-hrr.pcap" 44369
+  start_server 44369 "${SRV[@]}" -tls1_3 -groups P-256 -naccept 1
+  client 44369 "${CLI[@]}" -tls1_3 -groups X25519:P-256 -keylogfile "$F/keylog/keylog-tls13-hrr.keys"
+  stop_server; stop_capture
+fi
 
 chmod 644 "$P"/*
 ls -l "$P" >&2

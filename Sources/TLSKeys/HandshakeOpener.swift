@@ -1,0 +1,284 @@
+import TLSWire
+import WireCursor
+
+/// What a passive observer kept of one handshake for a key log to open: each side's cleartext handshake
+/// messages (whole, with their 4-byte headers, in the order sent) and its first protected records (5-byte
+/// header and body), from the ClientHello's random on.
+public struct HandshakeCapture: Sendable, Hashable {
+    public struct ProtectedRecord: Sendable, Hashable {
+        public var header: [UInt8]
+        public var payload: [UInt8]
+        public init(header: [UInt8], payload: [UInt8]) {
+            self.header = header
+            self.payload = payload
+        }
+        public var contentType: UInt8 { header.first ?? 0 }
+    }
+
+    public var clientMessages: [[UInt8]] = []
+    public var serverMessages: [[UInt8]] = []
+    public var clientProtected: [ProtectedRecord] = []
+    public var serverProtected: [ProtectedRecord] = []
+
+    public init() {}
+
+    /// The ClientHello's random (bytes 6..<38 of the first client message), which a key log is keyed by.
+    public var clientRandom: [UInt8]? {
+        guard let hello = clientMessages.first, hello.count >= 38, hello[0] == 1 else { return nil }
+        return Array(hello[6..<38])
+    }
+
+    var serverRandom: [UInt8]? {
+        guard let hello = serverMessages.last(where: { $0.first == 2 }), hello.count >= 38 else { return nil }
+        return Array(hello[6..<38])
+    }
+}
+
+/// What the keys proved of a handshake: how they were derived, each Finished checked, and the protected
+/// messages they opened (TLS 1.3's EncryptedExtensions, certificates, CertificateVerify). Secrets are not
+/// kept here: the record shows them only when asked (`--show-secrets`).
+public struct KeyProof: Sendable, Hashable {
+    /// One step of the derivation, as the record's `keys.steps` lists it.
+    public struct Step: Sendable, Hashable {
+        public var from: String
+        public var to: String
+        public var function: String
+        public var keyLength: Int?
+        public var ivLength: Int?
+    }
+
+    public var steps: [Step] = []
+    /// nil: not checked (its record was not captured, or the cipher is not one this opens).
+    public var clientFinishedVerified: Bool?
+    public var serverFinishedVerified: Bool?
+    /// The server's and the client's protected handshake messages, opened (TLS 1.3).
+    public var serverMessages: [ProtectedHandshakeMessage] = []
+    public var clientMessages: [ProtectedHandshakeMessage] = []
+    /// Why something could not be opened or checked.
+    public var problems: [String] = []
+
+    /// Keys were given but a Finished did not verify (or its record did not open): the `keylog-mismatch` finding.
+    public var mismatch: Bool { clientFinishedVerified == false || serverFinishedVerified == false }
+}
+
+/// Opens a captured handshake with the secrets a key log holds for it and checks both Finished messages
+/// (RFC 8446 §4.4.4 for TLS 1.3, RFC 5246 §7.4.9 for TLS 1.0–1.2).
+public enum HandshakeOpener {
+    public static func open(
+        version: TLSVersion, suite: CipherSuite, capture: HandshakeCapture, secrets: KeyLog.Secrets
+    ) -> KeyProof {
+        var proof = KeyProof()
+        guard let name = suite.ianaName, let parts = suite.parts else {
+            proof.problems.append("suite \(suite.name) is not registered")
+            return proof
+        }
+        if version.isTLS13Family {
+            openTLS13(name: name, parts: parts, capture: capture, secrets: secrets, into: &proof)
+        } else {
+            openTLS12(version: version, name: name, parts: parts, capture: capture, secrets: secrets, into: &proof)
+        }
+        return proof
+    }
+
+    // MARK: - TLS 1.3
+
+    private static func openTLS13(
+        name: String, parts: CipherSuiteParts, capture: HandshakeCapture, secrets: KeyLog.Secrets, into proof: inout KeyProof
+    ) {
+        let hash = ScheduleHash(suiteName: name)
+        guard let (cipher, keyLength) = RecordProtection.Cipher.of(encryption: parts.encryption) else {
+            proof.problems.append("\(parts.encryption) records are not opened here")
+            return
+        }
+        // Transcript: ClientHello…ServerHello; after a HelloRetryRequest the first ClientHello is replaced by
+        // message_hash (RFC 8446 §4.4.1).
+        var transcript: [UInt8] = []
+        let clientHellos = capture.clientMessages.filter { $0.first == 1 }
+        let serverHellos = capture.serverMessages.filter { $0.first == 2 }
+        guard let firstHello = clientHellos.first, let serverHello = serverHellos.last else {
+            proof.problems.append("the hellos were not captured")
+            return
+        }
+        if serverHellos.count > 1, clientHellos.count > 1 {
+            let digest = hash.hash(firstHello)
+            transcript = [254, 0, 0, UInt8(digest.count)] + digest + serverHellos[0] + clientHellos[1]
+        } else {
+            transcript = firstHello
+        }
+        transcript += serverHello
+
+        guard let serverSecret = secrets[.serverHandshakeTrafficSecret], let clientSecret = secrets[.clientHandshakeTrafficSecret] else {
+            proof.problems.append("the key log has no handshake traffic secrets for this connection")
+            return
+        }
+        proof.steps = [
+            KeyProof.Step(from: "(EC)DHE shared secret", to: "handshake secret", function: "HKDF-Extract", keyLength: nil, ivLength: nil),
+            KeyProof.Step(from: "handshake secret", to: "client/server handshake traffic secret", function: "Derive-Secret (ClientHello…ServerHello)", keyLength: nil, ivLength: nil),
+            KeyProof.Step(from: "server handshake traffic secret", to: "server handshake key, iv", function: "HKDF-Expand-Label", keyLength: keyLength, ivLength: 12),
+            KeyProof.Step(from: "client handshake traffic secret", to: "client handshake key, iv", function: "HKDF-Expand-Label", keyLength: keyLength, ivLength: 12),
+        ]
+
+        // The server's flight, record by record, until its Finished.
+        let serverKeys = TLS13KeySchedule.trafficKeys(hash, secret: serverSecret, keyLength: keyLength)
+        let serverProtection = RecordProtection(cipher: cipher, key: serverKeys.key, iv: serverKeys.iv)
+        guard let flight = openFlight(capture.serverProtected, serverProtection, proof: &proof, side: "server") else {
+            proof.serverFinishedVerified = false
+            return
+        }
+        var finishedSeen = false
+        for (message, bytes) in flight {
+            proof.serverMessages.append(message)
+            if case .finished(let verifyData) = message {
+                let expected = TLS13KeySchedule.finishedVerifyData(hash, secret: serverSecret, transcriptHash: hash.hash(transcript))
+                proof.serverFinishedVerified = verifyData == expected
+                transcript += bytes
+                finishedSeen = true
+                break
+            }
+            transcript += bytes
+        }
+        guard finishedSeen else {
+            proof.problems.append("the server's Finished was not captured")
+            return
+        }
+        // The client's flight (its certificate and CertificateVerify if asked, then Finished).
+        let clientKeys = TLS13KeySchedule.trafficKeys(hash, secret: clientSecret, keyLength: keyLength)
+        let clientProtection = RecordProtection(cipher: cipher, key: clientKeys.key, iv: clientKeys.iv)
+        guard let clientFlight = openFlight(capture.clientProtected, clientProtection, proof: &proof, side: "client") else {
+            proof.clientFinishedVerified = false
+            return
+        }
+        for (message, bytes) in clientFlight {
+            proof.clientMessages.append(message)
+            if case .finished(let verifyData) = message {
+                let expected = TLS13KeySchedule.finishedVerifyData(hash, secret: clientSecret, transcriptHash: hash.hash(transcript))
+                proof.clientFinishedVerified = verifyData == expected
+                return
+            }
+            transcript += bytes
+        }
+        proof.problems.append("the client's Finished was not captured")
+    }
+
+    /// Opens a side's protected handshake records in order (sequence numbers from 0) until a Finished;
+    /// nil (with the problem noted) when one does not open: wrong keys.
+    private static func openFlight(
+        _ records: [HandshakeCapture.ProtectedRecord], _ protection: RecordProtection, proof: inout KeyProof, side: String
+    ) -> [(message: ProtectedHandshakeMessage, bytes: [UInt8])]? {
+        var plaintext: [UInt8] = []
+        var sequence: UInt64 = 0
+        for record in records where record.contentType == 23 {
+            do {
+                let opened = try protection.openTLS13(header: record.header, payload: record.payload, sequence: sequence)
+                sequence += 1
+                guard opened.contentType == 22 else { continue }
+                plaintext += opened.content
+                let split = try ProtectedHandshakeMessage.split(plaintext)
+                if split.messages.contains(where: { if case .finished = $0.message { true } else { false } }) {
+                    return split.messages.map { ($0.message, Array($0.bytes)) }
+                }
+            } catch let error as RecordOpenError {
+                proof.problems.append("\(side) record \(sequence): \(error)")
+                return nil
+            } catch {
+                proof.problems.append("\(side) handshake: \(error)")
+                return nil
+            }
+        }
+        return (try? ProtectedHandshakeMessage.split(plaintext))?.messages.map { ($0.message, Array($0.bytes)) } ?? []
+    }
+
+    // MARK: - TLS 1.0–1.2
+
+    private static func openTLS12(
+        version: TLSVersion, name: String, parts: CipherSuiteParts, capture: HandshakeCapture, secrets: KeyLog.Secrets,
+        into proof: inout KeyProof
+    ) {
+        guard let master = secrets.masterSecret else {
+            proof.problems.append("the key log has no master secret (CLIENT_RANDOM) for this connection")
+            return
+        }
+        guard let clientRandom = capture.clientRandom, let serverRandom = capture.serverRandom,
+            let clientHello = capture.clientMessages.first
+        else {
+            proof.problems.append("the hellos were not captured")
+            return
+        }
+        let prf: PRFHash = version == .tls12 || version == .dtls12 ? .tls12(ScheduleHash(suiteName: name)) : .md5sha1
+        let recordVersion = version.rawValue
+        // Both sides' protections from the key block (RFC 5246 §6.3): MAC keys, write keys, IVs.
+        let aead = RecordProtection.Cipher.of(encryption: parts.encryption)
+        let mac = CBCRecordProtection.MAC(suiteName: name)
+        let keyLength: Int
+        switch parts.encryption {
+        case "AES_128_CBC", "AES_128_GCM": keyLength = 16
+        case "AES_256_CBC", "AES_256_GCM", "CHACHA20_POLY1305": keyLength = 32
+        default:
+            proof.problems.append("\(parts.encryption) records are not opened here")
+            return
+        }
+        let macLength = aead == nil ? (mac?.length ?? 0) : 0
+        let ivLength = aead.map { $0.cipher == .aesGCM ? 4 : 12 } ?? 16
+        let block = TLS12PRF.keyBlock(prf, masterSecret: master, clientRandom: clientRandom, serverRandom: serverRandom,
+                                      length: 2 * macLength + 2 * keyLength + 2 * ivLength)
+        func slice(_ start: Int, _ count: Int) -> [UInt8] { Array(block[start..<start + count]) }
+        let serverHelloExtensions = capture.serverMessages.first { $0.first == 2 }.flatMap(Self.extensionTypes) ?? []
+        let encryptThenMAC = serverHelloExtensions.contains(22)
+        proof.steps = [
+            KeyProof.Step(from: "pre-master secret", to: "master secret",
+                          function: serverHelloExtensions.contains(23) ? "PRF \"extended master secret\" (RFC 7627)" : "PRF \"master secret\"",
+                          keyLength: nil, ivLength: nil),
+            KeyProof.Step(from: "master secret", to: "key block: MAC keys, write keys, IVs", function: "PRF \"key expansion\"",
+                          keyLength: keyLength, ivLength: aead == nil && version != .tls10 ? nil : ivLength),
+        ]
+        func open(client: Bool, record: HandshakeCapture.ProtectedRecord) -> [UInt8]? {
+            do {
+                if let aead {
+                    let key = slice(2 * macLength + (client ? 0 : keyLength), keyLength)
+                    let iv = slice(2 * macLength + 2 * keyLength + (client ? 0 : ivLength), ivLength)
+                    return try RecordProtection(cipher: aead.cipher, key: key, iv: iv)
+                        .openTLS12(contentType: 22, version: recordVersion, payload: record.payload, sequence: 0)
+                }
+                guard let mac else { return nil }
+                var protection = CBCRecordProtection(
+                    key: slice(2 * macLength + (client ? 0 : keyLength), keyLength),
+                    macKey: slice(client ? 0 : macLength, macLength), mac: mac, encryptThenMAC: encryptThenMAC,
+                    implicitIV: version == .tls10 ? slice(2 * macLength + 2 * keyLength + (client ? 0 : 16), 16) : nil)
+                return try protection.open(contentType: 22, version: recordVersion, payload: record.payload, sequence: 0)
+            } catch {
+                proof.problems.append("\(client ? "client" : "server") Finished record: \(error)")
+                return nil
+            }
+        }
+        // The client's Finished covers ClientHello, the server's flight before it (not a NewSessionTicket,
+        // which follows it) and the client's own messages after its hello; the server's adds both.
+        let serverBefore = capture.serverMessages.filter { $0.first != 4 }.flatMap { $0 }
+        let tickets = capture.serverMessages.filter { $0.first == 4 }.flatMap { $0 }
+        var transcript = clientHello + serverBefore + capture.clientMessages.dropFirst().flatMap { $0 }
+        if let record = capture.clientProtected.first(where: { $0.contentType == 22 }) {
+            if let finished = open(client: true, record: record) {
+                proof.clientFinishedVerified = finished.count >= 4 && Array(finished.dropFirst(4))
+                    == TLS12PRF.finishedVerifyData(prf, masterSecret: master, fromClient: true, handshakeHash: prf.handshakeHash(transcript))
+                transcript += finished + tickets
+            } else {
+                proof.clientFinishedVerified = false
+            }
+        }
+        if let record = capture.serverProtected.first(where: { $0.contentType == 22 }), proof.clientFinishedVerified == true {
+            if let finished = open(client: false, record: record) {
+                proof.serverFinishedVerified = finished.count >= 4 && Array(finished.dropFirst(4))
+                    == TLS12PRF.finishedVerifyData(prf, masterSecret: master, fromClient: false, handshakeHash: prf.handshakeHash(transcript))
+            } else {
+                proof.serverFinishedVerified = false
+            }
+        }
+    }
+
+    /// The extension types of a ServerHello message (whole, with its header); nil when it does not parse.
+    static func extensionTypes(_ message: [UInt8]) -> [UInt16]? {
+        message.dropFirst(4).withUnsafeBytes { buffer -> [UInt16]? in
+            var cursor = ByteCursor(buffer)
+            return (try? ServerHello(parsing: &cursor))?.extensions.map(\.type.rawValue)
+        }
+    }
+}
