@@ -176,6 +176,7 @@ if Context.environment["TLSSCOPE_FUZZ"] == "1" {
         ("quic", ["QUICWire"]),
         ("certificate", ["X509Inspection"]),
         ("capture", ["PcapCapture", "PacketDecoding", "HandshakeAnalysis", "Reporting"]),
+        ("keys", ["TLSKeys", "TLSWire"]),
     ]
     package.targets += [
         .target(name: "CFuzzDriver", path: "Fuzz/CFuzzDriver"),

@@ -10,6 +10,7 @@ dtls: hand-built DTLS 1.0/1.2/1.3 flights (there are no DTLS fixture captures ye
 preambles: the first cleartext-and-TLS bytes of every connection, in capture order, as chunks.
 certificate: Fixtures/der/*.der and Fixtures/certs/*.pem as DER.
 capture: the fixture captures themselves.
+keys: the fixtures' key logs, a hand-built protected flight and a captured-handshake layout.
 quic: QUIC datagrams of both directions: the RFC 9001 / RFC 9369 sample packets, and scenarios sealed
 with their keys (Retry, Version Negotiation, a ClientHello over two Initials, CONNECTION_CLOSE).
 Each input's format is described at the top of its target's source (Fuzz/<target>/).
@@ -460,6 +461,11 @@ def main():
         for block in text.split("-----BEGIN CERTIFICATE-----")[1:]:
             body = block.split("-----END CERTIFICATE-----")[0]
             write(os.path.join(out, "certificate"), base64.b64decode("".join(body.split())))
+    # keys: [mode] then a key log (0), protected handshake bytes (1) or a length-prefixed capture (2).
+    for path in sorted(glob.glob(os.path.join(ROOT, "Fixtures/keylog/*.keys"))):
+        write(os.path.join(out, "keys"), bytes([0]) + open(path, "rb").read())
+    write(os.path.join(out, "keys"), bytes([1]) + bytes([8, 0, 0, 2, 0, 0, 20, 0, 0, 32]) + bytes(32))
+    write(os.path.join(out, "keys"), bytes([2]) + bytes([10]) + bytes([1, 0, 0, 36]) + bytes(36))
     for flights in dtls_seeds():
         for mode in (0, 1, 4):
             data = bytearray([mode])
