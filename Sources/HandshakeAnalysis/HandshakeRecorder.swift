@@ -300,42 +300,19 @@ struct HandshakeRecorder {
     /// connection's start was not captured when no ClientHello was seen either (nil: the start was seen).
     func ended(_ extent: FlowExtent, endReason: FlowEndReason?, startMissed: String?) -> EndedConnection {
         var recorder = self
-        // What was held for want of what follows is decided now: nothing followed.
-        if endReason != nil || done {
-            let (next, decidedHeld) = recorder.state.connectionEnded()
-            if let decidedHeld { recorder.append(Self.step(decidedHeld), from: .client) }
-            recorder.enter(next)
-        }
-        if endReason == .evicted && !state.isOver {
-            recorder.noteAnomaly(.evicted, nil, "the flow table was full: the connection was ended before its handshake was")
-        }
-        if let startMissed, recorder.record.clientHello == nil {
-            recorder.noteAnomaly(.midstream, nil, "the connection's start (\(startMissed)) was not captured")
-        }
-        var result = recorder.record
-        result.firstTimestamp = extent.firstTimestamp
-        result.lastTimestamp = extent.lastTimestamp
-        result.packets = extent.packets
-        result.bytes = extent.bytes
-        result.firstFrameOrdinal = extent.firstSequence
-        result.lastFrameOrdinal = extent.lastSequence
-        result.anomalies = recorder.anomalies.map { Anomaly($0.kind, from: $0.direction.flatMap(recorder.peer(for:)), $0.detail) }
-        if recorder.anomaliesOverCap > 0, var last = result.anomalies.popLast() {
-            last.detail += " (and \(recorder.anomaliesOverCap) more anomalies not listed)"
-            result.anomalies.append(last)
-        }
-        return EndedConnection(
-            record: result, serverChain: serverChain, clientChain: clientChain, isTLS13: recorder.state.isTLS13)
+        return recorder.takeEnded(extent, endReason: endReason, startMissed: startMissed)
     }
 
     /// `ended` for a recorder that is done with: worked out in place, and the record and the chains moved
     /// out (the recorder keeps an empty record).
-    mutating func takeEnded(_ extent: FlowExtent, endReason: FlowEndReason, startMissed: String?) -> EndedConnection {
+    mutating func takeEnded(_ extent: FlowExtent, endReason: FlowEndReason?, startMissed: String?) -> EndedConnection {
         let wasOver = state.isOver
         // What was held for want of what follows is decided now: nothing followed.
-        let (next, decidedHeld) = state.connectionEnded()
-        if let decidedHeld { append(Self.step(decidedHeld), from: .client) }
-        enter(next)
+        if endReason != nil || done {
+            let (next, decidedHeld) = state.connectionEnded()
+            if let decidedHeld { append(Self.step(decidedHeld), from: .client) }
+            enter(next)
+        }
         if endReason == .evicted && !wasOver {
             noteAnomaly(.evicted, nil, "the flow table was full: the connection was ended before its handshake was")
         }

@@ -165,13 +165,7 @@ public enum TLS12PRF {
     }
 
     static func pHash(_ hash: ScheduleHash, secret: [UInt8], seed: [UInt8], length: Int) -> [UInt8] {
-        var output: [UInt8] = []
-        var a = seed
-        while output.count < length {
-            a = hash.hmac(key: secret, a)
-            output += hash.hmac(key: secret, a + seed)
-        }
-        return Array(output.prefix(length))
+        iterate(length: length, seed: seed) { hash.hmac(key: secret, $0) }
     }
 
     private static func pMD5(secret: [UInt8], seed: [UInt8], length: Int) -> [UInt8] {

@@ -56,6 +56,17 @@ struct KeyLogFixtureTests {
         return result
     }
 
+    /// TLS 1.0–1.2: one side's cleartext handshake bytes up to its ChangeCipherSpec, and its first protected
+    /// record after it (its Finished).
+    static func clearThenProtected(_ records: [Record]) -> (clear: [UInt8], protected: Record?) {
+        var clear: [UInt8] = []
+        for (index, record) in records.enumerated() {
+            if record.type == 20 { return (clear, records.dropFirst(index + 1).first) }
+            if record.type == 22 { clear += record.payload }
+        }
+        return (clear, nil)
+    }
+
     static func keyLog(_ name: String) throws -> KeyLog {
         let data = try Data(contentsOf: fixturesRoot.appendingPathComponent("keylog/\(name).keys"))
         let log = KeyLog(parsing: Array(data))
@@ -149,17 +160,8 @@ struct KeyLogFixtureTests {
         let clientIV = Array(block[2 * keyLength..<2 * keyLength + ivLength])
         let serverIV = Array(block[2 * keyLength + ivLength..<2 * keyLength + 2 * ivLength])
 
-        // Cleartext handshake of each side up to its ChangeCipherSpec, and its first protected record after.
-        func split(_ records: [Record]) -> (clear: [UInt8], protected: Record?) {
-            var clear: [UInt8] = []
-            for (index, record) in records.enumerated() {
-                if record.type == 20 { return (clear, records.dropFirst(index + 1).first) }
-                if record.type == 22 { clear += record.payload }
-            }
-            return (clear, nil)
-        }
-        let clientSide = split(client)
-        let serverSide = split(server)
+        let clientSide = Self.clearThenProtected(client)
+        let serverSide = Self.clearThenProtected(server)
         let serverFlight = Self.messages(serverSide.clear)
         // The client speaks first and last before its Finished: ClientHello, the server's flight (without a
         // NewSessionTicket, which follows the client's Finished), ClientKeyExchange.
@@ -216,16 +218,8 @@ struct KeyLogFixtureTests {
                 key: Array(block[keyStart..<keyStart + keyLength]), macKey: macKey, mac: mac, encryptThenMAC: encryptThenMAC,
                 implicitIV: version == 0x0301 ? Array(block[ivStart..<ivStart + 16]) : nil)
         }
-        func split(_ records: [Record]) -> (clear: [UInt8], protected: Record?) {
-            var clear: [UInt8] = []
-            for (index, record) in records.enumerated() {
-                if record.type == 20 { return (clear, records.dropFirst(index + 1).first) }
-                if record.type == 22 { clear += record.payload }
-            }
-            return (clear, nil)
-        }
-        let clientSide = split(client)
-        let serverSide = split(server)
+        let clientSide = Self.clearThenProtected(client)
+        let serverSide = Self.clearThenProtected(server)
         let serverFlight = Self.messages(serverSide.clear)
         var transcript = Array(clientSide.clear.prefix(clientHello.count)) + serverFlight.filter { $0.type != 4 }.flatMap(\.bytes)
             + Array(clientSide.clear.dropFirst(clientHello.count))
