@@ -5,7 +5,7 @@
 // WireCursor → Preambles (cleartext before TLS: STARTTLS, proxies; fuzzed alone);
 // WireCursor, TLSWire → QUICWire (QUIC Initial packets decrypted into TLS hellos; swift-crypto);
 // TextFormatting (dates, hex, addresses) is shared by every stage and depends on nothing;
-// X509Inspection, Fingerprints, TLSAudit → HandshakeAnalysis → Reporting → tlsscope (CLI);
+// X509Inspection, Fingerprints, TLSAudit, TLSKeys → HandshakeAnalysis → Reporting → tlsscope (CLI);
 // HandshakeAnalysis, TLSAudit → RecordReading (NDJSON records read back, `tlsscope report`) → tlsscope.
 import PackageDescription
 
@@ -98,7 +98,7 @@ let package = Package(
             name: "HandshakeAnalysis",
             dependencies: [
                 "PacketDecoding", "FlowTracking", "TCPReassembly", "UDPFlows", "TLSWire", "DTLSWire", "QUICWire", "Preambles", "X509Inspection", "Fingerprints",
-                "TLSAudit", .product(name: "Crypto", package: "swift-crypto"),
+                "TLSAudit", "TLSKeys", .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
         ),
@@ -106,20 +106,20 @@ let package = Package(
             name: "Reporting",
             dependencies: [
                 "HandshakeAnalysis", "PacketDecoding", "TLSWire", "X509Inspection", "Fingerprints", "TLSAudit",
-                "TextFormatting",
+                "TextFormatting", "TLSKeys",
             ],
             swiftSettings: strict
         ),
         // Records read back from NDJSON (`tlsscope report`): into the summary and the audit again.
         .target(
             name: "RecordReading",
-            dependencies: ["HandshakeAnalysis", "TLSAudit", "TLSWire", "X509Inspection", "TextFormatting"],
+            dependencies: ["HandshakeAnalysis", "TLSAudit", "TLSWire", "X509Inspection", "TextFormatting", "TLSKeys"],
             swiftSettings: strict
         ),
         .executableTarget(
             name: "tlsscope",
             dependencies: [
-                "PcapCapture", "HandshakeAnalysis", "Reporting", "RecordReading", "TextFormatting",
+                "PcapCapture", "HandshakeAnalysis", "Reporting", "RecordReading", "TextFormatting", "TLSKeys",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -150,7 +150,7 @@ let package = Package(
         .testTarget(
             name: "HandshakeAnalysisTests",
             dependencies: [
-                "HandshakeAnalysis", "PacketDecoding", "FlowTracking", "TCPReassembly", "TLSWire", "Preambles",
+                "HandshakeAnalysis", "PacketDecoding", "FlowTracking", "TCPReassembly", "TLSWire", "Preambles", "TLSKeys",
                 // The UDP tests build QUIC Initials (sealed with the Initial keys) and check the UDP table.
                 "UDPFlows", "QUICWire", .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
@@ -158,7 +158,11 @@ let package = Package(
         ),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "HandshakeAnalysis", "PcapCapture", "PacketDecoding"]),
         .testTarget(name: "CommandLineToolTests", dependencies: ["tlsscope", "HandshakeAnalysis", "PcapCapture", "PacketDecoding"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["HandshakeAnalysis", "Reporting", "PcapCapture"]),
+        .testTarget(
+            name: "EndToEndTests",
+            // Crypto: SHA-256 of the certificates tshark decrypts (KeyLogTests).
+            dependencies: ["HandshakeAnalysis", "Reporting", "PcapCapture", .product(name: "Crypto", package: "swift-crypto")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -415,6 +415,86 @@ if want keylog-tls13-hrr; then step keylog-tls13-hrr
   stop_server; stop_capture
 fi
 
+# Client certificates under TLS 1.3 (encrypted: only the keys show them), with ALPN chosen in EncryptedExtensions.
+if want keylog-tls13-client-cert; then step keylog-tls13-client-cert
+  rm -f "$F/keylog/keylog-tls13-client-cert.keys"
+  start_capture "$P/keylog-tls13-client-cert.pcap" 44370
+  start_server 44370 "${SRV[@]}" -tls1_3 -alpn h2 -Verify 1 -CAfile "$C/root.pem" -verify_return_error -naccept 1
+  client 44370 "${CLI[@]}" -tls1_3 -alpn h2,http/1.1 -cert "$C/client.pem" -key "$C/client.key" -cert_chain "$C/inter.pem" \
+    -keylogfile "$F/keylog/keylog-tls13-client-cert.keys"
+  stop_server; stop_capture
+fi
+# Resumption with keys: a TLS 1.3 PSK (ticket) and a TLS 1.2 session id, two connections each, one key log
+# (openssl appends to it).
+if want keylog-tls13-resumption; then step keylog-tls13-resumption
+  rm -f "$F/keylog/keylog-tls13-resumption.keys"
+  start_capture "$P/keylog-tls13-resumption.pcap" 44371
+  start_server 44371 "${SRV[@]}" -tls1_3 -num_tickets 1 -naccept 2
+  client 44371 "${CLI[@]}" -tls1_3 -sess_out "$WORK/sess-keylog13.pem" -keylogfile "$F/keylog/keylog-tls13-resumption.keys"
+  client 44371 "${CLI[@]}" -tls1_3 -sess_in "$WORK/sess-keylog13.pem" -keylogfile "$F/keylog/keylog-tls13-resumption.keys"
+  stop_server; stop_capture
+fi
+if want keylog-tls12-resumption; then step keylog-tls12-resumption
+  rm -f "$F/keylog/keylog-tls12-resumption.keys"
+  start_capture "$P/keylog-tls12-resumption.pcap" 44372
+  start_server 44372 "${SRV[@]}" -tls1_2 -no_ticket -naccept 2
+  client 44372 "${CLI[@]}" -tls1_2 -sess_out "$WORK/sess-keylog12.pem" -keylogfile "$F/keylog/keylog-tls12-resumption.keys"
+  client 44372 "${CLI[@]}" -tls1_2 -sess_in "$WORK/sess-keylog12.pem" -keylogfile "$F/keylog/keylog-tls12-resumption.keys"
+  stop_server; stop_capture
+fi
+# 0-RTT: the second connection resumes with early data (the key log gains CLIENT_EARLY_TRAFFIC_SECRET); its
+# EndOfEarlyData goes under the early keys, before the client's handshake flight.
+if want keylog-tls13-0rtt; then step keylog-tls13-0rtt
+  rm -f "$F/keylog/keylog-tls13-0rtt.keys"
+  printf 'early data from tlsscope fixtures\n' >"$WORK/early.txt"
+  start_capture "$P/keylog-tls13-0rtt.pcap" 44376
+  # s_server refuses -early_data with -rev: a plain s_server (it prints what it receives) instead.
+  # (its standard input stays open: at end of input it would stop serving)
+  sleep 30 | timeout 30 openssl s_server -accept 127.0.0.1:44376 "${SRV[@]}" -tls1_3 -early_data -num_tickets 1 -naccept 2 \
+    >"$WORK/server.log" 2>&1 &
+  SRV_PID=$!
+  for _ in $(seq 100); do ss -ltnH "sport = :44376" | grep -q . && break; sleep 0.05; done
+  client 44376 "${CLI[@]}" -tls1_3 -sess_out "$WORK/sess-0rtt.pem" -keylogfile "$F/keylog/keylog-tls13-0rtt.keys"
+  client 44376 "${CLI[@]}" -tls1_3 -sess_in "$WORK/sess-0rtt.pem" -early_data "$WORK/early.txt" -keylogfile "$F/keylog/keylog-tls13-0rtt.keys"
+  stop_server; stop_capture
+fi
+# Other clients' key logs: curl (SSLKEYLOGFILE; HTTP/1.1 over ALPN against s_server -www) and GnuTLS's
+# gnutls-cli (SSLKEYLOGFILE too), TLS 1.3 and TLS 1.2.
+if want keylog-curl-tls13; then step keylog-curl-tls13
+  rm -f "$F/keylog/keylog-curl-tls13.keys"
+  start_capture "$P/keylog-curl-tls13.pcap" 44373
+  timeout 30 openssl s_server -accept 127.0.0.1:44373 -www -alpn http/1.1 "${SRV[@]}" -naccept 1 >"$WORK/server.log" 2>&1 &
+  SRV_PID=$!
+  for _ in $(seq 100); do ss -ltnH "sport = :44373" | grep -q . && break; sleep 0.05; done
+  SSLKEYLOGFILE="$F/keylog/keylog-curl-tls13.keys" timeout 10 curl -sS --tlsv1.3 --cacert "$C/root.pem" \
+    --resolve example.test:44373:127.0.0.1 https://example.test:44373/ -o /dev/null || true
+  stop_server; stop_capture
+fi
+gnutls_keylog_capture() { # NAME PORT PRIORITY
+  local name=$1 port=$2 priority=$3
+  if want "$name"; then step "$name"
+    rm -f "$F/keylog/$name.keys"
+    start_capture "$P/$name.pcap" "$port"
+    start_server "$port" "${SRV[@]}" -naccept 1
+    { printf 'hello from tlsscope fixtures\n'; sleep 0.6; } |
+      SSLKEYLOGFILE="$F/keylog/$name.keys" timeout 10 gnutls-cli --x509cafile "$C/root.pem" --sni-hostname example.test \
+        --verify-hostname example.test --priority "$priority" -p "$port" 127.0.0.1 >>"$WORK/client.log" 2>&1 || true
+    stop_server; stop_capture
+  fi
+}
+gnutls_keylog_capture keylog-gnutls-tls13 44374 'NORMAL:-VERS-ALL:+VERS-TLS1.3'
+gnutls_keylog_capture keylog-gnutls-tls12 44375 'NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM'
+# A TLS 1.3 connection with its key log inside the file: a pcapng Decryption Secrets Block (editcap
+# --inject-secrets), which tlsscope reads without --keylog (keys.source "pcapng"). A connection of its own (the
+# run's secrets are matched by client random, so a copy of another fixture's connection would open that one too).
+if want keylog-tls13-dsb; then step keylog-tls13-dsb
+  start_capture "$WORK/dsb.pcap" 44377
+  start_server 44377 "${SRV[@]}" -tls1_3 -naccept 1
+  client 44377 "${CLI[@]}" -tls1_3 -keylogfile "$WORK/dsb.keys"
+  stop_server; stop_capture
+  editcap --inject-secrets "tls,$WORK/dsb.keys" "$WORK/dsb.pcap" "$P/keylog-tls13-dsb.pcapng"
+fi
+
 chmod 644 "$P"/*
 ls -l "$P" >&2
 [ "$DROPS" = 0 ] || { echo "some captures lost packets (see warnings above): run again" >&2; exit 1; }

@@ -1,6 +1,7 @@
 import Fingerprints
 import PacketDecoding
 import TLSAudit
+import TLSKeys
 import FlowTracking
 import TCPReassembly
 import TLSWire
@@ -27,6 +28,11 @@ public struct AnalysisOptions: Sendable {
     public var reportAtHandshakeEnd = false
     /// The run's sources, to name each record's source and frames (nil: records carry neither).
     public var sources: CaptureSources?
+    /// Secrets to open handshakes with (`--keylog`, and pcapng secrets blocks): TCP sessions whose ClientHello
+    /// random is in it keep their handshake bytes, and their records gain `keys`. nil: nothing is kept.
+    public var keyLog: SharedKeyLog?
+    /// The record's `keys.secrets` lists the secrets themselves (`--show-secrets`).
+    public var showSecrets = false
     public init() {}
 
     /// The options of one of `workers` flow trackers that share the run's caps (a sharded run): each gets
@@ -385,13 +391,14 @@ public struct ConnectionTracker {
             reassembler.otherMemoryBytes = udpFlows.memoryInUse
         }
         let tlsLimits = options.tls
+        let keyLog = options.keyLog
         var newConnections = 0
         let reportAtHandshakeEnd = options.reportAtHandshakeEnd
         reassembler.process(
             packet, payload: payload, timestamp: timestamp,
             makeConsumer: { start in
                 newConnections += 1
-                return TLSSession(start: start, limits: tlsLimits)
+                return TLSSession(start: start, limits: tlsLimits, keyLog: keyLog)
             },
             stoppedCollecting: { session, extent in
                 // Live: the handshake's outcome is known, so its record goes out now (once).
@@ -528,6 +535,7 @@ public final class RecordCompletion {
     /// Completes the connection's record in place (each copy of a record retained and released all its
     /// parts): afterwards `connection.record` is what `record(of:)` returns.
     public func complete(_ connection: inout EndedConnection) {
+        if connection.keyEvidence != nil { connection.openWithKeys(showSecrets: options.showSecrets) }
         connection.summariseCertificates(&certificates)
         complete(&connection.record)
     }

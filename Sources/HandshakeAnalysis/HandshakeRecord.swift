@@ -198,6 +198,8 @@ public struct HandshakeRecord: Sendable {
     public var frames: FrameNumbers?
     /// Community ID v1 of the connection's 5-tuple.
     public var communityID: String?
+    /// What a key log opened and proved of this handshake (`--keylog`); nil without keys for it.
+    public var keys: KeysSummary?
 
     /// Seconds from the first to the last packet seen.
     public var duration: Double {
@@ -230,6 +232,6 @@ extension HandshakeRecord {
             heartbeatRecords: heartbeats,
             captureTime: now ?? (firstTimestamp >= 0 ? firstTimestamp / 1_000_000_000 : (firstTimestamp + 1) / 1_000_000_000 - 1),
             serverName: serverName, serverAddress: serverAddress.description, clientJA3: ja3?.hash,
-            clientJA4: ja4?.fingerprint, judgedAtGivenTime: now != nil)
+            clientJA4: ja4?.fingerprint, judgedAtGivenTime: now != nil, keylogMismatch: keys?.mismatchMessage)
     }
 }

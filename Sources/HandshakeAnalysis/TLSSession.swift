@@ -4,6 +4,7 @@ import Preambles
 import FlowTracking
 import TCPReassembly
 import TLSAudit
+import TLSKeys
 import TLSWire
 import WireCursor
 import X509Inspection
@@ -29,6 +30,17 @@ struct TLSSession: TCPStreamConsumer {
         var preambleStorage: [Preamble] = []
         /// The parsers' events of one segment, kept for the next (emptied, capacity kept).
         var eventBuffer: [TLSEvent]? = []
+        /// With a key log: the log, and once the ClientHello was seen, the secrets it holds for it.
+        var keys: KeyMatch?
+    }
+
+    /// A session's place in the run's key log. Both parsers keep their handshake bytes from the start; once the
+    /// ClientHello's random is known, a connection the log has no secrets for stops keeping them, so memory
+    /// follows the log's connections, not the capture's.
+    struct KeyMatch {
+        let log: SharedKeyLog
+        var secrets: KeyLog.Secrets?
+        var decided = false
     }
     /// One allocation holding the state; read and changed through its pointer (a class's stored property
     /// would cost a dynamic exclusivity check on every access).
@@ -93,12 +105,60 @@ struct TLSSession: TCPStreamConsumer {
         case off
     }
 
-    init(start: FlowStart, limits: TLSLimits) {
-        box = Self.makeBox(
-            State(
-                start: start, fromInitiator: TLSStreamParser(limits: limits),
-                fromResponder: TLSStreamParser(limits: limits),
-                recorder: HandshakeRecorder(start: start, transport: .tcp, protocol: .tls)))
+    init(start: FlowStart, limits: TLSLimits, keyLog: SharedKeyLog? = nil) {
+        var state = State(
+            start: start, fromInitiator: TLSStreamParser(limits: limits),
+            fromResponder: TLSStreamParser(limits: limits),
+            recorder: HandshakeRecorder(start: start, transport: .tcp, protocol: .tls))
+        if let keyLog {
+            state.keys = KeyMatch(log: keyLog)
+            state.fromInitiator.keepHandshakeBytes()
+            state.fromResponder.keepHandshakeBytes()
+        }
+        box = Self.makeBox(state)
+    }
+
+    private var keys: KeyMatch? {
+        _read { yield state.pointee.keys }
+        _modify { yield &unique.pointee.keys }
+    }
+
+    /// Looks the ClientHello's random up in the key log once it is known (or gives up when the connection
+    /// was joined after it): without secrets, the parsers stop keeping bytes.
+    private mutating func matchKeys() {
+        guard var match = keys, !match.decided else { return }
+        if let random = recorder.record.clientHello?.random {
+            match.secrets = match.log.secrets(clientRandom: random)
+            match.decided = true
+        } else if recorder.record.serverHello != nil || done {
+            match.decided = true
+        } else {
+            return
+        }
+        // A followed log (live) may gain the connection's lines only once its handshake is under way: the bytes
+        // are kept (within the caps and the memory budget) and the log asked again when the record is due.
+        if match.secrets == nil && !match.log.follows {
+            fromInitiator.stopKeeping()
+            fromResponder.stopKeeping()
+        }
+        keys = match
+    }
+
+    /// What was kept for the key log, by peer, with the secrets to open it (nil: no secrets for this connection).
+    private var keyEvidence: KeyEvidence? {
+        guard let match = keys, let clientDirection = recorder.clientDirection else { return nil }
+        var secrets = match.secrets
+        if secrets == nil, match.log.follows, let random = recorder.record.clientHello?.random {
+            secrets = match.log.secrets(clientRandom: random)
+        }
+        guard let secrets else { return nil }
+        let fromClient = clientDirection == .fromInitiator ? fromInitiator : fromResponder
+        let fromServer = clientDirection == .fromInitiator ? fromResponder : fromInitiator
+        let client = fromClient.keptBytes ?? KeptHandshakeBytes()
+        let server = fromServer.keptBytes ?? KeptHandshakeBytes()
+        return KeyEvidence(
+            capture: HandshakeCapture(client: client, server: server), secrets: secrets,
+            overCap: client.overCap || server.overCap)
     }
 
     var isTLS: Bool { recorder.isTLS }
@@ -207,6 +267,7 @@ struct TLSSession: TCPStreamConsumer {
             }
         }
         if bothDirectionsOver { done = true }
+        if keys != nil { matchKeys() }
         return done ? .stopCollecting : .keepCollecting
     }
 
@@ -232,7 +293,9 @@ struct TLSSession: TCPStreamConsumer {
     /// What the record needs from this session, with the flow table's view of the connection's extent.
     /// `endReason` is nil when the record goes out before the flow ends (`reportAtHandshakeEnd`).
     func ended(_ extent: FlowExtent, endReason: FlowEndReason? = nil) -> EndedConnection {
-        recorder.ended(extent, endReason: endReason, startMissed: start.sawSYN ? nil : "SYN and ClientHello")
+        var connection = recorder.ended(extent, endReason: endReason, startMissed: start.sawSYN ? nil : "SYN and ClientHello")
+        if keys != nil { connection.keyEvidence = keyEvidence }
+        return connection
     }
 
     /// `ended` for a session that ends with it: the record and chains are moved out of the session's state
@@ -240,7 +303,10 @@ struct TLSSession: TCPStreamConsumer {
     consuming func end(_ extent: FlowExtent, endReason: FlowEndReason) -> EndedConnection {
         var session = self
         let startMissed = session.start.sawSYN ? nil : "SYN and ClientHello"
-        return session.recorder.takeEnded(extent, endReason: endReason, startMissed: startMissed)
+        let evidence = session.keys == nil ? nil : session.keyEvidence
+        var connection = session.recorder.takeEnded(extent, endReason: endReason, startMissed: startMissed)
+        connection.keyEvidence = evidence
+        return connection
     }
 
     /// What the session holds on the heap, for the flow table's memory budget: messages being buffered by
@@ -248,6 +314,7 @@ struct TLSSession: TCPStreamConsumer {
     var retainedBytes: Int {
         Self.boxBytes + recorder.keptBytes + fromInitiator.bufferedCapacity + fromResponder.bufferedCapacity
             + (eventBuffer?.capacity ?? 0) * MemoryLayout<TLSEvent>.stride
+            + fromInitiator.keptByteCount + fromResponder.keptByteCount
     }
 
     /// The out-of-line state's own allocation (the flow table's entry no longer holds it).
@@ -272,6 +339,8 @@ public struct EndedConnection: Sendable {
     var serverChain: [[UInt8]]
     var clientChain: [[UInt8]]
     var isTLS13: Bool
+    /// With a key log holding this connection's secrets: what was kept to open (`openWithKeys`).
+    var keyEvidence: KeyEvidence?
     /// What the flow table said when the flow ended (nil for a record written at handshake end, live):
     /// its reason and the flow's first and last packet numbers, which order ends across flow tables.
     public internal(set) var flowEnd: FlowEnd?
@@ -292,6 +361,7 @@ public struct EndedConnection: Sendable {
             + (record.clientHello.map(HandshakeRecorder.estimatedBytes(of:)) ?? 0)
             + (record.serverHello.map(HandshakeRecorder.estimatedBytes(of:)) ?? 0)
             + HandshakeRecorder.estimatedBytes(of: serverChain) + HandshakeRecorder.estimatedBytes(of: clientChain)
+            + (keyEvidence?.estimatedBytes ?? 0)
     }
 
     /// Summarises the certificates into the record (through `certificates`, which parses each distinct DER

@@ -1,5 +1,6 @@
 import HandshakeAnalysis
 import TLSAudit
+import TLSKeys
 import TLSWire
 import TextFormatting
 import X509Inspection
@@ -74,6 +75,25 @@ public struct RecordLine: Decodable, Sendable {
         public var kind: String
         enum CodingKeys: String, CodingKey { case kind }
     }
+    /// `keys`: read for its source and Finished verdicts (the `keylog-mismatch` finding is judged from them).
+    public struct KeysLine: Decodable, Sendable {
+        public struct FinishedLine: Decodable, Sendable {
+            public var client: Bool?
+            public var server: Bool?
+            enum CodingKeys: String, CodingKey { case client, server }
+        }
+        public var source: String?
+        public var finishedVerified: FinishedLine?
+        enum CodingKeys: String, CodingKey { case source, finishedVerified = "finished_verified" }
+
+        /// The record's `keys` as far as the audit needs it.
+        var summary: KeysSummary {
+            KeysSummary(
+                source: source.flatMap(KeyLog.Source.init(rawValue:)) ?? .keylog, steps: [],
+                clientFinishedVerified: finishedVerified?.client, serverFinishedVerified: finishedVerified?.server,
+                problems: [])
+        }
+    }
     public struct FramesLine: Decodable, Sendable {
         public var first: UInt64?
         public var last: UInt64?
@@ -102,11 +122,12 @@ public struct RecordLine: Decodable, Sendable {
     public var anomalyLines: [AnomalyLine]?
     public var source: String?
     public var frames: FramesLine?
+    public var keys: KeysLine?
 
     enum CodingKeys: String, CodingKey {
         case ts, clientIp = "client_ip", serverIp = "server_ip", serverPort = "server_port", version
         case cipherSuite = "cipher_suite", group, serverName = "server_name", alpn, resumed, established, alert
-        case clientHello = "client_hello", serverHello = "server_hello", certificates, ja3, ja4, source, frames
+        case clientHello = "client_hello", serverHello = "server_hello", certificates, ja3, ja4, source, frames, keys
         case findingLines = "findings"
         case complianceVerdicts = "compliance"
         case anomalyLines = "anomalies"
@@ -186,7 +207,7 @@ extension RecordLine {
             handshakeIncomplete: !established && alert == nil,
             captureTime: now ?? ts.flatMap(TimeText.seconds) ?? 0,
             serverName: serverName, serverAddress: serverIp, clientJA3: ja3, clientJA4: ja4,
-            judgedAtGivenTime: now != nil)
+            judgedAtGivenTime: now != nil, keylogMismatch: keys?.summary.mismatchMessage)
         input.carriedFindings = (findingLines ?? []).filter { AuditInput.carriedFindingIDs.contains($0.id) }
             .map { AuditInput.CarriedFinding(id: $0.id, message: $0.message ?? "") }
         return input

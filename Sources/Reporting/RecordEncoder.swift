@@ -1,5 +1,6 @@
 import Fingerprints
 import HandshakeAnalysis
+import TLSKeys
 import PacketDecoding
 import TLSAudit
 import TLSWire
@@ -129,6 +130,46 @@ public enum RecordEncoder {
             json.key("server_scid")
             if let id = quic.serverSourceConnectionID { json.hexString(bytes: id) } else { json.null() }
             json.key("retry"); json.bool(quic.retry)
+            json.endObject()
+        } else {
+            json.null()
+        }
+        json.key("keys")
+        if let keys = record.keys { encode(keys, into: &json) } else { json.null() }
+        json.endObject()
+    }
+
+    /// The record's `keys` (docs/keylog.md): where the keys came from, the derivation, the Finished proof.
+    static func encode(_ keys: KeysSummary, into json: inout JSONWriter) {
+        json.beginObject()
+        json.key("source"); json.string(keys.source.rawValue)
+        json.key("steps")
+        json.beginArray()
+        for step in keys.steps {
+            json.beginObject()
+            json.key("from"); json.string(step.from)
+            json.key("to"); json.string(step.to)
+            json.key("function"); json.string(step.function)
+            json.key("key_length"); json.int(step.keyLength)
+            json.key("iv_length"); json.int(step.ivLength)
+            json.endObject()
+        }
+        json.endArray()
+        json.key("finished_verified")
+        json.beginObject()
+        json.key("client"); json.bool(keys.clientFinishedVerified)
+        json.key("server"); json.bool(keys.serverFinishedVerified)
+        json.endObject()
+        json.key("problems")
+        json.beginArray()
+        for problem in keys.problems { json.string(problem) }
+        json.endArray()
+        json.key("secrets")
+        if let secrets = keys.secrets {
+            json.beginObject()
+            for secret in secrets {
+                json.key(dynamic: secret.label); json.hexString(bytes: secret.value)
+            }
             json.endObject()
         } else {
             json.null()

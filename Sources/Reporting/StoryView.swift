@@ -1,6 +1,7 @@
 import HandshakeAnalysis
 import PacketDecoding
 import TLSAudit
+import TLSKeys
 import TLSWire
 import TextFormatting
 import X509Inspection
@@ -77,7 +78,11 @@ public enum StoryView {
             "The server proves who it is", tls13 ? "Certificate, CertificateVerify" : "Certificate (and its key's use in the key exchange)",
             tls13 ? "RFC 8446 §4.4" : "RFC 5246 §7.4.2")
         if record.certificates.isEmpty {
-            if tls13 {
+            if tls13 && record.keys != nil && !record.resumed {
+                out.line("sent encrypted, and not opened: see the Finished proof below")
+            } else if tls13 && record.resumed {
+                out.line("not sent: a resumed session (PSK) reuses the authentication of the session it resumes")
+            } else if tls13 {
                 out.line("sent encrypted: in TLS 1.3 the Certificate follows the ServerHello under the handshake keys, so a passive "
                     + "observer does not see it (a key log would open it)")
             } else if record.resumed {
@@ -106,10 +111,29 @@ public enum StoryView {
                 out.line("extended master secret (RFC 7627) agreed: the master secret is bound to the whole handshake's hash")
             }
         }
-        out.line("not computed here: the secrets never cross the wire (an endpoint's key log holds them)")
+        if let keys = record.keys {
+            out.line("with the \(keys.source == .pcapng ? "capture's secrets block" : "key log")'s secrets for this connection:")
+            for step in keys.steps {
+                var lengths: [String] = []
+                if let key = step.keyLength { lengths.append("\(key * 8)-bit key") }
+                if let iv = step.ivLength { lengths.append("\(iv)-byte IV") }
+                out.line("  \(step.from) → \(step.function) → \(step.to)" + (lengths.isEmpty ? "" : " (" + lengths.joined(separator: ", ") + ")"))
+            }
+        } else {
+            out.line("not computed here: the secrets never cross the wire (an endpoint's key log holds them: --keylog)")
+        }
 
         out.step("Both sides prove they have the keys", "Finished", tls13 ? "RFC 8446 §4.4.4" : "RFC 5246 §7.4.9")
-        if record.established {
+        if let keys = record.keys {
+            for (side, verified) in [("client", keys.clientFinishedVerified), ("server", keys.serverFinishedVerified)] {
+                switch verified {
+                case true?: out.line("the \(side)'s Finished opened and its verify_data matches the transcript: the keys are right")
+                case false?: out.line("the \(side)'s Finished does NOT verify with these keys (keylog-mismatch)")
+                case nil: out.line("the \(side)'s Finished was not checked")
+                }
+            }
+            for problem in keys.problems { out.line("  " + problem) }
+        } else if record.established {
             out.line("established: each side sent its Finished (verify_data, a MAC over the whole handshake under keys from the "
                 + "new secrets), encrypted; checking it needs the keys")
         } else if let alert = record.alert {

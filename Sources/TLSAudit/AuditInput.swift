@@ -76,6 +76,9 @@ public struct AuditInput: Sendable, Hashable {
     /// from a record read back by `tlsscope report`: judged again under the policy (severity, exceptions),
     /// not detected again. Empty for a connection seen on the wire.
     public var carriedFindings: [CarriedFinding] = []
+    /// Keys were given for the connection but a Finished did not verify with them: the `keylog-mismatch`
+    /// finding's message (nil: no keys, or they verified).
+    public var keylogMismatch: String?
 
     /// The ids `carriedFindings` may hold: what the rules see of heartbeat records' sizes.
     public static let carriedFindingIDs: Set<String> = ["heartbleed", "heartbleed-probe"]
@@ -87,7 +90,8 @@ public struct AuditInput: Sendable, Hashable {
         alert: Alert? = nil, alertFrom: Peer? = nil, handshakeIncomplete: Bool = false,
         heartbeatNegotiated: Bool? = nil, heartbeatRecords: [HeartbeatRecord] = [], captureTime: Int64,
         compression: Bool? = nil, serverName: String? = nil, serverAddress: String? = nil,
-        clientJA3: String? = nil, clientJA4: String? = nil, judgedAtGivenTime: Bool = false
+        clientJA3: String? = nil, clientJA4: String? = nil, judgedAtGivenTime: Bool = false,
+        keylogMismatch: String? = nil
     ) {
         // What is derived from the hellos is read before they are stored, through optional chaining (binding
         // a hello, or reading it back from `self`, copied the whole hello: 30 references retained, released).
@@ -116,6 +120,7 @@ public struct AuditInput: Sendable, Hashable {
         self.serverAddress = serverAddress
         self.clientJA3 = clientJA3
         self.clientJA4 = clientJA4
+        self.keylogMismatch = keylogMismatch
     }
 
     /// `version`, else what the ServerHello negotiated.

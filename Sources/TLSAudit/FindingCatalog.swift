@@ -73,6 +73,7 @@ public enum FindingCatalog {
         entry("iana-discouraged", "suite or group marked Recommended = D by IANA", .low, .low, .info),
         entry("alert-fatal", "fatal alert seen", .low, .low, .low),
         entry("handshake-incomplete", "connection ended before the handshake finished", .low, .low, .low),
+        entry("keylog-mismatch", "keys given for the connection, but its Finished does not verify with them", .high, .high, .high),
         entry(
             "client-offers-weak", "client offered a broken or high-severity suite or version", .medium, .medium, .low),
         entry("pq-negotiated", "post-quantum hybrid key exchange negotiated", .info, .info, .info),

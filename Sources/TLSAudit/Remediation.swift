@@ -85,6 +85,10 @@ extension FindingCatalog {
         "handshake-incomplete":
             "Find out why it stopped (a scanner, a timeout, a middlebox, a client giving up); many on one server point "
             + "at its TLS listener or a load balancer in front of it.",
+        "keylog-mismatch":
+            "Use the key log the endpoint wrote for this capture (SSLKEYLOGFILE or `-keylogfile` on the machine that made "
+            + "these connections, not another run's); a log that verifies other connections of the same capture points at "
+            + "an altered capture or an endpoint logging wrong secrets.",
         "client-offers-weak":
             "Update or reconfigure the client (its TLS library's cipher list and minimum version); make sure no server "
             + "accepts what it offers.",

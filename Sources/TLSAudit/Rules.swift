@@ -606,6 +606,7 @@ private func checkOutcome(_ input: AuditInput, _ out: inout FindingCollector) {
     } else if input.handshakeIncomplete && !input.established {
         out.add("handshake-incomplete", "connection ended before the handshake finished")
     }
+    if let message = input.keylogMismatch { out.add("keylog-mismatch", message) }
 }
 
 // MARK: - What the client offered

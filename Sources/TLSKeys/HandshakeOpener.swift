@@ -5,15 +5,7 @@ import WireCursor
 /// messages (whole, with their 4-byte headers, in the order sent) and its first protected records (5-byte
 /// header and body), from the ClientHello's random on.
 public struct HandshakeCapture: Sendable, Hashable {
-    public struct ProtectedRecord: Sendable, Hashable {
-        public var header: [UInt8]
-        public var payload: [UInt8]
-        public init(header: [UInt8], payload: [UInt8]) {
-            self.header = header
-            self.payload = payload
-        }
-        public var contentType: UInt8 { header.first ?? 0 }
-    }
+    public typealias ProtectedRecord = KeptHandshakeBytes.ProtectedRecord
 
     public var clientMessages: [[UInt8]] = []
     public var serverMessages: [[UInt8]] = []
@@ -21,6 +13,14 @@ public struct HandshakeCapture: Sendable, Hashable {
     public var serverProtected: [ProtectedRecord] = []
 
     public init() {}
+
+    /// What the client's and the server's stream parsers kept (`TLSStreamParser.keepHandshakeBytes`).
+    public init(client: KeptHandshakeBytes, server: KeptHandshakeBytes) {
+        clientMessages = client.messages
+        serverMessages = server.messages
+        clientProtected = client.protectedRecords
+        serverProtected = server.protectedRecords
+    }
 
     /// The ClientHello's random (bytes 6..<38 of the first client message), which a key log is keyed by.
     public var clientRandom: [UInt8]? {
@@ -45,6 +45,13 @@ public struct KeyProof: Sendable, Hashable {
         public var function: String
         public var keyLength: Int?
         public var ivLength: Int?
+        public init(from: String, to: String, function: String, keyLength: Int?, ivLength: Int?) {
+            self.from = from
+            self.to = to
+            self.function = function
+            self.keyLength = keyLength
+            self.ivLength = ivLength
+        }
     }
 
     public var steps: [Step] = []
@@ -141,10 +148,24 @@ public enum HandshakeOpener {
             proof.problems.append("the server's Finished was not captured")
             return
         }
+        // The server accepted 0-RTT (early_data in EncryptedExtensions): the client's EndOfEarlyData, always
+        // empty, went under the early keys before its flight and is in the transcript (RFC 8446 §4.5).
+        let acceptedEarlyData = proof.serverMessages.contains {
+            if case .encryptedExtensions(let types, _) = $0 { types.contains(.earlyData) } else { false }
+        }
+        if acceptedEarlyData {
+            transcript += [5, 0, 0, 0]
+            proof.clientMessages.append(.other(HandshakeType(rawValue: 5), length: 0))
+        }
         // The client's flight (its certificate and CertificateVerify if asked, then Finished).
         let clientKeys = TLS13KeySchedule.trafficKeys(hash, secret: clientSecret, keyLength: keyLength)
         let clientProtection = RecordProtection(cipher: cipher, key: clientKeys.key, iv: clientKeys.iv)
-        guard let clientFlight = openFlight(capture.clientProtected, clientProtection, proof: &proof, side: "client") else {
+        // A client that sent 0-RTT data (early_data offered) puts records under the early traffic keys before its
+        // handshake flight: those are passed over (RFC 8446 §4.2.10).
+        let offeredEarlyData = Self.extensionTypes(firstHello, clientHello: true)?.contains(42) ?? false
+        guard let clientFlight = openFlight(
+            capture.clientProtected, clientProtection, proof: &proof, side: "client", skippingLeading: offeredEarlyData)
+        else {
             proof.clientFinishedVerified = false
             return
         }
@@ -163,11 +184,19 @@ public enum HandshakeOpener {
     /// Opens a side's protected handshake records in order (sequence numbers from 0) until a Finished;
     /// nil (with the problem noted) when one does not open: wrong keys.
     private static func openFlight(
-        _ records: [HandshakeCapture.ProtectedRecord], _ protection: RecordProtection, proof: inout KeyProof, side: String
+        _ records: [HandshakeCapture.ProtectedRecord], _ protection: RecordProtection, proof: inout KeyProof, side: String,
+        skippingLeading: Bool = false
     ) -> [(message: ProtectedHandshakeMessage, bytes: [UInt8])]? {
         var plaintext: [UInt8] = []
         var sequence: UInt64 = 0
+        var skipped = 0
         for record in records where record.contentType == 23 {
+            if skippingLeading, sequence == 0, skipped < records.count - 1,
+                (try? protection.openTLS13(header: record.header, payload: record.payload, sequence: 0)) == nil
+            {
+                skipped += 1
+                continue
+            }
             do {
                 let opened = try protection.openTLS13(header: record.header, payload: record.payload, sequence: sequence)
                 sequence += 1
@@ -222,7 +251,7 @@ public enum HandshakeOpener {
         let block = TLS12PRF.keyBlock(prf, masterSecret: master, clientRandom: clientRandom, serverRandom: serverRandom,
                                       length: 2 * macLength + 2 * keyLength + 2 * ivLength)
         func slice(_ start: Int, _ count: Int) -> [UInt8] { Array(block[start..<start + count]) }
-        let serverHelloExtensions = capture.serverMessages.first { $0.first == 2 }.flatMap(Self.extensionTypes) ?? []
+        let serverHelloExtensions = capture.serverMessages.first { $0.first == 2 }.flatMap { Self.extensionTypes($0) } ?? []
         let encryptThenMAC = serverHelloExtensions.contains(22)
         proof.steps = [
             KeyProof.Step(from: "pre-master secret", to: "master secret",
@@ -250,34 +279,46 @@ public enum HandshakeOpener {
                 return nil
             }
         }
-        // The client's Finished covers ClientHello, the server's flight before it (not a NewSessionTicket,
-        // which follows it) and the client's own messages after its hello; the server's adds both.
-        let serverBefore = capture.serverMessages.filter { $0.first != 4 }.flatMap { $0 }
-        let tickets = capture.serverMessages.filter { $0.first == 4 }.flatMap { $0 }
-        var transcript = clientHello + serverBefore + capture.clientMessages.dropFirst().flatMap { $0 }
-        if let record = capture.clientProtected.first(where: { $0.contentType == 22 }) {
-            if let finished = open(client: true, record: record) {
-                proof.clientFinishedVerified = finished.count >= 4 && Array(finished.dropFirst(4))
-                    == TLS12PRF.finishedVerifyData(prf, masterSecret: master, fromClient: true, handshakeHash: prf.handshakeHash(transcript))
-                transcript += finished + tickets
-            } else {
-                proof.clientFinishedVerified = false
+        // A full handshake: the client's Finished covers ClientHello, the server's flight before it (not a
+        // NewSessionTicket, which follows it) and the client's own messages after its hello; the server's adds
+        // both. An abbreviated one (resumption: no ServerHelloDone) has the server finish first, over
+        // ClientHello, ServerHello and any NewSessionTicket; the client's Finished adds the server's
+        // (RFC 5246 §7.4.9, RFC 5077 §3.1).
+        let clientProtected = capture.clientProtected.first { $0.contentType == 22 }
+        let serverProtected = capture.serverProtected.first { $0.contentType == 22 }
+        func verify(client: Bool, _ record: HandshakeCapture.ProtectedRecord?, transcript: [UInt8]) -> [UInt8]? {
+            guard let record else { return nil }
+            guard let finished = open(client: client, record: record) else {
+                if client { proof.clientFinishedVerified = false } else { proof.serverFinishedVerified = false }
+                return nil
             }
+            let verified = finished.count >= 4 && Array(finished.dropFirst(4))
+                == TLS12PRF.finishedVerifyData(prf, masterSecret: master, fromClient: client, handshakeHash: prf.handshakeHash(transcript))
+            if client { proof.clientFinishedVerified = verified } else { proof.serverFinishedVerified = verified }
+            return verified ? finished : nil
         }
-        if let record = capture.serverProtected.first(where: { $0.contentType == 22 }), proof.clientFinishedVerified == true {
-            if let finished = open(client: false, record: record) {
-                proof.serverFinishedVerified = finished.count >= 4 && Array(finished.dropFirst(4))
-                    == TLS12PRF.finishedVerifyData(prf, masterSecret: master, fromClient: false, handshakeHash: prf.handshakeHash(transcript))
-            } else {
-                proof.serverFinishedVerified = false
+        let abbreviated = !capture.serverMessages.contains { $0.first == 14 }
+        if abbreviated {
+            let transcript = clientHello + capture.serverMessages.flatMap { $0 }
+            if let finished = verify(client: false, serverProtected, transcript: transcript) {
+                _ = verify(client: true, clientProtected, transcript: transcript + finished)
+            }
+        } else {
+            let serverBefore = capture.serverMessages.filter { $0.first != 4 }.flatMap { $0 }
+            let tickets = capture.serverMessages.filter { $0.first == 4 }.flatMap { $0 }
+            let transcript = clientHello + serverBefore + capture.clientMessages.dropFirst().flatMap { $0 }
+            if let finished = verify(client: true, clientProtected, transcript: transcript) {
+                _ = verify(client: false, serverProtected, transcript: transcript + finished + tickets)
             }
         }
     }
 
-    /// The extension types of a ServerHello message (whole, with its header); nil when it does not parse.
-    static func extensionTypes(_ message: [UInt8]) -> [UInt16]? {
+    /// The extension types of a ServerHello (or ClientHello) message, whole with its header; nil when it does
+    /// not parse.
+    static func extensionTypes(_ message: [UInt8], clientHello: Bool = false) -> [UInt16]? {
         message.dropFirst(4).withUnsafeBytes { buffer -> [UInt16]? in
             var cursor = ByteCursor(buffer)
+            if clientHello { return (try? ClientHello(parsing: &cursor))?.extensions.map(\.type.rawValue) }
             return (try? ServerHello(parsing: &cursor))?.extensions.map(\.type.rawValue)
         }
     }

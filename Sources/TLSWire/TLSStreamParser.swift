@@ -111,6 +111,8 @@ public struct TLSStreamParser: Sendable {
 
     private enum RecordMode: UInt8, Sendable {
         case skip, handshake, alert, changeCipherSpec, heartbeat, sslv2Hello
+        /// A protected record kept whole for a key log (`keepHandshakeBytes`); its events are as for `.skip`.
+        case keep
     }
 
     private var sawFirstRecord = false
@@ -136,6 +138,8 @@ public struct TLSStreamParser: Sendable {
     private var keyExchangeContext: KeyExchangeContext?
     /// The incomplete handshake message (its 4-byte header first), or the SSL 2.0 hello being read.
     private var handshakeBuffer: [UInt8] = []
+    /// What is kept for a key log (`keepHandshakeBytes()`): empty, or one value (8 bytes when not asked).
+    private var keptStorage: [KeptHandshakeBytes] = []
 
     /// Bytes held for the incomplete handshake message being reassembled (0 when none). Its capacity
     /// is at most twice this (the buffer grows as bytes arrive, up to the message's declared length).
@@ -147,6 +151,28 @@ public struct TLSStreamParser: Sendable {
     public init(limits: TLSLimits = TLSLimits()) {
         self.limits = limits
     }
+
+    /// From now on, keeps this direction's handshake messages and first protected records (`KeptHandshakeBytes`)
+    /// for a key log to open: call before the first bytes are fed. The events are the same either way.
+    public mutating func keepHandshakeBytes() {
+        if keptStorage.isEmpty { keptStorage = [KeptHandshakeBytes()] }
+    }
+
+    /// Stops keeping and drops what was kept (the connection is not in the key log).
+    public mutating func stopKeeping() {
+        keptStorage = []
+        if mode == .keep { mode = .skip }
+    }
+
+    /// What was kept so far (nil: not keeping).
+    public var keptBytes: KeptHandshakeBytes? { keptStorage.first }
+
+    /// Whether bytes are being kept.
+    public var isKeeping: Bool { !keptStorage.isEmpty }
+
+    /// Bytes kept for a key log so far, for a memory budget.
+    public var keptByteCount: Int { keptStorage.first?.byteCount ?? 0 }
+
 
     /// Parses as much of `bytes` as forms whole records, buffering the rest, and calls `emit` for each event.
     public mutating func feed(_ bytes: UnsafeRawBufferPointer, _ emit: (consuming TLSEvent) -> Void) {
@@ -311,12 +337,21 @@ public struct TLSStreamParser: Sendable {
         default:
             stop(DecodeError(.malformed, at: recordStart, "TLSPlaintext.type"), emit)
         }
+        // A protected handshake record (TLS 1.2's Finished) or an application_data one (TLS 1.3's encrypted
+        // flight): kept whole for a key log, header and all.
+        if mode == .skip, !keptStorage.isEmpty, isEncrypted, type == 22 || type == 23, !isStopped,
+            keptStorage[0].startRecord(header: header, length: length)
+        {
+            mode = .keep
+        }
     }
 
     private mutating func consumeBody(_ chunk: UnsafeRawBufferPointer, _ emit: (consuming TLSEvent) -> Void) {
         switch mode {
         case .skip:
             break
+        case .keep:
+            if !keptStorage.isEmpty { keptStorage[0].appendToRecord(chunk) }
         case .handshake:
             handshakeBytes(chunk, emit)
         case .alert:
@@ -444,6 +479,7 @@ public struct TLSStreamParser: Sendable {
     }
 
     private mutating func deliver(_ type: UInt8, _ body: UnsafeRawBufferPointer, _ emit: (consuming TLSEvent) -> Void) {
+        if !keptStorage.isEmpty { keptStorage[0].keep(message: type, body: body) }
         var cursor = ByteCursor(body)
         let message: HandshakeMessage
         do throws(DecodeError) {

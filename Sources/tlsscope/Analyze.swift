@@ -125,6 +125,7 @@ struct Analyze: ParsableCommand {
 
     @OptionGroup var options: OutputOptions
     @OptionGroup var inputs: CaptureInputs
+    @OptionGroup var keys: KeyLogOptions
 
     @Flag(name: .long, help: "Do not evaluate audit findings (the findings arrays stay empty).")
     var noFindings = false
@@ -147,7 +148,8 @@ struct Analyze: ParsableCommand {
             summary.audit = AuditSummary()
             summary.policyName = "intermediate"
         }
-        let (status, _) = try options.analyze(inputs, analysisOptions: analysisOptions, summary: summary, report: report)
+        let (status, _) = try options.analyze(
+            inputs, keys: keys, analysisOptions: analysisOptions, summary: summary, report: report)
         if let status { throw status }
     }
 }
@@ -157,9 +159,12 @@ extension OutputOptions {
     /// `report`, for `analyze` and `audit`: returns the exit status to end with (nil: success) and the
     /// run's summary, which started as `summary`.
     func analyze(
-        _ inputs: CaptureInputs, analysisOptions: AnalysisOptions, summary: RunSummary, report: consuming ReportStream
+        _ inputs: CaptureInputs, keys: KeyLogOptions, analysisOptions: AnalysisOptions, summary: RunSummary,
+        report: consuming ReportStream
     ) throws -> (ExitStatus?, RunSummary) {
         let files = try inputs.expandedFiles()
+        var analysisOptions = analysisOptions
+        try keys.apply(to: &analysisOptions, files: files, quiet: quiet)
         let streaming = AnalysisRun.streams(files)
         var run = AnalysisRun(
             filter: filter, showProgress: !quiet && isatty(2) == 1, options: analysisOptions, threads: resolvedThreads,

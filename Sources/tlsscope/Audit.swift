@@ -52,6 +52,7 @@ struct Audit: ParsableCommand {
     var now: String?
 
     @OptionGroup var inputs: CaptureInputs
+    @OptionGroup var keys: KeyLogOptions
 
     var pcaps: [String] { inputs.files }
 
@@ -90,6 +91,7 @@ struct Audit: ParsableCommand {
         let status: ExitStatus?
         if live.interface != nil {
             live.tune(&analysisOptions)
+            try keys.apply(to: &analysisOptions, quiet: options.quiet, follow: true)
             var capture = try LiveCapture(live: live, filter: options.filter, quiet: options.quiet)
             var report = try openReport()
             report.output.flushEachRecord = true
@@ -105,7 +107,8 @@ struct Audit: ParsableCommand {
             var report = try openReport()
             // Over files the text report is the audit itself; `analyze` gives the per-connection table.
             report.connectionRows = false
-            (status, summary) = try options.analyze(inputs, analysisOptions: analysisOptions, summary: summary, report: report)
+            (status, summary) = try options.analyze(
+                inputs, keys: keys, analysisOptions: analysisOptions, summary: summary, report: report)
         }
         try verdict.finish(summary, status: status, policyName: activePolicy.name)
     }

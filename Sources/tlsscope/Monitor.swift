@@ -84,6 +84,7 @@ struct Monitor: ParsableCommand {
 
     @OptionGroup var options: OutputOptions
     @OptionGroup var live: LiveOptions
+    @OptionGroup var keys: KeyLogOptions
 
     @Flag(name: .long, help: "Do not evaluate audit findings (the findings arrays stay empty).")
     var noFindings = false
@@ -98,6 +99,7 @@ struct Monitor: ParsableCommand {
         var analysisOptions = AnalysisOptions()
         if noFindings { analysisOptions.auditPolicy = nil }
         live.tune(&analysisOptions)
+        try keys.apply(to: &analysisOptions, quiet: options.quiet, follow: true)
         var capture = try LiveCapture(live: live, filter: options.filter, quiet: options.quiet)
         let output = try options.openOutput()
         let format = options.resolvedFormat

@@ -18,9 +18,18 @@ import Testing
     /// the names out of this list (`everyCaptureHasAGolden` insists).
     static let awaitingGolden: Set<String> = []
 
+    /// Fixtures/keylog/<capture name without its extension>.keys, when the capture was recorded with a key log.
+    static func keyLog(for name: String) -> URL? {
+        let url = Harness.packageRoot.appendingPathComponent("Fixtures/keylog")
+            .appendingPathComponent((name as NSString).deletingPathExtension + ".keys")
+        return FileManager.default.fileExists(atPath: url.path) ? url : nil
+    }
+
     @Test(arguments: Harness.fixtureCaptures().filter { !$0.hasPrefix("truncated") })
     func captureMatchesGolden(_ name: String) throws {
-        let result = try Harness.run(["analyze", "--format", "json", Harness.pcaps.appendingPathComponent(name).path])
+        // A capture recorded with a key log is analysed with it (the record's `keys`, TLS 1.3 opened).
+        let keys = Self.keyLog(for: name).map { ["--keylog", $0.path] } ?? []
+        let result = try Harness.run(["analyze", "--format", "json"] + keys + [Harness.pcaps.appendingPathComponent(name).path])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         let actual = Self.normalise(result.stdoutText)
         // The output must be valid JSON with the contract's top level.

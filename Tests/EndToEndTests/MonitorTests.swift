@@ -65,6 +65,42 @@ import Glibc
                 "\(last)")
     }
 
+    /// `monitor --keylog` follows the file as clients append to it (it starts empty): each live handshake,
+    /// TLS 1.3 and 1.2, is opened and both Finished verified with secrets written after tlsscope started.
+    @Test(.enabled(if: canCaptureLive, liveReason), .timeLimit(.minutes(1)))
+    func keyLogIsFollowedLive() throws {
+        let server = try TLSServer.start()
+        defer { server.stop() }
+        let keyLog = FileManager.default.temporaryDirectory.appendingPathComponent("tlsscope-live-\(UUID().uuidString).keys")
+        try Data().write(to: keyLog)
+        defer { try? FileManager.default.removeItem(at: keyLog) }
+        let monitor = try BackgroundRun.start([
+            "monitor", "--interface", "lo", "--filter", "tcp port \(server.port)", "--count", "2", "--format", "ndjson",
+            "--keylog", keyLog.path,
+        ])
+        defer { monitor.kill() }
+        try monitor.waitUntilListening()
+        let clients: [(arguments: [String], version: String)] = [
+            (["-tls1_3", "-keylogfile", keyLog.path], "TLS 1.3"),
+            (["-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256", "-keylogfile", keyLog.path], "TLS 1.2"),
+        ]
+        for (index, client) in clients.enumerated() {
+            try server.connect(client.arguments)
+            let line = try monitor.waitForLine(number: index, timeout: 8)
+            let record = try #require(try Harness.jsonObject(Data(line.utf8)) as? [String: Any])
+            #expect(record["version"] as? String == client.version)
+            let keys = try #require(record["keys"] as? [String: Any], "\(line)")
+            let finished = try #require(keys["finished_verified"] as? [String: Any])
+            #expect(finished["client"] as? Bool == true && finished["server"] as? Bool == true, "\(line)")
+            if client.version == "TLS 1.3" {
+                // The server's certificate, encrypted on the wire.
+                #expect((record["certificates"] as? [[String: Any]])?.first?["subject"] as? String == "CN=monitor.test", "\(line)")
+            }
+        }
+        let status = try #require(monitor.waitForExit(timeout: 8))
+        #expect(status == 0, "stderr: \(monitor.stderrText)")
+    }
+
     @Test(.enabled(if: canCaptureLive, liveReason), .timeLimit(.minutes(1)))
     func sigintFlushesAndEndsWithTheCaptureSummary() throws {
         let server = try TLSServer.start()

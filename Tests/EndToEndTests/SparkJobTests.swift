@@ -85,13 +85,16 @@ import Testing
         let output = directory.appendingPathComponent("out")
         try Self.runJob(master: master, input: directory.appendingPathComponent("archive"), output: output)
 
-        // The direct runs: analyze --summary per file, all of it in one NDJSON file.
+        // The direct runs: analyze --summary per file, all of it in one NDJSON file. Each file goes in through
+        // standard input, as the job streams it (a pcapng's secrets blocks are read from named files only), and
+        // its records are named after it, as the job names them.
         var allRecords = Data()
         var summed: [String: [String: Int]] = [:]
         var summedFiles = 0
         for file in files {
-            let run = try Harness.run(["analyze", "--format", "ndjson", "--summary", file.path])
-            allRecords.append(run.stdout)
+            let run = try Harness.run(["analyze", "--format", "ndjson", "--summary", "-"], stdin: try Data(contentsOf: file))
+            allRecords.append(Data(run.stdoutText.replacingOccurrences(
+                of: "\"source\":\"-\"", with: "\"source\":\"" + file.path + "\"").utf8))
             let last = try #require(run.stdoutText.split(separator: "\n").last)
             let summary = try #require(try Harness.jsonObject(Data(last.utf8)) as? [String: Any])
             summedFiles += summary["files"] as? Int ?? 0

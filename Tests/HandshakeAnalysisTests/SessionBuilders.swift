@@ -1,4 +1,5 @@
 import PacketDecoding
+import TLSKeys
 import TLSWire
 
 @testable import HandshakeAnalysis
@@ -27,7 +28,7 @@ let serverHello: [UInt8] = {
     return tlsRecord(0x16, [0x02] + lp24(body))
 }()
 
-func session(sawSYN: Bool = true, limits: TLSLimits = TLSLimits()) -> TLSSession {
+func session(sawSYN: Bool = true, limits: TLSLimits = TLSLimits(), keyLog: SharedKeyLog? = nil) -> TLSSession {
     let client = IPAddress(ipv4: 0x0a00_0001)
     let server = IPAddress(ipv4: 0x0a00_0002)
     let packet = DecodedPacket(
@@ -36,7 +37,7 @@ func session(sawSYN: Bool = true, limits: TLSLimits = TLSLimits()) -> TLSSession
     let start = FlowStart(
         key: FlowKey(packet), initiatorAddress: client, initiatorPort: 40000, responderAddress: server,
         responderPort: 2525, sawSYN: sawSYN, timestamp: 0)
-    return TLSSession(start: start, limits: limits)
+    return TLSSession(start: start, limits: limits, keyLog: keyLog)
 }
 
 extension TLSSession {

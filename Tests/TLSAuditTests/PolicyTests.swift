@@ -264,7 +264,7 @@ import Testing
         "cert-expired", "cert-not-yet-valid", "cert-expiring", "cert-self-signed", "cert-lifetime", "compression",
         "no-secure-renegotiation", "heartbeat", "heartbleed", "cipher-unknown", "iana-discouraged", "alert-fatal",
         "handshake-incomplete", "client-offers-weak", "pq-negotiated", "pq-not-offered", "pq-offered-not-selected",
-        "pq-obsolete-draft", "policy-version", "policy-cipher", "policy-group", "policy-cert",
+        "pq-obsolete-draft", "policy-version", "policy-cipher", "policy-group", "policy-cert", "keylog-mismatch",
     ]
 
     /// Severity under intermediate, from the contract's table.
@@ -277,7 +277,7 @@ import Testing
         "handshake-incomplete": .low, "client-offers-weak": .medium, "pq-negotiated": .info,
         "pq-not-offered": .info, "pq-offered-not-selected": .low, "pq-obsolete-draft": .medium,
         "policy-version": .medium, "policy-cipher": .medium, "policy-group": .medium, "policy-cert": .medium,
-        "version-ssl2": .critical, "cipher-rc4": .critical,
+        "version-ssl2": .critical, "cipher-rc4": .critical, "keylog-mismatch": .high,
     ]
 
     @Test func everyContractIDIsCatalogued() {

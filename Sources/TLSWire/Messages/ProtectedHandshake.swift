@@ -18,6 +18,18 @@ public enum ProtectedHandshakeMessage: Sendable, Hashable {
     /// Another type (NewSessionTicket, KeyUpdate, ...), with its body length.
     case other(HandshakeType, length: Int)
 
+    /// The message's handshake type.
+    public var type: HandshakeType {
+        switch self {
+        case .encryptedExtensions: .encryptedExtensions
+        case .certificate: .certificate
+        case .certificateRequest: .certificateRequest
+        case .certificateVerify: .certificateVerify
+        case .finished: .finished
+        case .other(let type, _): type
+        }
+    }
+
     /// Parses one message body of `type`.
     public init(type: HandshakeType, parsing body: inout ByteCursor, limits: TLSLimits = TLSLimits()) throws(DecodeError) {
         switch type.rawValue {

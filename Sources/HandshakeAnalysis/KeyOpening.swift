@@ -1,0 +1,147 @@
+import TLSAudit
+import TLSKeys
+import TLSWire
+
+/// The record's `keys`: where the keys came from, how the schedule derived the traffic keys, and whether each
+/// Finished verified with them (the proof they are the connection's keys).
+public struct KeysSummary: Sendable, Hashable {
+    public var source: KeyLog.Source
+    public var steps: [KeyProof.Step]
+    /// nil: not checked (its record was not captured, or the cipher is not one tlsscope opens).
+    public var clientFinishedVerified: Bool?
+    public var serverFinishedVerified: Bool?
+    /// Why something could not be opened or checked.
+    public var problems: [String]
+    /// The secrets the log held for the connection, by label (only with `--show-secrets`; sensitive).
+    public var secrets: [(label: String, value: [UInt8])]?
+
+    public init(
+        source: KeyLog.Source, steps: [KeyProof.Step], clientFinishedVerified: Bool?, serverFinishedVerified: Bool?,
+        problems: [String], secrets: [(label: String, value: [UInt8])]? = nil
+    ) {
+        self.source = source
+        self.steps = steps
+        self.clientFinishedVerified = clientFinishedVerified
+        self.serverFinishedVerified = serverFinishedVerified
+        self.problems = problems
+        self.secrets = secrets
+    }
+
+    public static func == (lhs: KeysSummary, rhs: KeysSummary) -> Bool {
+        lhs.source == rhs.source && lhs.steps == rhs.steps && lhs.clientFinishedVerified == rhs.clientFinishedVerified
+            && lhs.serverFinishedVerified == rhs.serverFinishedVerified && lhs.problems == rhs.problems
+            && lhs.secrets?.map(\.label) == rhs.secrets?.map(\.label)
+            && lhs.secrets?.map(\.value) == rhs.secrets?.map(\.value)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(source)
+        hasher.combine(steps)
+        hasher.combine(clientFinishedVerified)
+        hasher.combine(serverFinishedVerified)
+    }
+
+    /// The `keylog-mismatch` finding's message when keys were given but a Finished did not verify (nil
+    /// otherwise). Built from the record's own values, so a record read back gives the same text.
+    public var mismatchMessage: String? {
+        let failed = [("client", clientFinishedVerified), ("server", serverFinishedVerified)].filter { $0.1 == false }
+        guard !failed.isEmpty else { return nil }
+        let whose = failed.map { "the \($0.0)'s" }.joined(separator: " and ")
+        return "keys from the \(source == .pcapng ? "capture's secrets block" : "key log") do not verify \(whose) Finished"
+    }
+}
+
+/// What a session kept of a handshake whose ClientHello random is in the key log: the bytes to open and the
+/// secrets to open them with.
+struct KeyEvidence: Sendable {
+    var capture: HandshakeCapture
+    var secrets: KeyLog.Secrets
+    /// The parsers' caps cut what was kept (a Finished may be missing for it).
+    var overCap: Bool
+
+    var estimatedBytes: Int {
+        (capture.clientMessages + capture.serverMessages).reduce(64) { $0 + 32 + $1.count }
+            + (capture.clientProtected + capture.serverProtected).reduce(0) { $0 + 64 + $1.payload.count }
+    }
+}
+
+extension EndedConnection {
+    /// Opens the kept handshake with its secrets (`HandshakeOpener`): the record gains `keys`; a TLS 1.3
+    /// handshake's certificates (server and client), ALPN choice and encrypted messages come out of it, so the
+    /// certificate findings apply to them. Runs before the certificates are summarised.
+    mutating func openWithKeys(showSecrets: Bool) {
+        guard let evidence = keyEvidence else { return }
+        keyEvidence = nil
+        var problems: [String] = []
+        guard let version = record.version, let suite = record.cipherSuite else {
+            record.keys = KeysSummary(
+                source: evidence.secrets.source, steps: [], clientFinishedVerified: nil, serverFinishedVerified: nil,
+                problems: ["no ServerHello was seen: the suite to open the records with is unknown"],
+                secrets: showSecrets ? Self.listed(evidence.secrets) : nil)
+            return
+        }
+        let proof = HandshakeOpener.open(version: version, suite: suite, capture: evidence.capture, secrets: evidence.secrets)
+        problems += proof.problems
+        if evidence.overCap {
+            problems.append(
+                "only the first \(KeptHandshakeBytes.maxProtectedRecords) protected records and "
+                    + "\(KeptHandshakeBytes.maxBytes / 1024) KiB of each side were kept")
+        }
+        if version.isTLS13Family {
+            takeOpenedMessages(server: proof.serverMessages, client: proof.clientMessages)
+        } else {
+            // A verified TLS 1.0-1.2 Finished is listed as what it is.
+            if proof.clientFinishedVerified == true { nameEncryptedStep(of: .client, .finished) }
+            if proof.serverFinishedVerified == true { nameEncryptedStep(of: .server, .finished) }
+        }
+        record.keys = KeysSummary(
+            source: evidence.secrets.source, steps: proof.steps, clientFinishedVerified: proof.clientFinishedVerified,
+            serverFinishedVerified: proof.serverFinishedVerified, problems: problems,
+            secrets: showSecrets ? Self.listed(evidence.secrets) : nil)
+    }
+
+    /// A TLS 1.3 handshake's opened messages into the record: the chains (as if sent in clear), the ALPN
+    /// protocol, and the messages list, where each side's first encrypted handshake step is replaced by the
+    /// messages it held.
+    private mutating func takeOpenedMessages(server: [ProtectedHandshakeMessage], client: [ProtectedHandshakeMessage]) {
+        for message in server {
+            switch message {
+            case .encryptedExtensions(_, let alpn):
+                if record.alpn == nil, let alpn { record.alpn = alpn }
+            case .certificate(_, let chain):
+                if serverChain.isEmpty { serverChain = chain.certificates }
+            default:
+                break
+            }
+        }
+        for message in client {
+            if case .certificate(_, let chain) = message, clientChain.isEmpty { clientChain = chain.certificates }
+        }
+        for (peer, messages) in [(Peer.server, server), (Peer.client, client)] where !messages.isEmpty {
+            guard let index = record.messages.firstIndex(where: { $0.from == peer && $0.kind == .encryptedHandshake })
+            else { continue }
+            record.messages.replaceSubrange(
+                index...index, with: messages.map { HandshakeStep(from: peer, kind: .handshake($0.type)) })
+        }
+        capMessages()
+    }
+
+    /// The first encrypted handshake step of `peer` named as the message it was shown to be.
+    private mutating func nameEncryptedStep(of peer: Peer, _ type: HandshakeType) {
+        guard let index = record.messages.firstIndex(where: { $0.from == peer && $0.kind == .encryptedHandshake }) else {
+            return
+        }
+        record.messages[index] = HandshakeStep(from: peer, kind: .handshake(type))
+    }
+
+    private mutating func capMessages() {
+        if record.messages.count > HandshakeRecorder.maxMessages {
+            record.messages.removeLast(record.messages.count - HandshakeRecorder.maxMessages)
+            record.messagesTruncated = true
+        }
+    }
+
+    private static func listed(_ secrets: KeyLog.Secrets) -> [(label: String, value: [UInt8])] {
+        KeyLog.Label.allCases.compactMap { label in secrets[label].map { (label.rawValue, $0) } }
+    }
+}
