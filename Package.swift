@@ -65,7 +65,7 @@ let package = Package(
         .target(
             name: "TLSKeys",
             dependencies: [
-                "TLSWire", "WireCursor",
+                "TLSWire", "WireCursor", "QUICWire",
                 .product(name: "Crypto", package: "swift-crypto"),
                 // AES-CBC without padding removal (TLS checks its own padding and MAC).
                 .product(name: "_CryptoExtras", package: "swift-crypto"),

@@ -4,7 +4,9 @@
 // point of its stream, as TLSSession does.
 //
 // Input: [mode] [client length: 2] [note offset: 2] [split seed: 2] client bytes, then server bytes.
-// Mode bit 0: small limits (record, message and certificate caps hit sooner).
+// Mode bit 0: small limits (record, message and certificate caps hit sooner). Mode bit 1: the split parse keeps
+// the handshake bytes for a key log (`keepHandshakeBytes`): its events must still be the unsplit, unkept parse's,
+// and what it kept the same as an unsplit keeping parse keeps, within the caps.
 import FuzzSupport
 import TLSWire
 
@@ -33,9 +35,11 @@ struct Splits {
 /// stream offset `noteAt`.
 func parse(
     _ bytes: UnsafeRawBufferPointer, limits: TLSLimits, splits: Splits?, noteAt: Int,
-    note: ((inout TLSStreamParser) -> Void)?
+    note: ((inout TLSStreamParser) -> Void)?, keep: Bool = false, kept: inout KeptHandshakeBytes?
 ) -> [TLSEvent] {
     var parser = TLSStreamParser(limits: limits)
+    if keep { parser.keepHandshakeBytes() }
+    defer { kept = parser.keptBytes }
     var events: [TLSEvent] = []
     var splits = splits
     func feed(_ range: Range<Int>) {
@@ -79,9 +83,28 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let clientBytes = input.take(clientLength)
     let serverBytes = input.rest()
 
-    let serverWhole = parse(serverBytes, limits: limits, splits: nil, noteAt: 0, note: nil)
-    let serverSplit = parse(serverBytes, limits: limits, splits: Splits(seed: seed), noteAt: 0, note: nil)
+    let keeping = mode & 2 != 0
+    var keptWhole: KeptHandshakeBytes?
+    var keptSplit: KeptHandshakeBytes?
+    func checkKept(_ name: String) {
+        guard keeping else { return }
+        if keptWhole != keptSplit { fuzzFailure("\(name): kept bytes depend on the split") }
+        if let kept = keptSplit, kept.byteCount > KeptHandshakeBytes.maxBytes
+            || kept.protectedRecords.count > KeptHandshakeBytes.maxProtectedRecords
+        {
+            fuzzFailure("\(name): kept bytes over the caps (\(kept.byteCount), \(kept.protectedRecords.count) records)")
+        }
+    }
+
+    var unkept: KeptHandshakeBytes?
+    let serverWhole = parse(serverBytes, limits: limits, splits: nil, noteAt: 0, note: nil, kept: &unkept)
+    let serverSplit = parse(
+        serverBytes, limits: limits, splits: Splits(seed: seed), noteAt: 0, note: nil, keep: keeping, kept: &keptSplit)
     check("server", serverWhole, serverSplit)
+    if keeping {
+        _ = parse(serverBytes, limits: limits, splits: nil, noteAt: 0, note: nil, keep: true, kept: &keptWhole)
+        checkKept("server")
+    }
 
     var serverHello: ServerHello?
     for case .handshake(.serverHello(let hello)) in serverWhole {
@@ -90,9 +113,15 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     }
     let noteAt = min(noteOffset, clientBytes.count)
     let note: ((inout TLSStreamParser) -> Void)? = serverHello.map { hello in { $0.notePeerServerHello(hello) } }
-    let clientWhole = parse(clientBytes, limits: limits, splits: nil, noteAt: noteAt, note: note)
-    let clientSplit = parse(clientBytes, limits: limits, splits: Splits(seed: seed &+ 1), noteAt: noteAt, note: note)
+    let clientWhole = parse(clientBytes, limits: limits, splits: nil, noteAt: noteAt, note: note, kept: &unkept)
+    let clientSplit = parse(
+        clientBytes, limits: limits, splits: Splits(seed: seed &+ 1), noteAt: noteAt, note: note, keep: keeping,
+        kept: &keptSplit)
     check("client", clientWhole, clientSplit)
+    if keeping {
+        _ = parse(clientBytes, limits: limits, splits: nil, noteAt: noteAt, note: note, keep: true, kept: &keptWhole)
+        checkKept("client")
+    }
     return 0
 }
 

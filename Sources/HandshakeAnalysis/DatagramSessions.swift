@@ -2,6 +2,7 @@ import DTLSWire
 import FlowTracking
 import PacketDecoding
 import QUICWire
+import TLSKeys
 import TLSWire
 import UDPFlows
 import WireCursor
@@ -14,9 +15,11 @@ struct UDPSession: DatagramConsumer {
 
     /// The session a flow's first datagram starts, or nil when it starts neither a QUIC connection (a
     /// long-header Initial of a known version) nor a DTLS one (a plaintext handshake record): no flow then.
-    static func starting(_ start: FlowStart, with datagram: UnsafeRawBufferPointer, limits: TLSLimits) -> UDPSession? {
+    static func starting(
+        _ start: FlowStart, with datagram: UnsafeRawBufferPointer, limits: TLSLimits, keyLog: SharedKeyLog? = nil
+    ) -> UDPSession? {
         if QUICConnectionReader.startsConnection(datagram) {
-            return UDPSession(dtls: nil, quic: QUICSession(start: start, limits: limits))
+            return UDPSession(dtls: nil, quic: QUICSession(start: start, limits: limits, keyLog: keyLog))
         }
         if DTLSRecordParser.startsConnection(datagram) {
             return UDPSession(dtls: DTLSSession(start: start, limits: limits), quic: nil)
@@ -223,19 +226,48 @@ struct QUICSession {
     var recorder: HandshakeRecorder
     /// The reader's connection ids, kept when the reader is dropped (`markReported`).
     var reportedConnectionIDs: [[UInt8]] = []
+    /// With a key log: the reader keeps the handshake until the ClientHello's random is looked up.
+    var keys: KeyMatch?
+    /// The client sent a 1-RTT packet (its Finished went before it).
+    var clientSentOneRTT = false
 
-    init(start: FlowStart, limits: TLSLimits) {
+    /// Over, but with keys the client's Finished is still to be kept (see `receive`).
+    private var awaitingFinished: Bool {
+        recorder.done && keys != nil && reader.isKeeping && !clientSentOneRTT && reader.keptBytes?.overCap == false
+    }
+
+    init(start: FlowStart, limits: TLSLimits, keyLog: SharedKeyLog? = nil) {
         reader = QUICConnectionReader(tlsLimits: limits)
         recorder = HandshakeRecorder(start: start, transport: .udp, protocol: .quic)
+        if let keyLog {
+            keys = KeyMatch(log: keyLog)
+            reader.keepHandshakeBytes()
+        }
     }
 
     mutating func receive(_ datagram: UnsafeRawBufferPointer, direction: FlowDirection) -> StreamVerdict {
-        if recorder.done { return .stopCollecting }
+        if recorder.done && !awaitingFinished { return .stopCollecting }
         var events: [QUICEvent] = []
         reader.feed(datagram, fromInitiator: direction == .fromInitiator) { events.append($0) }
         for event in events {
             if recorder.done { break }
             handle(event)
+        }
+        if var match = keys {
+            if !match.decided {
+                let keep = match.decide(
+                    clientRandom: recorder.record.clientHello?.random,
+                    over: recorder.record.serverHello != nil || recorder.done)
+                if !keep { reader.stopKeeping() }
+                keys = match
+            }
+            if events.contains(where: { if case .packet(.oneRTT, true, _) = $0 { true } else { false } }) {
+                clientSentOneRTT = true
+            }
+            // The handshake is over with the client's first Handshake packet, but with keys its Finished is
+            // wanted: the server's flight may go on after that packet (an ACK, under the amplification limit),
+            // and the Finished come later. The client's first 1-RTT packet follows its Finished.
+            if awaitingFinished { return .keepCollecting }
         }
         return recorder.done ? .stopCollecting : .keepCollecting
     }
@@ -310,6 +342,11 @@ struct QUICSession {
                 version: version.name, clientDestinationConnectionID: id,
                 clientSourceConnectionID: reader.clientSourceConnectionID,
                 serverSourceConnectionID: reader.serverSourceConnectionID, retry: reader.sawRetry)
+        }
+        if let match = keys, let kept = reader.keptBytes,
+            let secrets = match.finalSecrets(clientRandom: result.record.clientHello?.random)
+        {
+            result.keyEvidence = KeyEvidence(capture: HandshakeCapture(quic: kept), secrets: secrets, overCap: kept.overCap)
         }
         return result
     }

@@ -431,6 +431,7 @@ public struct ConnectionTracker {
         _ packet: DecodedPacket, payload: UnsafeRawBufferPointer, timestamp: Int64, ended: (EndedConnection) -> Void
     ) {
         let tlsLimits = options.tls
+        let keyLog = options.keyLog
         let reportAtHandshakeEnd = options.reportAtHandshakeEnd
         var started = false
         var ignored = false
@@ -438,7 +439,7 @@ public struct ConnectionTracker {
         udpFlows.process(
             packet, payload: payload, timestamp: timestamp,
             makeConsumer: { start, datagram in
-                guard let session = UDPSession.starting(start, with: datagram, limits: tlsLimits) else {
+                guard let session = UDPSession.starting(start, with: datagram, limits: tlsLimits, keyLog: keyLog) else {
                     ignored = true
                     return nil
                 }

@@ -1,3 +1,4 @@
+import QUICWire
 import TLSAudit
 import TLSKeys
 import TLSWire
@@ -51,6 +52,37 @@ public struct KeysSummary: Sendable, Hashable {
     }
 }
 
+/// A session's place in the run's key log. Its parsers keep their handshake bytes from the start; once the
+/// ClientHello's random is known, a connection the log has no secrets for stops keeping them, so memory
+/// follows the log's connections, not the capture's (a followed log, live, is asked again at the end).
+struct KeyMatch {
+    let log: SharedKeyLog
+    var secrets: KeyLog.Secrets?
+    var decided = false
+
+    /// The look-up once the hellos tell: `clientRandom` when a ClientHello was seen, `over` when none will be
+    /// (a ServerHello came first, or the handshake is over). Returns whether the bytes are still worth keeping.
+    mutating func decide(clientRandom: [UInt8]?, over: Bool) -> Bool {
+        guard !decided else { return secrets != nil || log.follows }
+        if let clientRandom {
+            secrets = log.secrets(clientRandom: clientRandom)
+            decided = true
+        } else if over {
+            decided = true
+        } else {
+            return true
+        }
+        return secrets != nil || log.follows
+    }
+
+    /// The secrets, asking a followed log once more (its lines may have been written since the ClientHello).
+    func finalSecrets(clientRandom: [UInt8]?) -> KeyLog.Secrets? {
+        if let secrets { return secrets }
+        guard log.follows, let clientRandom else { return nil }
+        return log.secrets(clientRandom: clientRandom)
+    }
+}
+
 /// What a session kept of a handshake whose ClientHello random is in the key log: the bytes to open and the
 /// secrets to open them with.
 struct KeyEvidence: Sendable {
@@ -60,7 +92,7 @@ struct KeyEvidence: Sendable {
     var overCap: Bool
 
     var estimatedBytes: Int {
-        (capture.clientMessages + capture.serverMessages).reduce(64) { $0 + 32 + $1.count }
+        (capture.quic?.byteCount ?? 0) + (capture.clientMessages + capture.serverMessages).reduce(64) { $0 + 32 + $1.count }
             + (capture.clientProtected + capture.serverProtected).reduce(0) { $0 + 64 + $1.payload.count }
     }
 }
@@ -86,6 +118,15 @@ extension EndedConnection {
             problems.append(
                 "only the first \(KeptHandshakeBytes.maxProtectedRecords) protected records and "
                     + "\(KeptHandshakeBytes.maxBytes / 1024) KiB of each side were kept")
+        }
+        for (side, messages) in [("server", proof.serverMessages), ("client", proof.clientMessages)]
+        where messages.contains(where: { $0.type.rawValue == 25 }) {
+            // RFC 8879: Chrome and Cloudflare compress the chain (brotli); tlsscope does not decompress it yet.
+            problems.append("the \(side)'s certificate chain is compressed (RFC 8879 CompressedCertificate): not read")
+        }
+        if evidence.capture.quic != nil, evidence.overCap {
+            problems.removeAll { $0.hasPrefix("only the first") }
+            problems.append("only the first \(KeptQUICHandshake.maxPackets) Handshake packets and \(KeptQUICHandshake.maxBytes / 1024) KiB were kept")
         }
         if version.isTLS13Family {
             takeOpenedMessages(server: proof.serverMessages, client: proof.clientMessages)

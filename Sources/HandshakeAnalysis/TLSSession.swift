@@ -34,14 +34,7 @@ struct TLSSession: TCPStreamConsumer {
         var keys: KeyMatch?
     }
 
-    /// A session's place in the run's key log. Both parsers keep their handshake bytes from the start; once the
-    /// ClientHello's random is known, a connection the log has no secrets for stops keeping them, so memory
-    /// follows the log's connections, not the capture's.
-    struct KeyMatch {
-        let log: SharedKeyLog
-        var secrets: KeyLog.Secrets?
-        var decided = false
-    }
+
     /// One allocation holding the state; read and changed through its pointer (a class's stored property
     /// would cost a dynamic exclusivity check on every access).
     private typealias Box = ManagedBuffer<State, UInt8>
@@ -127,17 +120,9 @@ struct TLSSession: TCPStreamConsumer {
     /// was joined after it): without secrets, the parsers stop keeping bytes.
     private mutating func matchKeys() {
         guard var match = keys, !match.decided else { return }
-        if let random = recorder.record.clientHello?.random {
-            match.secrets = match.log.secrets(clientRandom: random)
-            match.decided = true
-        } else if recorder.record.serverHello != nil || done {
-            match.decided = true
-        } else {
-            return
-        }
-        // A followed log (live) may gain the connection's lines only once its handshake is under way: the bytes
-        // are kept (within the caps and the memory budget) and the log asked again when the record is due.
-        if match.secrets == nil && !match.log.follows {
+        let keep = match.decide(
+            clientRandom: recorder.record.clientHello?.random, over: recorder.record.serverHello != nil || done)
+        if !keep {
             fromInitiator.stopKeeping()
             fromResponder.stopKeeping()
         }
@@ -146,12 +131,9 @@ struct TLSSession: TCPStreamConsumer {
 
     /// What was kept for the key log, by peer, with the secrets to open it (nil: no secrets for this connection).
     private var keyEvidence: KeyEvidence? {
-        guard let match = keys, let clientDirection = recorder.clientDirection else { return nil }
-        var secrets = match.secrets
-        if secrets == nil, match.log.follows, let random = recorder.record.clientHello?.random {
-            secrets = match.log.secrets(clientRandom: random)
-        }
-        guard let secrets else { return nil }
+        guard let match = keys, let clientDirection = recorder.clientDirection,
+            let secrets = match.finalSecrets(clientRandom: recorder.record.clientHello?.random)
+        else { return nil }
         let fromClient = clientDirection == .fromInitiator ? fromInitiator : fromResponder
         let fromServer = clientDirection == .fromInitiator ? fromResponder : fromInitiator
         let client = fromClient.keptBytes ?? KeptHandshakeBytes()

@@ -33,9 +33,10 @@ struct CryptoStream: Sendable {
     }
 
     /// Takes one CRYPTO frame's data and reports every handshake message it completes, or a problem.
+    /// `raw` (when given) also gets each message's bytes whole, header first (kept for a key log).
     mutating func receive(
         offset: Int, data: ByteCursor, limits: QUICLimits, tlsLimits: TLSLimits,
-        message: (HandshakeMessage) -> Void, problem: (DecodeError) -> Void
+        message: (HandshakeMessage) -> Void, problem: (DecodeError) -> Void, raw: (([UInt8]) -> Void)? = nil
     ) {
         guard !stopped else { return }
         let bytes = data.remainingBuffer
@@ -52,7 +53,7 @@ struct CryptoStream: Sendable {
             messageBytes += bytes[(contiguousEnd - offset)...]
             contiguousEnd = end
             fillFromPieces()
-            frameMessages(tlsLimits: tlsLimits, message: message, problem: problem)
+            frameMessages(tlsLimits: tlsLimits, message: message, problem: problem, raw: raw)
             return
         }
         // Ahead of a hole: keep it unless an earlier piece already covers it.
@@ -91,7 +92,8 @@ struct CryptoStream: Sendable {
 
     // RFC 8446 §4: struct { HandshakeType msg_type; uint24 length; ... } Handshake;
     private mutating func frameMessages(
-        tlsLimits: TLSLimits, message: (HandshakeMessage) -> Void, problem: (DecodeError) -> Void
+        tlsLimits: TLSLimits, message: (HandshakeMessage) -> Void, problem: (DecodeError) -> Void,
+        raw: (([UInt8]) -> Void)?
     ) {
         while messageBytes.count >= 4 {
             let length = Int(messageBytes[1]) << 16 | Int(messageBytes[2]) << 8 | Int(messageBytes[3])
@@ -112,6 +114,7 @@ struct CryptoStream: Sendable {
             }
             switch parsed {
             case .success(let parsedMessage):
+                raw?(Array(messageBytes[0..<4 + length]))
                 messageBytes.removeFirst(4 + length)
                 message(parsedMessage)
             case .failure(let error):

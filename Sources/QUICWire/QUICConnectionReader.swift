@@ -54,6 +54,22 @@ public struct QUICConnectionReader: Sendable {
     private var trialKeys: TrialKeys?
     private var client = DirectionState()
     private var server = DirectionState()
+    /// What is kept for a key log (`keepHandshakeBytes()`): empty, or one value.
+    private var keptStorage: [KeptQUICHandshake] = []
+
+    /// From now on, keeps the Initial-level handshake messages and the Handshake packets for a key log to open.
+    public mutating func keepHandshakeBytes() {
+        if keptStorage.isEmpty { keptStorage = [KeptQUICHandshake()] }
+    }
+
+    /// Stops keeping and drops what was kept.
+    public mutating func stopKeeping() { keptStorage = [] }
+
+    /// What was kept so far (nil: not keeping).
+    public var keptBytes: KeptQUICHandshake? { keptStorage.first }
+
+    /// Whether bytes are being kept.
+    public var isKeeping: Bool { !keptStorage.isEmpty }
 
     private struct VersionKeys: Sendable {
         let version: QUICVersion
@@ -80,7 +96,7 @@ public struct QUICConnectionReader: Sendable {
     public var retainedBytes: Int {
         // A derived key set: three SymmetricKeys and an IV array, about 100 bytes each with headers.
         let keySetBytes = 400
-        return client.stream.retainedBytes + server.stream.retainedBytes
+        return client.stream.retainedBytes + server.stream.retainedBytes + (keptStorage.first?.byteCount ?? 0)
             + keyConnectionID.capacity + (originalDestinationConnectionID?.capacity ?? 0)
             + (clientSourceConnectionID?.capacity ?? 0) + (serverSourceConnectionID?.capacity ?? 0)
             + (negotiationVersions?.capacity ?? 0) * 4 + (firstInitialDestinationConnectionID?.capacity ?? 0)
@@ -245,6 +261,13 @@ public struct QUICConnectionReader: Sendable {
                 datagram, start: start, packetNumberOffset: packetNumberOffset, end: end, version: packetVersion,
                 protection: protection, destination: destination, source: source, fromInitiator: fromInitiator, emit)
         } else {
+            if type == .handshake, !keptStorage.isEmpty {
+                keptStorage[0].keep(
+                    KeptQUICHandshake.Packet(
+                        bytes: Array(datagram[start..<end]), packetNumberOffset: packetNumberOffset - start,
+                        fromClient: assumedFromClient(fromInitiator)))
+                keptStorage[0].version = packetVersion
+            }
             emit(.packet(type, fromClient: assumedFromClient(fromInitiator), length: end - start))
         }
         return end
@@ -435,17 +458,20 @@ public struct QUICConnectionReader: Sendable {
                 }
                 switch frame {
                 case .crypto(let offset, let data):
+                    var raws: [[UInt8]] = []
+                    let raw: (([UInt8]) -> Void)? = keptStorage.isEmpty ? nil : { raws.append($0) }
                     if fromClient {
                         client.stream.receive(
                             offset: offset, data: data, limits: limits, tlsLimits: tlsLimits,
                             message: { emit(.handshake($0, fromClient: true)) },
-                            problem: { emit(.problem($0, fromClient: true)) })
+                            problem: { emit(.problem($0, fromClient: true)) }, raw: raw)
                     } else {
                         server.stream.receive(
                             offset: offset, data: data, limits: limits, tlsLimits: tlsLimits,
                             message: { emit(.handshake($0, fromClient: false)) },
-                            problem: { emit(.problem($0, fromClient: false)) })
+                            problem: { emit(.problem($0, fromClient: false)) }, raw: raw)
                     }
+                    for message in raws { keptStorage[0].keep(message: message, fromClient: fromClient) }
                 case .connectionClose(let close):
                     emit(.connectionClose(close, fromClient: fromClient))
                 case .padding, .ping, .ack:

@@ -1,3 +1,4 @@
+import QUICWire
 import TLSWire
 import WireCursor
 
@@ -11,8 +12,17 @@ public struct HandshakeCapture: Sendable, Hashable {
     public var serverMessages: [[UInt8]] = []
     public var clientProtected: [ProtectedRecord] = []
     public var serverProtected: [ProtectedRecord] = []
+    /// QUIC: the Handshake packets (the flights travel in their CRYPTO frames, not in TLS records).
+    public var quic: KeptQUICHandshake?
 
     public init() {}
+
+    /// What a QUIC connection reader kept (`QUICConnectionReader.keepHandshakeBytes`).
+    public init(quic: KeptQUICHandshake) {
+        clientMessages = quic.clientMessages
+        serverMessages = quic.serverMessages
+        self.quic = quic
+    }
 
     /// What the client's and the server's stream parsers kept (`TLSStreamParser.keepHandshakeBytes`).
     public init(client: KeptHandshakeBytes, server: KeptHandshakeBytes) {
@@ -63,6 +73,8 @@ public struct KeyProof: Sendable, Hashable {
     public var clientMessages: [ProtectedHandshakeMessage] = []
     /// Why something could not be opened or checked.
     public var problems: [String] = []
+    /// The suite the handshake was opened with.
+    var suite: CipherSuite?
 
     /// Keys were given but a Finished did not verify (or its record did not open): the `keylog-mismatch` finding.
     public var mismatch: Bool { clientFinishedVerified == false || serverFinishedVerified == false }
@@ -75,6 +87,7 @@ public enum HandshakeOpener {
         version: TLSVersion, suite: CipherSuite, capture: HandshakeCapture, secrets: KeyLog.Secrets
     ) -> KeyProof {
         var proof = KeyProof()
+        proof.suite = suite
         guard let name = suite.ianaName, let parts = suite.parts else {
             proof.problems.append("suite \(suite.name) is not registered")
             return proof
@@ -125,10 +138,21 @@ public enum HandshakeOpener {
             KeyProof.Step(from: "client handshake traffic secret", to: "client handshake key, iv", function: "HKDF-Expand-Label", keyLength: keyLength, ivLength: 12),
         ]
 
-        // The server's flight, record by record, until its Finished.
+        if let quic = capture.quic {
+            // QUIC keys come from the same secrets with QUIC's labels, and protect packets (RFC 9001 §5.1).
+            let label = quic.version == .v2 ? "quicv2" : "quic"
+            proof.steps[2].function = "HKDF-Expand-Label (\"\(label) key\", \"\(label) iv\", \"\(label) hp\")"
+            proof.steps[3].function = proof.steps[2].function
+            proof.steps[2].to = "server Handshake packet key, iv, header protection key"
+            proof.steps[3].to = "client Handshake packet key, iv, header protection key"
+        }
+
+        // The server's flight, record by record (or packet by packet), until its Finished.
         let serverKeys = TLS13KeySchedule.trafficKeys(hash, secret: serverSecret, keyLength: keyLength)
         let serverProtection = RecordProtection(cipher: cipher, key: serverKeys.key, iv: serverKeys.iv)
-        guard let flight = openFlight(capture.serverProtected, serverProtection, proof: &proof, side: "server") else {
+        let serverOpened = capture.quic.map { openQUICFlight($0, fromClient: false, secret: serverSecret, proof: &proof) }
+            ?? openFlight(capture.serverProtected, serverProtection, proof: &proof, side: "server")
+        guard let flight = serverOpened else {
             proof.serverFinishedVerified = false
             return
         }
@@ -153,7 +177,7 @@ public enum HandshakeOpener {
         let acceptedEarlyData = proof.serverMessages.contains {
             if case .encryptedExtensions(let types, _) = $0 { types.contains(.earlyData) } else { false }
         }
-        if acceptedEarlyData {
+        if acceptedEarlyData && capture.quic == nil {  // QUIC has no EndOfEarlyData (RFC 9001 §8.3)
             transcript += [5, 0, 0, 0]
             proof.clientMessages.append(.other(HandshakeType(rawValue: 5), length: 0))
         }
@@ -163,9 +187,9 @@ public enum HandshakeOpener {
         // A client that sent 0-RTT data (early_data offered) puts records under the early traffic keys before its
         // handshake flight: those are passed over (RFC 8446 §4.2.10).
         let offeredEarlyData = Self.extensionTypes(firstHello, clientHello: true)?.contains(42) ?? false
-        guard let clientFlight = openFlight(
-            capture.clientProtected, clientProtection, proof: &proof, side: "client", skippingLeading: offeredEarlyData)
-        else {
+        let clientOpened = capture.quic.map { openQUICFlight($0, fromClient: true, secret: clientSecret, proof: &proof) }
+            ?? openFlight(capture.clientProtected, clientProtection, proof: &proof, side: "client", skippingLeading: offeredEarlyData)
+        guard let clientFlight = clientOpened else {
             proof.clientFinishedVerified = false
             return
         }
@@ -179,6 +203,30 @@ public enum HandshakeOpener {
             transcript += bytes
         }
         proof.problems.append("the client's Finished was not captured")
+    }
+
+    /// QUIC: a side's Handshake packets opened, their CRYPTO stream split into messages; nil (the problem
+    /// noted) when a packet does not open.
+    private static func openQUICFlight(
+        _ quic: KeptQUICHandshake, fromClient: Bool, secret: [UInt8], proof: inout KeyProof
+    ) -> [(message: ProtectedHandshakeMessage, bytes: [UInt8])]? {
+        let side = fromClient ? "client" : "server"
+        guard let version = quic.version, let suite = proof.suite, let cipher = QUICPacketCipher(suite: suite) else {
+            proof.problems.append("\(side): no Handshake packet captured, or a suite whose QUIC packets are not opened here")
+            return []
+        }
+        do {
+            let stream = try QUICHandshakeSpace.cryptoStream(
+                quic.packets.filter { $0.fromClient == fromClient }, secret: secret, cipher: cipher, version: version)
+            return try ProtectedHandshakeMessage.split(stream).messages.map { ($0.message, Array($0.bytes)) }
+        } catch let error as QUICHandshakeOpenError {
+            proof.problems.append("\(side) \(error)")
+            if case .notAuthenticated = error { return nil }
+            return []
+        } catch {
+            proof.problems.append("\(side) handshake: \(error)")
+            return []
+        }
     }
 
     /// Opens a side's protected handshake records in order (sequence numbers from 0) until a Finished;

@@ -197,6 +197,59 @@ import Testing
         #expect(result.stdoutText.contains("client:certificate → client:certificate_verify → client:finished"))
     }
 
+    /// QUIC (aioquic, v1 and v2; a ClientHello split over Initials; 0-RTT): the Handshake packets opened with
+    /// QUIC's labels, the CRYPTO frames put in order, both Finished verified, and the certificates the ones
+    /// tshark decrypts with the same key log. (quic-retry's key log is another run's: nothing matches it.)
+    @Test(arguments: ["quic-v1", "quic-v2", "quic-split-clienthello", "quic-0rtt"])
+    func quicHandshakesOpen(_ name: String) throws {
+        let records = try Self.analyze(name)
+        #expect(!records.isEmpty)
+        var ours: [String] = []
+        for record in records {
+            #expect(record["protocol"] as? String == "quic")
+            let keys = try #require(record["keys"] as? [String: Any], "\(name)")
+            let finished = try #require(keys["finished_verified"] as? [String: Any])
+            #expect(finished["client"] as? Bool == true && finished["server"] as? Bool == true, "\(name): \(keys)")
+            let steps = keys["steps"] as? [[String: Any]] ?? []
+            #expect((steps.last?["function"] as? String ?? "").contains(name == "quic-v2" ? "quicv2 key" : "quic key"))
+            #expect(record["alpn"] as? String == "h3")
+            let messages = record["messages"] as? [String] ?? []
+            #expect(messages.contains("server:finished") && messages.contains("client:finished"), "\(messages)")
+            ours += (record["certificates"] as? [[String: Any]] ?? []).compactMap { $0["sha256"] as? String }
+        }
+        #expect(!ours.isEmpty)
+        if let tshark = FingerprintAgreementTests.tshark {
+            let listing = try Harness.runTool(tshark, [
+                "-r", Harness.pcaps.appendingPathComponent(name + ".pcap").path,
+                "-o", "tls.keylog_file:" + Self.keyLogs.appendingPathComponent(name + ".keys").path,
+                "-Y", "tls.handshake.certificate", "-T", "fields", "-E", "occurrence=a", "-e", "tls.handshake.certificate",
+            ])
+            let theirs = listing.stdoutText.split(separator: "\n").flatMap { $0.split(separator: ",") }.map {
+                SHA256.hash(data: Self.hex(String($0).replacingOccurrences(of: ":", with: ""))).map { String(format: "%02x", $0) }.joined()
+            }
+            #expect(Set(ours) == Set(theirs), "\(name)")
+        }
+    }
+
+    /// A real Chrome ↔ Cloudflare capture with its secrets block (../shared): the TLS 1.3 connection over TCP and
+    /// the QUIC one both proven; their chains are compressed (RFC 8879), which the record says.
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: Harness.ja4Fixtures.path), "needs ../shared/fixtures/ja4"))
+    func realBrowserCaptureWithSecretsIsProven() throws {
+        let (records, result) = try Self.records([
+            Harness.ja4Fixtures.appendingPathComponent("pcap/chrome-cloudflare-quic-with-secrets.pcapng").path,
+        ])
+        #expect(result.status == 0)
+        let keyed = records.filter { $0["keys"] is [String: Any] }
+        #expect(Set(keyed.compactMap { $0["protocol"] as? String }) == ["tls", "quic"])
+        for record in keyed {
+            let keys = try #require(record["keys"] as? [String: Any])
+            #expect(keys["source"] as? String == "pcapng")
+            let finished = try #require(keys["finished_verified"] as? [String: Any])
+            #expect(finished["client"] as? Bool == true && finished["server"] as? Bool == true)
+            #expect((keys["problems"] as? [String] ?? []).contains { $0.contains("RFC 8879") })
+        }
+    }
+
     /// Secrets in a pcapng Decryption Secrets Block are used without `--keylog` (source "pcapng").
     @Test func secretsBlocksAreUsed() throws {
         let (records, result) = try Self.records([Harness.pcaps.appendingPathComponent("keylog-tls13-dsb.pcapng").path])
