@@ -143,7 +143,14 @@ let package = Package(
                 "PcapCapture", "PacketDecoding",
             ]
         ),
-        .testTarget(name: "X509InspectionTests", dependencies: ["X509Inspection"]),
+        .testTarget(
+            name: "X509InspectionTests",
+            // Crypto: handshake signatures made here with the fixtures' private keys (HandshakeSignatureTests).
+            dependencies: [
+                "X509Inspection", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
         .testTarget(name: "FingerprintsTests", dependencies: ["Fingerprints", "TLSWire"]),
         .testTarget(name: "PcapCaptureTests", dependencies: ["PcapCapture"]),
         .testTarget(name: "TLSAuditTests", dependencies: ["TLSAudit", "TLSWire", "X509Inspection", "TextFormatting"]),

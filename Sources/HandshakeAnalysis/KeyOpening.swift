@@ -2,6 +2,7 @@ import QUICWire
 import TLSAudit
 import TLSKeys
 import TLSWire
+import X509Inspection
 
 /// The record's `keys`: where the keys came from, how the schedule derived the traffic keys, and whether each
 /// Finished verified with them (the proof they are the connection's keys).
@@ -15,6 +16,18 @@ public struct KeysSummary: Sendable, Hashable {
     public var problems: [String]
     /// The secrets the log held for the connection, by label (only with `--show-secrets`; sensitive).
     public var secrets: [(label: String, value: [UInt8])]?
+    /// TLS 1.3: each side's CertificateVerify, its scheme and whether the signature verifies with the leaf
+    /// certificate's key (nil: not checked); nil when none was sent or opened.
+    public struct SignatureCheck: Sendable, Hashable {
+        public var scheme: String
+        public var verified: Bool?
+        public init(scheme: String, verified: Bool?) {
+            self.scheme = scheme
+            self.verified = verified
+        }
+    }
+    public var serverCertificateVerify: SignatureCheck?
+    public var clientCertificateVerify: SignatureCheck?
 
     public init(
         source: KeyLog.Source, steps: [KeyProof.Step], clientFinishedVerified: Bool?, serverFinishedVerified: Bool?,
@@ -31,6 +44,8 @@ public struct KeysSummary: Sendable, Hashable {
     public static func == (lhs: KeysSummary, rhs: KeysSummary) -> Bool {
         lhs.source == rhs.source && lhs.steps == rhs.steps && lhs.clientFinishedVerified == rhs.clientFinishedVerified
             && lhs.serverFinishedVerified == rhs.serverFinishedVerified && lhs.problems == rhs.problems
+            && lhs.serverCertificateVerify == rhs.serverCertificateVerify
+            && lhs.clientCertificateVerify == rhs.clientCertificateVerify
             && lhs.secrets?.map(\.label) == rhs.secrets?.map(\.label)
             && lhs.secrets?.map(\.value) == rhs.secrets?.map(\.value)
     }
@@ -135,10 +150,27 @@ extension EndedConnection {
             if proof.clientFinishedVerified == true { nameEncryptedStep(of: .client, .finished) }
             if proof.serverFinishedVerified == true { nameEncryptedStep(of: .server, .finished) }
         }
-        record.keys = KeysSummary(
+        // RFC 8446 §4.4.3: the CertificateVerify signs the transcript with the leaf's private key.
+        func check(_ input: KeyProof.SignatureInput?, chain: [[UInt8]], side: String) -> KeysSummary.SignatureCheck? {
+            guard let input else { return nil }
+            let verified = chain.first.flatMap {
+                handshakeSignatureVerifies(
+                    certificate: $0, scheme: input.scheme.rawValue, signature: input.signature, content: input.content)
+            }
+            if verified == false {
+                problems.append("the \(side)'s CertificateVerify signature does not verify with its certificate's key")
+            }
+            return KeysSummary.SignatureCheck(scheme: input.scheme.description, verified: verified)
+        }
+        let serverSignature = check(proof.serverCertificateVerify, chain: serverChain, side: "server")
+        let clientSignature = check(proof.clientCertificateVerify, chain: clientChain, side: "client")
+        var keys = KeysSummary(
             source: evidence.secrets.source, steps: proof.steps, clientFinishedVerified: proof.clientFinishedVerified,
             serverFinishedVerified: proof.serverFinishedVerified, problems: problems,
             secrets: showSecrets ? Self.listed(evidence.secrets) : nil)
+        keys.serverCertificateVerify = serverSignature
+        keys.clientCertificateVerify = clientSignature
+        record.keys = keys
     }
 
     /// A TLS 1.3 handshake's opened messages into the record: the chains (as if sent in clear), the ALPN

@@ -160,6 +160,20 @@ public enum RecordEncoder {
         json.key("client"); json.bool(keys.clientFinishedVerified)
         json.key("server"); json.bool(keys.serverFinishedVerified)
         json.endObject()
+        json.key("certificate_verify")
+        json.beginObject()
+        for (side, check) in [("server", keys.serverCertificateVerify), ("client", keys.clientCertificateVerify)] {
+            json.key(dynamic: side)
+            if let check {
+                json.beginObject()
+                json.key("scheme"); json.string(check.scheme)
+                json.key("verified"); json.bool(check.verified)
+                json.endObject()
+            } else {
+                json.null()
+            }
+        }
+        json.endObject()
         json.key("problems")
         json.beginArray()
         for problem in keys.problems { json.string(problem) }

@@ -73,6 +73,15 @@ public struct KeyProof: Sendable, Hashable {
     public var clientMessages: [ProtectedHandshakeMessage] = []
     /// Why something could not be opened or checked.
     public var problems: [String] = []
+    /// A TLS 1.3 CertificateVerify opened: its scheme, signature and the content it signs (RFC 8446 §4.4.3), for
+    /// a check with the sender's certificate key (X509Inspection, where the certificates are parsed).
+    public struct SignatureInput: Sendable, Hashable {
+        public var scheme: SignatureScheme
+        public var signature: [UInt8]
+        public var content: [UInt8]
+    }
+    public var serverCertificateVerify: SignatureInput?
+    public var clientCertificateVerify: SignatureInput?
     /// The suite the handshake was opened with.
     var suite: CipherSuite?
 
@@ -159,6 +168,9 @@ public enum HandshakeOpener {
         var finishedSeen = false
         for (message, bytes) in flight {
             proof.serverMessages.append(message)
+            if case .certificateVerify(let scheme, _) = message {
+                proof.serverCertificateVerify = Self.signatureInput(scheme, bytes, server: true, hash.hash(transcript))
+            }
             if case .finished(let verifyData) = message {
                 let expected = TLS13KeySchedule.finishedVerifyData(hash, secret: serverSecret, transcriptHash: hash.hash(transcript))
                 proof.serverFinishedVerified = verifyData == expected
@@ -195,6 +207,9 @@ public enum HandshakeOpener {
         }
         for (message, bytes) in clientFlight {
             proof.clientMessages.append(message)
+            if case .certificateVerify(let scheme, _) = message {
+                proof.clientCertificateVerify = Self.signatureInput(scheme, bytes, server: false, hash.hash(transcript))
+            }
             if case .finished(let verifyData) = message {
                 let expected = TLS13KeySchedule.finishedVerifyData(hash, secret: clientSecret, transcriptHash: hash.hash(transcript))
                 proof.clientFinishedVerified = verifyData == expected
@@ -203,6 +218,15 @@ public enum HandshakeOpener {
             transcript += bytes
         }
         proof.problems.append("the client's Finished was not captured")
+    }
+
+    /// RFC 8446 §4.4.3: 64 spaces, the context string, a zero byte, then Transcript-Hash(… Certificate); the
+    /// signature follows the scheme and its 2-byte length in the message (`bytes` has the 4-byte header).
+    static func signatureInput(_ scheme: SignatureScheme, _ bytes: [UInt8], server: Bool, _ transcriptHash: [UInt8]) -> KeyProof.SignatureInput {
+        let context = Array("TLS 1.3, \(server ? "server" : "client") CertificateVerify".utf8)
+        return KeyProof.SignatureInput(
+            scheme: scheme, signature: Array(bytes.dropFirst(8)),
+            content: [UInt8](repeating: 0x20, count: 64) + context + [0] + transcriptHash)
     }
 
     /// QUIC: a side's Handshake packets opened, their CRYPTO stream split into messages; nil (the problem

@@ -223,3 +223,40 @@ extension P521.Signing.PublicKey {
         }
     }
 }
+
+// MARK: - Handshake signatures
+
+/// Whether `signature`, made under the TLS SignatureScheme `scheme` (RFC 8446 §4.2.3), verifies `content` with
+/// the public key of the certificate `der`: a TLS 1.3 CertificateVerify (RFC 8446 §4.4.3) proves the peer holds
+/// its certificate's private key. Nil when the certificate does not parse, or the scheme or key is not one
+/// swift-crypto checks (DSA, Ed448, brainpool, SHA-224); false when the key does not fit the scheme.
+public func handshakeSignatureVerifies(certificate der: [UInt8], scheme: UInt16, signature: [UInt8], content: [UInt8]) -> Bool? {
+    guard let structure = try? CertificateStructure(derEncoded: der) else { return nil }
+    let signed = content[...]
+    let rsaPKCS1: [UInt16: SignatureHash] = [0x0201: .sha1, 0x0401: .sha256, 0x0501: .sha384, 0x0601: .sha512]
+    let rsaPSS: [UInt16: SignatureHash] = [
+        0x0804: .sha256, 0x0805: .sha384, 0x0806: .sha512, 0x0809: .sha256, 0x080a: .sha384, 0x080b: .sha512,
+    ]
+    let ecdsa: [UInt16: SignatureHash] = [0x0203: .sha1, 0x0403: .sha256, 0x0503: .sha384, 0x0603: .sha512]
+    if let hash = rsaPKCS1[scheme] {
+        guard let key = rsaKey(structure) else { return rsaKeyAlgorithms.contains(structure.publicKeyAlgorithm.algorithm) ? nil : false }
+        return key.isValidSignature(
+            _RSA.Signing.RSASignature(rawRepresentation: signature), for: hash.digest(signed), padding: .insecurePKCS1v1_5)
+    }
+    if let hash = rsaPSS[scheme] {
+        guard let key = rsaKey(structure) else { return rsaKeyAlgorithms.contains(structure.publicKeyAlgorithm.algorithm) ? nil : false }
+        return key.isValidSignature(_RSA.Signing.RSASignature(rawRepresentation: signature), for: hash.digest(signed), padding: .PSS)
+    }
+    if let hash = ecdsa[scheme] {
+        var signing = structure
+        signing.signedBytes = signed
+        signing.signature = signature[...]
+        return ecdsaVerifies(signing, hash: hash) ?? (structure.publicKeyAlgorithm.algorithm == [1, 2, 840, 10045, 2, 1] ? nil : false)
+    }
+    if scheme == 0x0807 {
+        guard structure.publicKeyAlgorithm.algorithm == ed25519 else { return false }
+        guard let key = try? Curve25519.Signing.PublicKey(rawRepresentation: structure.publicKey) else { return nil }
+        return key.isValidSignature(signature, for: content)
+    }
+    return nil
+}

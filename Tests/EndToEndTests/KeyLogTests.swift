@@ -61,10 +61,18 @@ import Testing
             let messages = record["messages"] as? [String] ?? []
             #expect(messages.contains("client:finished") && messages.contains("server:finished"), "\(name): \(messages)")
             #expect(!messages.contains("client:encrypted_handshake"), "\(name): \(messages)")
-            // A full TLS 1.3 handshake shows its server's certificates once opened.
+            // A full TLS 1.3 handshake shows its server's certificates once opened, and its CertificateVerify
+            // signature verifies with the leaf's key (the client's too when it sent one).
+            let verify = keys["certificate_verify"] as? [String: Any]
             if record["version"] as? String == "TLS 1.3", record["resumed"] as? Bool == false {
                 #expect((record["certificates"] as? [Any])?.count == 2, "\(name)")
                 #expect(messages.contains("server:certificate_verify"))
+                #expect((verify?["server"] as? [String: Any])?["verified"] as? Bool == true, "\(name)")
+                if !(record["client_certificates"] as? [Any] ?? []).isEmpty {
+                    #expect((verify?["client"] as? [String: Any])?["verified"] as? Bool == true, "\(name)")
+                }
+            } else {
+                #expect(verify?["server"] is NSNull)
             }
         }
     }

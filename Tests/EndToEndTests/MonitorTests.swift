@@ -95,6 +95,9 @@ import Glibc
             if client.version == "TLS 1.3" {
                 // The server's certificate, encrypted on the wire.
                 #expect((record["certificates"] as? [[String: Any]])?.first?["subject"] as? String == "CN=monitor.test", "\(line)")
+                // Its CertificateVerify, an ECDSA P-256 signature, checked with the certificate's key.
+                let verify = (keys["certificate_verify"] as? [String: Any])?["server"] as? [String: Any]
+                #expect(verify?["scheme"] as? String == "ecdsa_secp256r1_sha256" && verify?["verified"] as? Bool == true, "\(line)")
             }
         }
         let status = try #require(monitor.waitForExit(timeout: 8))
