@@ -3,6 +3,7 @@ import HandshakeAnalysis
 import X509Inspection
 import PacketDecoding
 import TLSAudit
+import TLSKeys
 import TLSWire
 
 /// `--format csv|tsv [--fields a,b,c]`: a record as a row of named fields, for spreadsheets and the
@@ -125,5 +126,9 @@ public struct RecordFields: Sendable, Equatable {
         ("packets", { String($0.packets) }),
         ("bytes", { String($0.bytes) }),
         ("community_id", { $0.communityID }),
+        ("keys.source", { $0.keys?.source.rawValue }),
+        ("keys.finished_verified.client", { $0.keys?.clientFinishedVerified.map { String($0) } }),
+        ("keys.finished_verified.server", { $0.keys?.serverFinishedVerified.map { String($0) } }),
+        ("keys.certificate_verify.server", { $0.keys?.serverCertificateVerify?.verified.map { String($0) } }),
     ]
 }

@@ -282,6 +282,18 @@ import Testing
         #expect(secrets["SERVER_HANDSHAKE_TRAFFIC_SECRET"] != nil)
     }
 
+    /// CSV/TSV fields for the proof, beside the TLS 1.3 leaf the keys opened.
+    @Test func csvFieldsCarryTheProof() throws {
+        let name = "keylog-tls13-client-cert"
+        let result = try Harness.run([
+            "analyze", "--format", "csv", "--fields",
+            "version,keys.source,keys.finished_verified.client,keys.finished_verified.server,keys.certificate_verify.server,leaf.subject",
+            "--keylog", Self.keyLogs.appendingPathComponent(name + ".keys").path, Harness.pcaps.appendingPathComponent(name + ".pcap").path,
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdoutText.split(separator: "\n").last == "TLS 1.3,keylog,true,true,true,\"CN=example.test,O=tlsscope test,C=XX\"")
+    }
+
     /// A key log for other connections changes nothing but `keys` staying null.
     @Test func connectionsNotInTheLogAreUnchanged() throws {
         let pcap = Harness.pcaps.appendingPathComponent("tls13-x25519.pcap").path
