@@ -129,6 +129,6 @@ public struct RecordFields: Sendable, Equatable {
         ("keys.source", { $0.keys?.source.rawValue }),
         ("keys.finished_verified.client", { $0.keys?.clientFinishedVerified.map { String($0) } }),
         ("keys.finished_verified.server", { $0.keys?.serverFinishedVerified.map { String($0) } }),
-        ("keys.certificate_verify.server", { $0.keys?.serverCertificateVerify?.verified.map { String($0) } }),
+        ("keys.certificate_verify.server.verified", { $0.keys?.serverCertificateVerify?.verified.map { String($0) } }),
     ]
 }

@@ -44,9 +44,10 @@ import Testing
             if key == "san" { return leaf.map { ($0["san"] as? [String] ?? []).joined(separator: ";") } ?? "" }
             return text(leaf?[key])
         }
-        let parts = field.split(separator: ".").map(String.init)
-        if parts.count == 2 { return text((record[parts[0]] as? [String: Any])?[parts[1]]) }
-        return text(record[field])
+        // A dotted name is a path through the record's objects (`keys.finished_verified.client`).
+        var value: Any? = record
+        for part in field.split(separator: ".") { value = (value as? [String: Any])?[String(part)] }
+        return text(value)
     }
 
     @Test func everyFieldAgreesWithTheJSONRecord() throws {
