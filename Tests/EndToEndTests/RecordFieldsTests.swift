@@ -20,6 +20,9 @@ import Testing
         func text(_ value: Any?) -> String {
             switch value {
             case nil, is NSNull: return ""
+            // JSONSerialization gives booleans as NSNumber: told apart by their Objective-C type.
+            case let number as NSNumber where String(cString: number.objCType) == "c" || type(of: number) == type(of: NSNumber(value: true)):
+                return number.boolValue ? "true" : "false"
             case let number as NSNumber: return number.stringValue
             case let string as String: return string
             default: return "\(value!)"
