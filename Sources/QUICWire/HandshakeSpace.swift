@@ -29,32 +29,24 @@ public struct KeptQUICHandshake: Sendable, Hashable {
     public var packets: [Packet] = []
     /// The version the Handshake packets were read in (its labels derive the keys).
     public var version: QUICVersion?
-    public private(set) var byteCount = 0
-    public private(set) var overCap = false
+    private var budget = KeepingBudget(maxBytes: Self.maxBytes)
+    public var byteCount: Int { budget.byteCount }
+    public var overCap: Bool { budget.overCap }
 
     public init() {}
 
     mutating func keep(message: [UInt8], fromClient: Bool) {
-        guard fits(message.count) else { return }
+        guard budget.take(message.count) else { return }
         if fromClient { clientMessages.append(message) } else { serverMessages.append(message) }
     }
 
     mutating func keep(_ packet: Packet) {
         guard packets.count < Self.maxPackets else {
-            overCap = true
+            budget.overCap = true
             return
         }
-        guard fits(packet.bytes.count) else { return }
+        guard budget.take(packet.bytes.count) else { return }
         packets.append(packet)
-    }
-
-    private mutating func fits(_ count: Int) -> Bool {
-        guard byteCount + count <= Self.maxBytes else {
-            overCap = true
-            return false
-        }
-        byteCount += count
-        return true
     }
 }
 

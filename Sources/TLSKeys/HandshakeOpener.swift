@@ -263,6 +263,11 @@ public enum HandshakeOpener {
         var sequence: UInt64 = 0
         var skipped = 0
         for record in records where record.contentType == 23 {
+            guard record.isComplete else {
+                // Cut by a gap or the capture's end: not a wrong key, just not seen whole.
+                proof.problems.append("\(side) record \(sequence) was not captured whole")
+                break
+            }
             if skippingLeading, sequence == 0, skipped < records.count - 1,
                 (try? protection.openTLS13(header: record.header, payload: record.payload, sequence: 0)) == nil
             {
@@ -356,8 +361,16 @@ public enum HandshakeOpener {
         // both. An abbreviated one (resumption: no ServerHelloDone) has the server finish first, over
         // ClientHello, ServerHello and any NewSessionTicket; the client's Finished adds the server's
         // (RFC 5246 §7.4.9, RFC 5077 §3.1).
-        let clientProtected = capture.clientProtected.first { $0.contentType == 22 }
-        let serverProtected = capture.serverProtected.first { $0.contentType == 22 }
+        func firstWhole(_ records: [HandshakeCapture.ProtectedRecord], side: String) -> HandshakeCapture.ProtectedRecord? {
+            guard let record = records.first(where: { $0.contentType == 22 }) else { return nil }
+            guard record.isComplete else {
+                proof.problems.append("the \(side) Finished record was not captured whole")
+                return nil
+            }
+            return record
+        }
+        let clientProtected = firstWhole(capture.clientProtected, side: "client")
+        let serverProtected = firstWhole(capture.serverProtected, side: "server")
         func verify(client: Bool, _ record: HandshakeCapture.ProtectedRecord?, transcript: [UInt8]) -> [UInt8]? {
             guard let record else { return nil }
             guard let finished = open(client: client, record: record) else {

@@ -12,6 +12,10 @@ public struct KeptHandshakeBytes: Sendable, Hashable {
             self.payload = payload
         }
         public var contentType: UInt8 { header.first ?? 0 }
+        /// The whole body was captured (a gap or the capture's end can cut the last record kept).
+        public var isComplete: Bool {
+            header.count == 5 && payload.count == Int(header[3]) << 8 | Int(header[4])
+        }
     }
 
     /// A TLS 1.3 server flight with a long chain spans a few 16 KiB records; a client's with a certificate too.
@@ -21,15 +25,16 @@ public struct KeptHandshakeBytes: Sendable, Hashable {
 
     public var messages: [[UInt8]] = []
     public var protectedRecords: [ProtectedRecord] = []
+    private var budget = KeepingBudget(maxBytes: Self.maxBytes)
     /// Bytes held (messages, headers and payloads).
-    public private(set) var byteCount = 0
+    public var byteCount: Int { budget.byteCount }
     /// Something was not kept for the caps.
-    public private(set) var overCap = false
+    public var overCap: Bool { budget.overCap }
 
     public init() {}
 
     mutating func keep(message type: UInt8, body: UnsafeRawBufferPointer) {
-        guard fits(4 + body.count) else { return }
+        guard budget.take(4 + body.count) else { return }
         var message: [UInt8] = []
         message.reserveCapacity(4 + body.count)
         message.append(type)
@@ -44,10 +49,10 @@ public struct KeptHandshakeBytes: Sendable, Hashable {
     /// does not fit.
     mutating func startRecord(header: UInt64, length: Int) -> Bool {
         guard protectedRecords.count < Self.maxProtectedRecords else {
-            overCap = true
+            budget.overCap = true
             return false
         }
-        guard fits(5 + length) else { return false }
+        guard budget.take(5 + length) else { return false }
         let bytes = (0..<5).map { UInt8(truncatingIfNeeded: header >> (8 * (4 - $0))) }
         var payload: [UInt8] = []
         payload.reserveCapacity(length)
@@ -59,9 +64,19 @@ public struct KeptHandshakeBytes: Sendable, Hashable {
         guard !protectedRecords.isEmpty else { return }
         protectedRecords[protectedRecords.count - 1].payload.append(contentsOf: bytes)
     }
+}
 
-    private mutating func fits(_ count: Int) -> Bool {
-        guard byteCount + count <= Self.maxBytes else {
+/// Bytes kept for a key log against a cap: what is taken, and whether something did not fit.
+public struct KeepingBudget: Sendable, Hashable {
+    public let maxBytes: Int
+    public private(set) var byteCount = 0
+    public var overCap = false
+
+    public init(maxBytes: Int) { self.maxBytes = maxBytes }
+
+    /// Takes `count` bytes if they fit (else notes that something did not).
+    public mutating func take(_ count: Int) -> Bool {
+        guard byteCount + count <= maxBytes else {
             overCap = true
             return false
         }
