@@ -102,19 +102,41 @@ final class PcapBlockReader {
     /// ignores) one IDB with a microsecond or nanosecond resolution and no time offset; nil for anything
     /// else (libpcap reads such files whole). Reads the file's first blocks with `pread`.
     static func pcapng(descriptor: Int32, snapshot: Int) -> PcapBlockReader? {
-        var header = [UInt8](repeating: 0, count: 64 * 1024)
+        // The first 64 KiB hold the blocks before the first IDB, unless Decryption Secrets Blocks make them
+        // longer: then as much as they need, up to the secrets' cap.
+        var size = 64 * 1024
+        while true {
+            switch pcapng(descriptor: descriptor, snapshot: snapshot, headerSize: size) {
+            case .reader(let reader): return reader
+            case .notBlockReadable: return nil
+            case .needs(let bytes):
+                guard bytes > size, bytes <= maximumSecretsBytes + 64 * 1024 else { return nil }
+                size = bytes
+            }
+        }
+    }
+
+    private enum HeaderOutcome {
+        case reader(PcapBlockReader)
+        case notBlockReadable
+        /// A block before the first IDB ends past what was read: read this many bytes instead.
+        case needs(Int)
+    }
+
+    private static func pcapng(descriptor: Int32, snapshot: Int, headerSize: Int) -> HeaderOutcome {
+        var header = [UInt8](repeating: 0, count: headerSize)
         let count = header.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, 0) }
-        guard count > 0 else { return nil }
-        return header.withUnsafeBytes { bytes -> PcapBlockReader? in
+        guard count > 0 else { return .notBlockReadable }
+        let outcome = header.withUnsafeBytes { bytes -> HeaderOutcome in
             let bytes = UnsafeRawBufferPointer(rebasing: bytes[..<count])
             guard bytes.count >= 28, bytes.loadUnaligned(fromByteOffset: 0, as: UInt32.self) == 0x0a0d_0d0a else {
-                return nil
+                return .notBlockReadable
             }
             let swapped: Bool
             switch bytes.loadUnaligned(fromByteOffset: 8, as: UInt32.self) {
             case 0x1a2b_3c4d: swapped = false
             case 0x4d3c_2b1a: swapped = true
-            default: return nil
+            default: return .notBlockReadable
             }
             func word(_ at: Int) -> UInt32? {
                 guard at >= 0, at + 4 <= bytes.count else { return nil }
@@ -131,30 +153,37 @@ final class PcapBlockReader {
             var sawSectionHeader = false
             var secrets: [UInt8] = []
             while true {
+                if let length = word(offset + 4).map(Int.init), length >= 12, offset + length > bytes.count,
+                    bytes.count == headerSize
+                {
+                    return .needs(offset + length + 64 * 1024)  // the block, and room for the IDB after it
+                }
                 guard let type = word(offset), let length = word(offset + 4).map(Int.init), length >= 12,
                     length % 4 == 0, offset + length <= bytes.count, word(offset + length - 4) == UInt32(length)
-                else { return nil }
+                else { return .notBlockReadable }
                 if type == 0x0a0d_0d0a {
-                    guard !sawSectionHeader else { return nil }  // a second section before any interface
+                    guard !sawSectionHeader else { return .notBlockReadable }  // a second section before any interface
                     sawSectionHeader = true
                 } else if type == 1 {
                     // IDB: link type (2), reserved (2), snaplen (4), options from +16.
                     var unitsPerSecond: UInt64 = 1_000_000
                     var option = offset + 16
                     while option + 4 <= offset + length - 4 {
-                        guard let code = half(option), let optionLength = half(option + 2).map(Int.init) else { return nil }
+                        guard let code = half(option), let optionLength = half(option + 2).map(Int.init) else {
+                            return .notBlockReadable
+                        }
                         if code == 0 { break }
                         let value = option + 4
-                        guard value + optionLength <= offset + length - 4 else { return nil }
+                        guard value + optionLength <= offset + length - 4 else { return .notBlockReadable }
                         if code == 9 {  // if_tsresol: 10^-6 and 10^-9 only
-                            guard optionLength == 1 else { return nil }
+                            guard optionLength == 1 else { return .notBlockReadable }
                             switch bytes[value] {
                             case 6: unitsPerSecond = 1_000_000
                             case 9: unitsPerSecond = 1_000_000_000
-                            default: return nil
+                            default: return .notBlockReadable
                             }
                         } else if code == 14 {  // if_tsoffset: left to libpcap
-                            return nil
+                            return .notBlockReadable
                         }
                         option = value + ((optionLength + 3) & ~3)
                     }
@@ -163,9 +192,9 @@ final class PcapBlockReader {
                         descriptor: descriptor, start: Int64(offset + length), swapped: swapped,
                         format: .pcapng(unitsPerSecond: unitsPerSecond, scale: scale), snapshot: snapshot)
                     reader.tlsKeyLog = secrets
-                    return reader
+                    return .reader(reader)
                 } else if type == 2 || type == 3 || type == 6 {
-                    return nil  // a packet before any interface: libpcap's to report
+                    return .notBlockReadable  // a packet before any interface: libpcap's to report
                 } else if type == 0x0a, let kind = word(offset + 8), let size = word(offset + 12).map(Int.init),
                     kind == PcapBlockReader.tlsKeyLogSecretsType, size <= length - 20,
                     secrets.count + size <= PcapBlockReader.maximumSecretsBytes
@@ -175,6 +204,7 @@ final class PcapBlockReader {
                 offset += length
             }
         }
+        return outcome
     }
 
     /// Lets frames' blocks be held by other threads (`FrameBlock.hold`), with at most `limit` blocks in all.
