@@ -199,7 +199,13 @@ public struct HandshakeRecord: Sendable {
     /// Community ID v1 of the connection's 5-tuple.
     public var communityID: String?
     /// What a key log opened and proved of this handshake (`--keylog`); nil without keys for it.
-    public var keys: KeysSummary?
+    public var keys: KeysSummary? {
+        get { keysStorage.first }
+        set { keysStorage = newValue.map { [$0] } ?? [] }
+    }
+    /// Out of line (an array of at most one): the summary is ~120 bytes that every record without keys would
+    /// carry through each move.
+    var keysStorage: [KeysSummary] = []
 
     /// Seconds from the first to the last packet seen.
     public var duration: Double {

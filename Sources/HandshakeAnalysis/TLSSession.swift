@@ -30,8 +30,9 @@ struct TLSSession: TCPStreamConsumer {
         var preambleStorage: [Preamble] = []
         /// The parsers' events of one segment, kept for the next (emptied, capacity kept).
         var eventBuffer: [TLSEvent]? = []
-        /// With a key log: the log, and once the ClientHello was seen, the secrets it holds for it.
-        var keys: KeyMatch?
+        /// With a key log: the log, and once the ClientHello was seen, the secrets it holds for it. Out of line
+        /// (an array of at most one), as `preambleStorage`: sessions without a key log carry 8 bytes for it.
+        var keyStorage: [KeyMatch] = []
     }
 
 
@@ -104,7 +105,7 @@ struct TLSSession: TCPStreamConsumer {
             fromResponder: TLSStreamParser(limits: limits),
             recorder: HandshakeRecorder(start: start, transport: .tcp, protocol: .tls))
         if let keyLog {
-            state.keys = KeyMatch(log: keyLog)
+            state.keyStorage = [KeyMatch(log: keyLog)]
             state.fromInitiator.keepHandshakeBytes()
             state.fromResponder.keepHandshakeBytes()
         }
@@ -112,9 +113,10 @@ struct TLSSession: TCPStreamConsumer {
     }
 
     private var keys: KeyMatch? {
-        _read { yield state.pointee.keys }
-        _modify { yield &unique.pointee.keys }
+        get { state.pointee.keyStorage.first }
+        set { unique.pointee.keyStorage = newValue.map { [$0] } ?? [] }
     }
+    private var hasKeyLog: Bool { !state.pointee.keyStorage.isEmpty }
 
     /// Looks the ClientHello's random up in the key log once it is known (or gives up when the connection
     /// was joined after it): without secrets, the parsers stop keeping bytes.
@@ -249,7 +251,7 @@ struct TLSSession: TCPStreamConsumer {
             }
         }
         if bothDirectionsOver { done = true }
-        if keys != nil { matchKeys() }
+        if hasKeyLog { matchKeys() }
         return done ? .stopCollecting : .keepCollecting
     }
 
@@ -276,7 +278,7 @@ struct TLSSession: TCPStreamConsumer {
     /// `endReason` is nil when the record goes out before the flow ends (`reportAtHandshakeEnd`).
     func ended(_ extent: FlowExtent, endReason: FlowEndReason? = nil) -> EndedConnection {
         var connection = recorder.ended(extent, endReason: endReason, startMissed: start.sawSYN ? nil : "SYN and ClientHello")
-        if keys != nil { connection.keyEvidence = keyEvidence }
+        if hasKeyLog { connection.keyEvidence = keyEvidence }
         return connection
     }
 
@@ -285,7 +287,7 @@ struct TLSSession: TCPStreamConsumer {
     consuming func end(_ extent: FlowExtent, endReason: FlowEndReason) -> EndedConnection {
         var session = self
         let startMissed = session.start.sawSYN ? nil : "SYN and ClientHello"
-        let evidence = session.keys == nil ? nil : session.keyEvidence
+        let evidence = session.hasKeyLog ? session.keyEvidence : nil
         var connection = session.recorder.takeEnded(extent, endReason: endReason, startMissed: startMissed)
         connection.keyEvidence = evidence
         return connection
