@@ -238,7 +238,7 @@ struct TLSSession: TCPStreamConsumer {
     /// `ended` for a session that ends with it: the record and chains are moved out of the session's state
     /// (a copy of the recorder and of its record retained and later released all their parts).
     consuming func end(_ extent: FlowExtent, endReason: FlowEndReason) -> EndedConnection {
-        var session = self
+        var session = consume self
         let startMissed = session.start.sawSYN ? nil : "SYN and ClientHello"
         return session.recorder.takeEnded(extent, endReason: endReason, startMissed: startMissed)
     }
