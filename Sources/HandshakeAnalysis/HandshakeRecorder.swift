@@ -64,7 +64,12 @@ struct HandshakeRecorder {
     }
 
     /// A connection is reported as TLS once a ClientHello or ServerHello was parsed.
-    var isTLS: Bool { record.clientHello != nil || record.serverHello != nil }
+    /// (The optionals' cases matched in place: `!= nil` copied each hello out to compare it.)
+    var isTLS: Bool {
+        if case .some = record.clientHello { return true }
+        if case .some = record.serverHello { return true }
+        return false
+    }
 
     func peer(for direction: FlowDirection) -> Peer? {
         guard let clientDirection else { return nil }

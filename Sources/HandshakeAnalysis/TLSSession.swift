@@ -101,10 +101,11 @@ struct TLSSession: TCPStreamConsumer {
                 recorder: HandshakeRecorder(start: start, transport: .tcp, protocol: .tls)))
     }
 
-    var isTLS: Bool { recorder.isTLS }
-    var reported: Bool { recorder.reported }
+    // Read straight from the state (through `recorder`'s read accessor, the flow's end copied the recorder).
+    var isTLS: Bool { state.pointee.recorder.isTLS }
+    var reported: Bool { state.pointee.recorder.reported }
     var done: Bool {
-        get { recorder.done }
+        get { state.pointee.recorder.done }
         set { recorder.done = newValue }
     }
     var record: HandshakeRecord {
