@@ -131,7 +131,7 @@ public struct HandshakeAnalyzer {
     /// may run on another thread).
     public mutating func process(
         frame: UnsafeRawBufferPointer, timestamp: Int64, decoder: PacketDecoder,
-        ended: (EndedConnection) -> Void
+        ended: (consuming EndedConnection) -> Void
     ) {
         process(frame: frame, timestamp: timestamp, ordinal: frameOrdinal &+ 1, decoder: decoder, ended: ended)
     }
@@ -141,7 +141,7 @@ public struct HandshakeAnalyzer {
     @inline(__always)
     public mutating func process(
         frame: UnsafeRawBufferPointer, timestamp: Int64, ordinal: UInt64, decoder: PacketDecoder,
-        ended: (EndedConnection) -> Void
+        ended: (consuming EndedConnection) -> Void
     ) {
         frameOrdinal = ordinal
         switch intake.take(frame: frame, timestamp: timestamp, decoder: decoder) {
@@ -174,7 +174,7 @@ public struct HandshakeAnalyzer {
     }
 
     /// `expireIdleFlows(now:emit:)`, handing over the connections still to be completed.
-    public mutating func expireIdleFlows(now: Int64, ended: (EndedConnection) -> Void) {
+    public mutating func expireIdleFlows(now: Int64, ended: (consuming EndedConnection) -> Void) {
         intake.expire(now: now)
         tracker.expireIdleFlows(now: now, ended: ended)
     }
@@ -195,7 +195,7 @@ public struct HandshakeAnalyzer {
     }
 
     /// `finish(emit:)`, handing over the connections still to be completed.
-    public mutating func finish(ended: (EndedConnection) -> Void) {
+    public mutating func finish(ended: (consuming EndedConnection) -> Void) {
         tracker.finish(ended: ended)
     }
 }
@@ -372,7 +372,7 @@ public struct ConnectionTracker {
 
     /// A decoded packet (its payload: in the frame, or in a reassembled datagram) into the flow tables.
     public mutating func process(
-        _ packet: DecodedPacket, payload: UnsafeRawBufferPointer, timestamp: Int64, ended: (EndedConnection) -> Void
+        _ packet: DecodedPacket, payload: UnsafeRawBufferPointer, timestamp: Int64, ended: (consuming EndedConnection) -> Void
     ) {
         guard packet.transport == .tcp else {
             return processDatagram(packet, payload: payload, timestamp: timestamp, ended: ended)
@@ -406,7 +406,7 @@ public struct ConnectionTracker {
     /// What `process` of a packet of this transport at `timestamp` does to the flows other than the
     /// packet's own: idle ones end (TCP: UDP flows, then TCP flows; UDP: UDP flows). A sharded run calls it
     /// for the packets another worker processes, so that every worker's flows age as in one table.
-    public mutating func advanceClock(for transport: TransportProtocol, to timestamp: Int64, ended: (EndedConnection) -> Void) {
+    public mutating func advanceClock(for transport: TransportProtocol, to timestamp: Int64, ended: (consuming EndedConnection) -> Void) {
         udpFlows.advanceClock(to: timestamp)
         if udpFlows.flowCount > 0 {
             udpFlows.expireIdleFlows(now: timestamp) { session, end in Self.report(session, end, to: ended) }
@@ -421,7 +421,7 @@ public struct ConnectionTracker {
     /// A UDP datagram into the UDP flow table: a flow is made only for a datagram that starts a DTLS or QUIC
     /// connection; anything else is counted as ignored.
     private mutating func processDatagram(
-        _ packet: DecodedPacket, payload: UnsafeRawBufferPointer, timestamp: Int64, ended: (EndedConnection) -> Void
+        _ packet: DecodedPacket, payload: UnsafeRawBufferPointer, timestamp: Int64, ended: (consuming EndedConnection) -> Void
     ) {
         let tlsLimits = options.tls
         let reportAtHandshakeEnd = options.reportAtHandshakeEnd
@@ -451,20 +451,20 @@ public struct ConnectionTracker {
     }
 
     /// Ends connections idle for longer than the idle timeout before `now` (a live capture's quiet link).
-    public mutating func expireIdleFlows(now: Int64, ended: (EndedConnection) -> Void) {
+    public mutating func expireIdleFlows(now: Int64, ended: (consuming EndedConnection) -> Void) {
         reassembler.expireIdleFlows(now: now) { session, end in Self.report(session, end, to: ended) }
         udpFlows.expireIdleFlows(now: now) { session, end in Self.report(session, end, to: ended) }
         reassembler.otherMemoryBytes = udpFlows.memoryInUse
     }
 
     /// Ends every connection still open (end of input): TCP flows, then UDP flows, each in creation order.
-    public mutating func finish(ended: (EndedConnection) -> Void) {
+    public mutating func finish(ended: (consuming EndedConnection) -> Void) {
         reassembler.finishAll { session, end in Self.report(session, end, to: ended) }
         udpFlows.finishAll { session, end in Self.report(session, end, to: ended) }
     }
 
     /// A UDP connection gets a record when a hello was seen and its record was not written already.
-    private static func report(_ session: UDPSession, _ end: FlowEnd, to ended: (EndedConnection) -> Void) {
+    private static func report(_ session: UDPSession, _ end: FlowEnd, to ended: (consuming EndedConnection) -> Void) {
         guard session.isTLS, !session.reported,
             var connection = session.ended(FlowExtent(end), endReason: end.reason)
         else { return }
@@ -473,11 +473,12 @@ public struct ConnectionTracker {
     }
 
     /// A connection gets a record when it was TLS and its record was not written at handshake end already.
-    private static func report(_ session: consuming TLSSession, _ end: FlowEnd, to ended: (EndedConnection) -> Void) {
+    private static func report(_ session: consuming TLSSession, _ end: FlowEnd, to ended: (consuming EndedConnection) -> Void) {
         guard session.isTLS, !session.reported else { return }
-        var connection = session.end(FlowExtent(end), endReason: end.reason)
+        var connection = EndedConnection()
+        session.end(FlowExtent(end), endReason: end.reason, into: &connection)
         connection.flowEnd = end
-        ended(connection)
+        ended(consume connection)
     }
 }
 

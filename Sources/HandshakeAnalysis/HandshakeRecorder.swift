@@ -305,12 +305,17 @@ struct HandshakeRecorder {
     /// connection's start was not captured when no ClientHello was seen either (nil: the start was seen).
     func ended(_ extent: FlowExtent, endReason: FlowEndReason?, startMissed: String?) -> EndedConnection {
         var recorder = self
-        return recorder.takeEnded(extent, endReason: endReason, startMissed: startMissed)
+        var ended = EndedConnection()
+        recorder.takeEnded(extent, endReason: endReason, startMissed: startMissed, into: &ended)
+        return ended
     }
 
-    /// `ended` for a recorder that is done with: worked out in place, and the record and the chains moved
-    /// out (the recorder keeps an empty record).
-    mutating func takeEnded(_ extent: FlowExtent, endReason: FlowEndReason?, startMissed: String?) -> EndedConnection {
+    /// `ended` for a recorder that is done with, into `ended` (an empty `EndedConnection()`): worked out in
+    /// place, the record and the chains swapped into it (the recorder keeps the empty record). Filled in
+    /// place, not returned: a returned value was copied once more on its way.
+    mutating func takeEnded(
+        _ extent: FlowExtent, endReason: FlowEndReason?, startMissed: String?, into ended: inout EndedConnection
+    ) {
         let wasOver = state.isOver
         // What was held for want of what follows is decided now: nothing followed.
         if endReason != nil || done {
@@ -324,31 +329,21 @@ struct HandshakeRecorder {
         if let startMissed, record.clientHello == nil {
             noteAnomaly(.midstream, nil, "the connection's start (\(startMissed)) was not captured")
         }
-        var result = HandshakeRecord(
-            firstTimestamp: 0, lastTimestamp: 0, transport: record.transport, recordProtocol: record.recordProtocol,
-            clientAddress: record.clientAddress, clientPort: 0, serverAddress: record.serverAddress, serverPort: 0,
-            startTLS: nil, version: nil, cipherSuite: nil, keyExchange: nil, authentication: nil, group: nil,
-            serverName: nil, alpn: nil, resumed: false, established: false, alert: nil, clientHello: nil,
-            serverHello: nil, helloRetryRequest: nil, certificates: [], clientCertificates: [], messages: [],
-            messagesTruncated: false, ja3: nil, ja3s: nil, ja4: nil, findings: [], compliance: nil, anomalies: [],
-            dhPrimeBits: nil, heartbeats: [], quic: nil, packets: 0, bytes: 0)
-        swap(&result, &record)
-        result.firstTimestamp = extent.firstTimestamp
-        result.lastTimestamp = extent.lastTimestamp
-        result.packets = extent.packets
-        result.bytes = extent.bytes
-        result.firstFrameOrdinal = extent.firstSequence
-        result.lastFrameOrdinal = extent.lastSequence
-        result.anomalies = anomalies.map { Anomaly($0.kind, from: $0.direction.flatMap(peer(for:)), $0.detail) }
-        if anomaliesOverCap > 0, var last = result.anomalies.popLast() {
+        swap(&ended.record, &record)
+        ended.record.firstTimestamp = extent.firstTimestamp
+        ended.record.lastTimestamp = extent.lastTimestamp
+        ended.record.packets = extent.packets
+        ended.record.bytes = extent.bytes
+        ended.record.firstFrameOrdinal = extent.firstSequence
+        ended.record.lastFrameOrdinal = extent.lastSequence
+        ended.record.anomalies = anomalies.map { Anomaly($0.kind, from: $0.direction.flatMap(peer(for:)), $0.detail) }
+        if anomaliesOverCap > 0, var last = ended.record.anomalies.popLast() {
             last.detail += " (and \(anomaliesOverCap) more anomalies not listed)"
-            result.anomalies.append(last)
+            ended.record.anomalies.append(last)
         }
-        var server: [[UInt8]] = []
-        var client: [[UInt8]] = []
-        swap(&server, &serverChain)
-        swap(&client, &clientChain)
-        return EndedConnection(record: result, serverChain: server, clientChain: client, isTLS13: state.isTLS13)
+        swap(&ended.serverChain, &serverChain)
+        swap(&ended.clientChain, &clientChain)
+        ended.isTLS13 = state.isTLS13
     }
 
     /// Heap bytes of a kept hello: its lists and extension bodies (each array with its ~32-byte header).
