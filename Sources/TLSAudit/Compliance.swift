@@ -25,13 +25,15 @@ public struct Compliance: Sendable, Hashable {
     /// Judges `input` under each built-in profile. `judged`: findings already judged under one of them
     /// (the run's policy, when it is a built-in profile unchanged: `profileIndex(of:)`), reused for its verdict.
     public init(_ input: AuditInput, judged: (profileIndex: Int, findings: [Finding])? = nil) {
-        verdicts = Self.profiles.indices.map { index in
-            let policy = Self.profiles[index]
+        // The profiles passed as the globals they are (borrowed): read out of `profiles`, each was copied
+        // (its sets and tables retained and released) for every record.
+        func verdict(_ index: Int, _ policy: AuditPolicy) -> Verdict {
             if let judged, judged.profileIndex == index {
                 return Verdict(profile: policy.name, passes: Self.passes(judged.findings))
             }
             return Verdict(profile: policy.name, passes: TLSAudit.passes(input, policy: policy))
         }
+        verdicts = [verdict(0, .modern), verdict(1, .intermediate), verdict(2, .old)]
     }
 
     /// Verdicts as a record states them (read back by `tlsscope report`).

@@ -680,12 +680,16 @@ private func checkPostQuantum(_ input: AuditInput, _ out: inout FindingCollector
     var seen = Set<NamedGroup>()
     var drafts: [NamedGroup] = []
     var postQuantum: [NamedGroup] = []
-    for list in [hello.supportedGroups, hello.keyShareGroups] {
-        for group in list where (isMLKEM(group) || isKyberDraft(group)) && seen.insert(group).inserted {
-            postQuantum.append(group)
-            if isKyberDraft(group) { drafts.append(group) }
-        }
+    // Each list walked where it lies (an array of the two lists was an allocation and two copies per call).
+    func note(_ group: NamedGroup) {
+        let kind = group.kind
+        let isDraft = kind == .obsoleteDraft
+        guard kind == .pqHybrid || kind == .purePQ || isDraft, seen.insert(group).inserted else { return }
+        postQuantum.append(group)
+        if isDraft { drafts.append(group) }
     }
+    for group in hello.supportedGroups { note(group) }
+    for group in hello.keyShareGroups { note(group) }
     if !drafts.isEmpty {
         out.add(
             .pqObsoleteDraft,
