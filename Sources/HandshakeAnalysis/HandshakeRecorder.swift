@@ -141,7 +141,8 @@ struct HandshakeRecorder {
             }
         }
         guard let peer = peer(for: direction) else { return }
-        switch event {
+        // Switched on as consumed: its payload is moved into the binding (a borrowed subject copied it).
+        switch consume event {
         case .handshake(let message):
             handleHandshake(message, from: peer)
         case .encryptedHandshake:
@@ -197,7 +198,9 @@ struct HandshakeRecorder {
     }
 
     private mutating func handleHandshake(_ message: consuming HandshakeMessage, from peer: Peer) {
-        switch message {
+        let type = message.type
+        // Switched on as consumed: a hello or chain is moved into the record (a borrowed subject copied it).
+        switch consume message {
         case .clientHello(let hello) where peer == .client:
             append(.handshake(.clientHello), from: peer)
             if record.clientHello == nil {
@@ -286,7 +289,7 @@ struct HandshakeRecorder {
             if peer == .server && type == .serverHelloDone { enter(state.serverFullFlightMessage()) }
         case .clientHello, .serverHello:
             // A hello from the wrong side: listed, not trusted.
-            append(.handshake(message.type), from: peer)
+            append(.handshake(type), from: peer)
         }
     }
 
