@@ -203,8 +203,8 @@ struct HandshakeRecorder {
         switch consume message {
         case .clientHello(let hello) where peer == .client:
             append(.handshake(.clientHello), from: peer)
-            if record.clientHello == nil {
-                record.clientHello = hello
+            let offersEarlyData = hello.extensions.contains { $0.type == .earlyData }
+            if case .none = record.clientHello {
                 record.serverName = hello.serverName
                 keptBytes += Self.estimatedBytes(of: hello)
                 if !hello.truncatedLists.isEmpty {
@@ -213,8 +213,10 @@ struct HandshakeRecorder {
                         "ClientHello lists cut to their first \(TLSLimits().maxListEntries) entries: "
                             + hello.truncatedLists.names.joined(separator: ", "))
                 }
+                // Stored as the last use of the hello, so it is moved into the record, not copied.
+                record.clientHello = hello
             }
-            enter(state.clientHello(offeringEarlyData: hello.extensions.contains { $0.type == .earlyData }))
+            enter(state.clientHello(offeringEarlyData: offersEarlyData))
         case .serverHello(let hello) where peer == .server:
             // The client's parser cannot know the server's answer: a TLS 1.3 ChangeCipherSpec is a
             // dummy, and after a TLS 1.3 ServerHello the client's handshake is encrypted.

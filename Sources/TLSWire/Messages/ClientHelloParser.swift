@@ -58,13 +58,11 @@ extension ClientHello {
         if truncated { truncatedLists.insert(.cipherSuites) }
         compressionMethods = try cursor.readLengthPrefixed8("ClientHello.legacy_compression_methods").remainingBytes
         if cursor.isEmpty { return }  // no extensions block (SSL 3.0 / early TLS)
-        var block = try cursor.readLengthPrefixed16("ClientHello.extensions")
         var decoded = ClientExtensionsSeen()
-        truncated = false
-        extensions = try readExtensions(&block, limit: limits.maxExtensions, truncated: &truncated) { type, body in
-            decodeExtension(type, body, &decoded, limit: limits.maxListEntries)
-        }
-        if truncated { truncatedLists.insert(.extensions) }
+        var walker = ExtensionWalker(try cursor.readLengthPrefixed16("ClientHello.extensions"), limit: limits.maxExtensions)
+        while let next = try walker.next() { decodeExtension(next.type, next.body, &decoded, limit: limits.maxListEntries) }
+        extensions = walker.extensions
+        if walker.truncated { truncatedLists.insert(.extensions) }
     }
 
     /// Which extensions were decoded already: on a duplicate, the first occurrence wins.

@@ -46,23 +46,48 @@ extension ByteCursor {
 func readExtensions(
     _ block: inout ByteCursor, limit: Int, truncated: inout Bool, _ decode: (ExtensionType, ByteCursor) -> Void
 ) throws(DecodeError) -> [TLSExtension] {
-    var extensions: [TLSExtension] = []
-    extensions.reserveCapacity(min(limit, block.remaining / 4, 32))  // an extension takes 4 bytes at least
-    while !block.isEmpty {
-        let type = ExtensionType(rawValue: try block.readUInt16("Extension.extension_type"))
-        let body = try block.readLengthPrefixed16("Extension.extension_data")
-        guard extensions.count < limit else {
-            truncated = true
-            continue
-        }
-        // Bodies are decoded here (`decode`); only those read again later are kept (DTLS's connection_id):
-        // copying every body cost an allocation per extension, a dozen per hello.
-        extensions.append(
-            type == .connectionID
-                ? TLSExtension(type: type, body: body.remainingBytes) : TLSExtension(type: type, length: body.remaining))
-        decode(type, body)
+    var walker = ExtensionWalker(block, limit: limit)
+    while let next = try walker.next() { decode(next.type, next.body) }
+    block = walker.block
+    if walker.truncated { truncated = true }
+    return walker.extensions
+}
+
+/// `readExtensions` as a walk its caller drives, without a closure: a hello decoding its extensions into
+/// itself while it is being initialized had the closure capture it (two copies of the whole hello).
+struct ExtensionWalker {
+    private(set) var block: ByteCursor
+    private let limit: Int
+    /// The extensions walked so far, in wire order (the first `limit`).
+    private(set) var extensions: [TLSExtension] = []
+    /// More than `limit` extensions.
+    private(set) var truncated = false
+
+    init(_ block: ByteCursor, limit: Int) {
+        self.block = block
+        self.limit = limit
+        extensions.reserveCapacity(min(limit, block.remaining / 4, 32))  // an extension takes 4 bytes at least
     }
-    return extensions
+
+    /// The next extension to decode, nil at the end of the block. Past `limit` the rest are walked (the
+    /// structure must hold) but neither kept nor given.
+    mutating func next() throws(DecodeError) -> (type: ExtensionType, body: ByteCursor)? {
+        while !block.isEmpty {
+            let type = ExtensionType(rawValue: try block.readUInt16("Extension.extension_type"))
+            let body = try block.readLengthPrefixed16("Extension.extension_data")
+            guard extensions.count < limit else {
+                truncated = true
+                continue
+            }
+            // Only the bodies read again later are kept (DTLS's connection_id): copying every body cost an
+            // allocation per extension, a dozen per hello.
+            extensions.append(
+                type == .connectionID
+                    ? TLSExtension(type: type, body: body.remainingBytes) : TLSExtension(type: type, length: body.remaining))
+            return (type, body)
+        }
+        return nil
+    }
 }
 
 /// Parses a standalone byte array with a fresh cursor (offsets relative to its start).
