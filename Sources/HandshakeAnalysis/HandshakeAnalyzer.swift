@@ -545,12 +545,15 @@ public final class RecordCompletion {
         }
         if let hello = record.serverHello { record.ja3s = fingerprints.server(hello) }
         let input = record.auditInput(now: options.auditTime)
+        // The policy-independent rules run once for the run's policy and the three profiles' verdicts.
+        let independent = PolicyIndependentFindings(input, messages: options.auditPolicy != nil)
         var judged: (profileIndex: Int, findings: [Finding])?
         if let policy = options.auditPolicy {
-            record.findings = audit(input, policy: policy, suppressed: &record.suppressedFindings)
+            record.findings = audit(
+                input, policy: policy, suppressed: &record.suppressedFindings, independent: independent)
             if let policyProfileIndex { judged = (policyProfileIndex, record.findings) }
         }
-        record.compliance = Compliance(input, judged: judged)
+        record.compliance = Compliance(input, judged: judged, independent: independent)
         record.communityID = CommunityID.v1(
             protocolNumber: record.transport.rawValue, address: record.clientAddress.networkBytes,
             port: record.clientPort, otherAddress: record.serverAddress.networkBytes, otherPort: record.serverPort)

@@ -10,8 +10,12 @@ public func audit(_ input: AuditInput, policy: AuditPolicy = .intermediate) -> [
 }
 
 /// The findings, and the ids the policy's exceptions silenced (so a report can say what it does not show).
-public func audit(_ input: AuditInput, policy: AuditPolicy, suppressed: inout [String]) -> [Finding] {
-    let collector = collect(input, policy: policy, messages: true)
+/// `independent`: the policy-independent rules' findings of `input`, worked out once with messages and
+/// shared with the connection's other judgements (nil: worked out here).
+public func audit(
+    _ input: AuditInput, policy: AuditPolicy, suppressed: inout [String], independent: PolicyIndependentFindings? = nil
+) -> [Finding] {
+    let collector = collect(input, policy: policy, messages: true, independent: independent)
     if !policy.exceptions.isEmpty {
         suppressed = collector.suppressedIDs(policy: policy, input: input)
     }
@@ -21,22 +25,51 @@ public func audit(_ input: AuditInput, policy: AuditPolicy, suppressed: inout [S
 /// The findings; with `messages: false` their messages are left empty (never built): enough to judge a
 /// verdict, at a fraction of the cost (the messages are most of a rule's work).
 func audit(_ input: AuditInput, policy: AuditPolicy, messages: Bool) -> [Finding] {
-    collect(input, policy: policy, messages: messages).findings(policy: policy, input: input)
+    collect(input, policy: policy, messages: messages, independent: nil).findings(policy: policy, input: input)
 }
 
-/// Every rule's raw findings.
-private func collect(_ input: AuditInput, policy: AuditPolicy, messages: Bool) -> FindingCollector {
+/// What the rules that do not depend on the policy find on one connection (extensions, heartbeats, how
+/// it ended, the certificates' signatures, dates and names, post-quantum key exchange, carried findings):
+/// worked out once and added to each policy's findings, instead of once per profile (the three built-in
+/// profiles' verdicts ran every rule three times).
+public struct PolicyIndependentFindings: Sendable {
+    fileprivate let raw: [FindingCollector.Raw]
+
+    /// `messages`: whether the findings' messages are built (a verdict needs none).
+    public init(_ input: AuditInput, messages: Bool) {
+        var collector = FindingCollector(wantsMessages: messages)
+        collectPolicyIndependent(input, &collector)
+        raw = collector.raw
+    }
+}
+
+/// The policy-independent rules, in the order `collect` runs them (each id's first message is kept).
+private func collectPolicyIndependent(_ input: AuditInput, _ out: inout FindingCollector) {
+    checkCertificateFacts(input, &out)
+    checkExtensions(input, &out)
+    checkHeartbeats(input, &out)
+    checkOutcome(input, &out)
+    checkPostQuantum(input, &out)
+    out.addCarried(input.carriedFindings)
+}
+
+/// Every rule's raw findings: the policy's rules, then the policy-independent ones (`independent`, or
+/// worked out here). No id comes from both kinds, and those of the second kind are added after the first
+/// kind marks what the policy does not allow, so the findings are those of running every rule in turn.
+private func collect(
+    _ input: AuditInput, policy: AuditPolicy, messages: Bool, independent: PolicyIndependentFindings?
+) -> FindingCollector {
     var collector = FindingCollector(wantsMessages: messages)
     checkVersion(input, policy, &collector)
     checkCipherSuite(input, policy, &collector)
     checkKeyExchange(input, policy, &collector)
     checkCertificates(input, policy, &collector)
-    checkExtensions(input, &collector)
-    checkHeartbeats(input, &collector)
-    checkOutcome(input, &collector)
     checkClientOffer(input, policy, &collector)
-    checkPostQuantum(input, &collector)
-    collector.addCarried(input.carriedFindings)
+    if let independent {
+        collector.merge(independent.raw)
+    } else {
+        collectPolicyIndependent(input, &collector)
+    }
     return collector
 }
 
@@ -46,7 +79,7 @@ private func collect(_ input: AuditInput, policy: AuditPolicy, messages: Bool) -
 /// exceptions and disabled ids depend on the id and the input only. Same answer as
 /// `Compliance.passes(audit(input, policy:))`, at a fraction of the work when a profile fails early (a TLS 1.2
 /// connection under modern, an ECDSA certificate under old).
-func passes(_ input: AuditInput, policy: AuditPolicy) -> Bool {
+func passes(_ input: AuditInput, policy: AuditPolicy, independent: PolicyIndependentFindings? = nil) -> Bool {
     var collector = FindingCollector(wantsMessages: false)
     var judged = 0
     func failsSoFar() -> Bool {
@@ -63,22 +96,19 @@ func passes(_ input: AuditInput, policy: AuditPolicy) -> Bool {
     if failsSoFar() { return false }
     checkCertificates(input, policy, &collector)
     if failsSoFar() { return false }
-    checkExtensions(input, &collector)
-    if failsSoFar() { return false }
-    checkHeartbeats(input, &collector)
-    if failsSoFar() { return false }
-    checkOutcome(input, &collector)
-    if failsSoFar() { return false }
     checkClientOffer(input, policy, &collector)
     if failsSoFar() { return false }
-    checkPostQuantum(input, &collector)
-    collector.addCarried(input.carriedFindings)
+    if let independent {
+        collector.merge(independent.raw)
+    } else {
+        collectPolicyIndependent(input, &collector)
+    }
     return !failsSoFar()
 }
 
 /// Raw findings before the policy gives them a severity.
 struct FindingCollector {
-    struct Raw {
+    struct Raw: Sendable {
         var id: FindingID
         var message: String
         /// This instance is broken crypto whatever the id's usual severity (DH < 1024, MD5 signature...).
@@ -123,6 +153,13 @@ struct FindingCollector {
     mutating func addCarried(_ carried: [AuditInput.CarriedFinding]) {
         for finding in carried {
             if let id = FindingID(name: finding.id) { add(id, finding.message) }
+        }
+    }
+
+    /// Adds findings collected apart (`PolicyIndependentFindings`), as if each had been added here in turn.
+    mutating func merge(_ findings: [Raw]) {
+        for item in findings {
+            add(item.id, item.message, critical: item.forceCritical, outsidePolicy: item.outsidePolicy)
         }
     }
 
@@ -391,8 +428,9 @@ func policyKeyType(_ keyType: String) -> String {
     }
 }
 
+/// What the policy judges of the certificates: key sizes against its floors, the leaf's lifetime, and the
+/// leaf's key type, curve and signature against its lists.
 private func checkCertificates(_ input: AuditInput, _ policy: AuditPolicy, _ out: inout FindingCollector) {
-    let now = input.captureTime
     for (index, certificate) in input.certificates.enumerated() {
         // Named only in a message, and messages are built only when wanted (a verdict builds none).
         func what() -> String { describe(index, certificate) }
@@ -414,6 +452,44 @@ private func checkCertificates(_ input: AuditInput, _ policy: AuditPolicy, _ out
                 break
             }
         }
+    }
+    guard let leaf = input.certificates.first else { return }
+    let lifetime = difference(leaf.notAfter, leaf.notBefore)
+    let (product, overflow) = Int64(policy.maximumCertificateLifetimeDays).multipliedReportingOverflow(
+        by: secondsPerDay)
+    let maximum = overflow ? Int64.max : product
+    if lifetime > maximum {
+        out.add(
+            .certLifetime,
+            "leaf certificate is valid for \(lifetime / secondsPerDay) days "
+                + "(> \(policy.maximumCertificateLifetimeDays))")
+    }
+    var reasons: [String] = []
+    let keyType = policyKeyType(leaf.keyType)
+    if !policy.certificateKeyTypes.contains(keyType) {
+        reasons.append("key type \(keyType) (allowed: \(policy.certificateKeyTypes.sorted().joined(separator: ", ")))")
+    } else if keyType == "ecdsa", !policy.certificateCurves.contains(leaf.curve ?? "") {
+        reasons.append("curve \(leaf.curve ?? "unknown")")
+    }
+    if weakSignatureHash(leaf.signatureAlgorithm) == nil,
+        !policy.certificateSignatures.contains(leaf.signatureAlgorithm)
+    {
+        reasons.append("signature \(leaf.signatureAlgorithm)")
+    }
+    if !reasons.isEmpty {
+        out.add(
+            .policyCert,
+            "leaf certificate \(reasons.joined(separator: " and ")) not allowed by policy \(policy.name)",
+            outsidePolicy: true)
+    }
+}
+
+/// What holds of the certificates whatever the policy: weak signatures, dates against the capture (or audit)
+/// time, the server name against the leaf's names, a self-signed leaf.
+private func checkCertificateFacts(_ input: AuditInput, _ out: inout FindingCollector) {
+    let now = input.captureTime
+    for (index, certificate) in input.certificates.enumerated() {
+        func what() -> String { describe(index, certificate) }
         // A trust anchor's self-signature is never checked, so its hash does not matter.
         let isAnchor = index > 0 && certificate.isSelfSigned
         if !isAnchor, let hash = weakSignatureHash(certificate.signatureAlgorithm) {
@@ -443,34 +519,6 @@ private func checkCertificates(_ input: AuditInput, _ policy: AuditPolicy, _ out
     }
     if leaf.isSelfSigned {
         out.add(.certSelfSigned, "leaf certificate (\(leaf.subject)) is self-signed")
-    }
-    let lifetime = difference(leaf.notAfter, leaf.notBefore)
-    let (product, overflow) = Int64(policy.maximumCertificateLifetimeDays).multipliedReportingOverflow(
-        by: secondsPerDay)
-    let maximum = overflow ? Int64.max : product
-    if lifetime > maximum {
-        out.add(
-            .certLifetime,
-            "leaf certificate is valid for \(lifetime / secondsPerDay) days "
-                + "(> \(policy.maximumCertificateLifetimeDays))")
-    }
-    var reasons: [String] = []
-    let keyType = policyKeyType(leaf.keyType)
-    if !policy.certificateKeyTypes.contains(keyType) {
-        reasons.append("key type \(keyType) (allowed: \(policy.certificateKeyTypes.sorted().joined(separator: ", ")))")
-    } else if keyType == "ecdsa", !policy.certificateCurves.contains(leaf.curve ?? "") {
-        reasons.append("curve \(leaf.curve ?? "unknown")")
-    }
-    if weakSignatureHash(leaf.signatureAlgorithm) == nil,
-        !policy.certificateSignatures.contains(leaf.signatureAlgorithm)
-    {
-        reasons.append("signature \(leaf.signatureAlgorithm)")
-    }
-    if !reasons.isEmpty {
-        out.add(
-            .policyCert,
-            "leaf certificate \(reasons.joined(separator: " and ")) not allowed by policy \(policy.name)",
-            outsidePolicy: true)
     }
 }
 
