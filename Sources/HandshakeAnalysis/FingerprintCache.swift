@@ -56,18 +56,27 @@ struct HelloShape: Hashable {
     /// A word after every list (their lengths prefix them, so it cannot be mistaken for list content).
     mutating func appendMarker(_ word: UInt16) { words.append(word) }
 
+    /// Written into a scratch buffer of the lists' total length and copied into `words` at once: appending
+    /// word by word (a capacity and uniqueness check each, ~90 words a hello) was most of a lookup's cost.
     init(_ hello: borrowing ClientHello) {
-        words.reserveCapacity(hello.cipherSuites.count + hello.extensions.count + 48)
-        words.append(hello.version.rawValue)
-        append(hello.cipherSuites.lazy.filter { !$0.isGREASE }.map(\.rawValue))
-        append(hello.extensions.lazy.filter { !$0.type.isGREASE }.map(\.type.rawValue))
-        append(hello.supportedGroups.lazy.filter { !$0.isGREASE }.map(\.rawValue))
-        append(hello.ecPointFormats.lazy.map { UInt16($0) })
-        append(hello.signatureAlgorithms.lazy.filter { !$0.isGREASE }.map(\.rawValue))
-        append(hello.supportedVersions.lazy.filter { !$0.isGREASE }.map(\.rawValue))
-        append((hello.alpn.first ?? []).lazy.map { UInt16($0) })
-        words.append(hello.alpn.isEmpty ? 0 : 1)
-        words.append(hello.serverName == nil ? 0 : 1)
+        let alpn = hello.alpn.first ?? []
+        let capacity =
+            12 + hello.cipherSuites.count + hello.extensions.count + hello.supportedGroups.count
+            + hello.ecPointFormats.count + hello.signatureAlgorithms.count + hello.supportedVersions.count + alpn.count
+        words = withUnsafeTemporaryAllocation(of: UInt16.self, capacity: capacity) { buffer in
+            var shape = ShapeWriter(buffer)
+            shape.put(hello.version.rawValue)
+            shape.list(hello.cipherSuites) { $0.isGREASE ? nil : $0.rawValue }
+            shape.list(hello.extensions) { $0.type.isGREASE ? nil : $0.type.rawValue }
+            shape.list(hello.supportedGroups) { $0.isGREASE ? nil : $0.rawValue }
+            shape.list(hello.ecPointFormats) { UInt16($0) }
+            shape.list(hello.signatureAlgorithms) { $0.isGREASE ? nil : $0.rawValue }
+            shape.list(hello.supportedVersions) { $0.isGREASE ? nil : $0.rawValue }
+            shape.list(alpn) { UInt16($0) }
+            shape.put(hello.alpn.isEmpty ? 0 : 1)
+            shape.put(hello.serverName == nil ? 0 : 1)
+            return shape.words
+        }
     }
 
     init(_ hello: borrowing ServerHello) {
@@ -85,6 +94,36 @@ struct HelloShape: Hashable {
             count &+= 1
         }
         words[countIndex] = count
+    }
+
+    /// Fills a buffer sized for the whole shape (a word that would not fit is dropped, which the sizing
+    /// rules out: 12 words more than the lists hold, for the version, the 8 counts and 2 flags).
+    private struct ShapeWriter {
+        let buffer: UnsafeMutableBufferPointer<UInt16>
+        var count = 0
+
+        init(_ buffer: UnsafeMutableBufferPointer<UInt16>) { self.buffer = buffer }
+
+        mutating func put(_ word: UInt16) {
+            guard count < buffer.count else { return }
+            buffer[count] = word
+            count += 1
+        }
+
+        /// `values`' words (nil: left out), after their count.
+        mutating func list<Element>(_ values: [Element], _ word: (Element) -> UInt16?) {
+            let countIndex = count
+            put(0)
+            var listed: UInt16 = 0
+            for value in values {
+                guard let word = word(value) else { continue }
+                put(word)
+                listed &+= 1
+            }
+            if countIndex < buffer.count { buffer[countIndex] = listed }
+        }
+
+        var words: [UInt16] { Array(UnsafeBufferPointer(rebasing: buffer[0..<count])) }
     }
 
     func hash(into hasher: inout Hasher) {

@@ -137,7 +137,7 @@ public struct HandshakeAnalyzer {
     /// may run on another thread).
     public mutating func process(
         frame: UnsafeRawBufferPointer, timestamp: Int64, decoder: PacketDecoder,
-        ended: (EndedConnection) -> Void
+        ended: (consuming EndedConnection) -> Void
     ) {
         process(frame: frame, timestamp: timestamp, ordinal: frameOrdinal &+ 1, decoder: decoder, ended: ended)
     }
@@ -147,7 +147,7 @@ public struct HandshakeAnalyzer {
     @inline(__always)
     public mutating func process(
         frame: UnsafeRawBufferPointer, timestamp: Int64, ordinal: UInt64, decoder: PacketDecoder,
-        ended: (EndedConnection) -> Void
+        ended: (consuming EndedConnection) -> Void
     ) {
         frameOrdinal = ordinal
         switch intake.take(frame: frame, timestamp: timestamp, decoder: decoder) {
@@ -180,7 +180,7 @@ public struct HandshakeAnalyzer {
     }
 
     /// `expireIdleFlows(now:emit:)`, handing over the connections still to be completed.
-    public mutating func expireIdleFlows(now: Int64, ended: (EndedConnection) -> Void) {
+    public mutating func expireIdleFlows(now: Int64, ended: (consuming EndedConnection) -> Void) {
         intake.expire(now: now)
         tracker.expireIdleFlows(now: now, ended: ended)
     }
@@ -201,7 +201,7 @@ public struct HandshakeAnalyzer {
     }
 
     /// `finish(emit:)`, handing over the connections still to be completed.
-    public mutating func finish(ended: (EndedConnection) -> Void) {
+    public mutating func finish(ended: (consuming EndedConnection) -> Void) {
         tracker.finish(ended: ended)
     }
 }
@@ -378,7 +378,7 @@ public struct ConnectionTracker {
 
     /// A decoded packet (its payload: in the frame, or in a reassembled datagram) into the flow tables.
     public mutating func process(
-        _ packet: DecodedPacket, payload: UnsafeRawBufferPointer, timestamp: Int64, ended: (EndedConnection) -> Void
+        _ packet: DecodedPacket, payload: UnsafeRawBufferPointer, timestamp: Int64, ended: (consuming EndedConnection) -> Void
     ) {
         guard packet.transport == .tcp else {
             return processDatagram(packet, payload: payload, timestamp: timestamp, ended: ended)
@@ -413,7 +413,7 @@ public struct ConnectionTracker {
     /// What `process` of a packet of this transport at `timestamp` does to the flows other than the
     /// packet's own: idle ones end (TCP: UDP flows, then TCP flows; UDP: UDP flows). A sharded run calls it
     /// for the packets another worker processes, so that every worker's flows age as in one table.
-    public mutating func advanceClock(for transport: TransportProtocol, to timestamp: Int64, ended: (EndedConnection) -> Void) {
+    public mutating func advanceClock(for transport: TransportProtocol, to timestamp: Int64, ended: (consuming EndedConnection) -> Void) {
         udpFlows.advanceClock(to: timestamp)
         if udpFlows.flowCount > 0 {
             udpFlows.expireIdleFlows(now: timestamp) { session, end in Self.report(session, end, to: ended) }
@@ -428,7 +428,7 @@ public struct ConnectionTracker {
     /// A UDP datagram into the UDP flow table: a flow is made only for a datagram that starts a DTLS or QUIC
     /// connection; anything else is counted as ignored.
     private mutating func processDatagram(
-        _ packet: DecodedPacket, payload: UnsafeRawBufferPointer, timestamp: Int64, ended: (EndedConnection) -> Void
+        _ packet: DecodedPacket, payload: UnsafeRawBufferPointer, timestamp: Int64, ended: (consuming EndedConnection) -> Void
     ) {
         let tlsLimits = options.tls
         let keyLog = options.keyLog
@@ -459,20 +459,20 @@ public struct ConnectionTracker {
     }
 
     /// Ends connections idle for longer than the idle timeout before `now` (a live capture's quiet link).
-    public mutating func expireIdleFlows(now: Int64, ended: (EndedConnection) -> Void) {
+    public mutating func expireIdleFlows(now: Int64, ended: (consuming EndedConnection) -> Void) {
         reassembler.expireIdleFlows(now: now) { session, end in Self.report(session, end, to: ended) }
         udpFlows.expireIdleFlows(now: now) { session, end in Self.report(session, end, to: ended) }
         reassembler.otherMemoryBytes = udpFlows.memoryInUse
     }
 
     /// Ends every connection still open (end of input): TCP flows, then UDP flows, each in creation order.
-    public mutating func finish(ended: (EndedConnection) -> Void) {
+    public mutating func finish(ended: (consuming EndedConnection) -> Void) {
         reassembler.finishAll { session, end in Self.report(session, end, to: ended) }
         udpFlows.finishAll { session, end in Self.report(session, end, to: ended) }
     }
 
     /// A UDP connection gets a record when a hello was seen and its record was not written already.
-    private static func report(_ session: UDPSession, _ end: FlowEnd, to ended: (EndedConnection) -> Void) {
+    private static func report(_ session: UDPSession, _ end: FlowEnd, to ended: (consuming EndedConnection) -> Void) {
         guard session.isTLS, !session.reported,
             var connection = session.ended(FlowExtent(end), endReason: end.reason)
         else { return }
@@ -481,11 +481,12 @@ public struct ConnectionTracker {
     }
 
     /// A connection gets a record when it was TLS and its record was not written at handshake end already.
-    private static func report(_ session: consuming TLSSession, _ end: FlowEnd, to ended: (EndedConnection) -> Void) {
+    private static func report(_ session: consuming TLSSession, _ end: FlowEnd, to ended: (consuming EndedConnection) -> Void) {
         guard session.isTLS, !session.reported else { return }
-        var connection = session.end(FlowExtent(end), endReason: end.reason)
+        var connection = EndedConnection()
+        session.end(FlowExtent(end), endReason: end.reason, into: &connection)
         connection.flowEnd = end
-        ended(connection)
+        ended(consume connection)
     }
 }
 
@@ -553,12 +554,15 @@ public final class RecordCompletion {
         }
         if let hello = record.serverHello { record.ja3s = fingerprints.server(hello) }
         let input = record.auditInput(now: options.auditTime)
+        // The policy-independent rules run once for the run's policy and the three profiles' verdicts.
+        let independent = PolicyIndependentFindings(input, messages: options.auditPolicy != nil)
         var judged: (profileIndex: Int, findings: [Finding])?
         if let policy = options.auditPolicy {
-            record.findings = audit(input, policy: policy, suppressed: &record.suppressedFindings)
+            record.findings = audit(
+                input, policy: policy, suppressed: &record.suppressedFindings, independent: independent)
             if let policyProfileIndex { judged = (policyProfileIndex, record.findings) }
         }
-        record.compliance = Compliance(input, judged: judged)
+        record.compliance = Compliance(input, judged: judged, independent: independent)
         record.communityID = CommunityID.v1(
             protocolNumber: record.transport.rawValue, address: record.clientAddress.networkBytes,
             port: record.clientPort, otherAddress: record.serverAddress.networkBytes, otherPort: record.serverPort)

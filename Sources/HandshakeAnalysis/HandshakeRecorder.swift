@@ -64,7 +64,12 @@ struct HandshakeRecorder {
     }
 
     /// A connection is reported as TLS once a ClientHello or ServerHello was parsed.
-    var isTLS: Bool { record.clientHello != nil || record.serverHello != nil }
+    /// (The optionals' cases matched in place: `!= nil` copied each hello out to compare it.)
+    var isTLS: Bool {
+        if case .some = record.clientHello { return true }
+        if case .some = record.serverHello { return true }
+        return false
+    }
 
     func peer(for direction: FlowDirection) -> Peer? {
         guard let clientDirection else { return nil }
@@ -136,7 +141,8 @@ struct HandshakeRecorder {
             }
         }
         guard let peer = peer(for: direction) else { return }
-        switch event {
+        // Switched on as consumed: its payload is moved into the binding (a borrowed subject copied it).
+        switch consume event {
         case .handshake(let message):
             handleHandshake(message, from: peer)
         case .encryptedHandshake:
@@ -192,11 +198,13 @@ struct HandshakeRecorder {
     }
 
     private mutating func handleHandshake(_ message: consuming HandshakeMessage, from peer: Peer) {
-        switch message {
+        let type = message.type
+        // Switched on as consumed: a hello or chain is moved into the record (a borrowed subject copied it).
+        switch consume message {
         case .clientHello(let hello) where peer == .client:
             append(.handshake(.clientHello), from: peer)
-            if record.clientHello == nil {
-                record.clientHello = hello
+            let offersEarlyData = hello.extensions.contains { $0.type == .earlyData }
+            if case .none = record.clientHello {
                 record.serverName = hello.serverName
                 keptBytes += Self.estimatedBytes(of: hello)
                 if !hello.truncatedLists.isEmpty {
@@ -205,8 +213,10 @@ struct HandshakeRecorder {
                         "ClientHello lists cut to their first \(TLSLimits().maxListEntries) entries: "
                             + hello.truncatedLists.names.joined(separator: ", "))
                 }
+                // Stored as the last use of the hello, so it is moved into the record, not copied.
+                record.clientHello = hello
             }
-            enter(state.clientHello(offeringEarlyData: hello.extensions.contains { $0.type == .earlyData }))
+            enter(state.clientHello(offeringEarlyData: offersEarlyData))
         case .serverHello(let hello) where peer == .server:
             // The client's parser cannot know the server's answer: a TLS 1.3 ChangeCipherSpec is a
             // dummy, and after a TLS 1.3 ServerHello the client's handshake is encrypted.
@@ -281,7 +291,7 @@ struct HandshakeRecorder {
             if peer == .server && type == .serverHelloDone { enter(state.serverFullFlightMessage()) }
         case .clientHello, .serverHello:
             // A hello from the wrong side: listed, not trusted.
-            append(.handshake(message.type), from: peer)
+            append(.handshake(type), from: peer)
         }
     }
 
@@ -300,12 +310,17 @@ struct HandshakeRecorder {
     /// connection's start was not captured when no ClientHello was seen either (nil: the start was seen).
     func ended(_ extent: FlowExtent, endReason: FlowEndReason?, startMissed: String?) -> EndedConnection {
         var recorder = self
-        return recorder.takeEnded(extent, endReason: endReason, startMissed: startMissed)
+        var ended = EndedConnection()
+        recorder.takeEnded(extent, endReason: endReason, startMissed: startMissed, into: &ended)
+        return ended
     }
 
-    /// `ended` for a recorder that is done with: worked out in place, and the record and the chains moved
-    /// out (the recorder keeps an empty record).
-    mutating func takeEnded(_ extent: FlowExtent, endReason: FlowEndReason?, startMissed: String?) -> EndedConnection {
+    /// `ended` for a recorder that is done with, into `ended` (an empty `EndedConnection()`): worked out in
+    /// place, the record and the chains swapped into it (the recorder keeps the empty record). Filled in
+    /// place, not returned: a returned value was copied once more on its way.
+    mutating func takeEnded(
+        _ extent: FlowExtent, endReason: FlowEndReason?, startMissed: String?, into ended: inout EndedConnection
+    ) {
         let wasOver = state.isOver
         // What was held for want of what follows is decided now: nothing followed.
         if endReason != nil || done {
@@ -319,31 +334,21 @@ struct HandshakeRecorder {
         if let startMissed, record.clientHello == nil {
             noteAnomaly(.midstream, nil, "the connection's start (\(startMissed)) was not captured")
         }
-        var result = HandshakeRecord(
-            firstTimestamp: 0, lastTimestamp: 0, transport: record.transport, recordProtocol: record.recordProtocol,
-            clientAddress: record.clientAddress, clientPort: 0, serverAddress: record.serverAddress, serverPort: 0,
-            startTLS: nil, version: nil, cipherSuite: nil, keyExchange: nil, authentication: nil, group: nil,
-            serverName: nil, alpn: nil, resumed: false, established: false, alert: nil, clientHello: nil,
-            serverHello: nil, helloRetryRequest: nil, certificates: [], clientCertificates: [], messages: [],
-            messagesTruncated: false, ja3: nil, ja3s: nil, ja4: nil, findings: [], compliance: nil, anomalies: [],
-            dhPrimeBits: nil, heartbeats: [], quic: nil, packets: 0, bytes: 0)
-        swap(&result, &record)
-        result.firstTimestamp = extent.firstTimestamp
-        result.lastTimestamp = extent.lastTimestamp
-        result.packets = extent.packets
-        result.bytes = extent.bytes
-        result.firstFrameOrdinal = extent.firstSequence
-        result.lastFrameOrdinal = extent.lastSequence
-        result.anomalies = anomalies.map { Anomaly($0.kind, from: $0.direction.flatMap(peer(for:)), $0.detail) }
-        if anomaliesOverCap > 0, var last = result.anomalies.popLast() {
+        swap(&ended.record, &record)
+        ended.record.firstTimestamp = extent.firstTimestamp
+        ended.record.lastTimestamp = extent.lastTimestamp
+        ended.record.packets = extent.packets
+        ended.record.bytes = extent.bytes
+        ended.record.firstFrameOrdinal = extent.firstSequence
+        ended.record.lastFrameOrdinal = extent.lastSequence
+        ended.record.anomalies = anomalies.map { Anomaly($0.kind, from: $0.direction.flatMap(peer(for:)), $0.detail) }
+        if anomaliesOverCap > 0, var last = ended.record.anomalies.popLast() {
             last.detail += " (and \(anomaliesOverCap) more anomalies not listed)"
-            result.anomalies.append(last)
+            ended.record.anomalies.append(last)
         }
-        var server: [[UInt8]] = []
-        var client: [[UInt8]] = []
-        swap(&server, &serverChain)
-        swap(&client, &clientChain)
-        return EndedConnection(record: result, serverChain: server, clientChain: client, isTLS13: state.isTLS13)
+        swap(&ended.serverChain, &serverChain)
+        swap(&ended.clientChain, &clientChain)
+        ended.isTLS13 = state.isTLS13
     }
 
     /// Heap bytes of a kept hello: its lists and extension bodies (each array with its ~32-byte header).

@@ -145,10 +145,11 @@ struct TLSSession: TCPStreamConsumer {
             overCap: client.overCap || server.overCap)
     }
 
-    var isTLS: Bool { recorder.isTLS }
-    var reported: Bool { recorder.reported }
+    // Read straight from the state (through `recorder`'s read accessor, the flow's end copied the recorder).
+    var isTLS: Bool { state.pointee.recorder.isTLS }
+    var reported: Bool { state.pointee.recorder.reported }
     var done: Bool {
-        get { recorder.done }
+        get { state.pointee.recorder.done }
         set { recorder.done = newValue }
     }
     var record: HandshakeRecord {
@@ -282,15 +283,15 @@ struct TLSSession: TCPStreamConsumer {
         return connection
     }
 
-    /// `ended` for a session that ends with it: the record and chains are moved out of the session's state
-    /// (a copy of the recorder and of its record retained and later released all their parts).
-    consuming func end(_ extent: FlowExtent, endReason: FlowEndReason) -> EndedConnection {
-        var session = self
+    /// `ended` for a session that ends with it, into `ended` (an empty `EndedConnection()`): the record and
+    /// chains are moved out of the session's state (a copy of the recorder and of its record retained and
+    /// later released all their parts).
+    consuming func end(_ extent: FlowExtent, endReason: FlowEndReason, into ended: inout EndedConnection) {
+        var session = consume self
         let startMissed = session.start.sawSYN ? nil : "SYN and ClientHello"
         let evidence = session.hasKeyLog ? session.keyEvidence : nil
-        var connection = session.recorder.takeEnded(extent, endReason: endReason, startMissed: startMissed)
-        connection.keyEvidence = evidence
-        return connection
+        session.recorder.takeEnded(extent, endReason: endReason, startMissed: startMissed, into: &ended)
+        ended.keyEvidence = evidence
     }
 
     /// What the session holds on the heap, for the flow table's memory budget: messages being buffered by
@@ -328,6 +329,28 @@ public struct EndedConnection: Sendable {
     /// What the flow table said when the flow ended (nil for a record written at handshake end, live):
     /// its reason and the flow's first and last packet numbers, which order ends across flow tables.
     public internal(set) var flowEnd: FlowEnd?
+
+    init(record: HandshakeRecord, serverChain: [[UInt8]], clientChain: [[UInt8]], isTLS13: Bool) {
+        self.record = record
+        self.serverChain = serverChain
+        self.clientChain = clientChain
+        self.isTLS13 = isTLS13
+    }
+
+    /// An empty value for `HandshakeRecorder.takeEnded(_:endReason:startMissed:into:)` to fill: every part
+    /// of it is replaced there (its empty lists allocate nothing).
+    init() {
+        self.init(
+            record: HandshakeRecord(
+                firstTimestamp: 0, lastTimestamp: 0, transport: .tcp, recordProtocol: .tls,
+                clientAddress: IPAddress(ipv4: 0), clientPort: 0, serverAddress: IPAddress(ipv4: 0), serverPort: 0,
+                startTLS: nil, version: nil, cipherSuite: nil, keyExchange: nil, authentication: nil, group: nil,
+                serverName: nil, alpn: nil, resumed: false, established: false, alert: nil, clientHello: nil,
+                serverHello: nil, helloRetryRequest: nil, certificates: [], clientCertificates: [], messages: [],
+                messagesTruncated: false, ja3: nil, ja3s: nil, ja4: nil, findings: [], compliance: nil, anomalies: [],
+                dhPrimeBits: nil, heartbeats: [], quic: nil, packets: 0, bytes: 0),
+            serverChain: [], clientChain: [], isTLS13: false)
+    }
 
     /// Calls `body` with the record where it lies (complete once `RecordCompletion.complete(_:)` ran on
     /// it): read from another module, the property would hand out a copy.

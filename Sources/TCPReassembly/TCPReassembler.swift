@@ -344,7 +344,9 @@ public struct TCPReassembler<Consumer: TCPStreamConsumer> {
         let consumer = slots[slotIndex].consumer.take()
         slots[slotIndex].release(statistics: &statistics)
         freeSlots.append(slotIndex)
-        if let consumer { finished(consumer, end) }
+        // Moved on, not copied: a copy left here kept the consumer's storage shared, and a session that
+        // ends (and changes its state to hand its record over) then copied all of its state.
+        if let consumer = consume consumer { finished(consume consumer, end) }
     }
 
     /// Moves a flow to the recent end of the list.

@@ -123,10 +123,20 @@ public struct AuditInput: Sendable, Hashable {
         self.keylogMismatch = keylogMismatch
     }
 
+    // The three read the hello in place (`a ?? b`'s autoclosure copied the whole ServerHello).
     /// `version`, else what the ServerHello negotiated.
-    public var negotiatedVersion: TLSVersion? { version ?? serverHello?.negotiatedVersion }
+    public var negotiatedVersion: TLSVersion? {
+        if let version { return version }
+        return serverHello?.negotiatedVersion
+    }
     /// `cipherSuite`, else the ServerHello's.
-    public var negotiatedCipherSuite: CipherSuite? { cipherSuite ?? serverHello?.cipherSuite }
+    public var negotiatedCipherSuite: CipherSuite? {
+        if let cipherSuite { return cipherSuite }
+        return serverHello?.cipherSuite
+    }
     /// `group`, else the ServerHello's key_share group.
-    public var negotiatedGroup: NamedGroup? { group ?? serverHello?.selectedGroup }
+    public var negotiatedGroup: NamedGroup? {
+        if let group { return group }
+        return serverHello?.selectedGroup
+    }
 }

@@ -69,13 +69,23 @@ public struct AuditPolicy: Sendable, Hashable {
     public var maximumCertificateLifetimeDays: Int
     /// Severity of every finding id under this policy (the catalog's column, then any overrides).
     public var severities: [String: Severity] {
-        didSet { seriousWeaknessMask = TLSAudit.seriousWeaknessMask(self) }
+        didSet {
+            seriousWeaknessMask = TLSAudit.seriousWeaknessMask(self)
+            severityByID = Self.severityTable(self)
+        }
     }
     /// The suite weaknesses this policy rates high or critical (bits of `suiteWeaknessIDs`), kept with the
     /// severities it derives from: the client-offer rule reads it for every record.
     private(set) var seriousWeaknessMask: UInt16 = 0
+    /// `severity(of:)` of every finding, by `FindingID.rawValue`, kept with the severities it derives from:
+    /// the rules judge every finding of every record under three profiles.
+    private(set) var severityByID: [Severity] = []
     /// Ids never reported (broken-crypto ids are ignored here).
-    public var disabled: Set<String>
+    public var disabled: Set<String> {
+        didSet { disabledIDs = Self.idSet(disabled) }
+    }
+    /// `disabled` as a set of finding ids (names outside the catalog name no finding the rules report).
+    private(set) var disabledIDs = FindingIDSet()
     public var exceptions: [Exception]
 
     public init(
@@ -99,12 +109,34 @@ public struct AuditPolicy: Sendable, Hashable {
         self.disabled = disabled
         self.exceptions = exceptions
         self.seriousWeaknessMask = TLSAudit.seriousWeaknessMask(self)
+        self.severityByID = Self.severityTable(self)
+        self.disabledIDs = Self.idSet(disabled)
     }
 
     /// The severity this policy gives `id`; broken-crypto ids never go below critical.
     public func severity(of id: String) -> Severity {
         let configured = severities[id] ?? FindingCatalog.byID[id]?.intermediate ?? .medium
         return FindingCatalog.brokenCryptoIDs.contains(id) ? .critical : configured
+    }
+
+    /// The severity this policy gives `id` (`severity(of:)` of its name), read from the policy's table.
+    func severity(of id: FindingID) -> Severity {
+        severityByID.indices.contains(id.rawValue) ? severityByID[id.rawValue] : severity(of: id.name)
+    }
+
+    /// Whether the policy disables `id` (`disabled` holds its name).
+    func isDisabled(_ id: FindingID) -> Bool { disabledIDs.contains(id) }
+
+    private static func severityTable(_ policy: AuditPolicy) -> [Severity] {
+        FindingID.allCases.map { policy.severity(of: $0.name) }
+    }
+
+    private static func idSet(_ names: Set<String>) -> FindingIDSet {
+        var ids = FindingIDSet()
+        for name in names {
+            if let id = FindingID(name: name) { ids.insert(id) }
+        }
+        return ids
     }
 
     /// A built-in policy by name ("modern", "intermediate", "old"; any case), for `--policy`.

@@ -24,14 +24,21 @@ public struct Compliance: Sendable, Hashable {
 
     /// Judges `input` under each built-in profile. `judged`: findings already judged under one of them
     /// (the run's policy, when it is a built-in profile unchanged: `profileIndex(of:)`), reused for its verdict.
-    public init(_ input: AuditInput, judged: (profileIndex: Int, findings: [Finding])? = nil) {
-        verdicts = Self.profiles.indices.map { index in
-            let policy = Self.profiles[index]
+    /// `independent`: the policy-independent rules' findings of `input`, shared by the profiles (nil: each
+    /// profile works them out).
+    public init(
+        _ input: AuditInput, judged: (profileIndex: Int, findings: [Finding])? = nil,
+        independent: PolicyIndependentFindings? = nil
+    ) {
+        // The profiles passed as the globals they are (borrowed): read out of `profiles`, each was copied
+        // (its sets and tables retained and released) for every record.
+        func verdict(_ index: Int, _ policy: AuditPolicy) -> Verdict {
             if let judged, judged.profileIndex == index {
                 return Verdict(profile: policy.name, passes: Self.passes(judged.findings))
             }
-            return Verdict(profile: policy.name, passes: TLSAudit.passes(input, policy: policy))
+            return Verdict(profile: policy.name, passes: TLSAudit.passes(input, policy: policy, independent: independent))
         }
+        verdicts = [verdict(0, .modern), verdict(1, .intermediate), verdict(2, .old)]
     }
 
     /// Verdicts as a record states them (read back by `tlsscope report`).

@@ -10,8 +10,12 @@ public func audit(_ input: AuditInput, policy: AuditPolicy = .intermediate) -> [
 }
 
 /// The findings, and the ids the policy's exceptions silenced (so a report can say what it does not show).
-public func audit(_ input: AuditInput, policy: AuditPolicy, suppressed: inout [String]) -> [Finding] {
-    let collector = collect(input, policy: policy, messages: true)
+/// `independent`: the policy-independent rules' findings of `input`, worked out once with messages and
+/// shared with the connection's other judgements (nil: worked out here).
+public func audit(
+    _ input: AuditInput, policy: AuditPolicy, suppressed: inout [String], independent: PolicyIndependentFindings? = nil
+) -> [Finding] {
+    let collector = collect(input, policy: policy, messages: true, independent: independent)
     if !policy.exceptions.isEmpty {
         suppressed = collector.suppressedIDs(policy: policy, input: input)
     }
@@ -21,22 +25,51 @@ public func audit(_ input: AuditInput, policy: AuditPolicy, suppressed: inout [S
 /// The findings; with `messages: false` their messages are left empty (never built): enough to judge a
 /// verdict, at a fraction of the cost (the messages are most of a rule's work).
 func audit(_ input: AuditInput, policy: AuditPolicy, messages: Bool) -> [Finding] {
-    collect(input, policy: policy, messages: messages).findings(policy: policy, input: input)
+    collect(input, policy: policy, messages: messages, independent: nil).findings(policy: policy, input: input)
 }
 
-/// Every rule's raw findings.
-private func collect(_ input: AuditInput, policy: AuditPolicy, messages: Bool) -> FindingCollector {
+/// What the rules that do not depend on the policy find on one connection (extensions, heartbeats, how
+/// it ended, the certificates' signatures, dates and names, post-quantum key exchange, carried findings):
+/// worked out once and added to each policy's findings, instead of once per profile (the three built-in
+/// profiles' verdicts ran every rule three times).
+public struct PolicyIndependentFindings: Sendable {
+    fileprivate let raw: [FindingCollector.Raw]
+
+    /// `messages`: whether the findings' messages are built (a verdict needs none).
+    public init(_ input: AuditInput, messages: Bool) {
+        var collector = FindingCollector(wantsMessages: messages)
+        collectPolicyIndependent(input, &collector)
+        raw = collector.raw
+    }
+}
+
+/// The policy-independent rules, in the order `collect` runs them (each id's first message is kept).
+private func collectPolicyIndependent(_ input: AuditInput, _ out: inout FindingCollector) {
+    checkCertificateFacts(input, &out)
+    checkExtensions(input, &out)
+    checkHeartbeats(input, &out)
+    checkOutcome(input, &out)
+    checkPostQuantum(input, &out)
+    out.addCarried(input.carriedFindings)
+}
+
+/// Every rule's raw findings: the policy's rules, then the policy-independent ones (`independent`, or
+/// worked out here). No id comes from both kinds, and those of the second kind are added after the first
+/// kind marks what the policy does not allow, so the findings are those of running every rule in turn.
+private func collect(
+    _ input: AuditInput, policy: AuditPolicy, messages: Bool, independent: PolicyIndependentFindings?
+) -> FindingCollector {
     var collector = FindingCollector(wantsMessages: messages)
     checkVersion(input, policy, &collector)
     checkCipherSuite(input, policy, &collector)
     checkKeyExchange(input, policy, &collector)
     checkCertificates(input, policy, &collector)
-    checkExtensions(input, &collector)
-    checkHeartbeats(input, &collector)
-    checkOutcome(input, &collector)
     checkClientOffer(input, policy, &collector)
-    checkPostQuantum(input, &collector)
-    for carried in input.carriedFindings { collector.add(carried.id, carried.message) }
+    if let independent {
+        collector.merge(independent.raw)
+    } else {
+        collectPolicyIndependent(input, &collector)
+    }
     return collector
 }
 
@@ -46,7 +79,7 @@ private func collect(_ input: AuditInput, policy: AuditPolicy, messages: Bool) -
 /// exceptions and disabled ids depend on the id and the input only. Same answer as
 /// `Compliance.passes(audit(input, policy:))`, at a fraction of the work when a profile fails early (a TLS 1.2
 /// connection under modern, an ECDSA certificate under old).
-func passes(_ input: AuditInput, policy: AuditPolicy) -> Bool {
+func passes(_ input: AuditInput, policy: AuditPolicy, independent: PolicyIndependentFindings? = nil) -> Bool {
     var collector = FindingCollector(wantsMessages: false)
     var judged = 0
     func failsSoFar() -> Bool {
@@ -63,23 +96,20 @@ func passes(_ input: AuditInput, policy: AuditPolicy) -> Bool {
     if failsSoFar() { return false }
     checkCertificates(input, policy, &collector)
     if failsSoFar() { return false }
-    checkExtensions(input, &collector)
-    if failsSoFar() { return false }
-    checkHeartbeats(input, &collector)
-    if failsSoFar() { return false }
-    checkOutcome(input, &collector)
-    if failsSoFar() { return false }
     checkClientOffer(input, policy, &collector)
     if failsSoFar() { return false }
-    checkPostQuantum(input, &collector)
-    for carried in input.carriedFindings { collector.add(carried.id, carried.message) }
+    if let independent {
+        collector.merge(independent.raw)
+    } else {
+        collectPolicyIndependent(input, &collector)
+    }
     return !failsSoFar()
 }
 
 /// Raw findings before the policy gives them a severity.
 struct FindingCollector {
-    struct Raw {
-        var id: String
+    struct Raw: Sendable {
+        var id: FindingID
         var message: String
         /// This instance is broken crypto whatever the id's usual severity (DH < 1024, MD5 signature...).
         var forceCritical: Bool
@@ -100,7 +130,7 @@ struct FindingCollector {
     /// outside the policy sticks). Linear in the few ids collected (at most the catalog's ~45). The
     /// message is built only when wanted.
     mutating func add(
-        _ id: String, _ message: @autoclosure () -> String, critical: Bool = false, outsidePolicy: Bool = false
+        _ id: FindingID, _ message: @autoclosure () -> String, critical: Bool = false, outsidePolicy: Bool = false
     ) {
         if let index = raw.firstIndex(where: { $0.id == id }) {
             if critical && !raw[index].forceCritical {
@@ -118,8 +148,23 @@ struct FindingCollector {
         raw.append(Raw(id: id, message: wantsMessages ? message() : "", forceCritical: critical, outsidePolicy: outsidePolicy))
     }
 
+    /// Findings a record carried (read back by `tlsscope report`), of the ids `AuditInput.carriedFindingIDs`
+    /// names; a name outside the catalog is no finding the rules know, and is left out.
+    mutating func addCarried(_ carried: [AuditInput.CarriedFinding]) {
+        for finding in carried {
+            if let id = FindingID(name: finding.id) { add(id, finding.message) }
+        }
+    }
+
+    /// Adds findings collected apart (`PolicyIndependentFindings`), as if each had been added here in turn.
+    mutating func merge(_ findings: [Raw]) {
+        for item in findings {
+            add(item.id, item.message, critical: item.forceCritical, outsidePolicy: item.outsidePolicy)
+        }
+    }
+
     /// Marks the collected findings among `ids` as describing something the policy does not allow.
-    mutating func markOutsidePolicy(_ ids: Set<String>) {
+    mutating func markOutsidePolicy(_ ids: FindingIDSet) {
         for index in raw.indices where ids.contains(raw[index].id) && !raw[index].outsidePolicy {
             raw[index].outsidePolicy = true
             changes += 1
@@ -128,9 +173,11 @@ struct FindingCollector {
 
     /// The severity `item` gets under `policy`; nil when an exception or the policy leaves it out.
     private func severity(of item: Raw, policy: AuditPolicy, input: AuditInput) -> Severity? {
-        if policy.exceptions.contains(where: { $0.id == item.id && $0.matches(input) }) { return nil }
-        let broken = item.forceCritical || FindingCatalog.brokenCryptoIDs.contains(item.id)
-        if !broken && policy.disabled.contains(item.id) { return nil }
+        if !policy.exceptions.isEmpty, policy.exceptions.contains(where: { $0.id == item.id.name && $0.matches(input) }) {
+            return nil
+        }
+        let broken = item.forceCritical || item.id.isBrokenCrypto
+        if !broken && policy.isDisabled(item.id) { return nil }
         var severity = broken ? .critical : policy.severity(of: item.id)
         // What the profile does not allow fails `--fail-on medium` whichever id reports it.
         if item.outsidePolicy { severity = max(severity, .medium) }
@@ -142,17 +189,17 @@ struct FindingCollector {
         raw.contains { (severity(of: $0, policy: policy, input: input) ?? .info) >= .medium }
     }
 
-    func has(_ id: String) -> Bool { raw.contains { $0.id == id } }
-    func hasAny(_ ids: Set<String>) -> Bool { raw.contains { ids.contains($0.id) } }
+    func has(_ id: FindingID) -> Bool { raw.contains { $0.id == id } }
+    func hasAny(_ ids: FindingIDSet) -> Bool { raw.contains { ids.contains($0.id) } }
 
     /// Ids collected that one of the policy's exceptions silences.
     func suppressedIDs(policy: AuditPolicy, input: AuditInput) -> [String] {
-        raw.filter { item in policy.exceptions.contains { $0.id == item.id && $0.matches(input) } }.map(\.id)
+        raw.filter { item in policy.exceptions.contains { $0.id == item.id.name && $0.matches(input) } }.map(\.id.name)
     }
 
     func findings(policy: AuditPolicy, input: AuditInput) -> [Finding] {
         let kept = raw.compactMap { item -> Finding? in
-            severity(of: item, policy: policy, input: input).map { Finding(id: item.id, severity: $0, message: item.message) }
+            severity(of: item, policy: policy, input: input).map { Finding(id: item.id.name, severity: $0, message: item.message) }
         }
         return kept.sorted { lhs, rhs in
             lhs.severity != rhs.severity ? lhs.severity > rhs.severity : lhs.id < rhs.id
@@ -163,12 +210,12 @@ struct FindingCollector {
 // MARK: - Versions
 
 /// RFC 6176 (SSL 2.0), RFC 7568 (SSL 3.0), RFC 8996 (TLS 1.0, 1.1, DTLS 1.0).
-private let versionRules: [TLSVersion: (id: String, why: String)] = [
-    .ssl2: ("version-ssl2", "RFC 6176 prohibits it"),
-    .ssl3: ("version-ssl3", "RFC 7568 prohibits it; POODLE"),
-    .tls10: ("version-tls10", "RFC 8996 deprecates it"),
-    .tls11: ("version-tls11", "RFC 8996 deprecates it"),
-    .dtls10: ("version-dtls10", "RFC 8996 deprecates it"),
+private let versionRules: [TLSVersion: (id: FindingID, why: String)] = [
+    .ssl2: (.versionSSL2, "RFC 6176 prohibits it"),
+    .ssl3: (.versionSSL3, "RFC 7568 prohibits it; POODLE"),
+    .tls10: (.versionTLS10, "RFC 8996 deprecates it"),
+    .tls11: (.versionTLS11, "RFC 8996 deprecates it"),
+    .dtls10: (.versionDTLS10, "RFC 8996 deprecates it"),
 ]
 
 /// DTLS versions are judged as the TLS version they derive from (RFC 6347, RFC 9147).
@@ -188,7 +235,7 @@ private func checkVersion(_ input: AuditInput, _ policy: AuditPolicy, _ out: ino
         out.add(rule.id, "server negotiated \(version.name) (\(rule.why))", outsidePolicy: !allowed)
     } else if !allowed {
         out.add(
-            "policy-version", "server negotiated \(version.name), which policy \(policy.name) does not allow",
+            .policyVersion, "server negotiated \(version.name), which policy \(policy.name) does not allow",
             outsidePolicy: true)
     }
 }
@@ -196,43 +243,43 @@ private func checkVersion(_ input: AuditInput, _ policy: AuditPolicy, _ out: ino
 // MARK: - Cipher suite
 
 /// Findings that describe the negotiated suite itself; policy-cipher only fires when none of them did.
-private let suiteSpecificIDs: Set<String> = [
-    "cipher-null", "cipher-anon", "cipher-export", "cipher-rc4", "cipher-rc2", "cipher-des", "cipher-md5-mac",
-    "cipher-3des", "cipher-cbc", "cipher-sha1-mac", "no-forward-secrecy", "kex-ffdhe", "cipher-unknown",
-    "iana-discouraged",
-]
+private let suiteSpecificIDs = FindingIDSet([
+    .cipherNull, .cipherAnon, .cipherExport, .cipherRC4, .cipherRC2, .cipherDES, .cipherMD5Mac,
+    .cipher3DES, .cipherCBC, .cipherSHA1Mac, .noForwardSecrecy, .kexFFDHE, .cipherUnknown,
+    .ianaDiscouraged,
+])
 
 /// What is intrinsically wrong with a suite, as (id, why) pairs, from its IANA parts.
 private let cbcNeedle: [UInt8] = Array("_cbc".utf8)
 
-func suiteWeaknesses(_ parts: CipherSuiteParts) -> [(id: String, why: String)] {
-    var result: [(id: String, why: String)] = []
+func suiteWeaknesses(_ parts: CipherSuiteParts) -> [(id: FindingID, why: String)] {
+    var result: [(id: FindingID, why: String)] = []
     let encryption = parts.encryption
-    if encryption == "NULL" { result.append(("cipher-null", "no encryption")) }
+    if encryption == "NULL" { result.append((.cipherNull, "no encryption")) }
     if parts.authentication == "anon" || parts.authentication == "NULL" {
-        result.append(("cipher-anon", "no server authentication"))
+        result.append((.cipherAnon, "no server authentication"))
     }
     if parts.keyExchange.hasSuffix("_EXPORT") || (parts.encryptionBits > 0 && parts.encryptionBits <= 40) {
-        result.append(("cipher-export", "EXPORT-grade, FREAK/Logjam"))
+        result.append((.cipherExport, "EXPORT-grade, FREAK/Logjam"))
     }
-    if encryption.hasPrefix("RC4") { result.append(("cipher-rc4", "RC4, RFC 7465 prohibits it")) }
-    if encryption.hasPrefix("RC2") { result.append(("cipher-rc2", "RC2, 40-bit export cipher")) }
-    if encryption.hasPrefix("DES") { result.append(("cipher-des", "single DES, 56-bit key or less")) }
-    if parts.mac == "MD5" { result.append(("cipher-md5-mac", "HMAC-MD5 record MAC")) }
+    if encryption.hasPrefix("RC4") { result.append((.cipherRC4, "RC4, RFC 7465 prohibits it")) }
+    if encryption.hasPrefix("RC2") { result.append((.cipherRC2, "RC2, 40-bit export cipher")) }
+    if encryption.hasPrefix("DES") { result.append((.cipherDES, "single DES, 56-bit key or less")) }
+    if parts.mac == "MD5" { result.append((.cipherMD5Mac, "HMAC-MD5 record MAC")) }
     if encryption.hasPrefix("3DES") || encryption.hasPrefix("IDEA") {
-        result.append(("cipher-3des", "64-bit block cipher, SWEET32: CVE-2016-2183"))
+        result.append((.cipher3DES, "64-bit block cipher, SWEET32: CVE-2016-2183"))
     }
     if containsASCIIIgnoringCase(encryption, cbcNeedle) {
-        result.append(("cipher-cbc", "CBC mode with MAC-then-encrypt, Lucky Thirteen and padding oracles"))
+        result.append((.cipherCBC, "CBC mode with MAC-then-encrypt, Lucky Thirteen and padding oracles"))
     }
-    if parts.mac == "SHA" { result.append(("cipher-sha1-mac", "HMAC-SHA1 record MAC")) }
+    if parts.mac == "SHA" { result.append((.cipherSHA1Mac, "HMAC-SHA1 record MAC")) }
     return result
 }
 
 /// Every id `suiteWeaknesses` can give, in a fixed order: bit i of a weakness mask is `suiteWeaknessIDs[i]`.
-let suiteWeaknessIDs = [
-    "cipher-null", "cipher-anon", "cipher-export", "cipher-rc4", "cipher-rc2", "cipher-des", "cipher-md5-mac",
-    "cipher-3des", "cipher-cbc", "cipher-sha1-mac",
+let suiteWeaknessIDs: [FindingID] = [
+    .cipherNull, .cipherAnon, .cipherExport, .cipherRC4, .cipherRC2, .cipherDES, .cipherMD5Mac,
+    .cipher3DES, .cipherCBC, .cipherSHA1Mac,
 ]
 
 /// `suiteWeaknesses` of every code point as a bit mask, worked out once (128 KB): judging a ClientHello's
@@ -250,7 +297,8 @@ let suiteWeaknessMasks: [UInt16] = (0...0xffff).map { raw in
 /// The weaknesses (as a mask over `suiteWeaknessIDs`) that `policy` rates high or critical.
 func seriousWeaknessMask(_ policy: AuditPolicy) -> UInt16 {
     var mask: UInt16 = 0
-    for (bit, id) in suiteWeaknessIDs.enumerated() where policy.severity(of: id) >= .high { mask |= 1 << bit }
+    // By name: a policy works this out before its table of severities by id is made.
+    for (bit, id) in suiteWeaknessIDs.enumerated() where policy.severity(of: id.name) >= .high { mask |= 1 << bit }
     return mask
 }
 
@@ -269,7 +317,7 @@ private func checkCipherSuite(_ input: AuditInput, _ policy: AuditPolicy, _ out:
             ? "the GREASE value \(hex(suite.rawValue)) (RFC 8701 forbids selecting it)"
             : suite.ianaName.map { "\($0), a signalling value rather than a cipher suite" }
                 ?? "\(hex(suite.rawValue)), which is not a registered cipher suite"
-        out.add("cipher-unknown", "server selected \(what)", outsidePolicy: !policy.cipherSuites.contains(suite))
+        out.add(.cipherUnknown, "server selected \(what)", outsidePolicy: !policy.cipherSuites.contains(suite))
         return
     }
     // The table says in one load whether there is any weakness (mostly none): the list is built only then.
@@ -280,18 +328,18 @@ private func checkCipherSuite(_ input: AuditInput, _ policy: AuditPolicy, _ out:
     }
     if parts.authentication != "anon" && staticKeyExchanges.contains(parts.keyExchange) {
         out.add(
-            "no-forward-secrecy",
+            .noForwardSecrecy,
             "server negotiated \(suite.name): \(parts.keyExchange) key exchange has no forward secrecy")
     } else if parts.keyExchange == "TLS13", input.resumed, input.negotiatedGroup == nil {
-        out.add("no-forward-secrecy", "TLS 1.3 resumption without key_share (psk_ke): no forward secrecy")
+        out.add(.noForwardSecrecy, "TLS 1.3 resumption without key_share (psk_ke): no forward secrecy")
     }
     if suite.recommendation == .discouraged {
-        out.add("iana-discouraged", "server negotiated \(suite.name), which IANA marks discouraged (Recommended = D)")
+        out.add(.ianaDiscouraged, "server negotiated \(suite.name), which IANA marks discouraged (Recommended = D)")
     }
     // Checked after the key-exchange rules: kex-ffdhe also makes policy-cipher unnecessary.
     if isFiniteFieldDHE(parts: parts, group: input.negotiatedGroup, dhPrimeBits: input.dhPrimeBits) {
         let bits = input.dhPrimeBits.map { " (\($0)-bit prime)" } ?? input.negotiatedGroup.map { " (\($0.name))" } ?? ""
-        out.add("kex-ffdhe", "server chose finite-field DHE\(bits); ECDHE is faster and better supported")
+        out.add(.kexFFDHE, "server chose finite-field DHE\(bits); ECDHE is faster and better supported")
     }
     guard !policy.cipherSuites.contains(suite) else { return }
     if out.hasAny(suiteSpecificIDs) {
@@ -299,7 +347,7 @@ private func checkCipherSuite(_ input: AuditInput, _ policy: AuditPolicy, _ out:
         out.markOutsidePolicy(suiteSpecificIDs)
     } else {
         out.add(
-            "policy-cipher", "server negotiated \(suite.name), which policy \(policy.name) does not allow",
+            .policyCipher, "server negotiated \(suite.name), which policy \(policy.name) does not allow",
             outsidePolicy: true)
     }
 }
@@ -330,7 +378,7 @@ private func ffdhePrimeBits(_ group: NamedGroup) -> Int? {
 }
 
 /// Findings that describe the negotiated group itself; policy-group only fires when none of them did.
-private let groupSpecificIDs: Set<String> = ["kex-ffdhe", "dh-weak", "iana-discouraged", "pq-obsolete-draft"]
+private let groupSpecificIDs = FindingIDSet([.kexFFDHE, .dhWeak, .ianaDiscouraged, .pqObsoleteDraft])
 
 private func checkKeyExchange(_ input: AuditInput, _ policy: AuditPolicy, _ out: inout FindingCollector) {
     let group = input.negotiatedGroup
@@ -339,19 +387,19 @@ private func checkKeyExchange(_ input: AuditInput, _ policy: AuditPolicy, _ out:
         let floor = max(2048, policy.minimumDHBits)
         if dhBits < floor {
             out.add(
-                "dh-weak", "DH prime is \(dhBits) bits (< \(floor))", critical: dhBits < 1024,
+                .dhWeak, "DH prime is \(dhBits) bits (< \(floor))", critical: dhBits < 1024,
                 outsidePolicy: dhBits < policy.minimumDHBits)
         }
         if let leaf = input.certificates.first, leaf.keyType == "RSA", let rsaBits = leaf.keyBits, dhBits < rsaBits {
             out.add(
-                "dh-weaker-than-cert",
+                .dhWeakerThanCert,
                 "DH prime is \(dhBits) bits, shorter than the certificate's \(rsaBits)-bit RSA key")
         }
     }
     guard let group, !group.isGREASE else { return }
-    var covered = isKyberDraft(group) || out.has("kex-ffdhe") || out.has("dh-weak")
+    var covered = isKyberDraft(group) || out.has(.kexFFDHE) || out.has(.dhWeak)
     if group.recommendation == .discouraged {
-        out.add("iana-discouraged", "server chose group \(group.name), which IANA marks discouraged (Recommended = D)")
+        out.add(.ianaDiscouraged, "server chose group \(group.name), which IANA marks discouraged (Recommended = D)")
         covered = true
     }
     guard !policy.groups.contains(group) else { return }
@@ -359,7 +407,7 @@ private func checkKeyExchange(_ input: AuditInput, _ policy: AuditPolicy, _ out:
         out.markOutsidePolicy(groupSpecificIDs)
     } else {
         out.add(
-            "policy-group", "server chose group \(group.name), which policy \(policy.name) does not allow",
+            .policyGroup, "server chose group \(group.name), which policy \(policy.name) does not allow",
             outsidePolicy: true)
     }
 }
@@ -380,8 +428,9 @@ func policyKeyType(_ keyType: String) -> String {
     }
 }
 
+/// What the policy judges of the certificates: key sizes against its floors, the leaf's lifetime, and the
+/// leaf's key type, curve and signature against its lists.
 private func checkCertificates(_ input: AuditInput, _ policy: AuditPolicy, _ out: inout FindingCollector) {
-    let now = input.captureTime
     for (index, certificate) in input.certificates.enumerated() {
         // Named only in a message, and messages are built only when wanted (a verdict builds none).
         func what() -> String { describe(index, certificate) }
@@ -391,55 +440,27 @@ private func checkCertificates(_ input: AuditInput, _ policy: AuditPolicy, _ out
                 let floor = max(2048, policy.minimumRSABits)
                 if bits < floor {
                     out.add(
-                        "cert-key-weak", "\(what()) has a \(bits)-bit \(certificate.keyType) key (< \(floor))",
+                        .certKeyWeak, "\(what()) has a \(bits)-bit \(certificate.keyType) key (< \(floor))",
                         critical: bits < 1024)
                 }
             case "EC":
                 let floor = max(224, policy.minimumECBits)
                 if bits < floor {
-                    out.add("cert-key-weak", "\(what()) has a \(bits)-bit EC key (< \(floor))")
+                    out.add(.certKeyWeak, "\(what()) has a \(bits)-bit EC key (< \(floor))")
                 }
             default:
                 break
             }
         }
-        // A trust anchor's self-signature is never checked, so its hash does not matter.
-        let isAnchor = index > 0 && certificate.isSelfSigned
-        if !isAnchor, let hash = weakSignatureHash(certificate.signatureAlgorithm) {
-            out.add(
-                "cert-signature-weak", "\(what()) is signed with \(certificate.signatureAlgorithm) (\(hash))",
-                critical: hash != "SHA-1")
-        }
-        if now > certificate.notAfter {
-            out.add(
-                "cert-expired",
-                "\(what()) expired \(utcDate(certificate.notAfter)), \(days(difference(now, certificate.notAfter))) "
-                    + "before \(input.judgedAtGivenTime ? "the audit time (--now)" : "capture")")
-        } else if difference(certificate.notAfter, now) <= 30 * secondsPerDay {
-            out.add(
-                "cert-expiring",
-                "\(what()) expires \(utcDate(certificate.notAfter)), \(days(difference(certificate.notAfter, now))) "
-                    + "after \(input.judgedAtGivenTime ? "the audit time (--now)" : "capture")")
-        }
-        if now < certificate.notBefore {
-            out.add("cert-not-yet-valid", "\(what()) is not valid before \(utcDate(certificate.notBefore))")
-        }
     }
     guard let leaf = input.certificates.first else { return }
-    if let serverName = input.serverName, !serverName.isEmpty, !HostNameMatch.covers(leaf, serverName) {
-        let names = leaf.hostNames.isEmpty ? "none" : listed(leaf.hostNames, limit: 4)
-        out.add("sni-mismatch", "server name \(serverName) is not covered by the leaf certificate's names (\(names))")
-    }
-    if leaf.isSelfSigned {
-        out.add("cert-self-signed", "leaf certificate (\(leaf.subject)) is self-signed")
-    }
     let lifetime = difference(leaf.notAfter, leaf.notBefore)
     let (product, overflow) = Int64(policy.maximumCertificateLifetimeDays).multipliedReportingOverflow(
         by: secondsPerDay)
     let maximum = overflow ? Int64.max : product
     if lifetime > maximum {
         out.add(
-            "cert-lifetime",
+            .certLifetime,
             "leaf certificate is valid for \(lifetime / secondsPerDay) days "
                 + "(> \(policy.maximumCertificateLifetimeDays))")
     }
@@ -457,9 +478,47 @@ private func checkCertificates(_ input: AuditInput, _ policy: AuditPolicy, _ out
     }
     if !reasons.isEmpty {
         out.add(
-            "policy-cert",
+            .policyCert,
             "leaf certificate \(reasons.joined(separator: " and ")) not allowed by policy \(policy.name)",
             outsidePolicy: true)
+    }
+}
+
+/// What holds of the certificates whatever the policy: weak signatures, dates against the capture (or audit)
+/// time, the server name against the leaf's names, a self-signed leaf.
+private func checkCertificateFacts(_ input: AuditInput, _ out: inout FindingCollector) {
+    let now = input.captureTime
+    for (index, certificate) in input.certificates.enumerated() {
+        func what() -> String { describe(index, certificate) }
+        // A trust anchor's self-signature is never checked, so its hash does not matter.
+        let isAnchor = index > 0 && certificate.isSelfSigned
+        if !isAnchor, let hash = weakSignatureHash(certificate.signatureAlgorithm) {
+            out.add(
+                .certSignatureWeak, "\(what()) is signed with \(certificate.signatureAlgorithm) (\(hash))",
+                critical: hash != "SHA-1")
+        }
+        if now > certificate.notAfter {
+            out.add(
+                .certExpired,
+                "\(what()) expired \(utcDate(certificate.notAfter)), \(days(difference(now, certificate.notAfter))) "
+                    + "before \(input.judgedAtGivenTime ? "the audit time (--now)" : "capture")")
+        } else if difference(certificate.notAfter, now) <= 30 * secondsPerDay {
+            out.add(
+                .certExpiring,
+                "\(what()) expires \(utcDate(certificate.notAfter)), \(days(difference(certificate.notAfter, now))) "
+                    + "after \(input.judgedAtGivenTime ? "the audit time (--now)" : "capture")")
+        }
+        if now < certificate.notBefore {
+            out.add(.certNotYetValid, "\(what()) is not valid before \(utcDate(certificate.notBefore))")
+        }
+    }
+    guard let leaf = input.certificates.first else { return }
+    if let serverName = input.serverName, !serverName.isEmpty, !HostNameMatch.covers(leaf, serverName) {
+        let names = leaf.hostNames.isEmpty ? "none" : listed(leaf.hostNames, limit: 4)
+        out.add(.sniMismatch, "server name \(serverName) is not covered by the leaf certificate's names (\(names))")
+    }
+    if leaf.isSelfSigned {
+        out.add(.certSelfSigned, "leaf certificate (\(leaf.subject)) is self-signed")
     }
 }
 
@@ -549,10 +608,10 @@ func hex(_ value: UInt16) -> String { Hex.codePoint(value) }
 private func checkExtensions(_ input: AuditInput, _ out: inout FindingCollector) {
     if input.compression {
         let method = input.serverHello.map { RegistryName.compressionMethod($0.compressionMethod) } ?? "a"
-        out.add("compression", "server selected \(method) compression (CRIME, CVE-2012-4929)")
+        out.add(.compression, "server selected \(method) compression (CRIME, CVE-2012-4929)")
     }
     if input.heartbeatNegotiated {
-        out.add("heartbeat", "server accepted the heartbeat extension (RFC 6520), the Heartbleed attack surface")
+        out.add(.heartbeat, "server accepted the heartbeat extension (RFC 6520), the Heartbleed attack surface")
     }
     guard let hello = input.serverHello, !hello.isHelloRetryRequest else { return }
     let version = input.negotiatedVersion ?? hello.negotiatedVersion
@@ -564,7 +623,7 @@ private func checkExtensions(_ input: AuditInput, _ out: inout FindingCollector)
                     || $0.extensions.contains { $0.type == .renegotiationInfo }
             } ?? false
         out.add(
-            "no-secure-renegotiation",
+            .noSecureRenegotiation,
             "server hello has no renegotiation_info (RFC 5746)"
                 + (clientSignalled ? " although the client signalled support" : ""))
     }
@@ -579,7 +638,7 @@ private func checkHeartbeats(_ input: AuditInput, _ out: inout FindingCollector)
         let sender = record.fromClient ? "client" : "server"
         if record.type != 1, let request = lastRequest[!record.fromClient], record.recordLength > request {
             out.add(
-                "heartbleed",
+                .heartbleed,
                 "\(sender) heartbeat response of \(record.recordLength) bytes answered a \(request)-byte request "
                     + "(Heartbleed, CVE-2014-0160)")
             lastRequest[!record.fromClient] = nil
@@ -587,7 +646,7 @@ private func checkHeartbeats(_ input: AuditInput, _ out: inout FindingCollector)
         if record.type == 1, let claimed = record.payloadLength, claimed + 3 + 16 > record.recordLength {
             // RFC 6520 §4: type (1) + payload_length (2) + payload + at least 16 bytes of padding.
             out.add(
-                "heartbleed-probe",
+                .heartbleedProbe,
                 "\(sender) heartbeat request claims \(claimed) payload bytes in a \(record.recordLength)-byte record")
         }
         if record.type != 2 { lastRequest[record.fromClient] = record.recordLength }
@@ -600,13 +659,13 @@ private func checkOutcome(_ input: AuditInput, _ out: inout FindingCollector) {
     if let alert = input.alert, alert.isFatal {
         let from = input.alertFrom.map { "\($0.rawValue)" } ?? "a peer"
         out.add(
-            "alert-fatal",
+            .alertFatal,
             "\(from) sent fatal alert \(alert.description.name)"
                 + (input.established ? "" : " during the handshake"))
     } else if input.handshakeIncomplete && !input.established {
-        out.add("handshake-incomplete", "connection ended before the handshake finished")
+        out.add(.handshakeIncomplete, "connection ended before the handshake finished")
     }
-    if let message = input.keylogMismatch { out.add("keylog-mismatch", message) }
+    if let message = input.keylogMismatch { out.add(.keylogMismatch, message) }
 }
 
 // MARK: - What the client offered
@@ -615,7 +674,7 @@ private func checkClientOffer(_ input: AuditInput, _ policy: AuditPolicy, _ out:
     guard let hello = input.clientHello else { return }
     // Severity of a version or suite as this policy rates it (forward secrecy is left out: every browser
     // still offers static-RSA suites, and the Finished MAC stops a downgrade to them).
-    func serious(_ id: String) -> Bool { policy.severity(of: id) >= .high }
+    func serious(_ id: FindingID) -> Bool { policy.severity(of: id) >= .high }
     var weakVersions: [String] = []
     var versions = hello.supportedVersions.filter { !$0.isGREASE }
     if versions.isEmpty { versions = [hello.version] }
@@ -644,7 +703,7 @@ private func checkClientOffer(_ input: AuditInput, _ policy: AuditPolicy, _ out:
         pieces.append("\(weakSuiteCount) weak suite\(weakSuiteCount == 1 ? "" : "s") (\(shown)\(more))")
     }
     if !weakVersions.isEmpty { pieces.append(weakVersions.joined(separator: ", ")) }
-    out.add("client-offers-weak", "client offered " + pieces.joined(separator: " and "))
+    out.add(.clientOffersWeak, "client offered " + pieces.joined(separator: " and "))
 }
 
 // MARK: - Post-quantum key exchange
@@ -658,10 +717,10 @@ func isKyberDraft(_ group: NamedGroup) -> Bool { group.kind == .obsoleteDraft }
 private func checkPostQuantum(_ input: AuditInput, _ out: inout FindingCollector) {
     let selected = input.negotiatedGroup
     if let selected, isMLKEM(selected) || isKyberDraft(selected) {
-        out.add("pq-negotiated", "server chose post-quantum hybrid key exchange \(selected.name)")
+        out.add(.pqNegotiated, "server chose post-quantum hybrid key exchange \(selected.name)")
     }
     if let selected, isKyberDraft(selected) {
-        out.add("pq-obsolete-draft", "server chose \(selected.name), an obsolete pre-standard Kyber code point")
+        out.add(.pqObsoleteDraft, "server chose \(selected.name), an obsolete pre-standard Kyber code point")
     }
     guard let hello = input.clientHello else { return }
     // The distinct groups offered (supported_groups, then key shares), first-seen order, in one pass
@@ -670,24 +729,28 @@ private func checkPostQuantum(_ input: AuditInput, _ out: inout FindingCollector
     var seen = Set<NamedGroup>()
     var drafts: [NamedGroup] = []
     var postQuantum: [NamedGroup] = []
-    for list in [hello.supportedGroups, hello.keyShareGroups] {
-        for group in list where (isMLKEM(group) || isKyberDraft(group)) && seen.insert(group).inserted {
-            postQuantum.append(group)
-            if isKyberDraft(group) { drafts.append(group) }
-        }
+    // Each list walked where it lies (an array of the two lists was an allocation and two copies per call).
+    func note(_ group: NamedGroup) {
+        let kind = group.kind
+        let isDraft = kind == .obsoleteDraft
+        guard kind == .pqHybrid || kind == .purePQ || isDraft, seen.insert(group).inserted else { return }
+        postQuantum.append(group)
+        if isDraft { drafts.append(group) }
     }
+    for group in hello.supportedGroups { note(group) }
+    for group in hello.keyShareGroups { note(group) }
     if !drafts.isEmpty {
         out.add(
-            "pq-obsolete-draft",
+            .pqObsoleteDraft,
             "client offered \(drafts.map(\.name).joined(separator: ", ")), an obsolete pre-standard Kyber code point")
     }
     let selectedPostQuantum = selected.map { isMLKEM($0) || isKyberDraft($0) } ?? false
     if postQuantum.isEmpty {
-        out.add("pq-not-offered", "client offered no post-quantum key exchange (e.g. X25519MLKEM768)")
+        out.add(.pqNotOffered, "client offered no post-quantum key exchange (e.g. X25519MLKEM768)")
     } else if input.serverHello != nil, !selectedPostQuantum {
         let chosen = selected.map { "chose \($0.name)" } ?? "negotiated classical key exchange"
         out.add(
-            "pq-offered-not-selected",
+            .pqOfferedNotSelected,
             "client offered \(postQuantum.map(\.name).joined(separator: ", ")) but the server \(chosen)")
     }
 }

@@ -508,7 +508,7 @@ public struct TLSStreamParser: Sendable {
         default:
             break
         }
-        emit(.handshake(message))
+        emit(.handshake(consume message))
     }
 
     // MARK: - SSL 2.0-compatible ClientHello

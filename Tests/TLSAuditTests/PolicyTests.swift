@@ -285,6 +285,31 @@ import Testing
         #expect(Set(FindingCatalog.all.map(\.id)).count == FindingCatalog.all.count)
     }
 
+    /// The rules' ids are the catalog's rows: each case's index is its row, names go both ways, and every
+    /// id fits the 64-bit sets the rules keep.
+    @Test func findingIDsAreTheCatalogsRows() {
+        #expect(FindingID.allCases.count == FindingCatalog.all.count)
+        #expect(FindingID.allCases.count <= 64)
+        for id in FindingID.allCases {
+            #expect(FindingCatalog.all[id.rawValue].id == id.name)
+            #expect(FindingID(name: id.name) == id)
+        }
+        #expect(FindingID(name: "no-such-finding") == nil)
+    }
+
+    /// A policy's severities and disabled ids, read by id, are what it says by name (overrides included).
+    @Test func severitiesByIDFollowTheNames() {
+        var lenient = AuditPolicy.intermediate
+        lenient.severities["cipher-cbc"] = .info
+        lenient.disabled = ["dh-weak", "not-a-finding"]
+        for policy in [AuditPolicy.modern, .intermediate, .old, lenient] {
+            for id in FindingID.allCases {
+                #expect(policy.severity(of: id) == policy.severity(of: id.name), "\(policy.name) \(id.name)")
+                #expect(policy.isDisabled(id) == policy.disabled.contains(id.name), "\(policy.name) \(id.name)")
+            }
+        }
+    }
+
     @Test func intermediateMatchesTheContract() {
         for (id, severity) in Self.contractSeverities {
             #expect(AuditPolicy.intermediate.severity(of: id) == severity, "\(id)")

@@ -58,13 +58,11 @@ extension ClientHello {
         if truncated { truncatedLists.insert(.cipherSuites) }
         compressionMethods = try cursor.readLengthPrefixed8("ClientHello.legacy_compression_methods").remainingBytes
         if cursor.isEmpty { return }  // no extensions block (SSL 3.0 / early TLS)
-        var block = try cursor.readLengthPrefixed16("ClientHello.extensions")
         var decoded = ClientExtensionsSeen()
-        truncated = false
-        extensions = try readExtensions(&block, limit: limits.maxExtensions, truncated: &truncated) { type, body in
-            decodeExtension(type, body, &decoded, limit: limits.maxListEntries)
-        }
-        if truncated { truncatedLists.insert(.extensions) }
+        var walker = ExtensionWalker(try cursor.readLengthPrefixed16("ClientHello.extensions"), limit: limits.maxExtensions)
+        while let next = try walker.next() { decodeExtension(next.type, next.body, &decoded, limit: limits.maxListEntries) }
+        extensions = walker.extensions
+        if walker.truncated { truncatedLists.insert(.extensions) }
     }
 
     /// Which extensions were decoded already: on a duplicate, the first occurrence wins.
@@ -101,7 +99,11 @@ extension ClientHello {
                 }
                 if let hostName {
                     serverNameBytes = hostName
-                    serverName = String(validating: hostName, as: UTF8.self)
+                    // Host names are ASCII (RFC 6066 §3): taken as they are, without the generic validation
+                    // (~1,000 instructions a name, most of them metadata look-ups); anything else is validated.
+                    serverName =
+                        hostName.allSatisfy { $0 < 0x80 }
+                        ? String(decoding: hostName, as: UTF8.self) : String(validating: hostName, as: UTF8.self)
                 }
             case .alpn where seen.first(1 << 1):
                 // RFC 7301 §3.1: opaque ProtocolName<1..2^8-1>; struct { ProtocolName protocol_name_list<2..2^16-1> } ProtocolNameList;

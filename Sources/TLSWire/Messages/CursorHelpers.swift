@@ -12,8 +12,9 @@ extension ByteCursor {
 
     /// Reads the rest as big-endian 16-bit values, each made into a `Value` (a registry code point),
     /// keeping at most `limit` (the rest is skipped, and `truncated` set); an odd byte count is malformed.
-    /// The values are written into the array at once (an append per value, and a second array to map
-    /// them into their type, were a good part of a ClientHello's parse).
+    /// The array is reserved once and appended to: `init(unsafeUninitializedCapacity:)` and
+    /// `init(repeating:count:)` allocate through a generic runtime call that looks the storage type up in the
+    /// metadata cache (~800 instructions per list, four lists per hello), more than the appends cost.
     mutating func readUInt16s<Value>(
         _ context: StaticString, limit: Int = .max, truncated: inout Bool, as make: (UInt16) -> Value
     ) throws(DecodeError) -> [Value] {
@@ -21,13 +22,11 @@ extension ByteCursor {
         let count = remaining / 2
         let kept = min(count, limit)
         let bytes = remainingBuffer
+        var values: [Value] = []
+        values.reserveCapacity(kept)
         // Indexing: 2 * index + 1 < 2 * kept <= bytes.count.
-        let values = [Value](unsafeUninitializedCapacity: kept) { buffer, initialized in
-            for index in 0..<kept {
-                buffer.initializeElement(
-                    at: index, to: make(UInt16(bytes[2 * index]) << 8 | UInt16(bytes[2 * index + 1])))
-            }
-            initialized = kept
+        for index in 0..<kept {
+            values.append(make(UInt16(bytes[2 * index]) << 8 | UInt16(bytes[2 * index + 1])))
         }
         if kept < count { truncated = true }
         skipToEnd()
@@ -47,23 +46,48 @@ extension ByteCursor {
 func readExtensions(
     _ block: inout ByteCursor, limit: Int, truncated: inout Bool, _ decode: (ExtensionType, ByteCursor) -> Void
 ) throws(DecodeError) -> [TLSExtension] {
-    var extensions: [TLSExtension] = []
-    extensions.reserveCapacity(min(limit, block.remaining / 4, 32))  // an extension takes 4 bytes at least
-    while !block.isEmpty {
-        let type = ExtensionType(rawValue: try block.readUInt16("Extension.extension_type"))
-        let body = try block.readLengthPrefixed16("Extension.extension_data")
-        guard extensions.count < limit else {
-            truncated = true
-            continue
-        }
-        // Bodies are decoded here (`decode`); only those read again later are kept (DTLS's connection_id):
-        // copying every body cost an allocation per extension, a dozen per hello.
-        extensions.append(
-            type == .connectionID
-                ? TLSExtension(type: type, body: body.remainingBytes) : TLSExtension(type: type, length: body.remaining))
-        decode(type, body)
+    var walker = ExtensionWalker(block, limit: limit)
+    while let next = try walker.next() { decode(next.type, next.body) }
+    block = walker.block
+    if walker.truncated { truncated = true }
+    return walker.extensions
+}
+
+/// `readExtensions` as a walk its caller drives, without a closure: a hello decoding its extensions into
+/// itself while it is being initialized had the closure capture it (two copies of the whole hello).
+struct ExtensionWalker {
+    private(set) var block: ByteCursor
+    private let limit: Int
+    /// The extensions walked so far, in wire order (the first `limit`).
+    private(set) var extensions: [TLSExtension] = []
+    /// More than `limit` extensions.
+    private(set) var truncated = false
+
+    init(_ block: ByteCursor, limit: Int) {
+        self.block = block
+        self.limit = limit
+        extensions.reserveCapacity(min(limit, block.remaining / 4, 32))  // an extension takes 4 bytes at least
     }
-    return extensions
+
+    /// The next extension to decode, nil at the end of the block. Past `limit` the rest are walked (the
+    /// structure must hold) but neither kept nor given.
+    mutating func next() throws(DecodeError) -> (type: ExtensionType, body: ByteCursor)? {
+        while !block.isEmpty {
+            let type = ExtensionType(rawValue: try block.readUInt16("Extension.extension_type"))
+            let body = try block.readLengthPrefixed16("Extension.extension_data")
+            guard extensions.count < limit else {
+                truncated = true
+                continue
+            }
+            // Only the bodies read again later are kept (DTLS's connection_id): copying every body cost an
+            // allocation per extension, a dozen per hello.
+            extensions.append(
+                type == .connectionID
+                    ? TLSExtension(type: type, body: body.remainingBytes) : TLSExtension(type: type, length: body.remaining))
+            return (type, body)
+        }
+        return nil
+    }
 }
 
 /// Parses a standalone byte array with a fresh cursor (offsets relative to its start).

@@ -57,13 +57,11 @@ extension ServerHello {
         }
         isHelloRetryRequest = random == Self.helloRetryRequestRandom
         if cursor.isEmpty { return }  // no extensions block (before TLS 1.3)
-        var block = try cursor.readLengthPrefixed16("ServerHello.extensions")
         var seen = ClientHello.ClientExtensionsSeen()
-        var truncated = false
-        extensions = try readExtensions(&block, limit: limits.maxExtensions, truncated: &truncated) { type, body in
-            decodeExtension(type, body, &seen)
-        }
-        extensionsTruncated = truncated
+        var walker = ExtensionWalker(try cursor.readLengthPrefixed16("ServerHello.extensions"), limit: limits.maxExtensions)
+        while let next = try walker.next() { decodeExtension(next.type, next.body, &seen) }
+        extensions = walker.extensions
+        extensionsTruncated = walker.truncated
     }
 
     /// The draft (≤ 21) layout: a draft version below 22, or 0x0304 whose bytes after the random are
