@@ -100,16 +100,18 @@ struct TLSSession: TCPStreamConsumer {
     }
 
     init(start: FlowStart, limits: TLSLimits, keyLog: SharedKeyLog? = nil) {
-        var state = State(
-            start: start, fromInitiator: TLSStreamParser(limits: limits),
-            fromResponder: TLSStreamParser(limits: limits),
-            recorder: HandshakeRecorder(start: start, transport: .tcp, protocol: .tls))
+        // Built in its box (a local State copied into it cost every connection a State copy).
+        box = Self.makeBox(
+            State(
+                start: start, fromInitiator: TLSStreamParser(limits: limits),
+                fromResponder: TLSStreamParser(limits: limits),
+                recorder: HandshakeRecorder(start: start, transport: .tcp, protocol: .tls)))
         if let keyLog {
-            state.keyStorage = [KeyMatch(log: keyLog)]
-            state.fromInitiator.keepHandshakeBytes()
-            state.fromResponder.keepHandshakeBytes()
+            let state = unique
+            state.pointee.keyStorage = [KeyMatch(log: keyLog)]
+            state.pointee.fromInitiator.keepHandshakeBytes()
+            state.pointee.fromResponder.keepHandshakeBytes()
         }
-        box = Self.makeBox(state)
     }
 
     private var keys: KeyMatch? {

@@ -171,7 +171,7 @@ public struct TLSStreamParser: Sendable {
     public var isKeeping: Bool { !keptStorage.isEmpty }
 
     /// Bytes kept for a key log so far, for a memory budget.
-    public var keptByteCount: Int { keptStorage.first?.byteCount ?? 0 }
+    public var keptByteCount: Int { keptStorage.isEmpty ? 0 : keptStorage[0].byteCount }
 
 
     /// Parses as much of `bytes` as forms whole records, buffering the rest, and calls `emit` for each event.
