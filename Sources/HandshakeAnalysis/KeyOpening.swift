@@ -138,24 +138,23 @@ extension EndedConnection {
         problems += proof.problems
         if evidence.overCap {
             problems.append(
-                "only the first \(KeptHandshakeBytes.maxProtectedRecords) protected records and "
-                    + "\(KeptHandshakeBytes.maxBytes / 1024) KiB of each side were kept")
+                evidence.capture.quic == nil
+                    ? "only the first \(KeptHandshakeBytes.maxProtectedRecords) protected records and "
+                        + "\(KeptHandshakeBytes.maxBytes / 1024) KiB of each side were kept"
+                    : "only the first \(KeptQUICHandshake.maxPackets) Handshake packets and "
+                        + "\(KeptQUICHandshake.maxBytes / 1024) KiB were kept")
         }
         for (side, messages) in [("server", proof.serverMessages), ("client", proof.clientMessages)]
         where messages.contains(where: { $0.type.rawValue == 25 }) {
             // RFC 8879: Chrome and Cloudflare compress the chain (brotli); tlsscope does not decompress it yet.
             problems.append("the \(side)'s certificate chain is compressed (RFC 8879 CompressedCertificate): not read")
         }
-        if evidence.capture.quic != nil, evidence.overCap {
-            problems.removeAll { $0.hasPrefix("only the first") }
-            problems.append("only the first \(KeptQUICHandshake.maxPackets) Handshake packets and \(KeptQUICHandshake.maxBytes / 1024) KiB were kept")
-        }
         if version.isTLS13Family {
             takeOpenedMessages(server: proof.serverMessages, client: proof.clientMessages)
         } else {
             // A verified TLS 1.0-1.2 Finished is listed as what it is.
-            if proof.clientFinishedVerified == true { nameEncryptedStep(of: .client, .finished) }
-            if proof.serverFinishedVerified == true { nameEncryptedStep(of: .server, .finished) }
+            if proof.clientFinishedVerified == true { nameEncryptedStep(of: .client, [.finished]) }
+            if proof.serverFinishedVerified == true { nameEncryptedStep(of: .server, [.finished]) }
         }
         // RFC 8446 §4.4.3: the CertificateVerify signs the transcript with the leaf's private key.
         func check(_ input: KeyProof.SignatureInput?, chain: [[UInt8]], side: String) -> KeysSummary.SignatureCheck? {
@@ -198,23 +197,17 @@ extension EndedConnection {
             if case .certificate(_, let chain) = message, clientChain.isEmpty { clientChain = chain.certificates }
         }
         for (peer, messages) in [(Peer.server, server), (Peer.client, client)] where !messages.isEmpty {
-            guard let index = record.messages.firstIndex(where: { $0.from == peer && $0.kind == .encryptedHandshake })
-            else { continue }
-            record.messages.replaceSubrange(
-                index...index, with: messages.map { HandshakeStep(from: peer, kind: .handshake($0.type)) })
+            nameEncryptedStep(of: peer, messages.map(\.type))
         }
-        capMessages()
     }
 
-    /// The first encrypted handshake step of `peer` named as the message it was shown to be.
-    private mutating func nameEncryptedStep(of peer: Peer, _ type: HandshakeType) {
+    /// The first encrypted handshake step of `peer` replaced by the messages it was shown to hold (at most
+    /// `HandshakeRecorder.maxMessages` steps in all, as the recorder keeps them).
+    private mutating func nameEncryptedStep(of peer: Peer, _ types: [HandshakeType]) {
         guard let index = record.messages.firstIndex(where: { $0.from == peer && $0.kind == .encryptedHandshake }) else {
             return
         }
-        record.messages[index] = HandshakeStep(from: peer, kind: .handshake(type))
-    }
-
-    private mutating func capMessages() {
+        record.messages.replaceSubrange(index...index, with: types.map { HandshakeStep(from: peer, kind: .handshake($0)) })
         if record.messages.count > HandshakeRecorder.maxMessages {
             record.messages.removeLast(record.messages.count - HandshakeRecorder.maxMessages)
             record.messagesTruncated = true

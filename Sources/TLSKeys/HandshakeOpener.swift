@@ -165,22 +165,7 @@ public enum HandshakeOpener {
             proof.serverFinishedVerified = false
             return
         }
-        var finishedSeen = false
-        for (message, bytes) in flight {
-            proof.serverMessages.append(message)
-            if case .certificateVerify(let scheme, _) = message {
-                proof.serverCertificateVerify = Self.signatureInput(scheme, bytes, server: true, hash.hash(transcript))
-            }
-            if case .finished(let verifyData) = message {
-                let expected = TLS13KeySchedule.finishedVerifyData(hash, secret: serverSecret, transcriptHash: hash.hash(transcript))
-                proof.serverFinishedVerified = verifyData == expected
-                transcript += bytes
-                finishedSeen = true
-                break
-            }
-            transcript += bytes
-        }
-        guard finishedSeen else {
+        guard prove(flight, server: true, secret: serverSecret, hash, transcript: &transcript, into: &proof) else {
             proof.problems.append("the server's Finished was not captured")
             return
         }
@@ -205,19 +190,37 @@ public enum HandshakeOpener {
             proof.clientFinishedVerified = false
             return
         }
-        for (message, bytes) in clientFlight {
-            proof.clientMessages.append(message)
-            if case .certificateVerify(let scheme, _) = message {
-                proof.clientCertificateVerify = Self.signatureInput(scheme, bytes, server: false, hash.hash(transcript))
-            }
-            if case .finished(let verifyData) = message {
-                let expected = TLS13KeySchedule.finishedVerifyData(hash, secret: clientSecret, transcriptHash: hash.hash(transcript))
-                proof.clientFinishedVerified = verifyData == expected
-                return
+        if !prove(clientFlight, server: false, secret: clientSecret, hash, transcript: &transcript, into: &proof) {
+            proof.problems.append("the client's Finished was not captured")
+        }
+    }
+
+    /// One side's opened flight into the proof, message by message until its Finished: the messages kept, a
+    /// CertificateVerify's signature input noted, the Finished's verify_data checked against the transcript so far
+    /// (RFC 8446 §4.4.4), each message added to the transcript. False when no Finished came.
+    private static func prove(
+        _ flight: [(message: ProtectedHandshakeMessage, bytes: [UInt8])], server: Bool, secret: [UInt8],
+        _ hash: ScheduleHash, transcript: inout [UInt8], into proof: inout KeyProof
+    ) -> Bool {
+        for (message, bytes) in flight {
+            if server { proof.serverMessages.append(message) } else { proof.clientMessages.append(message) }
+            switch message {
+            case .certificateVerify(let scheme, _):
+                let input = signatureInput(scheme, bytes, server: server, hash.hash(transcript))
+                if server { proof.serverCertificateVerify = input } else { proof.clientCertificateVerify = input }
+            case .finished(let verifyData):
+                let expected = TLS13KeySchedule.finishedVerifyData(hash, secret: secret, transcriptHash: hash.hash(transcript))
+                if server { proof.serverFinishedVerified = verifyData == expected } else {
+                    proof.clientFinishedVerified = verifyData == expected
+                }
+                transcript += bytes
+                return true
+            default:
+                break
             }
             transcript += bytes
         }
-        proof.problems.append("the client's Finished was not captured")
+        return false
     }
 
     /// RFC 8446 §4.4.3: 64 spaces, the context string, a zero byte, then Transcript-Hash(… Certificate); the
