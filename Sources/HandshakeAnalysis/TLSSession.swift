@@ -355,8 +355,11 @@ public struct EndedConnection: Sendable {
     }
 
     /// Calls `body` with the record where it lies (complete once `RecordCompletion.complete(_:)` ran on
-    /// it): read from another module, the property would hand out a copy.
-    public func withRecord<Result>(_ body: (HandshakeRecord) throws -> Result) rethrows -> Result {
+    /// it): read from another module, the property would hand out a copy. Mutating (the record is not
+    /// changed) so that a caller holding the connection in a buffer reaches it in place: called on
+    /// `buffer[index]` as a non-mutating method, the connection was copied out first (its record's ~30
+    /// references retained and released).
+    public mutating func withRecord<Result>(_ body: (HandshakeRecord) throws -> Result) rethrows -> Result {
         try body(record)
     }
 

@@ -128,7 +128,12 @@ public struct PcapSource: ~Copyable {
     private var offlineFilter: bpf_program?
     private var offset: Int64
     /// Reads the records while it can (classic pcap, regular file); nil once libpcap has taken over.
-    private var blockReader: PcapBlockReader?
+    private var blockReader: PcapBlockReader? {
+        didSet { blockReaderReference = blockReader.map { Unmanaged.passUnretained($0) } }
+    }
+    /// `blockReader` unretained, for `next`: bound from the optional, the reader was retained and released
+    /// for every frame (two atomic operations a packet). `blockReader` keeps it alive.
+    private var blockReaderReference: Unmanaged<PcapBlockReader>?
 
     /// TLS key logs embedded in the pcapng file's Decryption Secrets Blocks read so far (those before the
     /// first interface at once, later ones as reading reaches them); empty for pcap, pipes and files libpcap
@@ -250,6 +255,7 @@ public struct PcapSource: ~Copyable {
                     || (!candidate.swapped && Self.nativeOrderBlockReadableLinkTypes.contains(linkType))
             {
                 self.blockReader = candidate
+                blockReaderReference = Unmanaged.passUnretained(candidate)  // (no didSet in an initializer)
             }
         }
     }
@@ -335,39 +341,19 @@ public struct PcapSource: ~Copyable {
     /// of that record (every earlier frame has been returned). Live: `.timeout` when the read timeout expired.
     /// After `breakLoop()`, returns `.end`.
     public mutating func next() throws(CaptureError) -> ReadResult {
-        if let blockReader {
-            while true {
-                if breakHandle.takeBreakRequest() { return .end }
-                switch blockReader.next() {
-                case .frame(let frame):
-                    offset = blockReader.offset
-                    framesRead &+= 1
-                    if var program = offlineFilter {
-                        var header = pcap_pkthdr()
-                        header.caplen = bpf_u_int32(frame.capturedLength)
-                        header.len = bpf_u_int32(truncatingIfNeeded: frame.originalLength)
-                        let passes = frame.bytes.withMemoryRebound(to: UInt8.self) { bytes in
-                            pcap_offline_filter(&program, &header, bytes.baseAddress) != 0
-                        }
-                        if !passes { continue }
-                    }
-                    return .frame(frame)
-                case .end:
-                    offset = blockReader.offset
-                    return .end
-                case .fallback:
-                    // libpcap reads on from the record the block reader would not vouch for.
-                    // `offset` stays the end of the last frame, as libpcap's reading reports it (a pcapng block
-                    // passed over since is not counted until a frame follows it).
-                    let resume = blockReader.fallbackOffset ?? blockReader.offset
-                    self.blockReader = nil
-                    if let file, fseeko(file, off_t(resume), SEEK_SET) != 0 {
-                        throw .damaged(source: sourceName, offset: resume, message: Self.errnoText(errno))
-                    }
-                case .readError(let code):
-                    throw .damaged(source: sourceName, offset: offset, message: Self.errnoText(code))
-                }
-                if self.blockReader == nil { break }
+        if let reference = blockReaderReference {
+            let read = reference._withUnsafeGuaranteedRef { blockReader in
+                Result { () throws(CaptureError) -> ReadResult? in try nextFromBlocks(blockReader) }
+            }
+            if let frame = try read.get() { return frame }
+            // libpcap reads on from the record the block reader would not vouch for (the reader is let go out
+            // here, not inside the closure that holds it unretained). `offset` stays the end of the last
+            // frame, as libpcap's reading reports it (a pcapng block passed over since is not counted until
+            // a frame follows it).
+            let resume = reference._withUnsafeGuaranteedRef { $0.fallbackOffset ?? $0.offset }
+            blockReader = nil
+            if let file, fseeko(file, off_t(resume), SEEK_SET) != 0 {
+                throw .damaged(source: sourceName, offset: resume, message: Self.errnoText(errno))
             }
         }
         while true {
@@ -407,6 +393,36 @@ public struct PcapSource: ~Copyable {
                 if isLive { throw .readFailed(interface: sourceName, message: message) }
                 if let compression { message += "; the \(compression) data is corrupt or truncated (offsets count decompressed bytes)" }
                 throw .damaged(source: sourceName, offset: offset, message: message)
+            }
+        }
+    }
+
+    /// The block reader's next frame; nil when the rest of the file is libpcap's to read (`.fallback`).
+    @inline(__always)
+    private mutating func nextFromBlocks(_ blockReader: PcapBlockReader) throws(CaptureError) -> ReadResult? {
+        while true {
+            if breakHandle.takeBreakRequest() { return .end }
+            switch blockReader.next() {
+            case .frame(let frame):
+                offset = blockReader.offset
+                framesRead &+= 1
+                if var program = offlineFilter {
+                    var header = pcap_pkthdr()
+                    header.caplen = bpf_u_int32(frame.capturedLength)
+                    header.len = bpf_u_int32(truncatingIfNeeded: frame.originalLength)
+                    let passes = frame.bytes.withMemoryRebound(to: UInt8.self) { bytes in
+                        pcap_offline_filter(&program, &header, bytes.baseAddress) != 0
+                    }
+                    if !passes { continue }
+                }
+                return .frame(frame)
+            case .end:
+                offset = blockReader.offset
+                return .end
+            case .fallback:
+                return nil
+            case .readError(let code):
+                throw .damaged(source: sourceName, offset: offset, message: Self.errnoText(code))
             }
         }
     }

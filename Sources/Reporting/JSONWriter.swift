@@ -93,8 +93,11 @@ public struct JSONWriter {
     /// Writes a dynamic object key (e.g. a version name in a summary map). Named apart from `key(_:)` so a
     /// literal key always takes the static path (a `String` overload would win for literals).
     public mutating func key(dynamic name: String) {
-        var name = name
-        name.withUTF8 { appendKey($0) }
+        let done: Void? = name.utf8.withContiguousStorageIfAvailable { appendKey($0) }
+        if done == nil {
+            var name = name
+            name.withUTF8 { appendKey($0) }
+        }
     }
 
     /// Appends a line feed (between NDJSON records). Use only between top-level values.
@@ -105,8 +108,13 @@ public struct JSONWriter {
     // MARK: Values
 
     public mutating func string(_ value: String) {
-        var value = value
-        value.withUTF8 { appendString($0, validate: false) }
+        // Read in place: `var value = value; value.withUTF8` copied the string (a retain and a release of
+        // its storage for every string of every record). Native strings are contiguous; others are copied.
+        let done: Void? = value.utf8.withContiguousStorageIfAvailable { appendString($0, validate: false) }
+        if done == nil {
+            var value = value
+            value.withUTF8 { appendString($0, validate: false) }
+        }
     }
 
     /// Writes `value`, or `null` when it is nil.
