@@ -80,6 +80,7 @@ struct HelloShape: Hashable {
     }
 
     init(_ hello: borrowing ServerHello) {
+        words.reserveCapacity(3 + hello.extensions.count)  // one allocation, not one per doubling
         words.append(hello.version.rawValue)
         words.append(hello.cipherSuite.rawValue)
         append(hello.extensions.lazy.filter { !$0.type.isGREASE }.map(\.type.rawValue))

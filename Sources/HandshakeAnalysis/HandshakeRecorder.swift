@@ -104,6 +104,8 @@ struct HandshakeRecorder {
         if kind == .applicationData || kind == .encryptedHandshake, lastStep == step { return }
         lastStep = step
         if record.messages.count < Self.maxMessages {
+            // Most handshakes take 6-14 steps: one allocation for them, not one per doubling from 1.
+            if record.messages.capacity == 0 { record.messages.reserveCapacity(16) }
             record.messages.append(step)
         } else if !record.messagesTruncated {
             record.messagesTruncated = true

@@ -222,6 +222,8 @@ struct TLSSession: TCPStreamConsumer {
         // borrowed at once; they are few per connection (handshake only). The buffer is the session's
         // own, reused (an array per segment was an allocation each), and events are handed on in place.
         var events = eventBuffer.take() ?? []
+        // A flight brings a few events: room for them at once (growing from one took three allocations).
+        if events.capacity == 0 { events.reserveCapacity(4) }
         defer {
             events.removeAll(keepingCapacity: true)
             eventBuffer = events

@@ -145,6 +145,7 @@ struct FindingCollector {
             return
         }
         changes += 1
+        if raw.capacity == 0 { raw.reserveCapacity(4) }  // most connections get a few: one allocation for them
         raw.append(Raw(id: id, message: wantsMessages ? message() : "", forceCritical: critical, outsidePolicy: outsidePolicy))
     }
 
@@ -676,14 +677,19 @@ private func checkClientOffer(_ input: AuditInput, _ policy: AuditPolicy, _ out:
     // still offers static-RSA suites, and the Finished MAC stops a downgrade to them).
     func serious(_ id: FindingID) -> Bool { policy.severity(of: id) >= .high }
     var weakVersions: [String] = []
-    var versions = hello.supportedVersions.filter { !$0.isGREASE }
-    if versions.isEmpty { versions = [hello.version] }
-    if hello.isSSLv2Format && hello.sslv2CipherSpecs.contains(where: { $0 >> 16 != 0 }) { versions.append(.ssl2) }
-    for version in versions {
+    // The versions judged where they lie (gathered into an array first, each judgement allocated it).
+    func consider(_ version: TLSVersion) {
         if let rule = versionRules[version], serious(rule.id), !weakVersions.contains(version.name) {
             weakVersions.append(version.name)
         }
     }
+    var offeredVersions = false
+    for offered in hello.supportedVersions where !offered.isGREASE {
+        offeredVersions = true
+        consider(offered)
+    }
+    if !offeredVersions { consider(hello.version) }
+    if hello.isSSLv2Format && hello.sslv2CipherSpecs.contains(where: { $0 >> 16 != 0 }) { consider(.ssl2) }
     // Each distinct weak suite counted once, and only the first four named: a crafted hello repeats tens of
     // thousands of suites, and the rule must stay linear with a bounded message. GREASE values have no
     // parts, so no weakness.

@@ -113,6 +113,9 @@ final class RecordWriter {
         guard !batch.isEmpty else { return }
         channel.send(.connections(batch))
         batch = []
+        // Room for the next batch at once: grown from empty, it was reallocated (and its connections, a few
+        // hundred bytes each, moved) five times a batch.
+        batch.reserveCapacity(batchSize)
     }
 
     /// Hands over what is left, waits until every record is written, and returns the summary with all of
