@@ -342,10 +342,12 @@ public struct PcapSource: ~Copyable {
     /// After `breakLoop()`, returns `.end`.
     public mutating func next() throws(CaptureError) -> ReadResult {
         if let reference = blockReaderReference {
-            let read = reference._withUnsafeGuaranteedRef { blockReader in
-                Result { () throws(CaptureError) -> ReadResult? in try nextFromBlocks(blockReader) }
+            switch reference._withUnsafeGuaranteedRef({ nextFromBlocks($0) }) {
+            case .frame(let frame): return .frame(frame)
+            case .end: return .end
+            case .failed(let code): throw .damaged(source: sourceName, offset: offset, message: Self.errnoText(code))
+            case .fallback: break
             }
-            if let frame = try read.get() { return frame }
             // libpcap reads on from the record the block reader would not vouch for (the reader is let go out
             // here, not inside the closure that holds it unretained). `offset` stays the end of the last
             // frame, as libpcap's reading reports it (a pcapng block passed over since is not counted until
@@ -397,9 +399,20 @@ public struct PcapSource: ~Copyable {
         }
     }
 
-    /// The block reader's next frame; nil when the rest of the file is libpcap's to read (`.fallback`).
+    /// What `nextFromBlocks` found (no error thrown through the closure that holds the reader unretained:
+    /// a typed throw through it went through a `Result` per frame).
+    private enum BlockRead {
+        case frame(FrameView)
+        case end
+        /// The rest of the file is libpcap's to read.
+        case fallback
+        /// `pread` failed (errno).
+        case failed(Int32)
+    }
+
+    /// The block reader's next frame that passes the filter.
     @inline(__always)
-    private mutating func nextFromBlocks(_ blockReader: PcapBlockReader) throws(CaptureError) -> ReadResult? {
+    private mutating func nextFromBlocks(_ blockReader: PcapBlockReader) -> BlockRead {
         while true {
             if breakHandle.takeBreakRequest() { return .end }
             switch blockReader.next() {
@@ -420,9 +433,9 @@ public struct PcapSource: ~Copyable {
                 offset = blockReader.offset
                 return .end
             case .fallback:
-                return nil
+                return .fallback
             case .readError(let code):
-                throw .damaged(source: sourceName, offset: offset, message: Self.errnoText(code))
+                return .failed(code)
             }
         }
     }

@@ -8,18 +8,25 @@ final class Channel<Element: Sendable>: @unchecked Sendable {
     private var slots: [Element?]
     private var head = 0
     private var count = 0
+    /// A waiting `receive` is woken once this many elements are queued (or by `send(_:wakeNow:)`): each
+    /// wake-up is a futex call on both sides (an inter-processor interrupt in a VM), so a consumer faster
+    /// than its producer is better woken for several elements than for each.
+    private let wakeThreshold: Int
 
-    init(capacity: Int) {
+    init(capacity: Int, wakeThreshold: Int = 1) {
         precondition(capacity > 0, "a channel holds at least one element")
         slots = Array(repeating: nil, count: capacity)
+        self.wakeThreshold = min(max(1, wakeThreshold), capacity)
     }
 
-    func send(_ element: Element) {
+    /// Queues `element`, waiting while the channel is full. `wakeNow`: wake a waiting receiver whatever the
+    /// threshold (the last element of a stream).
+    func send(_ element: Element, wakeNow: Bool = false) {
         condition.lock()
         while count == slots.count { condition.wait() }
         slots[(head + count) % slots.count] = element
         count += 1
-        condition.broadcast()
+        if wakeNow || count >= wakeThreshold { condition.broadcast() }
         condition.unlock()
     }
 

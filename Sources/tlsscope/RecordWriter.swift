@@ -58,7 +58,11 @@ final class RecordWriter {
          backlog: BacklogBudget? = nil) {
         self.batchSize = backlog == nil ? max(1, batchSize) : 1
         self.backlog = backlog
-        let channel = Channel<Message>(capacity: backlog.map { max(1, $0.connections) } ?? 16)
+        // Reading a file in batches, the writer is woken for four batches at a time (it is the faster side;
+        // see `Channel.wakeThreshold`); live or streaming (a batch of one), at once.
+        let channel = Channel<Message>(
+            capacity: backlog.map { max(1, $0.connections) } ?? 16,
+            wakeThreshold: backlog == nil && batchSize > 1 ? 4 : 1)
         self.channel = channel
         let finished = self.finished
         let backlogBytes = self.backlogBytes
@@ -122,7 +126,7 @@ final class RecordWriter {
     /// them added. The sink is not used after this.
     func finish() -> RunSummary {
         flush()
-        channel.send(.end)
+        channel.send(.end, wakeNow: true)
         return finished.receive()
     }
 }
