@@ -25,41 +25,152 @@ public struct TLSExtension: Sendable, Hashable {
 
 /// RFC 8446 §4.1.2 / RFC 5246 §7.4.1.2 ClientHello, with its extensions decoded where we report them.
 public struct ClientHello: Sendable, Hashable {
+    // The fields live in a copy-on-write box: a hello is handed from the parser to the session, the record,
+    // the writer's fingerprints and the audit input and its rules, and each copy of ~20 lists and strings
+    // retained and released them all (two atomic operations each) where a box is one.
+    @usableFromInline
+    struct Fields: Sendable, Hashable {
+        @usableFromInline var version: TLSVersion
+        @usableFromInline var random: [UInt8]
+        @usableFromInline var sessionID: [UInt8]
+        @usableFromInline var cookie: [UInt8] = []
+        @usableFromInline var cipherSuites: [CipherSuite]
+        @usableFromInline var compressionMethods: [UInt8]
+        @usableFromInline var extensions: [TLSExtension]
+        @usableFromInline var serverName: String?
+        @usableFromInline var serverNameBytes: [UInt8]?
+        @usableFromInline var alpn: [[UInt8]]
+        @usableFromInline var supportedVersions: [TLSVersion]
+        @usableFromInline var supportedGroups: [NamedGroup]
+        @usableFromInline var ecPointFormats: [UInt8]
+        @usableFromInline var signatureAlgorithms: [SignatureScheme]
+        @usableFromInline var keyShareGroups: [NamedGroup]
+        @usableFromInline var pskModes: [UInt8]
+        @usableFromInline var hasECH: Bool
+        @usableFromInline var isSSLv2Format: Bool
+        @usableFromInline var sslv2CipherSpecs: [UInt32]
+        @usableFromInline var truncatedLists: HelloLists = []
+    }
+
+    @usableFromInline
+    final class Box: @unchecked Sendable {
+        // @unchecked: written only through `ClientHello`'s accessors, after they made the box unique (which
+        // is also why no dynamic exclusivity check is needed on `fields`: a shared box is never written).
+        @exclusivity(unchecked) @usableFromInline var fields: Fields
+        @usableFromInline init(_ fields: Fields) { self.fields = fields }
+    }
+
+    @usableFromInline var box: Box
+
+    /// The box, made unique first (copy on write).
+    @inlinable var uniqueBox: Box {
+        mutating get {
+            if !isKnownUniquelyReferenced(&box) { box = Box(box.fields) }
+            return box
+        }
+    }
+
+    public static func == (lhs: ClientHello, rhs: ClientHello) -> Bool {
+        lhs.box === rhs.box || lhs.box.fields == rhs.box.fields
+    }
+
+    public func hash(into hasher: inout Hasher) { box.fields.hash(into: &hasher) }
+
     /// legacy_version (the record-level hello version).
-    public var version: TLSVersion
-    public var random: [UInt8]
-    public var sessionID: [UInt8]
+    @inlinable public var version: TLSVersion {
+        _read { yield box.fields.version }
+        _modify { yield &uniqueBox.fields.version }
+    }
+    @inlinable public var random: [UInt8] {
+        _read { yield box.fields.random }
+        _modify { yield &uniqueBox.fields.random }
+    }
+    @inlinable public var sessionID: [UInt8] {
+        _read { yield box.fields.sessionID }
+        _modify { yield &uniqueBox.fields.sessionID }
+    }
     /// DTLS only (RFC 6347 §4.2.1 `cookie`, RFC 9147 §5.3 `legacy_cookie`): the cookie echoed from a
     /// HelloVerifyRequest, empty in a first ClientHello and always empty for TLS. Fingerprints ignore it.
-    public var cookie: [UInt8] = []
+    @inlinable public var cookie: [UInt8] {
+        _read { yield box.fields.cookie }
+        _modify { yield &uniqueBox.fields.cookie }
+    }
     /// Wire order, GREASE kept.
-    public var cipherSuites: [CipherSuite]
-    public var compressionMethods: [UInt8]
+    @inlinable public var cipherSuites: [CipherSuite] {
+        _read { yield box.fields.cipherSuites }
+        _modify { yield &uniqueBox.fields.cipherSuites }
+    }
+    @inlinable public var compressionMethods: [UInt8] {
+        _read { yield box.fields.compressionMethods }
+        _modify { yield &uniqueBox.fields.compressionMethods }
+    }
     /// Wire order, GREASE kept, bodies kept.
-    public var extensions: [TLSExtension]
+    @inlinable public var extensions: [TLSExtension] {
+        _read { yield box.fields.extensions }
+        _modify { yield &uniqueBox.fields.extensions }
+    }
     /// server_name: the first host_name entry when it is valid UTF-8 (IP literals and odd names are kept
     /// as sent); nil when absent, malformed, or not UTF-8 (then `serverNameBytes` still has the bytes).
-    public var serverName: String?
+    @inlinable public var serverName: String? {
+        _read { yield box.fields.serverName }
+        _modify { yield &uniqueBox.fields.serverName }
+    }
     /// The first host_name entry's raw bytes, whatever they are; nil when absent or malformed.
-    public var serverNameBytes: [UInt8]?
+    @inlinable public var serverNameBytes: [UInt8]? {
+        _read { yield box.fields.serverNameBytes }
+        _modify { yield &uniqueBox.fields.serverNameBytes }
+    }
     /// ALPN protocol names in wire order, raw bytes (may be non-ASCII).
-    public var alpn: [[UInt8]]
-    public var supportedVersions: [TLSVersion]
-    public var supportedGroups: [NamedGroup]
-    public var ecPointFormats: [UInt8]
-    public var signatureAlgorithms: [SignatureScheme]
-    public var keyShareGroups: [NamedGroup]
-    public var pskModes: [UInt8]
+    @inlinable public var alpn: [[UInt8]] {
+        _read { yield box.fields.alpn }
+        _modify { yield &uniqueBox.fields.alpn }
+    }
+    @inlinable public var supportedVersions: [TLSVersion] {
+        _read { yield box.fields.supportedVersions }
+        _modify { yield &uniqueBox.fields.supportedVersions }
+    }
+    @inlinable public var supportedGroups: [NamedGroup] {
+        _read { yield box.fields.supportedGroups }
+        _modify { yield &uniqueBox.fields.supportedGroups }
+    }
+    @inlinable public var ecPointFormats: [UInt8] {
+        _read { yield box.fields.ecPointFormats }
+        _modify { yield &uniqueBox.fields.ecPointFormats }
+    }
+    @inlinable public var signatureAlgorithms: [SignatureScheme] {
+        _read { yield box.fields.signatureAlgorithms }
+        _modify { yield &uniqueBox.fields.signatureAlgorithms }
+    }
+    @inlinable public var keyShareGroups: [NamedGroup] {
+        _read { yield box.fields.keyShareGroups }
+        _modify { yield &uniqueBox.fields.keyShareGroups }
+    }
+    @inlinable public var pskModes: [UInt8] {
+        _read { yield box.fields.pskModes }
+        _modify { yield &uniqueBox.fields.pskModes }
+    }
     /// encrypted_client_hello (0xfe0d) present.
-    public var hasECH: Bool
+    @inlinable public var hasECH: Bool {
+        _read { yield box.fields.hasECH }
+        _modify { yield &uniqueBox.fields.hasECH }
+    }
     /// Sent in the SSL 2.0-compatible format (RFC 5246 Appendix E.2).
-    public var isSSLv2Format: Bool
+    @inlinable public var isSSLv2Format: Bool {
+        _read { yield box.fields.isSSLv2Format }
+        _modify { yield &uniqueBox.fields.isSSLv2Format }
+    }
     /// SSL 2.0-format hellos only: every 3-byte V2CipherSpec in wire order (`cipherSuites` keeps just the
     /// ones whose first byte is 0, which are TLS suites); empty for TLS-format hellos.
-    public var sslv2CipherSpecs: [UInt32]
+    @inlinable public var sslv2CipherSpecs: [UInt32] {
+        _read { yield box.fields.sslv2CipherSpecs }
+        _modify { yield &uniqueBox.fields.sslv2CipherSpecs }
+    }
     /// The lists that held more entries than `TLSLimits.maxListEntries` (`maxExtensions` for extensions):
     /// only their first entries are kept (fingerprints use the kept lists). Empty for a real hello.
-    public var truncatedLists: HelloLists = []
+    @inlinable public var truncatedLists: HelloLists {
+        _read { yield box.fields.truncatedLists }
+        _modify { yield &uniqueBox.fields.truncatedLists }
+    }
 
     public init(
         version: TLSVersion, random: [UInt8] = [], sessionID: [UInt8] = [], cipherSuites: [CipherSuite] = [],
@@ -69,25 +180,14 @@ public struct ClientHello: Sendable, Hashable {
         pskModes: [UInt8] = [], hasECH: Bool = false, isSSLv2Format: Bool = false,
         serverNameBytes: [UInt8]? = nil, sslv2CipherSpecs: [UInt32] = [], cookie: [UInt8] = []
     ) {
-        self.version = version
-        self.random = random
-        self.sessionID = sessionID
-        self.cipherSuites = cipherSuites
-        self.compressionMethods = compressionMethods
-        self.extensions = extensions
-        self.serverName = serverName
-        self.alpn = alpn
-        self.supportedVersions = supportedVersions
-        self.supportedGroups = supportedGroups
-        self.ecPointFormats = ecPointFormats
-        self.signatureAlgorithms = signatureAlgorithms
-        self.keyShareGroups = keyShareGroups
-        self.pskModes = pskModes
-        self.hasECH = hasECH
-        self.isSSLv2Format = isSSLv2Format
-        self.serverNameBytes = serverNameBytes
-        self.sslv2CipherSpecs = sslv2CipherSpecs
-        self.cookie = cookie
+        box = Box(
+            Fields(
+                version: version, random: random, sessionID: sessionID, cookie: cookie, cipherSuites: cipherSuites,
+                compressionMethods: compressionMethods, extensions: extensions, serverName: serverName,
+                serverNameBytes: serverNameBytes, alpn: alpn, supportedVersions: supportedVersions,
+                supportedGroups: supportedGroups, ecPointFormats: ecPointFormats,
+                signatureAlgorithms: signatureAlgorithms, keyShareGroups: keyShareGroups, pskModes: pskModes,
+                hasECH: hasECH, isSSLv2Format: isSSLv2Format, sslv2CipherSpecs: sslv2CipherSpecs, truncatedLists: []))
     }
 }
 
