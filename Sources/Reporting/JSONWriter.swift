@@ -93,11 +93,7 @@ public struct JSONWriter {
     /// Writes a dynamic object key (e.g. a version name in a summary map). Named apart from `key(_:)` so a
     /// literal key always takes the static path (a `String` overload would win for literals).
     public mutating func key(dynamic name: String) {
-        let done: Void? = name.utf8.withContiguousStorageIfAvailable { appendKey($0) }
-        if done == nil {
-            var name = name
-            name.withUTF8 { appendKey($0) }
-        }
+        Self.withUTF8(of: name) { appendKey($0) }
     }
 
     /// Appends a line feed (between NDJSON records). Use only between top-level values.
@@ -108,13 +104,7 @@ public struct JSONWriter {
     // MARK: Values
 
     public mutating func string(_ value: String) {
-        // Read in place: `var value = value; value.withUTF8` copied the string (a retain and a release of
-        // its storage for every string of every record). Native strings are contiguous; others are copied.
-        let done: Void? = value.utf8.withContiguousStorageIfAvailable { appendString($0, validate: false) }
-        if done == nil {
-            var value = value
-            value.withUTF8 { appendString($0, validate: false) }
-        }
+        Self.withUTF8(of: value) { appendString($0, validate: false) }
     }
 
     /// Writes `value`, or `null` when it is nil.
@@ -277,6 +267,17 @@ public struct JSONWriter {
 
     // MARK: Internals
 
+    /// `text`'s UTF-8 read in place: `var copy = text; copy.withUTF8` copied the string (a retain and a release
+    /// of its storage for every string of every record). Native strings are contiguous; others are copied.
+    @inline(__always)
+    private static func withUTF8(of text: String, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
+        let done: Void? = text.utf8.withContiguousStorageIfAvailable(body)
+        if done == nil {
+            var copy = text
+            copy.withUTF8(body)
+        }
+    }
+
     /// Room for `maximum` more bytes, then `body` writes from the end of the output and returns how many it
     /// wrote (at most `maximum`).
     @inline(__always)
@@ -316,8 +317,7 @@ public struct JSONWriter {
     }
 
     private mutating func appendPlain(_ text: String) {
-        var text = text
-        text.withUTF8 { appendRaw(UnsafeRawBufferPointer($0)) }
+        Self.withUTF8(of: text) { appendRaw(UnsafeRawBufferPointer($0)) }
     }
 
     private mutating func appendStatic(_ text: StaticString) {
