@@ -117,11 +117,20 @@ floor_median=
 runs=${BENCH_RUNS:-5}
 declare -A run_times=() run_kb=() run_status=()
 
+# Files a tool writes besides its standard output (its --output), by NAME.
+declare -A written=()
+
 # run_once NAME OUTPUT_FILE COMMAND...: runs COMMAND once with stdout to OUTPUT_FILE, stderr to
 # out/NAME.stderr, and adds its wall time, peak RSS and exit status to NAME's runs.
+#
+# What the previous round wrote is removed before the clock starts, so every round writes new files as
+# the first one did: overwriting a file truncates it (freeing its cached pages, ~9 ms for tlsscope's
+# 82 MB of NDJSON) and makes ext4 start writing it back when it is closed (auto_da_alloc, another ~9 ms),
+# costs of the previous round's leftovers, not of the run.
 run_once() {
     local name=$1 output=$2 started ended seconds kb status
     shift 2
+    rm -f -- "$output" ${written[$name]:-}
     started=$(date +%s%N)
     set +e
     /usr/bin/time -f '%e %M' -o "$out/$name.time" "$@" > "$output" 2> "$out/$name.stderr"
@@ -185,6 +194,8 @@ floor_cmd=("$floor" "$capture")
 tlsscope_cmd=("$tlsscope" analyze --format ndjson --output "$out/tlsscope.ndjson" "$capture")
 baseline_cmd=("$baseline" analyze --format ndjson --output "$out/tlsscope-baseline.ndjson" "$capture")
 ssldump_cmd=(ssldump -n -r "$capture")
+written[tlsscope]="$out/tlsscope.ndjson"
+written[tlsscope-baseline]="$out/tlsscope-baseline.ndjson"
 
 # Rounds: each tool once per round, in turn, so that a slow stretch of the shared machine hits all of them
 # (and tlsscope and its baseline run side by side, in either order).

@@ -50,6 +50,7 @@ for (( round = 1; round <= runs; round++ )); do
     echo "threads: round $round of $runs" >&2
     measure floor "$floor" "$capture"
     for n in $counts; do
+        rm -f "$out/threads-$n.ndjson"  # a fresh file each round, as in run.sh (no truncation of the last one)
         measure "t$n" "$TLSSCOPE" analyze --quiet --threads "$n" --format ndjson --output "$out/threads-$n.ndjson" "$capture"
     done
 done
