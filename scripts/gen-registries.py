@@ -521,6 +521,13 @@ def render_cipher_suites(suites):
                                                        "nil" if auth_case is None else "." + auth_case,
                                                        swift_string(enc), bits, swift_string(mac)))
     lines += ["        default: nil", "        }", "    }", ""]
+    # The same values as a list, for tables worked out once per registered suite (not per code point).
+    values = [hex_literal(value, 16) for value, name, _ in suites if cipher_suite_parts(name) is not None]
+    lines += ["    /// The values `cipherSuiteParts` takes apart (registered suites, not SCSVs), in order.",
+              "    static let registeredCipherSuiteValues: [UInt16] = ["]
+    for start in range(0, len(values), 10):
+        lines.append("        " + ", ".join(values[start:start + 10]) + ",")
+    lines += ["    ]", ""]
     lines += recommendation_function("cipherSuiteRecommendation", suites,
                                      "IANA \"TLS Cipher Suites\" Recommended column.")
     lines.append("}")

@@ -285,15 +285,20 @@ let suiteWeaknessIDs: [FindingID] = [
 
 /// `suiteWeaknesses` of every code point as a bit mask, worked out once (128 KB): judging a ClientHello's
 /// offer is then a table read per suite, not a registry lookup and an array of strings (it was the
-/// costliest rule on a connection-heavy capture).
-let suiteWeaknessMasks: [UInt16] = (0...0xffff).map { raw in
-    guard let parts = CipherSuite(rawValue: UInt16(raw)).parts else { return 0 }
-    var mask: UInt16 = 0
-    for weakness in suiteWeaknesses(parts) {
-        if let bit = suiteWeaknessIDs.firstIndex(of: weakness.id) { mask |= 1 << bit }
+/// costliest rule on a connection-heavy capture). Only registered suites can have weaknesses, so only
+/// those ~340 are worked out (all 65,536 code points through the registry cost 10 M instructions).
+let suiteWeaknessMasks: [UInt16] = {
+    var masks = [UInt16](repeating: 0, count: 0x1_0000)
+    for suite in CipherSuite.registeredWithParts {
+        guard let parts = suite.parts else { continue }
+        var mask: UInt16 = 0
+        for weakness in suiteWeaknesses(parts) {
+            if let bit = suiteWeaknessIDs.firstIndex(of: weakness.id) { mask |= 1 << bit }
+        }
+        masks[Int(suite.rawValue)] = mask
     }
-    return mask
-}
+    return masks
+}()
 
 /// The weaknesses (as a mask over `suiteWeaknessIDs`) that `policy` rates high or critical.
 func seriousWeaknessMask(_ policy: AuditPolicy) -> UInt16 {

@@ -19,7 +19,9 @@ extension Severity: ExpressibleByArgument {
 /// `tlsscope audit`: the records of `analyze` judged against a policy, an audit summary grouped by
 /// server and client fingerprint, and an exit status a CI job can gate on.
 struct Audit: ParsableCommand {
+    // Named here, not derived from the type by reflection (see Analyze).
     static let configuration = CommandConfiguration(
+        commandName: "audit",
         abstract: "Audit TLS in captures against a policy; exit 1 when a finding reaches --fail-on.",
         discussion: """
             Reads capture files, or captures live with --interface (stopping on SIGINT/SIGTERM, --count or \

@@ -68,7 +68,9 @@ struct LiveOptions: ParsableArguments {
 
 /// `tlsscope monitor`: live capture, one record per TLS connection as soon as its handshake is over.
 struct Monitor: ParsableCommand {
+    // Named here, not derived from the type by reflection (see Analyze).
     static let configuration = CommandConfiguration(
+        commandName: "monitor",
         abstract: "Capture TLS handshakes live on an interface and report each as soon as its outcome is known.",
         discussion: """
             Stops on SIGINT or SIGTERM, after --count connections or after --duration seconds; connections \

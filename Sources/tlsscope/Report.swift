@@ -12,7 +12,9 @@ import Glibc
 /// `tlsscope report`: the summary and audit report of records written earlier — by `analyze`, `monitor`,
 /// `audit` or a distributed job — as a direct run over the same traffic would have written them.
 struct Report: ParsableCommand {
+    // Named here, not derived from the type by reflection (see Analyze).
     static let configuration = CommandConfiguration(
+        commandName: "report",
         abstract: "Summarise and audit NDJSON records written earlier (by analyze, monitor, audit or a Spark job).",
         discussion: """
             Reads records ("type": "tls") and summaries ("type": "summary") and writes the summary and audit \

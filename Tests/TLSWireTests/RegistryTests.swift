@@ -16,6 +16,16 @@ import TLSWire
         #expect(CipherSuite(rawValue: 0xcca8).ianaName == "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256")
     }
 
+    /// The generated list of suites with parts is exactly the code points `parts` answers for (the audit
+    /// works its weakness table out over the list only).
+    @Test func registeredSuitesAreThoseWithParts() {
+        let listed = CipherSuite.registeredWithParts.map(\.rawValue)
+        let withParts = (0...0xffff).map(UInt16.init).filter { CipherSuite(rawValue: $0).parts != nil }
+        #expect(listed == withParts)
+        #expect(listed.count > 300)
+        #expect(!listed.contains(0x00ff) && !listed.contains(0x5600))  // SCSVs negotiate nothing
+    }
+
     @Test func groupNames() {
         #expect(NamedGroup(rawValue: 0x0017).name == "secp256r1")
         #expect(NamedGroup(rawValue: 0x001d).name == "x25519")

@@ -84,6 +84,10 @@ public struct CipherSuite: RawRepresentable, Hashable, Sendable, CustomStringCon
     /// IANA name, "GREASE", or hex.
     public var name: String { isGREASE ? "GREASE" : (ianaName ?? hex4(rawValue)) }
     public var description: String { name }
+    /// Every registered suite that has parts (`parts` is non-nil exactly for these), in code-point order.
+    public static var registeredWithParts: [CipherSuite] {
+        IANARegistry.registeredCipherSuiteValues.map(CipherSuite.init(rawValue:))
+    }
 }
 
 /// A supported-groups code point (IANA "TLS Supported Groups"), also used by key_share.
