@@ -237,15 +237,15 @@ struct TLSSession: TCPStreamConsumer {
             for index in 0..<buffer.count {
                 // Moved out of the buffer (a payload-free event put in its place), so the event's hello or
                 // chain goes into the record without a copy.
-                let event = (first + index).move()
-                (first + index).initialize(to: .changeCipherSpec)
                 // Once the handshake is over, what else the same bytes held changes nothing (so `messages` does
                 // not depend on segmentation), except an SSL 2.0 SERVER-HELLO's certificate, which the parser
                 // hands over as a second event of the same message.
                 if done {
-                    guard recorder.state.isSSLv2, case .handshake(.certificate) = event else { break }
+                    guard recorder.state.isSSLv2, case .handshake(.certificate) = first[index] else { break }
                 }
-                recorder.handle(event, direction: direction)
+                // Moved straight into the call: through a local, the event was copied and the local destroyed.
+                recorder.handle((first + index).move(), direction: direction)
+                (first + index).initialize(to: .changeCipherSpec)
                 if let hello = recorder.serverHelloForClientParser.take() {
                     switch recorder.clientDirection {
                     case .fromInitiator: fromInitiator.notePeerServerHello(hello)
