@@ -226,7 +226,9 @@ final class PcapBlockReader {
         case readError(Int32)
     }
 
-    /// The next record. The frame's bytes are valid until the next call.
+    /// The next record. The frame's bytes are valid until the next call. (Inlined, with the classic pcap
+    /// reader, into `PcapSource.next`: one call a frame fewer, and the frame not copied through `Step`.)
+    @inline(__always)
     func next() -> Step {
         switch format {
         case .pcap(let ticks): nextRecord(ticksToNanoseconds: ticks)
@@ -296,6 +298,7 @@ final class PcapBlockReader {
     }
 
     /// The next classic pcap record.
+    @inline(__always)
     private func nextRecord(ticksToNanoseconds: Int64) -> Step {
         if filled - position < 16, let failure = refill() { return failure }
         let available = filled - position
