@@ -62,28 +62,17 @@ struct AnalysisRun {
         let started = MonotonicClock.now()
         var outcome: CaptureOutcome
         if threads > 1 {
-            var sharded = ShardedAnalysis(options: options, workers: threads, summary: summary, sink: sink)
-            let written = sharded.recordsWritten
-            outcome = readFiles(files) { frame, ordinal, decoder, source, file in
-                sharded.take(frame, ordinal: ordinal, decoder: decoder, source: &source, file: file)
-            } progressCount: {
-                written.count
-            }
-            let (finalSummary, counters) = sharded.finish()
+            var feed = ShardedFeed(sharded: ShardedAnalysis(options: options, workers: threads, summary: summary, sink: sink))
+            outcome = readFiles(files, into: &feed)
+            let (finalSummary, counters) = feed.sharded.finish()
             summary = finalSummary
             outcome.counters = counters
         } else {
             let writer = RecordWriter(options: options, summary: summary, sink: sink, batchSize: streaming ? 1 : 32)
-            var analyzer = HandshakeAnalyzer(options: options)
-            outcome = readFiles(files) { frame, ordinal, decoder, _, _ in
-                analyzer.process(
-                    frame: frame.bytes, timestamp: frame.timestampNanoseconds, ordinal: ordinal, decoder: decoder
-                ) { writer.add($0) }
-            } progressCount: {
-                writer.handedOver
-            }
-            analyzer.finish { writer.add($0) }
-            outcome.counters = analyzer.counters
+            var feed = AnalyzerFeed(analyzer: HandshakeAnalyzer(options: options), writer: writer)
+            outcome = readFiles(files, into: &feed)
+            feed.analyzer.finish { writer.add($0) }
+            outcome.counters = feed.analyzer.counters
             summary = writer.finish()
         }
         summary.files += outcome.files
@@ -103,19 +92,12 @@ struct AnalysisRun {
         var framesBefore: UInt64 = 0
     }
 
-    /// Frame handlers get the frame, its run-wide ordinal, the file's decoder and source, and the file's
-    /// number in the run (from 1).
-    typealias FrameHandler = (FrameView, UInt64, PacketDecoder, inout PcapSource, Int) -> Void
-
-    /// Reads every file's frames into `handle`; `progressCount` gives the connections handed over so far.
-    private func readFiles(
-        _ files: [String], handle: FrameHandler,
-        progressCount: () -> Int
-    ) -> CaptureOutcome {
+    /// Reads every file's frames into `feed`.
+    private func readFiles<Feed: FrameFeed>(_ files: [String], into feed: inout Feed) -> CaptureOutcome {
         var progress = Progress(enabled: false, total: nil, line: statusLine)
         var outcome = CaptureOutcome()
         for path in files {
-            if let status = readFile(path, handle: handle, progressCount: progressCount, progress: &progress, outcome: &outcome),
+            if let status = readFile(path, into: &feed, progress: &progress, outcome: &outcome),
                 outcome.status == nil || status.code > (outcome.status?.code ?? 0)
             {
                 outcome.status = status
@@ -129,9 +111,8 @@ struct AnalysisRun {
     static let fileReader: FileReader =
         ProcessInfo.processInfo.environment["TLSSCOPE_READER"] == "libpcap" ? .libpcap : .automatic
 
-    private func readFile(
-        _ path: String, handle: FrameHandler, progressCount: () -> Int,
-        progress: inout Progress, outcome: inout CaptureOutcome
+    private func readFile<Feed: FrameFeed>(
+        _ path: String, into feed: inout Feed, progress: inout Progress, outcome: inout CaptureOutcome
     ) -> ExitStatus? {
         let name = path == "-" ? "standard input" : path
         var source: PcapSource
@@ -171,9 +152,9 @@ struct AnalysisRun {
                 switch try source.next() {
                 case .frame(let frame):
                     if let timeWindow, !timeWindow.contains(frame.timestampNanoseconds) { continue }
-                    handle(frame, framesBefore &+ source.framesRead, decoder, &source, fileIndex)
+                    feed.take(frame, ordinal: framesBefore &+ source.framesRead, decoder: decoder, source: &source, file: fileIndex)
                     if showProgress {
-                        progress.tick(bytesRead: Int(source.bytesRead), connections: progressCount())
+                        progress.tick(bytesRead: Int(source.bytesRead), connections: feed.connectionsHandedOver)
                     }
                 case .timeout:
                     continue
@@ -193,6 +174,42 @@ struct AnalysisRun {
         progress.clear()
         FileHandleStandardError.write("tlsscope: " + message + "\n")
     }
+}
+
+/// Where `AnalysisRun` hands each frame it reads: its run-wide ordinal, the file's decoder and source, and the
+/// file's number in the run (from 1). A generic parameter, not a closure, so that the per-frame call is direct
+/// and inlined into the read loop (through a closure it was two calls and a context a frame).
+protocol FrameFeed {
+    mutating func take(_ frame: FrameView, ordinal: UInt64, decoder: PacketDecoder, source: inout PcapSource, file: Int)
+    /// Connections handed over so far (the progress line).
+    var connectionsHandedOver: Int { get }
+}
+
+/// One flow thread: the frames into a `HandshakeAnalyzer`, its ended connections to the writer thread.
+struct AnalyzerFeed: FrameFeed {
+    var analyzer: HandshakeAnalyzer
+    let writer: RecordWriter
+
+    @inline(__always)
+    mutating func take(_ frame: FrameView, ordinal: UInt64, decoder: PacketDecoder, source: inout PcapSource, file: Int) {
+        let writer = self.writer
+        analyzer.process(frame: frame.bytes, timestamp: frame.timestampNanoseconds, ordinal: ordinal, decoder: decoder) {
+            writer.add($0)
+        }
+    }
+
+    var connectionsHandedOver: Int { writer.handedOver }
+}
+
+/// Flows dealt to worker threads (`--threads` N > 1).
+struct ShardedFeed: FrameFeed {
+    var sharded: ShardedAnalysis
+
+    mutating func take(_ frame: FrameView, ordinal: UInt64, decoder: PacketDecoder, source: inout PcapSource, file: Int) {
+        sharded.take(frame, ordinal: ordinal, decoder: decoder, source: &source, file: file)
+    }
+
+    var connectionsHandedOver: Int { sharded.recordsWritten.count }
 }
 
 /// CLOCK_MONOTONIC in seconds, for elapsed time and progress pacing.
