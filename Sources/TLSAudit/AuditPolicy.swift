@@ -48,11 +48,22 @@ public struct AuditPolicy: Sendable, Hashable {
     /// "modern", "intermediate", "old", or a policy file's name.
     public var name: String
     /// Versions the policy accepts. DTLS 1.2 / 1.3 count as TLS 1.2 / 1.3.
-    public var versions: Set<TLSVersion>
+    public var versions: Set<TLSVersion> {
+        didSet { versionBits = CodePointSet(versions.lazy.map(\.rawValue)) }
+    }
     /// Suites (TLS 1.3 and TLS 1.2-or-older) the policy accepts.
-    public var cipherSuites: Set<CipherSuite>
+    public var cipherSuites: Set<CipherSuite> {
+        didSet { suiteBits = CodePointSet(cipherSuites.lazy.map(\.rawValue)) }
+    }
     /// Key-exchange groups the policy accepts.
-    public var groups: Set<NamedGroup>
+    public var groups: Set<NamedGroup> {
+        didSet { groupBits = CodePointSet(groups.lazy.map(\.rawValue)) }
+    }
+    // The three sets as bitmaps, kept with them: the rules ask each of them for every record under three
+    // profiles, and a `Set` hashed the code point (with its per-process seed) every time.
+    private var versionBits = CodePointSet()
+    private var suiteBits = CodePointSet()
+    private var groupBits = CodePointSet()
     /// Leaf key types: "rsa", "ecdsa", "ed25519", "ed448", "dsa" (lower case).
     public var certificateKeyTypes: Set<String>
     /// Leaf EC curves by SEC 2 name ("secp256r1").
@@ -111,7 +122,17 @@ public struct AuditPolicy: Sendable, Hashable {
         self.seriousWeaknessMask = TLSAudit.seriousWeaknessMask(self)
         self.severityByID = Self.severityTable(self)
         self.disabledIDs = Self.idSet(disabled)
+        self.versionBits = CodePointSet(versions.lazy.map(\.rawValue))
+        self.suiteBits = CodePointSet(cipherSuites.lazy.map(\.rawValue))
+        self.groupBits = CodePointSet(groups.lazy.map(\.rawValue))
     }
+
+    /// `versions.contains(version)`, read from the bitmap.
+    func accepts(_ version: TLSVersion) -> Bool { versionBits.contains(version.rawValue) }
+    /// `cipherSuites.contains(suite)`, read from the bitmap.
+    func accepts(_ suite: CipherSuite) -> Bool { suiteBits.contains(suite.rawValue) }
+    /// `groups.contains(group)`, read from the bitmap.
+    func accepts(_ group: NamedGroup) -> Bool { groupBits.contains(group.rawValue) }
 
     /// The severity this policy gives `id`; broken-crypto ids never go below critical.
     public func severity(of id: String) -> Severity {
@@ -243,4 +264,23 @@ extension AuditPolicy {
         maximumCertificateLifetimeDays: 366,
         severities: severityColumn(\.old)
     )
+}
+
+/// A set of 16-bit code points as a 65,536-bit map (8 KB; empty: no storage).
+struct CodePointSet: Sendable, Hashable {
+    private var words: [UInt64] = []
+
+    init() {}
+
+    init(_ values: some Sequence<UInt16>) {
+        for value in values {
+            if words.isEmpty { words = [UInt64](repeating: 0, count: 1 << 10) }
+            words[Int(value >> 6)] |= 1 << UInt64(value & 63)
+        }
+    }
+
+    func contains(_ value: UInt16) -> Bool {
+        let index = Int(value >> 6)
+        return index < words.count && words[index] & (1 << UInt64(value & 63)) != 0
+    }
 }

@@ -210,14 +210,18 @@ struct FindingCollector {
 
 // MARK: - Versions
 
-/// RFC 6176 (SSL 2.0), RFC 7568 (SSL 3.0), RFC 8996 (TLS 1.0, 1.1, DTLS 1.0).
-private let versionRules: [TLSVersion: (id: FindingID, why: String)] = [
-    .ssl2: (.versionSSL2, "RFC 6176 prohibits it"),
-    .ssl3: (.versionSSL3, "RFC 7568 prohibits it; POODLE"),
-    .tls10: (.versionTLS10, "RFC 8996 deprecates it"),
-    .tls11: (.versionTLS11, "RFC 8996 deprecates it"),
-    .dtls10: (.versionDTLS10, "RFC 8996 deprecates it"),
-]
+/// RFC 6176 (SSL 2.0), RFC 7568 (SSL 3.0), RFC 8996 (TLS 1.0, 1.1, DTLS 1.0). (A switch: a dictionary
+/// hashed every version of every client offer under every profile.)
+private func versionRule(_ version: TLSVersion) -> (id: FindingID, why: String)? {
+    switch version {
+    case .ssl2: (.versionSSL2, "RFC 6176 prohibits it")
+    case .ssl3: (.versionSSL3, "RFC 7568 prohibits it; POODLE")
+    case .tls10: (.versionTLS10, "RFC 8996 deprecates it")
+    case .tls11: (.versionTLS11, "RFC 8996 deprecates it")
+    case .dtls10: (.versionDTLS10, "RFC 8996 deprecates it")
+    default: nil
+    }
+}
 
 /// DTLS versions are judged as the TLS version they derive from (RFC 6347, RFC 9147).
 func policyEquivalent(_ version: TLSVersion) -> TLSVersion {
@@ -231,8 +235,8 @@ func policyEquivalent(_ version: TLSVersion) -> TLSVersion {
 
 private func checkVersion(_ input: AuditInput, _ policy: AuditPolicy, _ out: inout FindingCollector) {
     guard let version = input.negotiatedVersion else { return }
-    let allowed = policy.versions.contains(policyEquivalent(version))
-    if let rule = versionRules[version] {
+    let allowed = policy.accepts(policyEquivalent(version))
+    if let rule = versionRule(version) {
         out.add(rule.id, "server negotiated \(version.name) (\(rule.why))", outsidePolicy: !allowed)
     } else if !allowed {
         out.add(
@@ -323,7 +327,7 @@ private func checkCipherSuite(_ input: AuditInput, _ policy: AuditPolicy, _ out:
             ? "the GREASE value \(hex(suite.rawValue)) (RFC 8701 forbids selecting it)"
             : suite.ianaName.map { "\($0), a signalling value rather than a cipher suite" }
                 ?? "\(hex(suite.rawValue)), which is not a registered cipher suite"
-        out.add(.cipherUnknown, "server selected \(what)", outsidePolicy: !policy.cipherSuites.contains(suite))
+        out.add(.cipherUnknown, "server selected \(what)", outsidePolicy: !policy.accepts(suite))
         return
     }
     // The table says in one load whether there is any weakness (mostly none): the list is built only then.
@@ -347,7 +351,7 @@ private func checkCipherSuite(_ input: AuditInput, _ policy: AuditPolicy, _ out:
         let bits = input.dhPrimeBits.map { " (\($0)-bit prime)" } ?? input.negotiatedGroup.map { " (\($0.name))" } ?? ""
         out.add(.kexFFDHE, "server chose finite-field DHE\(bits); ECDHE is faster and better supported")
     }
-    guard !policy.cipherSuites.contains(suite) else { return }
+    guard !policy.accepts(suite) else { return }
     if out.hasAny(suiteSpecificIDs) {
         // e.g. DHE under intermediate: kex-ffdhe (low) is what says so, so it is at least medium.
         out.markOutsidePolicy(suiteSpecificIDs)
@@ -408,7 +412,7 @@ private func checkKeyExchange(_ input: AuditInput, _ policy: AuditPolicy, _ out:
         out.add(.ianaDiscouraged, "server chose group \(group.name), which IANA marks discouraged (Recommended = D)")
         covered = true
     }
-    guard !policy.groups.contains(group) else { return }
+    guard !policy.accepts(group) else { return }
     if covered {
         out.markOutsidePolicy(groupSpecificIDs)
     } else {
@@ -684,7 +688,7 @@ private func checkClientOffer(_ input: AuditInput, _ policy: AuditPolicy, _ out:
     var weakVersions: [String] = []
     // The versions judged where they lie (gathered into an array first, each judgement allocated it).
     func consider(_ version: TLSVersion) {
-        if let rule = versionRules[version], serious(rule.id), !weakVersions.contains(version.name) {
+        if let rule = versionRule(version), serious(rule.id), !weakVersions.contains(version.name) {
             weakVersions.append(version.name)
         }
     }
