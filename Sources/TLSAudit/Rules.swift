@@ -314,10 +314,15 @@ func seriousWeaknessMask(_ policy: AuditPolicy) -> UInt16 {
 
 /// Static key exchanges: the server's long-term key protects every session (RFC 9325 §4.1).
 /// Anonymous DH/ECDH suites are ephemeral, and cipher-anon already covers them; TLS_NULL_WITH_NULL_NULL has
-/// no key exchange at all.
-private let staticKeyExchanges: Set<String> = [
-    "RSA", "RSA_EXPORT", "DH", "DH_EXPORT", "ECDH", "PSK", "RSA_PSK", "KRB5", "KRB5_EXPORT",
-]
+/// no key exchange at all. (Typed: a set of names hashed the suite's key exchange name under every profile.)
+func hasStaticKeyExchange(_ parts: CipherSuiteParts) -> Bool {
+    switch parts.keyExchangeAlgorithm {
+    case .rsa, .rsaExport, .dh, .dhExport, .ecdh, .psk, .rsaPSK, .krb5, .krb5Export:
+        parts.authenticationAlgorithm != .anon
+    default:
+        false
+    }
+}
 
 private func checkCipherSuite(_ input: AuditInput, _ policy: AuditPolicy, _ out: inout FindingCollector) {
     guard let suite = input.negotiatedCipherSuite else { return }
@@ -336,7 +341,7 @@ private func checkCipherSuite(_ input: AuditInput, _ policy: AuditPolicy, _ out:
             out.add(weakness.id, "server negotiated \(suite.name) (\(weakness.why))")
         }
     }
-    if parts.authentication != "anon" && staticKeyExchanges.contains(parts.keyExchange) {
+    if hasStaticKeyExchange(parts) {
         out.add(
             .noForwardSecrecy,
             "server negotiated \(suite.name): \(parts.keyExchange) key exchange has no forward secrecy")
@@ -364,11 +369,11 @@ private func checkCipherSuite(_ input: AuditInput, _ policy: AuditPolicy, _ out:
 
 func isFFDHEGroup(_ group: NamedGroup) -> Bool { (0x0100...0x01ff).contains(group.rawValue) }
 
-private func isFiniteFieldDHE(parts: CipherSuiteParts, group: NamedGroup?, dhPrimeBits: Int?) -> Bool {
-    switch parts.keyExchange {
-    case "DHE", "DHE_PSK", "DHE_EXPORT": return true
-    case "DH", "DH_EXPORT": return parts.authentication == "anon"
-    case "TLS13": return group.map(isFFDHEGroup) ?? false
+func isFiniteFieldDHE(parts: CipherSuiteParts, group: NamedGroup?, dhPrimeBits: Int?) -> Bool {
+    switch parts.keyExchangeAlgorithm {
+    case .dhe, .dhePSK, .dheExport: return true
+    case .dh, .dhExport, .dhAnon, .dhAnonExport: return parts.authenticationAlgorithm == .anon
+    case .tls13: return group.map(isFFDHEGroup) ?? false
     default: return false
     }
 }

@@ -163,3 +163,30 @@ import Testing
     }
     #expect(weakSuites > 200)
 }
+
+/// The typed key-exchange predicates the cipher rule uses say what the names they replaced said, for every
+/// registered suite (and, for TLS 1.3 suites, with and without an FFDHE group).
+@Test func typedKeyExchangePredicatesAgreeWithTheNames() {
+    let staticNames: Set<String> = ["RSA", "RSA_EXPORT", "DH", "DH_EXPORT", "ECDH", "PSK", "RSA_PSK", "KRB5", "KRB5_EXPORT"]
+    var staticCount = 0
+    var finiteFieldCount = 0
+    for suite in CipherSuite.registeredWithParts {
+        guard let parts = suite.parts else { continue }
+        let byName = parts.authentication != "anon" && staticNames.contains(parts.keyExchange)
+        #expect(hasStaticKeyExchange(parts) == byName, "\(suite.name)")
+        if byName { staticCount += 1 }
+        for group in [nil, NamedGroup(rawValue: 0x0100), NamedGroup(rawValue: 0x001d)] {
+            let finiteByName: Bool
+            switch parts.keyExchange {
+            case "DHE", "DHE_PSK", "DHE_EXPORT": finiteByName = true
+            case "DH", "DH_EXPORT": finiteByName = parts.authentication == "anon"
+            case "TLS13": finiteByName = group?.rawValue == 0x0100
+            default: finiteByName = false
+            }
+            #expect(isFiniteFieldDHE(parts: parts, group: group, dhPrimeBits: nil) == finiteByName, "\(suite.name)")
+            if finiteByName && group == nil { finiteFieldCount += 1 }
+        }
+    }
+    #expect(staticCount > 50)
+    #expect(finiteFieldCount > 20)
+}
