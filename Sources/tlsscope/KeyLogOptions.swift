@@ -42,7 +42,8 @@ struct KeyLogOptions: ParsableArguments {
                 FileHandleStandardError.write("tlsscope: \(keylog): warning: no secrets in the key log\n")
             }
         }
-        for path in files where path != "-" && !PcapSource.isStream(path: path) {
+        // Only pcapng carries secrets: a classic pcap file is not opened a second time for them.
+        for path in files where path != "-" && !PcapSource.isStream(path: path) && !PcapSource.isClassicPcap(path: path) {
             let secrets: [UInt8]
             do {
                 secrets = try PcapSource(file: path).embeddedTLSKeyLog
