@@ -33,7 +33,8 @@ command -v tcpreplay >/dev/null || die "tcpreplay is missing (apt-get install tc
 command -v ip >/dev/null || die "ip (iproute2) is missing"
 [[ -r $capture ]] || die "cannot read capture '$capture' (make one with bench/make-capture.sh)"
 if [[ -z ${TLSSCOPE:-} ]]; then
-    if [[ -x $root/.build/release/tlsscope ]]; then TLSSCOPE=$root/.build/release/tlsscope
+    if [[ -x $root/.build-static/release/tlsscope ]]; then TLSSCOPE=$root/.build-static/release/tlsscope
+    elif [[ -x $root/.build/release/tlsscope ]]; then TLSSCOPE=$root/.build/release/tlsscope
     else TLSSCOPE=$root/.build/debug/tlsscope; fi
 fi
 [[ -x $TLSSCOPE ]] || die "no tlsscope binary at $TLSSCOPE (swift build, or set TLSSCOPE)"

@@ -47,8 +47,7 @@ fi
 tlsscope=${1:-${TLSSCOPE:-}}
 if [[ -z $tlsscope ]]; then
     echo "pressure: building tlsscope (release)" >&2
-    (cd "$root" && swift build -c release --product tlsscope >&2)
-    tlsscope=$root/.build/release/tlsscope
+    tlsscope=$("$root/scripts/build-release")
 fi
 if [[ ! -x $tlsscope ]]; then
     echo "pressure: '$tlsscope' is not an executable" >&2

@@ -15,7 +15,7 @@
 # Prints a table and writes it as markdown to bench/out/results.md.
 #
 # Environment:
-#   TLSSCOPE=/path/to/tlsscope   use this binary instead of building with `swift build -c release`
+#   TLSSCOPE=/path/to/tlsscope   use this binary instead of building with scripts/build-release
 #   SKIP_TLSSCOPE=1 SKIP_TSHARK=1 SKIP_SSLDUMP=1 SKIP_FLOOR=1   leave a tool out
 #   BENCH_OUT=DIR                where the results go (default bench/out)
 #   BENCH_RUNS=N                 N rounds: each tool N times, fastest and median reported (default 5; on
@@ -39,7 +39,7 @@ if (( $# > 1 )); then
     : > "$combined"
     if [[ ${SKIP_TLSSCOPE:-0} != 1 && -z ${TLSSCOPE:-} ]]; then
         echo "run: building tlsscope (release), once for every capture" >&2
-        (cd "$root" && swift build -c release --product tlsscope >&2) && export TLSSCOPE=$root/.build/release/tlsscope
+        TLSSCOPE=$("$root/scripts/build-release") && export TLSSCOPE
     fi
     for one in "$@"; do
         name=$(basename "$one")
@@ -84,8 +84,8 @@ fi
 tlsscope=${TLSSCOPE:-}
 if [[ ${SKIP_TLSSCOPE:-0} != 1 && -z $tlsscope ]]; then
     echo "run: building tlsscope (release)" >&2
-    if (cd "$root" && swift build -c release --product tlsscope >&2); then
-        tlsscope=$root/.build/release/tlsscope
+    if tlsscope=$("$root/scripts/build-release"); then
+        :
     else
         echo "run: the release build failed; skipping tlsscope (set TLSSCOPE=/path/to/tlsscope to use a binary)" >&2
         SKIP_TLSSCOPE=1

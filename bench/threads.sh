@@ -29,8 +29,7 @@ counts=${THREADS:-"1 2 3 4 8"}
 runs=${BENCH_RUNS:-5}
 [[ -x /usr/bin/time ]] || { echo "threads: needs GNU time (/usr/bin/time; apt-get install time)" >&2; exit 2; }
 if [[ -z ${TLSSCOPE:-} ]]; then
-    TLSSCOPE=$root/.build/release/tlsscope
-    [[ -x $TLSSCOPE ]] || (cd "$root" && swift build -c release --product tlsscope >&2)
+    TLSSCOPE=$("$root/scripts/build-release")
 fi
 floor=$out/pcap-floor
 if [[ ! -x $floor || $here/pcap-floor.c -nt $floor ]]; then
