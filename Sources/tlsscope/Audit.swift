@@ -161,6 +161,11 @@ struct Audit: ParsableCommand {
 
     /// `--now`, `--since`, `--until`: "now" (the clock), or what `TimeText.seconds` reads.
     static func parseTime(_ text: String) -> Int64? {
-        text == "now" ? Int64(time(nil)) : TimeText.seconds(text)
+        // "now" from CLOCK_REALTIME: glibc's time() reads the coarse clock, up to a tick behind, so it could
+        // still say the previous second just after a second began (a test comparing with Date() saw it).
+        guard text == "now" else { return TimeText.seconds(text) }
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec)
     }
 }
