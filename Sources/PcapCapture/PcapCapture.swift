@@ -483,11 +483,7 @@ public struct PcapSource: ~Copyable {
         guard descriptor >= 0 else { return false }
         defer { close(descriptor) }
         var magic: UInt32 = 0
-        guard pread(descriptor, &magic, 4, 0) == 4 else { return false }
-        switch magic {
-        case 0xa1b2_c3d4, 0xa1b2_3c4d, 0xd4c3_b2a1, 0x4d3c_b2a1: return true
-        default: return false
-        }
+        return pread(descriptor, &magic, 4, 0) == 4 && isClassicPcapMagic(magic)
     }
 
     /// Bytes of the input consumed so far (the offset just after the last record read), for progress.
