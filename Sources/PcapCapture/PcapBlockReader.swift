@@ -323,6 +323,37 @@ final class PcapBlockReader {
                 bytes: UnsafeRawBufferPointer(rebasing: buffer[start..<position])))
     }
 
+    /// Up to `frames.count` classic pcap records that lie whole in the block already read, written to
+    /// `frames`; stops before anything `next()` must handle (a refill, the end of the file, a record left to
+    /// libpcap, a pcapng file). The frames stay valid until the next call to this or `next()`, as nothing
+    /// is read into the block in between. One call for many frames: the per-frame cost is the header's
+    /// few loads, where a call of `next()` a frame went through the source and its result twice.
+    func wholeRecords(into frames: UnsafeMutableBufferPointer<FrameView>) -> Int {
+        guard case .pcap(let ticks) = format, let base = frames.baseAddress else { return 0 }
+        let buffer = UnsafeRawBufferPointer(self.buffer)
+        let limit = frames.count
+        let filled = self.filled
+        var position = self.position
+        var count = 0
+        while count < limit, filled - position >= 16 {
+            let header = UnsafeRawBufferPointer(rebasing: buffer[position..<position + 16])
+            let capturedLength = Int(field(header, 8))
+            let start = position + 16
+            guard capturedLength <= maximumLength, capturedLength <= filled - start else { break }
+            let seconds = field(header, 0)
+            let fraction = field(header, 4)
+            position = start + capturedLength
+            (base + count).initialize(
+                to: FrameView(
+                    timestampNanoseconds: Int64(seconds) &* 1_000_000_000 &+ Int64(fraction) &* ticks,
+                    capturedLength: capturedLength, originalLength: Int(field(header, 12)),
+                    bytes: UnsafeRawBufferPointer(rebasing: buffer[start..<position])))
+            count += 1
+        }
+        self.position = position
+        return count
+    }
+
     private func field(_ header: UnsafeRawBufferPointer, _ at: Int) -> UInt32 {
         let value = header.loadUnaligned(fromByteOffset: at, as: UInt32.self)
         return swapped ? value.byteSwapped : value

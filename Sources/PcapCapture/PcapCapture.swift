@@ -78,6 +78,9 @@ public final class BreakLoopHandle: Sendable {
         }
     }
 
+    /// `breakLoop()` was called and `takeBreakRequest()` has not yet seen it.
+    var breakPending: Bool { breakRequested.load(ordering: .relaxed) }
+
     /// True once after `breakLoop()` (as libpcap clears its own flag when `pcap_next_ex` sees it).
     func takeBreakRequest() -> Bool {
         guard breakRequested.load(ordering: .relaxed) else { return false }
@@ -397,6 +400,25 @@ public struct PcapSource: ~Copyable {
                 throw .damaged(source: sourceName, offset: offset, message: message)
             }
         }
+    }
+
+    /// Reads several frames at once: up to `frames.count` of them into `frames` (their ordinals are
+    /// `framesRead` before the call plus 1, 2, ...), or 0 when the next frame is one for `next()` to read (a
+    /// block to refill, the end of the input, a record libpcap reads, a filter to apply, a pipe or an
+    /// interface). Every frame stays valid until the next call to this or `next()`. Reading a file, call this
+    /// and `next()` when it gives 0: the same frames as `next()` alone, at a fraction of the cost a frame.
+    public mutating func nextFrames(into frames: UnsafeMutableBufferPointer<FrameView>) -> Int {
+        // A break request is left for `next()` to take (it then ends the reading).
+        guard offlineFilter == nil, let reference = blockReaderReference, !breakHandle.breakPending else {
+            return 0
+        }
+        let count = reference._withUnsafeGuaranteedRef { reader in
+            let count = reader.wholeRecords(into: frames)
+            offset = reader.offset
+            return count
+        }
+        framesRead &+= UInt64(count)
+        return count
     }
 
     /// What `nextFromBlocks` found (no error thrown through the closure that holds the reader unretained:

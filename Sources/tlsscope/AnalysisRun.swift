@@ -147,8 +147,27 @@ struct AnalysisRun {
         let timeWindow = self.timeWindow
         options.sources?.begin(path, after: framesBefore)
         defer { outcome.framesBefore = framesBefore &+ source.framesRead }
+        // Frames lying whole in the block being read come in batches (one call for up to 64); the others
+        // (at a block's end, the file's end, a filter, libpcap's records) one by one through `next()`.
+        let batch = UnsafeMutableBufferPointer<FrameView>.allocate(capacity: 64)
+        defer { batch.deallocate() }
         do {
             reading: while true {
+                let count = source.nextFrames(into: batch)
+                if count > 0 {
+                    let firstOrdinal = framesBefore &+ source.framesRead &- UInt64(count)
+                    for index in 0..<count {
+                        let frame = batch[index]
+                        if let timeWindow, !timeWindow.contains(frame.timestampNanoseconds) { continue }
+                        feed.take(
+                            frame, ordinal: firstOrdinal &+ UInt64(index &+ 1), decoder: decoder, source: &source,
+                            file: fileIndex)
+                    }
+                    if showProgress {
+                        progress.tick(bytesRead: Int(source.bytesRead), connections: feed.connectionsHandedOver, frames: count)
+                    }
+                    continue
+                }
                 switch try source.next() {
                 case .frame(let frame):
                     if let timeWindow, !timeWindow.contains(frame.timestampNanoseconds) { continue }
@@ -241,10 +260,11 @@ struct Progress {
         self.line = line
     }
 
-    mutating func tick(bytesRead: Int, connections: Int) {
+    mutating func tick(bytesRead: Int, connections: Int, frames: Int = 1) {
         guard enabled else { return }
-        counter &+= 1
-        guard counter & 0xfff == 0 else { return }  // look at the clock every 4096 frames only
+        let before = counter
+        counter &+= frames
+        guard counter >> 12 != before >> 12 else { return }  // look at the clock every 4096 frames only
         let elapsed = MonotonicClock.seconds(since: started)
         guard elapsed >= 1 else { return }
         let megabytes = Double(bytesRead) / 1e6

@@ -15,6 +15,17 @@ import Testing
         let usedBlocks = fast.readsInBlocks
         if let filter { try fast.setFilter(filter) }
         let fastResult = drain(&fast)
+        // Read again in batches (`nextFrames`, then `next()` when it gives none), as `analyze` reads: the same
+        // frames, error and offset, and `framesRead` counting every frame handed out.
+        for batchSize in [1, 5, 64] {
+            var batched = try PcapSource(file: path)
+            if let filter { try batched.setFilter(filter) }
+            let batchedResult = drainInBatches(&batched, batchSize: batchSize)
+            #expect(batchedResult.frames == fastResult.frames, "\(path), batches of \(batchSize)")
+            #expect(batchedResult.error == fastResult.error, "\(path), batches of \(batchSize)")
+            #expect(batched.bytesRead == fast.bytesRead, "\(path), batches of \(batchSize)")
+            #expect(batchedResult.countsAgreed, "\(path), batches of \(batchSize): framesRead")
+        }
         var reference = try PcapSource(file: path, reader: .libpcap)
         let referenceInBlocks = reference.readsInBlocks
         #expect(!referenceInBlocks)
@@ -103,6 +114,33 @@ import Testing
         #expect(badBlocks.frames == badLibpcap.frames && badBlocks.frames.count == 1)
         #expect(badBlocks.error?.description == badLibpcap.error?.description)
         #expect(badBlocks.error != nil)
+    }
+
+    /// Batched reading stops at a break request and leaves it to `next()`, which ends the reading (as it does
+    /// one frame at a time); a filter turns batches off, so that every frame passes through it.
+    @Test func batchesStopAtABreakRequestAndWithAFilter() throws {
+        let directory = try TemporaryDirectory()
+        var builder = PcapFileBuilder()
+        for index in 0..<10 { builder.add(seconds: UInt32(index), fraction: 0, data: Frames.tcp) }
+        let path = try directory.write("ten.pcap", builder.bytes)
+        let batch = UnsafeMutableBufferPointer<FrameView>.allocate(capacity: 4)
+        defer { batch.deallocate() }
+
+        var source = try PcapSource(file: path)
+        #expect(source.nextFrames(into: batch) == 0)  // nothing read yet: next() reads the first block
+        guard case .frame(let first) = try source.next() else { Issue.record("no first frame"); return }
+        #expect(first.timestampNanoseconds == 0)
+        #expect(source.nextFrames(into: batch) == 4)
+        #expect(batch[3].timestampNanoseconds == 4_000_000_000)
+        #expect(source.framesRead == 5)
+        source.breakLoop()
+        #expect(source.nextFrames(into: batch) == 0)
+        guard case .end = try source.next() else { Issue.record("a break request did not end the reading"); return }
+
+        var filtered = try PcapSource(file: path)
+        try filtered.setFilter("tcp")
+        _ = try filtered.next()
+        #expect(filtered.nextFrames(into: batch) == 0)
     }
 
     /// Records across the reader's 4 MiB blocks: a file of ~9 MiB of frames of many sizes.

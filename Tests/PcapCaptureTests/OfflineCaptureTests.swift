@@ -34,6 +34,37 @@ func drain(_ source: inout PcapSource) -> (frames: [OwnedFrame], error: CaptureE
     }
 }
 
+/// `drain`, reading as `analyze` does: whole batches with `nextFrames`, and `next()` whenever a batch is
+/// empty. `countsAgreed`: `framesRead` equalled the frames handed out after every call (no filter).
+func drainInBatches(_ source: inout PcapSource, batchSize: Int) -> (frames: [OwnedFrame], error: CaptureError?, countsAgreed: Bool) {
+    var frames: [OwnedFrame] = []
+    var countsAgreed = true
+    let batch = UnsafeMutableBufferPointer<FrameView>.allocate(capacity: batchSize)
+    defer { batch.deallocate() }
+    func own(_ frame: FrameView) -> OwnedFrame {
+        OwnedFrame(
+            timestampNanoseconds: frame.timestampNanoseconds, capturedLength: frame.capturedLength,
+            originalLength: frame.originalLength, bytes: Array(frame.bytes))
+    }
+    while true {
+        let count = source.nextFrames(into: batch)
+        if count > 0 {
+            frames += batch[0..<count].map(own)
+            if source.framesRead != UInt64(frames.count) { countsAgreed = false }
+            continue
+        }
+        do {
+            switch try source.next() {
+            case .frame(let frame): frames.append(own(frame))
+            case .timeout: continue
+            case .end: return (frames, nil, countsAgreed)
+            }
+        } catch {
+            return (frames, error, countsAgreed)
+        }
+    }
+}
+
 /// The source, offset and message of a `.damaged` error; records an issue (and gives nil) for anything else.
 func damage(in error: CaptureError?) -> (source: String, offset: Int64, message: String)? {
     guard case .damaged(let source, let offset, let message)? = error else {
