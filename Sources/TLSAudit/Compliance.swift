@@ -26,19 +26,30 @@ public struct Compliance: Sendable, Hashable {
     /// (the run's policy, when it is a built-in profile unchanged: `profileIndex(of:)`), reused for its verdict.
     /// `independent`: the policy-independent rules' findings of `input`, shared by the profiles (nil: each
     /// profile works them out).
+    ///
+    /// `input` is borrowed: an initializer's parameters are otherwise its own (+1), so each call copied the
+    /// whole input (the hellos, certificates and strings: ~40 references retained, then released).
     public init(
-        _ input: AuditInput, judged: (profileIndex: Int, findings: [Finding])? = nil,
+        _ input: borrowing AuditInput, judged: (profileIndex: Int, findings: [Finding])? = nil,
         independent: PolicyIndependentFindings? = nil
     ) {
         // The profiles passed as the globals they are (borrowed): read out of `profiles`, each was copied
         // (its sets and tables retained and released) for every record.
-        func verdict(_ index: Int, _ policy: AuditPolicy) -> Verdict {
-            if let judged, judged.profileIndex == index {
-                return Verdict(profile: policy.name, passes: Self.passes(judged.findings))
-            }
-            return Verdict(profile: policy.name, passes: TLSAudit.passes(input, policy: policy, independent: independent))
+        verdicts = [
+            Self.verdict(input, 0, .modern, judged: judged, independent: independent),
+            Self.verdict(input, 1, .intermediate, judged: judged, independent: independent),
+            Self.verdict(input, 2, .old, judged: judged, independent: independent),
+        ]
+    }
+
+    private static func verdict(
+        _ input: borrowing AuditInput, _ index: Int, _ policy: AuditPolicy,
+        judged: (profileIndex: Int, findings: [Finding])?, independent: PolicyIndependentFindings?
+    ) -> Verdict {
+        if let judged, judged.profileIndex == index {
+            return Verdict(profile: policy.name, passes: passes(judged.findings))
         }
-        verdicts = [verdict(0, .modern), verdict(1, .intermediate), verdict(2, .old)]
+        return Verdict(profile: policy.name, passes: TLSAudit.passes(input, policy: policy, independent: independent))
     }
 
     /// Verdicts as a record states them (read back by `tlsscope report`).

@@ -35,8 +35,9 @@ func audit(_ input: AuditInput, policy: AuditPolicy, messages: Bool) -> [Finding
 public struct PolicyIndependentFindings: Sendable {
     fileprivate let raw: [FindingCollector.Raw]
 
-    /// `messages`: whether the findings' messages are built (a verdict needs none).
-    public init(_ input: AuditInput, messages: Bool) {
+    /// `messages`: whether the findings' messages are built (a verdict needs none). `input` is borrowed (an
+    /// initializer's own parameter was a copy of the whole input).
+    public init(_ input: borrowing AuditInput, messages: Bool) {
         var collector = FindingCollector(wantsMessages: messages)
         collectPolicyIndependent(input, &collector)
         raw = collector.raw
