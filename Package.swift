@@ -122,7 +122,12 @@ let package = Package(
                 "PcapCapture", "HandshakeAnalysis", "Reporting", "RecordReading", "TextFormatting", "TLSKeys",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            swiftSettings: strict
+            swiftSettings: strict,
+            // jemalloc in place of glibc's malloc (Debian/Ubuntu: libjemalloc-dev): the writer thread frees what
+            // the capture thread allocated, and glibc serialises those frees on the allocating thread's arena
+            // lock (~5,000 futex calls a run on the connection-heavy capture against ~300; docs/performance.md,
+            // "Session 12"). Zeek offers the same choice (--enable-jemalloc).
+            linkerSettings: [.linkedLibrary("jemalloc", .when(platforms: [.linux]))]
         ),
         .testTarget(name: "WireCursorTests", dependencies: ["WireCursor"]),
         .testTarget(name: "TextFormattingTests", dependencies: ["TextFormatting"]),
