@@ -150,6 +150,15 @@ public struct HandshakeAnalyzer {
         ended: (consuming EndedConnection) -> Void
     ) {
         frameOrdinal = ordinal
+        // Nearly every frame: Ethernet (or raw/SLL) + IPv4 + TCP, decoded here in place. Anything else takes
+        // the general decoder (the plain shape is tried there first too, so the results are the same).
+        if let packet = intake.takePlain(frame: frame, decoder: decoder) {
+            tracker.packetSequence = ordinal
+            let payload = UnsafeRawBufferPointer(
+                rebasing: frame[packet.payloadOffset..<(packet.payloadOffset + packet.payloadLength)])
+            tracker.process(packet, payload: payload, timestamp: timestamp, ended: ended)
+            return
+        }
         switch intake.take(frame: frame, timestamp: timestamp, decoder: decoder) {
         case .nothing:
             break
@@ -238,6 +247,16 @@ public struct FrameIntake {
 
     /// IP fragment reassembly counters (fragments seen, datagrams reassembled, timed out, dropped).
     public var fragmentStatistics: IPFragmentStatistics { fragments.statistics }
+
+    /// A plain Ethernet/IPv4/TCP frame (`PacketDecoder.decodePlainIPv4TCP`), counted, its packet built in
+    /// the caller; nil (nothing counted) for any other frame, which then goes to `take`.
+    @inline(__always)
+    public mutating func takePlain(frame: UnsafeRawBufferPointer, decoder: PacketDecoder) -> DecodedPacket? {
+        guard let packet = decoder.decodePlainIPv4TCP(frame) else { return nil }
+        frameCounters.packets += 1
+        frameCounters.bytes += frame.count
+        return packet
+    }
 
     /// Decodes one frame (counting it). Inlined into its callers so the packet is not copied through `Taken`.
     @inline(__always)

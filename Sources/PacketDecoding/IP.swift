@@ -26,7 +26,7 @@ struct NetworkHeader {
 }
 
 /// What an IP header says about the fragment it heads (kept in `DecodedPacket.fragmentHeader`).
-struct FragmentHeader: Sendable, Hashable {
+@usableFromInline struct FragmentHeader: Sendable, Hashable {
     var identification: UInt32
     /// Of this fragment's data in the datagram's payload, in bytes (a multiple of 8).
     var offset: Int

@@ -7,11 +7,13 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
     public var low: UInt64
     public var isIPv6: Bool
 
+    @inlinable
     public init(high: UInt64, low: UInt64, isIPv6: Bool) {
         self.high = high
         self.low = low
         self.isIPv6 = isIPv6
     }
+    @inlinable
     public init(ipv4: UInt32) { self.init(high: 0, low: UInt64(ipv4), isIPv6: false) }
 
     /// An IPv6 address from its eight 16-bit groups, most significant first (missing groups are zero).

@@ -31,7 +31,7 @@ public enum TransportProtocol: UInt8, Sendable, Hashable {
 /// TCP header flags.
 public struct TCPFlags: OptionSet, Hashable, Sendable {
     public let rawValue: UInt8
-    public init(rawValue: UInt8) { self.rawValue = rawValue }
+    @inlinable public init(rawValue: UInt8) { self.rawValue = rawValue }
     public static let fin = TCPFlags(rawValue: 0x01)
     public static let syn = TCPFlags(rawValue: 0x02)
     public static let rst = TCPFlags(rawValue: 0x04)
@@ -66,8 +66,9 @@ public struct DecodedPacket: Sendable, Hashable {
     public var segment: UInt64
     /// Set (by the decoder only) when the frame holds an IP fragment rather than a whole datagram:
     /// `decodeFrame` hands it out as `.fragment`, `decode` as nil.
-    var fragmentHeader: FragmentHeader?
+    @usableFromInline var fragmentHeader: FragmentHeader?
 
+    @inlinable
     public init(
         source: IPAddress, destination: IPAddress, sourcePort: UInt16, destinationPort: UInt16,
         transport: TransportProtocol, sequenceNumber: UInt32 = 0, acknowledgmentNumber: UInt32 = 0,
@@ -109,10 +110,10 @@ public enum DecodedFrame: Sendable, Hashable {
 /// carry offloaded (wrong) checksums.
 public struct PacketDecoder: Sendable {
     public let linkType: LinkType
-    let framing: Framing
+    @usableFromInline let framing: Framing
 
     /// How the link layer of `linkType` is taken apart.
-    enum Framing: Sendable {
+    @usableFromInline enum Framing: Sendable {
         case ethernet, linuxSLL, linuxSLL2, bsdLoopback, rawAnyIP, rawIPv4, rawIPv6
         case ppp, pppHDLC, pppWithDirection
     }
@@ -201,8 +202,12 @@ public struct PacketDecoder: Sendable {
     /// IPv4 header without options carrying a whole, unfragmented TCP segment, captured in full. Anything
     /// else (and anything odd about these) is nil here and goes to `decodeLayers`, which gives the same
     /// result for the frames this accepts (tests compare the two over every fixture frame).
-    @inline(__always)
-    func decodePlainIPv4TCP(_ frame: UnsafeRawBufferPointer) -> DecodedPacket? {
+    ///
+    /// Inlinable: the flow tables' caller decodes such a frame in its own body, the packet built where it is
+    /// used (through `decodeFrame`, a call, it went out in a `DecodedFrame` and was copied twice more).
+    /// The payload it describes always lies within `frame`.
+    @inlinable @inline(__always)
+    public func decodePlainIPv4TCP(_ frame: UnsafeRawBufferPointer) -> DecodedPacket? {
         let linkLength: Int
         switch framing {
         case .ethernet: linkLength = 14
@@ -214,14 +219,14 @@ public struct PacketDecoder: Sendable {
         var cursor = ByteCursor(frame)
         guard let header = try? cursor.readHeader(linkLength + 40, "plain IPv4/TCP") else { return nil }
         switch framing {
-        case .ethernet: guard header.uint16(at: 12) == EtherType.ipv4 else { return nil }
-        case .linuxSLL: guard header.uint16(at: 14) == EtherType.ipv4 else { return nil }
-        case .linuxSLL2: guard header.uint16(at: 0) == EtherType.ipv4 else { return nil }
+        case .ethernet: guard header.uint16(at: 12) == 0x0800 /* EtherType.ipv4 */ else { return nil }
+        case .linuxSLL: guard header.uint16(at: 14) == 0x0800 /* EtherType.ipv4 */ else { return nil }
+        case .linuxSLL2: guard header.uint16(at: 0) == 0x0800 /* EtherType.ipv4 */ else { return nil }
         default: break
         }
         let ip = linkLength
         // Version 4, IHL 5; protocol TCP; no fragment offset and no MF flag.
-        guard header.uint8(at: ip) == 0x45, header.uint8(at: ip + 9) == IPProtocolNumber.tcp,
+        guard header.uint8(at: ip) == 0x45, header.uint8(at: ip + 9) == 6 /* IPProtocolNumber.tcp */,
             header.uint16(at: ip + 6) & 0x3FFF == 0
         else { return nil }
         let totalLength = Int(header.uint16(at: ip + 2))
