@@ -554,8 +554,11 @@ public final class RecordCompletion {
     }
 
     /// Completes the connection's record in place (each copy of a record retained and released all its
-    /// parts): afterwards `connection.record` is what `record(of:)` returns.
+    /// parts): afterwards `connection.record` is what `record(of:)` returns. Once: a connection already
+    /// completed (by this or another thread's `RecordCompletion`, which give the same record) is left as it is.
     public func complete(_ connection: inout EndedConnection) {
+        guard !connection.isCompleted else { return }
+        connection.isCompleted = true
         if connection.keyEvidence != nil { connection.openWithKeys(showSecrets: options.showSecrets) }
         connection.summariseCertificates(&certificates)
         complete(&connection.record)

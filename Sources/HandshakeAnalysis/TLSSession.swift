@@ -333,6 +333,9 @@ public struct EndedConnection: Sendable {
     /// What the flow table said when the flow ended (nil for a record written at handshake end, live):
     /// its reason and the flow's first and last packet numbers, which order ends across flow tables.
     public internal(set) var flowEnd: FlowEnd?
+    /// `RecordCompletion.complete(_:)` has run on it (it runs once: either thread of a run may complete a
+    /// connection, and the record is the same whichever does).
+    public internal(set) var isCompleted = false
 
     init(record: HandshakeRecord, serverChain: [[UInt8]], clientChain: [[UInt8]], isTLS13: Bool) {
         self.record = record

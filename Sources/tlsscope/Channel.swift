@@ -20,14 +20,18 @@ final class Channel<Element: Sendable>: @unchecked Sendable {
     }
 
     /// Queues `element`, waiting while the channel is full. `wakeNow`: wake a waiting receiver whatever the
-    /// threshold (the last element of a stream).
-    func send(_ element: Element, wakeNow: Bool = false) {
+    /// threshold (the last element of a stream). Returns the elements queued, this one included (how far
+    /// behind the receiver is).
+    @discardableResult
+    func send(_ element: Element, wakeNow: Bool = false) -> Int {
         condition.lock()
         while count == slots.count { condition.wait() }
         slots[(head + count) % slots.count] = element
         count += 1
+        let queued = count
         if wakeNow || count >= wakeThreshold { condition.broadcast() }
         condition.unlock()
+        return queued
     }
 
     /// `send` without waiting: false (and nothing queued) when the channel is full.

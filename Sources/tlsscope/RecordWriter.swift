@@ -22,7 +22,11 @@ extension RecordSink {
 /// in the order handed over. The capture side keeps only the per-packet work.
 ///
 /// Reading a file, the hand-over is bounded (16 batches of 32): `add` waits while the writer is that far
-/// behind, so a slow output holds the reading back instead of growing memory. A live capture must never
+/// behind, so a slow output holds the reading back instead of growing memory. Before it would wait, the
+/// reading side shares the writer's work: while more than `catchUpDepth` batches are queued, it completes
+/// the connections of its next batch itself (`RecordCompletion`, a second one with its own caches), and
+/// the writer only formats and writes them. Which side completes a record changes nothing in it; on two
+/// cores this keeps both busy whichever is the slower on a given machine. A live capture must never
 /// wait — the kernel's ring would overflow and packets be lost — so it hands over each connection at once
 /// without waiting, under a byte budget (`BacklogBudget`): a connection that does not fit is dropped and
 /// counted (`recordsDropped`), never a packet.
@@ -48,9 +52,17 @@ final class RecordWriter {
     }
     private let backlogBytes = BacklogBytes()
     private var batch: [EndedConnection] = []
+    /// Reading a file: the hand-over queue is deeper than this (in batches) when the writer lags, and the
+    /// reading side then completes its next batch itself (with `captureSideCompletion`).
+    static let catchUpDepth = 8
+    private var completeBeforeHandOver = false
+    private var captureSideCompletion: RecordCompletion?
+    private let options: AnalysisOptions
     /// Connections handed over so far (each becomes exactly one record), and those dropped instead.
     private(set) var handedOver = 0
     private(set) var recordsDropped = 0
+    /// Connections the reading side completed itself (the writer was behind).
+    private(set) var completedBeforeHandOver = 0
 
     /// Starts the writer thread; `summary` is what the records are added to. With `backlog`, `add` never
     /// waits (live capture) and hands over one connection at a time.
@@ -58,6 +70,7 @@ final class RecordWriter {
          backlog: BacklogBudget? = nil) {
         self.batchSize = backlog == nil ? max(1, batchSize) : 1
         self.backlog = backlog
+        self.options = options
         // Reading a file in batches, the writer is woken for four batches at a time (it is the faster side;
         // see `Channel.wakeThreshold`); live or streaming (a batch of one), at once.
         let channel = Channel<Message>(
@@ -94,7 +107,16 @@ final class RecordWriter {
     func add(_ connection: consuming EndedConnection) {
         guard let backlog else {
             handedOver += 1
-            batch.append(connection)
+            if completeBeforeHandOver {
+                var connection = connection
+                let completion = captureSideCompletion ?? RecordCompletion(options: options)
+                captureSideCompletion = completion
+                completion.complete(&connection)
+                completedBeforeHandOver += 1
+                batch.append(connection)
+            } else {
+                batch.append(connection)
+            }
             if batch.count >= batchSize { flush() }
             return
         }
@@ -115,7 +137,9 @@ final class RecordWriter {
     /// Hands over the batch being filled.
     func flush() {
         guard !batch.isEmpty else { return }
-        channel.send(.connections(batch))
+        let queued = channel.send(.connections(batch))
+        // Batches of one (a pipe, a live capture) never share: the writer keeps up with a trickle.
+        completeBeforeHandOver = batchSize > 1 && queued > Self.catchUpDepth
         batch = []
         // Room for the next batch at once: grown from empty, it was reallocated (and its connections, a few
         // hundred bytes each, moved) five times a batch.

@@ -54,6 +54,35 @@ import Testing
     _ = tiny.finish()
 }
 
+/// Reading a file, a writer that lags gets help: once more than `catchUpDepth` batches wait, the reading
+/// side completes its next batches itself. The records are the same, byte for byte once encoded, and in
+/// the same order, as when the writer completes every one.
+@Test func aLaggingWriterIsHelpedAndWritesTheSameRecords() throws {
+    let connections = Array(repeating: try fixtureConnections(), count: 3).flatMap { $0 }
+    #expect(connections.count > 2 * (RecordWriter.catchUpDepth + 2))
+    let completion = RecordCompletion(options: AnalysisOptions())
+    let expected = connections.map { encoded(completion.record(of: $0)) }
+
+    let sink = BlockingSink()
+    let writer = RecordWriter(options: AnalysisOptions(), summary: RunSummary(), sink: sink, batchSize: 2)
+    // The writer holds its first batch in `write` until released; the batches behind it queue up, and
+    // past `catchUpDepth` of them the reading side completes what it hands over. Released a moment later,
+    // before `add` would wait on a full channel for good.
+    DispatchQueue.global().asyncAfter(deadline: .now() + 0.5) { sink.release() }
+    for connection in connections { writer.add(connection) }
+    let summary = writer.finish()
+    #expect(writer.completedBeforeHandOver >= 2, "\(writer.completedBeforeHandOver)")
+    #expect(writer.completedBeforeHandOver < connections.count)
+    #expect(sink.records.map(encoded) == expected)
+    #expect(summary.tlsConnections == connections.count)
+}
+
+private func encoded(_ record: HandshakeRecord) -> [UInt8] {
+    var json = JSONWriter()
+    RecordEncoder.encode(record, into: &json)
+    return json.bytes
+}
+
 /// Every connection of the fixtures, as the capture side hands them over.
 private func fixtureConnections() throws -> [EndedConnection] {
     var connections: [EndedConnection] = []
