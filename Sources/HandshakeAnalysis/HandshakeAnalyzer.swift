@@ -541,10 +541,16 @@ public final class RecordCompletion {
 
     /// The run's policy's index among the built-in profiles, when it is one (its verdict reuses the findings).
     let policyProfileIndex: Int?
+    /// `options.auditPolicy` unwrapped once (`hasPolicy`: it was set): bound from the optional for each
+    /// record, the policy was copied, its sets and tables retained and released.
+    private let policy: AuditPolicy
+    private let hasPolicy: Bool
 
     public init(options: AnalysisOptions) {
         self.options = options
         self.policyProfileIndex = options.auditPolicy.flatMap(Compliance.profileIndex(of:))
+        self.policy = options.auditPolicy ?? .intermediate
+        self.hasPolicy = options.auditPolicy != nil
     }
 
     public func record(of connection: consuming EndedConnection) -> HandshakeRecord {
@@ -577,9 +583,9 @@ public final class RecordCompletion {
         if let hello = record.serverHello { record.ja3s = fingerprints.server(hello) }
         let input = record.auditInput(now: options.auditTime)
         // The policy-independent rules run once for the run's policy and the three profiles' verdicts.
-        let independent = PolicyIndependentFindings(input, messages: options.auditPolicy != nil)
+        let independent = PolicyIndependentFindings(input, messages: hasPolicy)
         var judged: (profileIndex: Int, findings: [Finding])?
-        if let policy = options.auditPolicy {
+        if hasPolicy {
             record.findings = audit(
                 input, policy: policy, suppressed: &record.suppressedFindings, independent: independent)
             if let policyProfileIndex { judged = (policyProfileIndex, record.findings) }

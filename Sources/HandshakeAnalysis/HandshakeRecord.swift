@@ -24,6 +24,23 @@ public struct HandshakeStep: Sendable, Hashable {
     public var from: Peer
     public var kind: Kind
 
+    /// One word a step (the writer's cache of messages arrays hashes whole arrays of them for every record;
+    /// the synthesised hash fed the peer, the case and the type to the hasher one by one). Equal steps give
+    /// equal words, as `==` (synthesised) needs.
+    public func hash(into hasher: inout Hasher) {
+        let kindCode: UInt16
+        switch kind {
+        case .handshake(let type): kindCode = UInt16(type.rawValue)
+        case .helloRetryRequest: kindCode = 0x100
+        case .changeCipherSpec: kindCode = 0x200
+        case .encryptedHandshake: kindCode = 0x300
+        case .alert: kindCode = 0x400
+        case .applicationData: kindCode = 0x500
+        case .heartbeat: kindCode = 0x600
+        }
+        hasher.combine(from == .client ? kindCode : kindCode | 0x8000)
+    }
+
     /// "client:client_hello", "server:change_cipher_spec", ...
     public var name: String {
         let what: String
@@ -218,9 +235,10 @@ public struct HandshakeRecord: Sendable {
     /// The cipher suite taken apart, with the key exchange and authentication the handshake showed.
     public var cipher: CipherSuiteParts? {
         guard let suite = cipherSuite, var parts = suite.parts else { return nil }
+        let isTLS13Suite = parts.keyExchange == "TLS13"  // (the registry's parts, looked up once)
         if let keyExchange { parts.keyExchange = keyExchange }
         if parts.keyExchange == "TLS13" { parts.keyExchange = keyExchange ?? "ECDHE" }
-        if authentication != nil || suite.parts?.keyExchange == "TLS13" { parts.authentication = authentication }
+        if authentication != nil || isTLS13Suite { parts.authentication = authentication }
         return parts
     }
 }
