@@ -107,15 +107,16 @@ final class RecordWriter {
     func add(_ connection: consuming EndedConnection) {
         guard let backlog else {
             handedOver += 1
+            batch.append(connection)
             if completeBeforeHandOver {
-                var connection = connection
+                // Completed where it lies in the batch (completed in a local and then appended, it was copied:
+                // ~30 references retained and released).
                 let completion = captureSideCompletion ?? RecordCompletion(options: options)
                 captureSideCompletion = completion
-                completion.complete(&connection)
+                batch.withUnsafeMutableBufferPointer { batch in
+                    if let last = batch.indices.last { completion.complete(&batch[last]) }
+                }
                 completedBeforeHandOver += 1
-                batch.append(connection)
-            } else {
-                batch.append(connection)
             }
             if batch.count >= batchSize { flush() }
             return
