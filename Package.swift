@@ -116,10 +116,13 @@ let package = Package(
             dependencies: ["HandshakeAnalysis", "TLSAudit", "TLSWire", "X509Inspection", "TextFormatting", "TLSKeys"],
             swiftSettings: strict
         ),
+        // jemalloc's options for the binary (a C global it reads at start-up: freed pages go back within 50 ms).
+        .target(name: "CAllocatorSettings"),
         .executableTarget(
             name: "tlsscope",
             dependencies: [
                 "PcapCapture", "HandshakeAnalysis", "Reporting", "RecordReading", "TextFormatting", "TLSKeys",
+                "CAllocatorSettings",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict,
