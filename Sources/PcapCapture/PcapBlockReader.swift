@@ -300,27 +300,32 @@ final class PcapBlockReader {
     /// The next classic pcap record.
     @inline(__always)
     private func nextRecord(ticksToNanoseconds: Int64) -> Step {
+        if let frame = wholeRecord(ticksToNanoseconds: ticksToNanoseconds) { return .frame(frame) }
+        // Not whole in the block: read on, or end, or leave the record to libpcap.
         if filled - position < 16, let failure = refill() { return failure }
         let available = filled - position
         if available == 0 { return .end }
         if available < 16 { return fallBack() }
-        let header = UnsafeRawBufferPointer(rebasing: buffer[position..<position + 16])
-        let seconds = field(header, 0)
-        let fraction = field(header, 4)
-        let capturedLength = Int(field(header, 8))
-        let originalLength = Int(field(header, 12))
+        let capturedLength = Int(field(UnsafeRawBufferPointer(rebasing: buffer[position..<position + 16]), 8))
         guard capturedLength <= maximumLength else { return fallBack() }
-        if available < 16 + capturedLength {
-            if let failure = refill() { return failure }
-            guard filled - position >= 16 + capturedLength else { return fallBack() }
-        }
+        if available < 16 + capturedLength, let failure = refill() { return failure }
+        return wholeRecord(ticksToNanoseconds: ticksToNanoseconds).map(Step.frame) ?? fallBack()
+    }
+
+    /// The classic pcap record at `position` when its header and its bytes lie whole in the block and its
+    /// captured length is one this reader vouches for (moving past it); nil, nothing moved, otherwise.
+    @inline(__always)
+    private func wholeRecord(ticksToNanoseconds: Int64) -> FrameView? {
         let start = position + 16
+        guard start <= filled else { return nil }
+        let header = UnsafeRawBufferPointer(rebasing: buffer[position..<start])
+        let capturedLength = Int(field(header, 8))
+        guard capturedLength <= maximumLength, capturedLength <= filled - start else { return nil }
         position = start + capturedLength
-        return .frame(
-            FrameView(
-                timestampNanoseconds: Int64(seconds) &* 1_000_000_000 &+ Int64(fraction) &* ticksToNanoseconds,
-                capturedLength: capturedLength, originalLength: originalLength,
-                bytes: UnsafeRawBufferPointer(rebasing: buffer[start..<position])))
+        return FrameView(
+            timestampNanoseconds: Int64(field(header, 0)) &* 1_000_000_000 &+ Int64(field(header, 4)) &* ticksToNanoseconds,
+            capturedLength: capturedLength, originalLength: Int(field(header, 12)),
+            bytes: UnsafeRawBufferPointer(rebasing: buffer[start..<position]))
     }
 
     /// Up to `frames.count` classic pcap records that lie whole in the block already read, written to
@@ -330,27 +335,11 @@ final class PcapBlockReader {
     /// few loads, where a call of `next()` a frame went through the source and its result twice.
     func wholeRecords(into frames: UnsafeMutableBufferPointer<FrameView>) -> Int {
         guard case .pcap(let ticks) = format, let base = frames.baseAddress else { return 0 }
-        let buffer = UnsafeRawBufferPointer(self.buffer)
-        let limit = frames.count
-        let filled = self.filled
-        var position = self.position
         var count = 0
-        while count < limit, filled - position >= 16 {
-            let header = UnsafeRawBufferPointer(rebasing: buffer[position..<position + 16])
-            let capturedLength = Int(field(header, 8))
-            let start = position + 16
-            guard capturedLength <= maximumLength, capturedLength <= filled - start else { break }
-            let seconds = field(header, 0)
-            let fraction = field(header, 4)
-            position = start + capturedLength
-            (base + count).initialize(
-                to: FrameView(
-                    timestampNanoseconds: Int64(seconds) &* 1_000_000_000 &+ Int64(fraction) &* ticks,
-                    capturedLength: capturedLength, originalLength: Int(field(header, 12)),
-                    bytes: UnsafeRawBufferPointer(rebasing: buffer[start..<position])))
+        while count < frames.count, let frame = wholeRecord(ticksToNanoseconds: ticks) {
+            (base + count).initialize(to: frame)
             count += 1
         }
-        self.position = position
         return count
     }
 
